@@ -1,0 +1,56 @@
+/**
+ * The `webnets` command line (Node only). Each command lives in src/cli/<name>.ts and
+ * exports `run(argv)`; this file only dispatches, so `--help` lists them in one place.
+ */
+import { VERSION } from './version';
+
+interface Command {
+  summary: string;
+  usage: string;
+  load: () => Promise<{ run: (argv: string[]) => Promise<number> }>;
+}
+
+const commands: Record<string, Command> = {};
+
+function help(): string {
+  const lines = [
+    `webnets ${VERSION} — image-classification ConvNets in the browser`,
+    '',
+    'Usage: webnets <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`),
+    '',
+    ...Object.values(commands).map((c) => `  ${c.usage}`),
+    '',
+    "Run `webnets <command> --help` for a command's options.",
+  ];
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(VERSION);
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(
+      `webnets: unknown command '${name}'. Commands: ${Object.keys(commands).join(', ')}.`,
+    );
+    return 2;
+  }
+  const { run } = await command.load();
+  return run(rest);
+}
+
+const exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(`webnets: ${err instanceof Error ? err.message : String(err)}`);
+  return 1;
+});
+process.exitCode = exitCode;
