@@ -1,0 +1,190 @@
+/**
+ * The webnets WASM kernels, registered with tfjs' 'wasm' backend.
+ *
+ * The kernels module (C + SIMD128, built by tools/build-kernels.ts) is instantiated on
+ * the backend's own WebAssembly.Memory, so kernels read and write tfjs tensors in place:
+ * a tensor is `memoryOffset` bytes into that memory, outputs come from
+ * `backend.makeOutput`. The module has no data and no stack, so it never writes memory
+ * it was not handed. tfjs' threaded build uses a shared memory: the module is then the
+ * one built for shared memory. Kernels run on the calling thread; XNNPACK's thread pool
+ * (threaded build) is idle while they run, as tfjs runs one op at a time.
+ */
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { tf } from '../../runtime/tf';
+import type { SqueezeExciteAttrs } from '../names';
+import { ADD_ACTIVATION, GROUP_CONV2D, SILU, SQUEEZE_EXCITE } from '../names';
+import { activationCode, groupConvGeometry, sameShape, squeezeExciteGeometry } from '../shapes';
+import { SIMD_WASM_BASE64, THREADED_SIMD_WASM_BASE64 } from './binary.generated';
+
+/** The C exports (src/kernels/wasm/c/*.c); pointers are byte offsets into tfjs' memory. */
+interface KernelExports {
+  group_conv2d(...args: number[]): void;
+  silu(x: number, y: number, n: number): void;
+  add_act(a: number, b: number, y: number, n: number, act: number): void;
+  squeeze_excite(...args: number[]): void;
+}
+
+/** The parts of tfjs-backend-wasm's BackendWasm (4.22) the kernels use. */
+interface WasmBackendLike {
+  wasm: {
+    _malloc(bytes: number): number;
+    _free(ptr: number): void;
+    wasmMemory?: WebAssembly.Memory; // threaded build
+    asm?: { memory?: WebAssembly.Memory }; // unshared builds
+  };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+}
+
+const instances = new WeakMap<object, KernelExports>();
+let registered = false;
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+function memoryOf(backend: WasmBackendLike): WebAssembly.Memory {
+  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) {
+    throw new Error(
+      "registerWasmKernels: tfjs' wasm backend exposes no WebAssembly.Memory " +
+        '(looked for wasm.wasmMemory and wasm.asm.memory; is @tensorflow/tfjs-backend-wasm 4.22?)',
+    );
+  }
+  return memory;
+}
+
+function kernelsOf(backend: WasmBackendLike): KernelExports {
+  const exports = instances.get(backend);
+  if (!exports) {
+    throw new Error(
+      'webnets WASM kernels are not set up for this wasm backend instance: ' +
+        'await registerWasmKernels() after tf.setBackend("wasm")',
+    );
+  }
+  return exports;
+}
+
+function offsetOf(backend: WasmBackendLike, t: TensorInfo): number {
+  const data = backend.dataIdMap.get(t.dataId);
+  if (!data)
+    throw new Error('webnets WASM kernel: an input tensor is not on the wasm backend (disposed?)');
+  return data.memoryOffset;
+}
+
+/**
+ * Sets the kernels up for the initialized 'wasm' backend and registers them (once).
+ * Returns false, registering nothing, when this engine cannot run the module (no
+ * WebAssembly SIMD, or no threads for a shared memory): callers keep the stock ops.
+ */
+export async function registerWasmKernels(): Promise<boolean> {
+  const backend = tf.findBackend('wasm') as unknown as WasmBackendLike | null;
+  if (!backend) {
+    throw new Error(
+      'registerWasmKernels: the wasm backend is not initialized: await tf.setBackend("wasm") first',
+    );
+  }
+  if (!instances.has(backend)) {
+    const memory = memoryOf(backend);
+    const shared =
+      typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const bytes = decodeBase64(shared ? THREADED_SIMD_WASM_BASE64 : SIMD_WASM_BASE64);
+    if (!WebAssembly.validate(bytes)) return false;
+    const module = await WebAssembly.compile(bytes);
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    instances.set(backend, instance.exports as unknown as KernelExports);
+  }
+  if (!registered) {
+    for (const [kernelName, kernelFunc] of kernelFuncs) {
+      tf.registerKernel({
+        kernelName,
+        backendName: 'wasm',
+        kernelFunc: kernelFunc as tf.KernelFunc,
+      });
+    }
+    registered = true;
+  }
+  return true;
+}
+
+interface KernelArgs {
+  inputs: Record<string, TensorInfo | undefined>;
+  backend: unknown;
+  attrs?: Record<string, unknown>;
+}
+
+function groupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const b = backend as WasmBackendLike;
+  const g = groupConvGeometry(inputs, attrs ?? {});
+  const { x, filter, bias } = inputs as Record<'x' | 'filter' | 'bias', TensorInfo>;
+  const kernels = kernelsOf(b);
+  const out = b.makeOutput([g.batch, g.outHeight, g.outWidth, g.outChannels], 'float32');
+  kernels.group_conv2d(
+    ...[offsetOf(b, x), offsetOf(b, filter), offsetOf(b, bias), offsetOf(b, out)],
+    ...[
+      g.batch,
+      g.height,
+      g.width,
+      g.inChannels,
+      g.outChannels,
+      g.kernel,
+      g.stride,
+      g.pad,
+      g.groups,
+    ],
+    g.activation,
+  );
+  return out;
+}
+
+function silu({ inputs, backend }: KernelArgs): TensorInfo {
+  const b = backend as WasmBackendLike;
+  const x = inputs.x;
+  const n = sameShape(SILU, x, x);
+  const kernels = kernelsOf(b);
+  const out = b.makeOutput([...(x as TensorInfo).shape], 'float32');
+  kernels.silu(offsetOf(b, x as TensorInfo), offsetOf(b, out), n);
+  return out;
+}
+
+function addActivation({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const b = backend as WasmBackendLike;
+  const n = sameShape(ADD_ACTIVATION, inputs.a, inputs.b);
+  const act = activationCode(ADD_ACTIVATION, 'activation', attrs?.activation);
+  const { a, b: addend } = inputs as Record<'a' | 'b', TensorInfo>;
+  const kernels = kernelsOf(b);
+  const out = b.makeOutput([...a.shape], 'float32');
+  kernels.add_act(offsetOf(b, a), offsetOf(b, addend), offsetOf(b, out), n, act);
+  return out;
+}
+
+function squeezeExcite({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const b = backend as WasmBackendLike;
+  const g = squeezeExciteGeometry(inputs, (attrs ?? {}) as Partial<SqueezeExciteAttrs>);
+  const t = inputs as Record<
+    'x' | 'reduceWeight' | 'reduceBias' | 'expandWeight' | 'expandBias',
+    TensorInfo
+  >;
+  const kernels = kernelsOf(b);
+  const out = b.makeOutput([...t.x.shape], 'float32');
+  // Channel sums, gate and hidden vector (each rounded up to whole v128s): see squeeze_excite.c.
+  const round4 = (n: number): number => (n + 3) & ~3;
+  const scratch = b.wasm._malloc(4 * (2 * round4(g.channels) + round4(g.squeezed)));
+  try {
+    kernels.squeeze_excite(
+      ...[offsetOf(b, t.x), offsetOf(b, t.reduceWeight), offsetOf(b, t.reduceBias)],
+      ...[offsetOf(b, t.expandWeight), offsetOf(b, t.expandBias), offsetOf(b, out), scratch],
+      ...[g.batch, g.pixels, g.channels, g.squeezed, g.activation, g.inputActivation],
+    );
+  } finally {
+    b.wasm._free(scratch);
+  }
+  return out;
+}
+
+const kernelFuncs: [string, (args: KernelArgs) => TensorInfo][] = [
+  [GROUP_CONV2D, groupConv2d],
+  [SILU, silu],
+  [ADD_ACTIVATION, addActivation],
+  [SQUEEZE_EXCITE, squeezeExcite],
+];
