@@ -75,11 +75,12 @@ describe('WASM kernels module', () => {
       );
       const k = instance.exports as Record<string, (...args: number[]) => void>;
       const f32 = new Float32Array(memory.buffer);
-      // x [1, 5, 5, 16] at byte 1024, w [3, 3, 8, 16] after it, bias, then y [1, 3, 3, 16]
+      // constants at 0, x [1, 5, 5, 16] at byte 1024, w [3, 3, 8, 16], bias, then y [1, 3, 3, 16]
       const [x, w, b, y] = [1024, 1024 + 400 * 4, 1024 + 1552 * 4, 1024 + 1568 * 4];
       for (let i = 0; i < 1568; i++) f32[x / 4 + i] = Math.sin(i * 0.37);
-      k.group_conv2d?.(x, w, b, y, 1, 5, 5, 16, 16, 3, 2, 1, 2, 2);
-      k.silu?.(y, y + 144 * 4, 144);
+      k.init_constants?.(0);
+      k.group_conv2d?.(x, w, b, y, 1, 5, 5, 16, 16, 3, 2, 1, 2, 2, 0);
+      k.silu?.(y, y + 144 * 4, 144, 0);
       return f32.slice(y / 4, y / 4 + 288);
     };
     const unshared = await run(committed.simd, new WebAssembly.Memory({ initial: 1 }));

@@ -51,7 +51,14 @@ const SHARED_FLAGS = [
   '-Wl,--max-memory=4294967296',
 ];
 
-export const EXPORTS = ['group_conv2d', 'silu', 'add_act', 'squeeze_excite'];
+export const EXPORTS = [
+  'constants_bytes',
+  'init_constants',
+  'group_conv2d',
+  'silu',
+  'add_act',
+  'squeeze_excite',
+];
 
 export interface KernelBinaries {
   compiler: string;

@@ -16,12 +16,23 @@ import { ADD_ACTIVATION, GROUP_CONV2D, SILU, SQUEEZE_EXCITE } from '../names';
 import { activationCode, groupConvGeometry, sameShape, squeezeExciteGeometry } from '../shapes';
 import { SIMD_WASM_BASE64, THREADED_SIMD_WASM_BASE64 } from './binary.generated';
 
-/** The C exports (src/kernels/wasm/c/*.c); pointers are byte offsets into tfjs' memory. */
+/**
+ * The C exports (src/kernels/wasm/c/*.c); pointers are byte offsets into tfjs' memory.
+ * The last argument of each kernel is the constants table (simd.h).
+ */
 interface KernelExports {
+  constants_bytes(): number;
+  init_constants(table: number): void;
   group_conv2d(...args: number[]): void;
-  silu(x: number, y: number, n: number): void;
-  add_act(a: number, b: number, y: number, n: number, act: number): void;
+  silu(x: number, y: number, n: number, table: number): void;
+  add_act(a: number, b: number, y: number, n: number, act: number, table: number): void;
   squeeze_excite(...args: number[]): void;
+}
+
+/** One backend instance's kernels module and its constants table (in the tfjs heap). */
+interface Kernels {
+  exports: KernelExports;
+  table: number;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm (4.22) the kernels use. */
@@ -36,7 +47,7 @@ interface WasmBackendLike {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
 }
 
-const instances = new WeakMap<object, KernelExports>();
+const instances = new WeakMap<object, Kernels>();
 let registered = false;
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
@@ -54,15 +65,15 @@ function memoryOf(backend: WasmBackendLike): WebAssembly.Memory {
   return memory;
 }
 
-function kernelsOf(backend: WasmBackendLike): KernelExports {
-  const exports = instances.get(backend);
-  if (!exports) {
+function kernelsOf(backend: WasmBackendLike): Kernels {
+  const kernels = instances.get(backend);
+  if (!kernels) {
     throw new Error(
       'webnets WASM kernels are not set up for this wasm backend instance: ' +
         'await registerWasmKernels() after tf.setBackend("wasm")',
     );
   }
-  return exports;
+  return kernels;
 }
 
 function offsetOf(backend: WasmBackendLike, t: TensorInfo): number {
@@ -92,7 +103,11 @@ export async function registerWasmKernels(): Promise<boolean> {
     if (!WebAssembly.validate(bytes)) return false;
     const module = await WebAssembly.compile(bytes);
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
-    instances.set(backend, instance.exports as unknown as KernelExports);
+    const exports = instance.exports as unknown as KernelExports;
+    // Lives as long as the backend's memory; freed with it.
+    const table = backend.wasm._malloc(exports.constants_bytes());
+    exports.init_constants(table);
+    instances.set(backend, { exports, table });
   }
   if (!registered) {
     for (const [kernelName, kernelFunc] of kernelFuncs) {
@@ -119,7 +134,7 @@ function groupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { x, filter, bias } = inputs as Record<'x' | 'filter' | 'bias', TensorInfo>;
   const kernels = kernelsOf(b);
   const out = b.makeOutput([g.batch, g.outHeight, g.outWidth, g.outChannels], 'float32');
-  kernels.group_conv2d(
+  kernels.exports.group_conv2d(
     ...[offsetOf(b, x), offsetOf(b, filter), offsetOf(b, bias), offsetOf(b, out)],
     ...[
       g.batch,
@@ -132,7 +147,7 @@ function groupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
       g.pad,
       g.groups,
     ],
-    g.activation,
+    ...[g.activation, kernels.table],
   );
   return out;
 }
@@ -143,7 +158,7 @@ function silu({ inputs, backend }: KernelArgs): TensorInfo {
   const n = sameShape(SILU, x, x);
   const kernels = kernelsOf(b);
   const out = b.makeOutput([...(x as TensorInfo).shape], 'float32');
-  kernels.silu(offsetOf(b, x as TensorInfo), offsetOf(b, out), n);
+  kernels.exports.silu(offsetOf(b, x as TensorInfo), offsetOf(b, out), n, kernels.table);
   return out;
 }
 
@@ -154,7 +169,14 @@ function addActivation({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { a, b: addend } = inputs as Record<'a' | 'b', TensorInfo>;
   const kernels = kernelsOf(b);
   const out = b.makeOutput([...a.shape], 'float32');
-  kernels.add_act(offsetOf(b, a), offsetOf(b, addend), offsetOf(b, out), n, act);
+  kernels.exports.add_act(
+    offsetOf(b, a),
+    offsetOf(b, addend),
+    offsetOf(b, out),
+    n,
+    act,
+    kernels.table,
+  );
   return out;
 }
 
@@ -171,10 +193,18 @@ function squeezeExcite({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const round4 = (n: number): number => (n + 3) & ~3;
   const scratch = b.wasm._malloc(4 * (2 * round4(g.channels) + round4(g.squeezed)));
   try {
-    kernels.squeeze_excite(
+    kernels.exports.squeeze_excite(
       ...[offsetOf(b, t.x), offsetOf(b, t.reduceWeight), offsetOf(b, t.reduceBias)],
       ...[offsetOf(b, t.expandWeight), offsetOf(b, t.expandBias), offsetOf(b, out), scratch],
-      ...[g.batch, g.pixels, g.channels, g.squeezed, g.activation, g.inputActivation],
+      ...[
+        g.batch,
+        g.pixels,
+        g.channels,
+        g.squeezed,
+        g.activation,
+        g.inputActivation,
+        kernels.table,
+      ],
     );
   } finally {
     b.wasm._free(scratch);

@@ -21,7 +21,7 @@
 /* Where one block's inputs, weights and outputs are, and how to step through them. */
 #define BLOCK_PARAMS                                                                         \
   const float *x, int xPix, int xRow, int cin, const float *w, int wRow, int wTap, int k, \
-      int nky, int nkx, int gIn, const float *bias, float *y, int cout, int act
+      int nky, int nkx, int gIn, const float *bias, float *y, int cout, int act, const float *kc
 
 /*
  * The block kernel, unrolled by macros over P pixels and NV output vectors: clang 14
@@ -43,7 +43,7 @@
 
 #define ACC_INIT(p, v) f4 a##p##_##v = load4(bias + 4 * v);
 #define ACC_STEP(p, v) a##p##_##v = madd(a##p##_##v, xv##p, w##v);
-#define ACC_STORE(p, v) store4(y + p * cout + 4 * v, activate(a##p##_##v, act));
+#define ACC_STORE(p, v) store4(y + p * cout + 4 * v, activate(a##p##_##v, act, c));
 #define W_LOAD(_, v) f4 w##v = load4(wq + 4 * v);
 #define PIX_INIT(p, NV) REPV##NV(ACC_INIT, p)
 #define PIX_STEP(p, NV)                                        \
@@ -66,6 +66,7 @@
         }                                                          \
       }                                                            \
     }                                                              \
+    const Consts c = load_consts(kc);                              \
     REP##P(PIX_STORE, NV)                                          \
   }
 
@@ -80,7 +81,7 @@ static void conv_tail(int lanes, BLOCK_PARAMS) {
         acc = madd(acc, wasm_v128_load32_splat(xq + ci), load_n(wq, lanes));
     }
   }
-  store_n(y, activate(acc, act), lanes);
+  store_n(y, activate(acc, act, load_consts(kc)), lanes);
 }
 
 /* `count` consecutive output pixels (same tap range) × NV output vectors. */
@@ -92,10 +93,10 @@ static void conv_tail(int lanes, BLOCK_PARAMS) {
     int i = 0;                                                                  \
     for (; i + P <= count; i += P)                                              \
       conv_block_##NV##x##P(x + i * xPix, xPix, xRow, cin, w, wRow, wTap, k, nky, \
-                            nkx, gIn, bias, y + i * cout, cout, act);           \
+                            nkx, gIn, bias, y + i * cout, cout, act, kc);           \
     for (; i < count; i++)                                                      \
       conv_block_##NV##x1(x + i * xPix, xPix, xRow, cin, w, wRow, wTap, k, nky, \
-                          nkx, gIn, bias, y + i * cout, cout, act);             \
+                          nkx, gIn, bias, y + i * cout, cout, act, kc);             \
   }
 /*
  * Pixels per block for each NV, measured on RegNet's layer shapes in Node (V8): 4×2 and
@@ -114,19 +115,19 @@ static void conv_pixels(int count, int groups, int gOut, int wGroup, BLOCK_PARAM
     int co = 0;
     for (; co + 16 <= gOut; co += 16)
       conv_span_4(count, xg, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx, gIn,
-                  bias + g * gOut + co, y + g * gOut + co, cout, act);
+                  bias + g * gOut + co, y + g * gOut + co, cout, act, kc);
     const int rest = (gOut - co) / 4;
     if (rest == 1) conv_span_1(count, xg, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx, gIn,
-                  bias + g * gOut + co, y + g * gOut + co, cout, act);
+                  bias + g * gOut + co, y + g * gOut + co, cout, act, kc);
     if (rest == 2) conv_span_2(count, xg, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx, gIn,
-                  bias + g * gOut + co, y + g * gOut + co, cout, act);
+                  bias + g * gOut + co, y + g * gOut + co, cout, act, kc);
     if (rest == 3) conv_span_3(count, xg, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx, gIn,
-                  bias + g * gOut + co, y + g * gOut + co, cout, act);
+                  bias + g * gOut + co, y + g * gOut + co, cout, act, kc);
     co += 4 * rest;
     if (co < gOut)
       for (int i = 0; i < count; i++)
         conv_tail(gOut - co, xg + i * xPix, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx,
-                  gIn, bias + g * gOut + co, y + i * cout + g * gOut + co, cout, act);
+                  gIn, bias + g * gOut + co, y + i * cout + g * gOut + co, cout, act, kc);
   }
 }
 
@@ -136,7 +137,7 @@ static int min_i(int a, int b) { return a < b ? a : b; }
 EXPORT(group_conv2d)
 void group_conv2d(const float *x, const float *w, const float *bias, float *y, int batch,
                   int height, int width, int cin, int cout, int k, int stride, int pad,
-                  int groups, int act) {
+                  int groups, int act, const float *kc) {
   const int gIn = cin / groups, gOut = cout / groups, wGroup = gOut, wRow = cout;
   const int oh = (height + 2 * pad - k) / stride + 1, ow = (width + 2 * pad - k) / stride + 1;
   const int wTap = gIn * wRow, xPix = stride * cin, xRow = width * cin;
@@ -156,7 +157,7 @@ void group_conv2d(const float *x, const float *w, const float *bias, float *y, i
         const int count = ox == oxLo && oxHi > oxLo ? oxHi - oxLo : 1;
         conv_pixels(count, groups, gOut, wGroup, xRowBase + (ix + kx0) * cin, xPix, xRow, cin,
                     wRowBase + kx0 * wTap, wRow, wTap, k, nky, nkx, gIn, bias, yRow + ox * cout,
-                    cout, act);
+                    cout, act, kc);
         ox += count;
       }
     }

@@ -45,43 +45,69 @@ INLINE void store_n(float *p, f4 v, int n) {
 }
 
 /*
- * exp(t) for t <= 0, about 2 ulp: t = n·ln2 + r with |r| <= ln2/2, exp(r) by Cephes'
- * expf polynomial, 2^n built in the exponent bits. Below -87.3 the result flushes to 0
- * (the true value is subnormal there), which keeps 2^n a normal float.
+ * Constants of exp/sigmoid. V8 re-materializes every v128.const at each use inside a
+ * loop (several instructions each) and clang folds splats of literals into such
+ * constants, so the constants live in a small table in tfjs' heap instead (written once
+ * by init_constants, see constants.c): loaded before a loop, they stay in registers or
+ * become memory operands. Each entry is one splatted v128 (16 bytes).
  */
-INLINE f4 exp_nonpositive(f4 t) {
-  const f4 lo = splat(-87.33654f);
-  f4 underflow = wasm_f32x4_lt(t, lo);
-  t = wasm_f32x4_pmax(lo, t);
-  f4 n = wasm_f32x4_nearest(wasm_f32x4_mul(t, splat(1.44269504088896341f)));
-  f4 r = wasm_f32x4_sub(t, wasm_f32x4_mul(n, splat(0.693359375f)));
-  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, splat(-2.12194440e-4f)));
-  f4 p = splat(1.9875691500e-4f);
-  p = madd(splat(1.3981999507e-3f), p, r);
-  p = madd(splat(8.3334519073e-3f), p, r);
-  p = madd(splat(4.1665795894e-2f), p, r);
-  p = madd(splat(1.6666665459e-1f), p, r);
-  p = madd(splat(5.0000001201e-1f), p, r);
-  f4 r2 = wasm_f32x4_mul(r, r);
-  p = wasm_f32x4_add(madd(r, p, r2), splat(1.0f));
-  v128_t bits = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
-  return wasm_v128_andnot(wasm_f32x4_mul(p, bits), underflow);
+enum {
+  K_MAGIC,   /* 1.5·2^23 + 127: rounds to an integer and carries the exponent bias */
+  K_LOG2E,   /* log2(e) */
+  K_NLN2_HI, /* −ln2, high bits (exact product with small integers) */
+  K_NLN2_LO, /* −ln2, the rest */
+  K_C5,      /* exp(r) ≈ 1 + r·(c1 + r·(c2 + r·(c3 + r·(c4 + r·c5)))) on |r| ≤ ln2/2, */
+  K_C4,      /* relative-error fit, 1.7e-7 in float32 */
+  K_C3,
+  K_C2,
+  K_C1,
+  K_ONE,
+  K_MIN_EXP, /* −87.33654: e^x below stays normal (2^-126) */
+  K_SIGN,    /* 0x80000000 */
+  K_COUNT
+};
+#define CONSTANTS_BYTES (K_COUNT * 16)
+
+typedef struct {
+  f4 magic, log2e, nln2hi, nln2lo, c5, c4, c3, c2, c1, one, minExp, sign;
+} Consts;
+
+INLINE Consts load_consts(const float *k) {
+  Consts c = {load4(k + 4 * K_MAGIC), load4(k + 4 * K_LOG2E), load4(k + 4 * K_NLN2_HI),
+              load4(k + 4 * K_NLN2_LO), load4(k + 4 * K_C5),    load4(k + 4 * K_C4),
+              load4(k + 4 * K_C3),      load4(k + 4 * K_C2),    load4(k + 4 * K_C1),
+              load4(k + 4 * K_ONE),     load4(k + 4 * K_MIN_EXP), load4(k + 4 * K_SIGN)};
+  return c;
 }
 
-/* sigmoid(x) = 1 / (1 + e^-x), evaluated through e^-|x| so it never overflows. */
-INLINE f4 sigmoid4(f4 x) {
-  f4 e = exp_nonpositive(wasm_f32x4_neg(wasm_f32x4_abs(x)));
-  f4 num = wasm_v128_bitselect(e, splat(1.0f), wasm_f32x4_lt(x, splat(0.0f)));
-  return wasm_f32x4_div(num, wasm_f32x4_add(splat(1.0f), e));
+/*
+ * sigmoid(x) = e/(1 + e) with e = exp(−|x|) for x < 0, 1 − that for x ≥ 0: the exp never
+ * overflows. exp(z), z = −|x| ≥ −87.34: n = round(z·log2e) by the magic-number addition
+ * (whose low mantissa bits, shifted into the exponent field, are 2^n), r = z − n·ln2 in
+ * two steps, then the degree-5 polynomial. About 2 ulp.
+ */
+INLINE f4 sigmoid4(f4 x, Consts c) {
+  f4 z = wasm_f32x4_pmax(c.minExp, wasm_v128_or(x, c.sign));
+  f4 n = madd(c.magic, z, c.log2e);
+  f4 scale = wasm_i32x4_shl(n, 23);
+  n = wasm_f32x4_sub(n, c.magic);
+  f4 r = madd(madd(z, n, c.nln2hi), n, c.nln2lo);
+  f4 p = madd(c.c4, c.c5, r);
+  p = madd(c.c3, p, r);
+  p = madd(c.c2, p, r);
+  p = madd(c.c1, p, r);
+  f4 e = wasm_f32x4_mul(scale, madd(c.one, p, r));
+  f4 f = wasm_f32x4_div(e, wasm_f32x4_add(e, c.one));
+  return wasm_v128_bitselect(f, wasm_f32x4_sub(c.one, f), wasm_i32x4_shr(x, 31));
 }
 
-INLINE f4 silu4(f4 x) { return wasm_f32x4_mul(x, sigmoid4(x)); }
+INLINE f4 silu4(f4 x, Consts c) { return wasm_f32x4_mul(x, sigmoid4(x, c)); }
 
 INLINE f4 relu4(f4 x) { return wasm_f32x4_pmax(splat(0.0f), x); }
 
-INLINE f4 activate(f4 v, int act) {
+INLINE f4 activate(f4 v, int act, Consts c) {
   if (act == ACT_RELU) return relu4(v);
-  if (act == ACT_SILU) return silu4(v);
+  if (act == ACT_SILU) return silu4(v, c);
   return v;
 }
 
