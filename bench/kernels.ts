@@ -15,9 +15,15 @@ import { parseArgs } from 'node:util';
 import { tf } from '../src/runtime/tf';
 import { addActivation, groupConv2d, registerKernels, silu, squeezeExcite } from '../src/kernels';
 import { randomArray } from '../test/kernels/random';
-import { stockActivate, stockGroupConv, stockSqueezeExcite } from '../test/kernels/stock';
+import { stockOps } from '../test/kernels/stock';
 import { benchCases } from './kernel-shapes';
 import type { BenchCase } from './kernel-shapes';
+
+const {
+  activate: stockActivate,
+  groupConv: stockGroupConv,
+  squeezeExcite: stockSqueezeExcite,
+} = stockOps(tf);
 
 const { values } = parseArgs({
   options: {

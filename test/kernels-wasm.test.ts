@@ -20,7 +20,13 @@ import type { KernelActivation } from '../src/kernels';
 import { closeness, randomArray } from './kernels/random';
 import type { ConvCase } from './kernels/reference';
 import { activate, outSize, refGroupConv, refSqueezeExcite } from './kernels/reference';
-import { stockActivate, stockGroupConv, stockSqueezeExcite } from './kernels/stock';
+import { stockOps } from './kernels/stock';
+
+const {
+  activate: stockActivate,
+  groupConv: stockGroupConv,
+  squeezeExcite: stockSqueezeExcite,
+} = stockOps(tf);
 
 beforeAll(async () => {
   expect(await tf.setBackend('wasm')).toBe(true);
