@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { complexity } from '../src/models/complexity';
-import { efficientnet } from '../src/models/efficientnet';
-import { fdMobileNet } from '../src/models/fd-mobilenet';
-import { getSpec, presetIds } from '../src/models/presets';
-import { blockWidths, regnet, regnetStages } from '../src/models/regnet';
-import { blockConvs, paramSpecs } from '../src/models/spec';
-import type { BlockSpec } from '../src/models/spec';
+import { complexity } from '../../src/models/complexity';
+import { efficientnet } from '../../src/models/efficientnet';
+import { fdMobileNet } from '../../src/models/fd-mobilenet';
+import { getSpec, presetIds } from '../../src/models/presets';
+import { blockWidths, regnet, regnetStages } from '../../src/models/regnet';
+import { blockConvs, paramSpecs } from '../../src/models/spec';
+import type { BlockSpec } from '../../src/models/spec';
 
 function blockOutChannels(block: BlockSpec): number {
   switch (block.kind) {
@@ -23,7 +23,7 @@ function blockOutChannels(block: BlockSpec): number {
 
 /** Written by tools/reference/param_counts.py from torchvision 0.14's own models. */
 const torchvision = JSON.parse(
-  readFileSync(new URL('./fixtures/torchvision-params.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/torchvision-params.json', import.meta.url), 'utf8'),
 ) as { params: Record<string, number> };
 
 const SIZES = [
