@@ -4,7 +4,14 @@
  * `forward` only chains ops.
  */
 import type { tf } from '../runtime/tf';
-import { conv, pointwiseMatrix, prepareConv, residualAdd, squeezeExcite } from './ops';
+import {
+  conv,
+  pointwiseMatrix,
+  prepareConv,
+  preparedTensors,
+  residualAdd,
+  squeezeExcite,
+} from './ops';
 import type { PreparedConv, PreparedSqueezeExcite } from './ops';
 import type { BlockSpec, ConvSpec, SqueezeExciteSpec } from './spec';
 
@@ -36,7 +43,7 @@ function prepareSE(spec: SqueezeExciteSpec, read: WeightReader): PreparedSqueeze
 }
 
 const convTensors = (...convs: (PreparedConv | undefined)[]) =>
-  convs.flatMap((c) => (c ? [c.filter, c.bias] : []));
+  convs.flatMap((c) => (c ? preparedTensors(c) : []));
 const seTensors = (se: PreparedSqueezeExcite | undefined) =>
   se ? [se.reduceWeight, se.reduceBias, se.expandWeight, se.expandBias] : [];
 

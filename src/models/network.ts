@@ -60,8 +60,14 @@ export function createNetwork(spec: NetworkSpec, weights: tf.NamedTensorMap): Ne
         );
       }
       return tf.tidy(() => {
+        // Each block in its own scope, its input freed once read: peak memory is one
+        // block's intermediates, not the whole network's (B7 at 600² needs this in WASM).
         let x = input;
-        for (const layer of layers) x = layer.forward(x);
+        for (const layer of layers) {
+          const next = tf.tidy(() => layer.forward(x));
+          if (x !== input) x.dispose();
+          x = next;
+        }
         const features = globalAvgPool(x);
         return { logits: linear(features, fcWeight, fcBias), features };
       });

@@ -10,7 +10,7 @@
  */
 import { tf } from '../runtime/tf';
 import { convKind } from './spec';
-import type { Activation, ConvKind, ConvSpec } from './spec';
+import type { Activation, ConvSpec } from './spec';
 
 /** The activations tfjs-core fuses into its conv and matmul kernels (SiLU is not one). */
 type FusedActivation = 'linear' | 'relu' | 'sigmoid';
@@ -115,32 +115,86 @@ export function prepareGroupedFilter(hwio: tf.Tensor4D, groups: number): tf.Tens
   });
 }
 
-/** A conv ready to run: its kind, its weights in the layout that kind's op reads. */
-export interface PreparedConv {
-  kind: ConvKind;
-  filter: tf.Tensor4D;
-  bias: tf.Tensor1D;
-  stride: number;
-  groups: number;
-  act: Activation;
+/**
+ * One conv per group, concatenated: for wide groups, where the depthwise form's
+ * intermediate (group width × the output) costs more than it saves. Each group's conv
+ * fuses its slice of the bias and the activation. filters/biases: from `splitGroupedFilter`.
+ */
+export function splitGroupedConv(
+  x: tf.Tensor4D,
+  filters: tf.Tensor4D[],
+  biases: tf.Tensor1D[],
+  stride: number,
+  act: Activation,
+): tf.Tensor4D {
+  const inputs = tf.split<tf.Tensor4D>(x, filters.length, 3);
+  const outputs = inputs.map((xg, g) => denseConv(xg, filters[g]!, biases[g]!, stride, act));
+  return tf.concat(outputs, 3);
 }
+
+/** HWIO grouped filter and bias → one dense filter and bias per group. */
+export function splitGroupedFilter(
+  hwio: tf.Tensor4D,
+  bias: tf.Tensor1D,
+  groups: number,
+): { filters: tf.Tensor4D[]; biases: tf.Tensor1D[] } {
+  return { filters: tf.split(hwio, groups, 3), biases: tf.split(bias, groups) };
+}
+
+/**
+ * Group widths up to this run as one depthwise conv + group sum (measured fastest for
+ * RegNetX/Y-400MF, group widths 16 and 8); wider groups run one conv per group, since
+ * the depthwise form's intermediate is group-width times the output (232× at
+ * RegNetY-32GF: half a gigabyte for one layer) and its sum then dominates.
+ */
+export const DEPTHWISE_GROUPED_MAX_WIDTH = 16;
+
+/** A conv ready to run: the op that runs it and its weights in the layout that op reads. */
+export type PreparedConv =
+  | {
+      op: 'dense' | 'depthwise' | 'grouped';
+      filter: tf.Tensor4D;
+      bias: tf.Tensor1D;
+      stride: number;
+      groups: number;
+      act: Activation;
+    }
+  | {
+      op: 'grouped-split';
+      filters: tf.Tensor4D[];
+      biases: tf.Tensor1D[];
+      stride: number;
+      act: Activation;
+    };
 
 /** Prepares a conv's runtime-layout weight (see spec.ts) for its op, once. */
 export function prepareConv(spec: ConvSpec, weight: tf.Tensor4D, bias: tf.Tensor1D): PreparedConv {
+  const { stride, groups, act } = spec;
   const kind = convKind(spec);
-  const filter = kind === 'grouped' ? prepareGroupedFilter(weight, spec.groups) : weight;
-  return { kind, filter, bias, stride: spec.stride, groups: spec.groups, act: spec.act };
+  if (kind !== 'grouped') return { op: kind, filter: weight, bias, stride, groups, act };
+  if (spec.inChannels / groups <= DEPTHWISE_GROUPED_MAX_WIDTH) {
+    const filter = prepareGroupedFilter(weight, groups);
+    return { op: 'grouped', filter, bias, stride, groups, act };
+  }
+  return { op: 'grouped-split', ...splitGroupedFilter(weight, bias, groups), stride, act };
 }
 
-/** Runs a prepared conv with its kind's op. */
+/** The tensors a prepared conv holds. */
+export function preparedTensors(p: PreparedConv): tf.Tensor[] {
+  return p.op === 'grouped-split' ? [...p.filters, ...p.biases] : [p.filter, p.bias];
+}
+
+/** Runs a prepared conv with its op. */
 export function conv(x: tf.Tensor4D, p: PreparedConv): tf.Tensor4D {
-  switch (p.kind) {
+  switch (p.op) {
     case 'dense':
       return denseConv(x, p.filter, p.bias, p.stride, p.act);
     case 'depthwise':
       return depthwiseConv(x, p.filter, p.bias, p.stride, p.act);
     case 'grouped':
       return groupedConv(x, p.filter, p.bias, p.stride, p.groups, p.act);
+    case 'grouped-split':
+      return splitGroupedConv(x, p.filters, p.biases, p.stride, p.act);
   }
 }
 

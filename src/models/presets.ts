@@ -12,12 +12,12 @@ type Interpolation = Preprocessing['interpolation'];
 
 /**
  * torchvision 0.14 EfficientNet builders (width, depth, BN eps) and the eval transforms
- * of their ImageNet weights (IMAGENET1K_V1: crop, resize, interpolation). B2 is
- * evaluated at 288 by torchvision (paper: 260).
+ * (crop, resize, interpolation) of the ImageNet weights models/models.json lists
+ * (IMAGENET1K_V1, but V2 for B1). torchvision evaluates B2 at 288 (paper: 260).
  */
 const EFFICIENTNETS: [string, number, number, number, number, Interpolation, number][] = [
   ['b0', 1.0, 1.0, 224, 256, 'bicubic', 1e-5],
-  ['b1', 1.0, 1.1, 240, 256, 'bicubic', 1e-5],
+  ['b1', 1.0, 1.1, 240, 255, 'bilinear', 1e-5],
   ['b2', 1.1, 1.2, 288, 288, 'bicubic', 1e-5],
   ['b3', 1.2, 1.4, 300, 320, 'bicubic', 1e-5],
   ['b4', 1.4, 1.8, 380, 384, 'bicubic', 1e-5],

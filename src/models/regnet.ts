@@ -179,9 +179,10 @@ export function regnet(options: RegNetOptions): NetworkSpec {
     blocks,
     features: widthIn,
     classifier: classifier(widthIn, config.numClasses),
+    // torchvision's IMAGENET1K_V2 recipe, which every RegNet in models/models.json uses.
     preprocessing: {
       inputSize: 224,
-      resizeSize: 256,
+      resizeSize: 232,
       interpolation: 'bilinear',
       mean: IMAGENET_MEAN,
       std: IMAGENET_STD,

@@ -110,6 +110,17 @@ describe('presets', () => {
     }
   });
 
+  it('prepares inputs as the published weights in models/models.json expect, with their parameter counts', () => {
+    const list = JSON.parse(
+      readFileSync(new URL('../../models/models.json', import.meta.url), 'utf8'),
+    ) as { pretrained: Record<string, { params: number | null; preprocessing: unknown }> };
+    for (const [id, entry] of Object.entries(list.pretrained)) {
+      const spec = getSpec(id);
+      expect(spec.preprocessing, id).toEqual(entry.preprocessing);
+      if (entry.params !== null) expect(complexity(spec).params, id).toBe(entry.params);
+    }
+  });
+
   it('records each reference BN epsilon in the spec', () => {
     const eps = (id: string) => {
       const block = getSpec(id).blocks[0]!;

@@ -166,6 +166,16 @@ FIXTURES = [
         legacy=True,
         timm=timm_regnet_names,
     ),
+    # group width 24 > 16: webnets runs these grouped convs one conv per group
+    dict(
+        name="regnetx-d5-w16-a10-m2.3-g24",
+        generator="regnet",
+        options=dict(depth=5, w0=16, wa=10, wm=2.3, groupWidth=24, se=False, numClasses=CLASSES),
+        build=lambda: regnet(5, 16, 10, 2.3, 24, False),
+        size=96,
+        legacy=False,
+        timm=None,
+    ),
 ]
 
 
