@@ -21,6 +21,16 @@ const commands: Record<string, Command> = {
     usage: 'webnets fetch-weights <id...> [--base-url URL] [--out DIR]',
     load: () => import('./cli/fetch-weights'),
   },
+  info: {
+    summary: "a model's family, input size, parameters, MACs and activations",
+    usage: 'webnets info <id> [--json]',
+    load: () => import('./cli/info'),
+  },
+  list: {
+    summary: 'every preset model with its complexity',
+    usage: 'webnets list [--json]',
+    load: () => import('./cli/list'),
+  },
 };
 
 function help(): string {
