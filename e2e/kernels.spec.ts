@@ -44,12 +44,14 @@ function expectAllClose(report: KernelReport): void {
 test('WASM kernels on tfjs’ unshared SIMD build', async ({ page }) => {
   const report = await runChecks(page, '/e2e/pages/kernels.html?threads=0', 'wasm');
   expect(report.sharedMemory).toBe(false);
+  expect(report.wasmVariant).toBe('relaxed-simd'); // Chromium has shipped relaxed SIMD since 114
   expectAllClose(report);
 });
 
 test('WASM kernels on tfjs’ threaded SIMD build (shared memory)', async ({ page }) => {
   const report = await runChecks(page, '/e2e/pages/kernels.html', 'wasm');
   expect(report.sharedMemory).toBe(true);
+  expect(report.wasmVariant).toBe('threaded-relaxed-simd');
   expectAllClose(report);
 });
 

@@ -3,16 +3,22 @@
  * a rebuild from src/kernels/wasm/c/ gives the same bytes — and safe to instantiate on
  * tfjs' memory: it imports that memory and writes nothing but what it is handed.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SIMD_WASM_BASE64, THREADED_SIMD_WASM_BASE64 } from '../src/kernels/wasm/binary.generated';
-import { buildKernels, EXPORTS, GENERATED_PATH, generatedModule } from '../tools/build-kernels';
-import { checkGuestModule } from '../tools/wasm-inspect';
+import { KERNEL_MODULES } from '../src/kernels/wasm/binary.generated';
+import {
+  buildKernels,
+  EXPORTS,
+  GENERATED_PATH,
+  generatedModule,
+  VARIANTS,
+} from '../tools/build-kernels';
+import type { Variant } from '../tools/build-kernels';
+import { checkGuestModule, RELAXED_MADD } from '../tools/wasm-inspect';
+import { moduleBytes, runKernelModule } from './kernels/module-run';
 
-const committed = {
-  simd: new Uint8Array(Buffer.from(SIMD_WASM_BASE64, 'base64')),
-  threadedSimd: new Uint8Array(Buffer.from(THREADED_SIMD_WASM_BASE64, 'base64')),
-};
+const variants = Object.keys(VARIANTS) as Variant[];
 
 /** A minimal module importing env.memory, with one extra section and one function body. */
 function tinyModule(body: number[], extraSections: number[][] = []): Uint8Array {
@@ -31,16 +37,16 @@ function tinyModule(body: number[], extraSections: number[][] = []): Uint8Array 
 }
 
 describe('WASM kernels module', () => {
-  it("committed binaries import tfjs' memory (unshared / shared) and have no data or stack", () => {
-    for (const [label, bytes, shared] of [
-      ['simd', committed.simd, false],
-      ['threaded-simd', committed.threadedSimd, true],
-    ] as const) {
-      const facts = checkGuestModule(bytes, label, shared);
+  it.each(variants)(
+    "committed %s build imports tfjs' memory and has no data, stack or prototype opcodes",
+    (variant) => {
+      const { shared, relaxed } = VARIANTS[variant];
+      const facts = checkGuestModule(moduleBytes(variant), variant, shared);
       expect(facts.exports.sort()).toEqual([...EXPORTS].sort());
-      expect(WebAssembly.validate(bytes)).toBe(true);
-    }
-  });
+      expect(facts.simdOpcodes.has(RELAXED_MADD)).toBe(relaxed);
+      if (!relaxed) expect(WebAssembly.validate(moduleBytes(variant))).toBe(true);
+    },
+  );
 
   it('the checker rejects stack frames and data segments, and accepts a clean module', () => {
     const vectorOps = [
@@ -65,42 +71,45 @@ describe('WASM kernels module', () => {
       /has 1 data segment/,
     );
     expect(() => checkGuestModule(tinyModule([]), 'shared', true)).toThrow(/memory must be shared/);
+    const prototypeFma = [0x41, 0x00, 0xfd, 0x00, 0x04, 0x00, 0xfd, 0xaf, 0x01, 0x1a]; // 1 operand is enough to decode
+    expect(() => checkGuestModule(tinyModule(prototypeFma), 'fma', false)).toThrow(
+      /relaxed-SIMD prototype opcodes 0xaf/,
+    );
   });
 
-  it("the threaded build runs on a shared memory shaped like tfjs' (max 4 GiB) and matches the SIMD build", async () => {
-    const run = async (bytes: Uint8Array, memory: WebAssembly.Memory): Promise<Float32Array> => {
-      const instance = await WebAssembly.instantiate(
-        await WebAssembly.compile(new Uint8Array(bytes)),
-        { env: { memory } },
-      );
-      const k = instance.exports as Record<string, (...args: number[]) => void>;
-      const f32 = new Float32Array(memory.buffer);
-      // constants at 0, x [1, 5, 5, 16] at byte 1024, w [3, 3, 8, 16], bias, then y [1, 3, 3, 16]
-      const [x, w, b, y] = [1024, 1024 + 400 * 4, 1024 + 1552 * 4, 1024 + 1568 * 4];
-      for (let i = 0; i < 1568; i++) f32[x / 4 + i] = Math.sin(i * 0.37);
-      k.init_constants?.(0);
-      k.group_conv2d?.(x, w, b, y, 1, 5, 5, 16, 16, 3, 2, 1, 2, 2, 0);
-      k.silu?.(y, y + 144 * 4, 144, 0);
-      return f32.slice(y / 4, y / 4 + 288);
-    };
-    const unshared = await run(committed.simd, new WebAssembly.Memory({ initial: 1 }));
-    const sharedMemory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
-    expect(sharedMemory.buffer).toBeInstanceOf(SharedArrayBuffer);
-    const shared = await run(committed.threadedSimd, sharedMemory);
-    expect(Array.from(shared)).toEqual(Array.from(unshared));
+  it("the threaded build runs on a shared memory shaped like tfjs' (max 4 GiB) and matches the unshared one", async () => {
+    const unshared = await runKernelModule('simd');
     expect(unshared.some((v) => v !== 0)).toBe(true);
+    expect(Array.from(await runKernelModule('threaded-simd'))).toEqual(Array.from(unshared));
+  });
+
+  it('the relaxed-SIMD (FMA) builds validate and match the plain ones (Node with --experimental-wasm-relaxed-simd)', () => {
+    const out = execFileSync(
+      process.execPath,
+      ['--experimental-wasm-relaxed-simd', '--import', 'tsx', 'test/kernels/module-run.ts'],
+      { encoding: 'utf8' },
+    );
+    const report = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<
+      string,
+      { valid: boolean; diffVsPlain: number }
+    >;
+    for (const variant of ['relaxed-simd', 'threaded-relaxed-simd']) {
+      expect(report[variant]?.valid, `${variant} validates`).toBe(true);
+      expect(report[variant]?.diffVsPlain, `${variant} vs plain SIMD`).toBeLessThan(1e-5);
+    }
   });
 
   it('rebuilds from src/kernels/wasm/c/ to exactly the committed module (needs clang + wasm-ld)', () => {
     const built = buildKernels(); // throws, saying how to install clang and lld, when they are missing
     const current = readFileSync(GENERATED_PATH, 'utf8');
-    const sameBytes =
-      Buffer.compare(Buffer.from(built.simd), Buffer.from(committed.simd)) === 0 &&
-      Buffer.compare(Buffer.from(built.threadedSimd), Buffer.from(committed.threadedSimd)) === 0;
+    const stale = variants.filter(
+      (v) => Buffer.compare(Buffer.from(built.modules[v]), Buffer.from(moduleBytes(v))) !== 0,
+    );
     expect(
-      sameBytes && current === generatedModule(built),
-      `${GENERATED_PATH} is stale for ${built.compiler}: run \`npm run build:kernels\` and commit it ` +
-        `(committed header: ${current.split('\n')[1] ?? '?'})`,
+      stale.length === 0 && current === generatedModule(built),
+      `${GENERATED_PATH} is stale (${stale.join(', ') || 'text'}) for ${built.compiler}: run ` +
+        `\`npm run build:kernels\` and commit it (committed header: ${current.split('\n')[1] ?? '?'})`,
     ).toBe(true);
+    expect(Object.keys(KERNEL_MODULES).sort()).toEqual([...variants].sort());
   });
 });

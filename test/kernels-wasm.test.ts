@@ -289,6 +289,85 @@ describe(`${GROUP_CONV2D} (wasm)`, () => {
     stock.dispose();
   });
 
+  const denseCases: ConvCase[] = [
+    // RegNet's 1×1 convs (the c conv adds the shortcut, then ReLU), EfficientNet's expand
+    // (SiLU) and stem (3×3, stride 2, 3 input channels)
+    {
+      batch: 1,
+      height: 7,
+      width: 7,
+      inChannels: 64,
+      outChannels: 48,
+      kernel: 1,
+      stride: 1,
+      groups: 1,
+      activation: 'relu',
+    },
+    {
+      batch: 2,
+      height: 5,
+      width: 6,
+      inChannels: 24,
+      outChannels: 144,
+      kernel: 1,
+      stride: 1,
+      groups: 1,
+      activation: 'silu',
+    },
+    {
+      batch: 1,
+      height: 6,
+      width: 6,
+      inChannels: 40,
+      outChannels: 22,
+      kernel: 1,
+      stride: 2,
+      groups: 1,
+      activation: 'linear',
+    },
+    {
+      batch: 1,
+      height: 15,
+      width: 14,
+      inChannels: 3,
+      outChannels: 32,
+      kernel: 3,
+      stride: 2,
+      groups: 1,
+      activation: 'silu',
+    },
+  ];
+  it.each(
+    denseCases.flatMap((c, i) => [
+      [convLabel(c) + ' + residual', c, i, true] as const,
+      [convLabel(c), c, i, false] as const,
+    ]),
+  )('dense %s', (_label, c, i, withResidual) => {
+    const { batch, height, width, inChannels: cin, outChannels: cout, kernel: k } = c;
+    const [oh, ow] = outSize(c);
+    const xData = randomArray(batch * height * width * cin, 400 + i);
+    const wData = randomArray(k * k * cin * cout, 500 + i, Math.sqrt(3 / (k * k * cin)));
+    const bData = randomArray(cout, 600 + i, 0.5);
+    const rData = randomArray(batch * oh * ow * cout, 700 + i);
+    const x = tf.tensor4d(xData, [batch, height, width, cin]);
+    const w = tf.tensor4d(wData, [k, k, cin, cout]);
+    const b = tf.tensor1d(bData);
+    const r = tf.tensor4d(rData, [batch, oh, ow, cout]);
+    const attrs = { strides: c.stride, groups: 1, activation: c.activation };
+    const got = groupConv2d(x, w, b, attrs, withResidual ? r : undefined).dataSync();
+    expectClose(
+      got,
+      refGroupConv(c, xData, wData, bData, withResidual ? rData : undefined),
+      'vs JS reference',
+    );
+    const stock = tf.tidy(() => {
+      const conv = tf.fused.conv2d({ x, filter: w, bias: b, strides: c.stride, pad: k >> 1 });
+      return stockActivate(withResidual ? tf.add(conv, r) : conv, c.activation);
+    });
+    expectClose(got, stock.dataSync(), 'vs stock tfjs');
+    tf.dispose([x, w, b, r, stock]);
+  });
+
   it('rejects a filter that does not match the groups, naming the shapes', () => {
     const x = tf.zeros([1, 4, 4, 16]) as tf.Tensor4D;
     const w = tf.zeros([3, 3, 16, 16]) as tf.Tensor4D;
@@ -310,7 +389,17 @@ describe(`${GROUP_CONV2D} (wasm)`, () => {
         activation: 'gelu' as KernelActivation,
       }),
     ).toThrow(/attr 'activation' must be one of linear, relu, silu, got gelu/);
-    tf.dispose([x, w, b]);
+    const badResidual = tf.zeros([1, 4, 4, 8]) as tf.Tensor4D;
+    expect(() =>
+      groupConv2d(
+        x,
+        tf.zeros([3, 3, 8, 16]),
+        b,
+        { strides: 1, groups: 2, activation: 'relu' },
+        badResidual,
+      ),
+    ).toThrow(/residual must be the output's shape \[1, 4, 4, 16\], got \[1, 4, 4, 8\] float32/);
+    tf.dispose([x, w, b, badResidual]);
   });
 });
 

@@ -27,107 +27,97 @@ export interface KernelReport {
   backend: string;
   registered: boolean;
   sharedMemory: boolean | null;
+  /** Which build of the WASM kernels runs (relaxed SIMD where the engine has it). */
+  wasmVariant: string | null;
   checks: Check[];
 }
 
-const convCases: ConvCase[] = [
-  {
-    batch: 1,
-    height: 9,
-    width: 9,
-    inChannels: 16,
-    outChannels: 16,
-    kernel: 3,
-    stride: 1,
-    groups: 2,
-    activation: 'relu',
-  },
-  {
-    batch: 1,
-    height: 8,
-    width: 8,
-    inChannels: 32,
-    outChannels: 32,
-    kernel: 3,
-    stride: 2,
-    groups: 2,
-    activation: 'relu',
-  },
-  {
-    batch: 2,
-    height: 7,
-    width: 5,
-    inChannels: 48,
-    outChannels: 48,
-    kernel: 3,
-    stride: 1,
-    groups: 2,
-    activation: 'linear',
-  },
-  {
-    batch: 1,
-    height: 6,
-    width: 11,
-    inChannels: 72,
-    outChannels: 72,
-    kernel: 3,
-    stride: 2,
-    groups: 3,
-    activation: 'silu',
-  },
-  {
-    batch: 2,
-    height: 5,
-    width: 6,
-    inChannels: 6,
-    outChannels: 9,
-    kernel: 3,
-    stride: 1,
-    groups: 3,
-    activation: 'relu',
-  },
-  {
-    batch: 1,
-    height: 9,
-    width: 8,
-    inChannels: 40,
-    outChannels: 40,
-    kernel: 5,
-    stride: 2,
-    groups: 1,
-    activation: 'silu',
-  },
+/** [batch, height, width, Cin, Cout, k, stride, groups, activation, with residual] */
+type ConvRow = [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  ConvCase['activation'],
+  boolean,
 ];
+const convRows: ConvRow[] = [
+  [1, 9, 9, 16, 16, 3, 1, 2, 'relu', false], // group width 8
+  [1, 8, 8, 32, 32, 3, 2, 2, 'relu', false], // 16, stride 2
+  [2, 7, 5, 48, 48, 3, 1, 2, 'linear', true], // 24, batch 2, residual
+  [1, 6, 11, 72, 72, 3, 2, 3, 'silu', false],
+  [2, 5, 6, 6, 9, 3, 1, 3, 'relu', false], // tails: 2 → 3 channels per group
+  [1, 9, 8, 40, 40, 5, 2, 1, 'silu', false],
+  [1, 7, 7, 64, 48, 1, 1, 1, 'relu', true], // RegNet's 1×1 c conv + shortcut + ReLU
+  [1, 15, 14, 3, 32, 3, 2, 1, 'silu', false], // EfficientNet's stem
+];
+const convCases = convRows.map(
+  ([
+    batch,
+    height,
+    width,
+    inChannels,
+    outChannels,
+    kernel,
+    stride,
+    groups,
+    activation,
+    residual,
+  ]) => ({
+    case: {
+      batch,
+      height,
+      width,
+      inChannels,
+      outChannels,
+      kernel,
+      stride,
+      groups,
+      activation,
+    } as ConvCase,
+    residual,
+  }),
+);
 
 function worst(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   return closeness(actual, expected).worst;
 }
 
-async function checkGroupConv(c: ConvCase, i: number): Promise<Check> {
+async function checkGroupConv(c: ConvCase, withResidual: boolean, i: number): Promise<Check> {
   const { batch, height, width, inChannels: cin, outChannels: cout, kernel: k, groups } = c;
+  const outShape: [number, number, number, number] = [batch, ...outSize(c), cout];
+  const fan = k * k * (cin / groups);
   const xData = randomArray(batch * height * width * cin, 10 + i);
-  const wData = randomArray(
-    k * k * (cin / groups) * cout,
-    20 + i,
-    Math.sqrt(3 / (k * k * (cin / groups))),
-  );
+  const wData = randomArray(fan * cout, 20 + i, Math.sqrt(3 / fan));
   const bData = randomArray(cout, 30 + i, 0.5);
+  const rData = randomArray(
+    outShape.reduce((p, d) => p * d, 1),
+    40 + i,
+  );
   const x = tf.tensor4d(xData, [batch, height, width, cin]);
   const w = tf.tensor4d(wData, [k, k, cin / groups, cout]);
   const b = tf.tensor1d(bData);
-  const y = kernels.groupConv2d(x, w, b, { strides: c.stride, groups, activation: c.activation });
-  if (y.shape.join() !== [batch, ...outSize(c), cout].join())
-    throw new Error(`group conv: shape ${y.shape}`);
+  const r = withResidual ? tf.tensor4d(rData, outShape) : undefined;
+  const attrs = { strides: c.stride, groups, activation: c.activation };
+  const y = kernels.groupConv2d(x, w, b, attrs, r);
+  if (y.shape.join() !== outShape.join()) throw new Error(`group conv: shape ${y.shape}`);
   const composition = stock.groupConv(w, groups);
-  const expected = composition.run(x, b, c.stride, c.activation);
+  const expected = tf.tidy(() => {
+    const linear = composition.run(x, b, c.stride, 'linear');
+    return stock.activate(r ? tf.add(linear, r) : linear, c.activation);
+  });
   // Async reads: WebGPU's dataSync is unreliable (zeros on SwiftShader).
   const got = await y.data();
   const check = {
-    name: `groupConv ${batch}×${height}×${width}×${cin}→${cout} k${k} s${c.stride} g${groups} ${c.activation}`,
-    vsReference: worst(got, refGroupConv(c, xData, wData, bData)),
+    name: `groupConv ${batch}×${height}×${width}×${cin}→${cout} k${k} s${c.stride} g${groups} ${c.activation}${r ? ' +residual' : ''}`,
+    vsReference: worst(got, refGroupConv(c, xData, wData, bData, r ? rData : undefined)),
     vsStock: worst(got, await expected.data()),
   };
-  tf.dispose([x, w, b, y, expected]);
+  tf.dispose([x, w, b, y, expected, ...(r ? [r] : [])]);
   composition.dispose();
   return check;
 }
@@ -221,6 +211,7 @@ async function run(backend: 'wasm' | 'webgpu'): Promise<KernelReport> {
     backend,
     registered,
     sharedMemory: null,
+    wasmVariant: backend === 'wasm' ? kernels.wasmKernelVariant() : null,
     checks: [],
   };
   if (!registered) return report;
@@ -233,7 +224,9 @@ async function run(backend: 'wasm' | 'webgpu'): Promise<KernelReport> {
     const memory = wasm.wasmMemory ?? wasm.asm?.memory;
     report.sharedMemory = memory ? memory.buffer instanceof SharedArrayBuffer : null;
   }
-  for (const [i, c] of convCases.entries()) report.checks.push(await checkGroupConv(c, i));
+  for (const [i, c] of convCases.entries()) {
+    report.checks.push(await checkGroupConv(c.case, c.residual, i));
+  }
   if (backend === 'wasm') {
     report.checks.push(...checkElementwise());
     report.checks.push(checkSqueezeExcite([1, 14, 14, 208], 52, false));

@@ -22,7 +22,8 @@ import { registerWasmKernels } from './wasm/register';
 import { registerWebGpuKernels } from './webgpu/register';
 
 export * from './names';
-export { registerWasmKernels } from './wasm/register';
+export { registerWasmKernels, wasmKernelVariant } from './wasm/register';
+export type { WasmKernelVariant } from './wasm/register';
 export { registerWebGpuKernels } from './webgpu/register';
 
 /** Which kernels each backend provides once registered. */
@@ -47,16 +48,22 @@ export function hasKernel(name: KernelName, backendName: string = tf.getBackend(
   return tf.getKernel(name, backendName) !== undefined;
 }
 
-/** Grouped conv + bias + activation; `pad` defaults to ⌊k/2⌋ (PyTorch's padding=k//2). */
+/**
+ * activation(conv(x) + bias [+ residual]), grouped (groups = 1: dense); `pad` defaults
+ * to ⌊k/2⌋ (PyTorch's padding=k//2).
+ */
 export function groupConv2d(
   x: tf.Tensor4D,
   filter: tf.Tensor4D,
   bias: tf.Tensor1D,
   attrs: Omit<GroupConv2DAttrs, 'pad'> & { pad?: number },
+  residual?: tf.Tensor4D,
 ): tf.Tensor4D {
   const pad = attrs.pad ?? Math.floor((filter.shape[0] ?? 1) / 2);
   const full: GroupConv2DAttrs = { ...attrs, pad };
-  return tf.engine().runKernel(GROUP_CONV2D, { x, filter, bias }, { ...full });
+  const inputs: tf.NamedTensorMap = { x, filter, bias };
+  if (residual) inputs.residual = residual;
+  return tf.engine().runKernel(GROUP_CONV2D, inputs, { ...full });
 }
 
 /** x · sigmoid(x). */

@@ -4,9 +4,11 @@
  */
 
 /**
- * Grouped 2-D convolution with bias and activation.
+ * Grouped 2-D convolution with bias, optional residual and activation:
+ * y = activation(conv(x) + bias [+ residual]). groups = 1 is a dense conv (1×1 convs
+ * included: faster than tfjs' XNNPACK conv on the wasm backend).
  * inputs: x [N, H, W, Cin]; filter [k, k, Cin / groups, Cout] (webnets' grouped HWIO,
- * output channels group by group); bias [Cout].
+ * output channels group by group); bias [Cout]; residual (optional) shaped like y.
  * attrs: strides (one number, both axes), pad (symmetric, usually ⌊k/2⌋ as in
  * PyTorch), groups, activation. Output [N, ⌊(H + 2·pad − k) / s⌋ + 1, …, Cout].
  */

@@ -61,7 +61,7 @@ export interface GroupConvGeometry {
 }
 
 export function groupConvGeometry(
-  inputs: { x?: TensorLike; filter?: TensorLike; bias?: TensorLike },
+  inputs: { x?: TensorLike; filter?: TensorLike; bias?: TensorLike; residual?: TensorLike },
   attrs: Partial<GroupConv2DAttrs>,
 ): GroupConvGeometry {
   const K = GROUP_CONV2D;
@@ -93,6 +93,15 @@ export function groupConvGeometry(
     throw new Error(
       `${K}: x ${describe(x)} is too small for a ${kh}×${kh} filter with pad ${pad} (pad must be < k)`,
     );
+  }
+  if (inputs.residual !== undefined) {
+    const residual = expectFloat(K, 'residual', inputs.residual, 4);
+    const outShape = [batch, outHeight, outWidth, outChannels];
+    if (residual.shape.join() !== outShape.join()) {
+      throw new Error(
+        `${K}: residual must be the output's shape [${outShape.join(', ')}], got ${describe(residual)}`,
+      );
+    }
   }
   return {
     batch,

@@ -36,6 +36,7 @@ export function refGroupConv(
   x: Float32Array,
   w: Float32Array,
   bias: Float32Array,
+  residual?: Float32Array,
 ): Float64Array {
   const { batch, height, width, inChannels: cin, outChannels: cout, kernel: k, stride, groups } = c;
   const pad = Math.floor(k / 2);
@@ -61,7 +62,8 @@ export function refGroupConv(
               }
             }
           }
-          y[((b * oh + oy) * ow + ox) * cout + co] = activate(sum, c.activation);
+          const at = ((b * oh + oy) * ow + ox) * cout + co;
+          y[at] = activate(sum + (residual ? (residual[at] as number) : 0), c.activation);
         }
   return y;
 }

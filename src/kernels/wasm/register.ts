@@ -6,15 +6,19 @@
  * a tensor is `memoryOffset` bytes into that memory, outputs come from
  * `backend.makeOutput`. The module has no data and no stack, so it never writes memory
  * it was not handed. tfjs' threaded build uses a shared memory: the module is then the
- * one built for shared memory. Kernels run on the calling thread; XNNPACK's thread pool
- * (threaded build) is idle while they run, as tfjs runs one op at a time.
+ * one built for shared memory. Where the engine has relaxed SIMD, the build using its
+ * FMA runs. Kernels run on the calling thread; XNNPACK's thread pool (threaded build) is
+ * idle while they run, as tfjs runs one op at a time.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../runtime/tf';
 import type { SqueezeExciteAttrs } from '../names';
 import { ADD_ACTIVATION, GROUP_CONV2D, SILU, SQUEEZE_EXCITE } from '../names';
 import { activationCode, groupConvGeometry, sameShape, squeezeExciteGeometry } from '../shapes';
-import { SIMD_WASM_BASE64, THREADED_SIMD_WASM_BASE64 } from './binary.generated';
+import { KERNEL_MODULES } from './binary.generated';
+
+/** Which build of the kernels module runs: tfjs' memory unshared/shared × SIMD/relaxed SIMD. */
+export type WasmKernelVariant = keyof typeof KERNEL_MODULES;
 
 /**
  * The C exports (src/kernels/wasm/c/*.c); pointers are byte offsets into tfjs' memory.
@@ -33,6 +37,7 @@ interface KernelExports {
 interface Kernels {
   exports: KernelExports;
   table: number;
+  variant: WasmKernelVariant;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm (4.22) the kernels use. */
@@ -99,15 +104,19 @@ export async function registerWasmKernels(): Promise<boolean> {
     const memory = memoryOf(backend);
     const shared =
       typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = decodeBase64(shared ? THREADED_SIMD_WASM_BASE64 : SIMD_WASM_BASE64);
-    if (!WebAssembly.validate(bytes)) return false;
-    const module = await WebAssembly.compile(bytes);
+    // Relaxed SIMD (FMA) where the engine validates it, else plain SIMD, else nothing.
+    const candidates: WasmKernelVariant[] = shared
+      ? ['threaded-relaxed-simd', 'threaded-simd']
+      : ['relaxed-simd', 'simd'];
+    const variant = candidates.find((v) => WebAssembly.validate(decodeBase64(KERNEL_MODULES[v])));
+    if (variant === undefined) return false;
+    const module = await WebAssembly.compile(decodeBase64(KERNEL_MODULES[variant]));
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const exports = instance.exports as unknown as KernelExports;
     // Lives as long as the backend's memory; freed with it.
     const table = backend.wasm._malloc(exports.constants_bytes());
     exports.init_constants(table);
-    instances.set(backend, { exports, table });
+    instances.set(backend, { exports, table, variant });
   }
   if (!registered) {
     for (const [kernelName, kernelFunc] of kernelFuncs) {
@@ -122,6 +131,12 @@ export async function registerWasmKernels(): Promise<boolean> {
   return true;
 }
 
+/** The kernels build running on the initialized 'wasm' backend, or null before registration. */
+export function wasmKernelVariant(): WasmKernelVariant | null {
+  const backend = tf.findBackend('wasm');
+  return (backend && instances.get(backend)?.variant) ?? null;
+}
+
 interface KernelArgs {
   inputs: Record<string, TensorInfo | undefined>;
   backend: unknown;
@@ -134,8 +149,9 @@ function groupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { x, filter, bias } = inputs as Record<'x' | 'filter' | 'bias', TensorInfo>;
   const kernels = kernelsOf(b);
   const out = b.makeOutput([g.batch, g.outHeight, g.outWidth, g.outChannels], 'float32');
+  const residual = inputs.residual ? offsetOf(b, inputs.residual) : 0;
   kernels.exports.group_conv2d(
-    ...[offsetOf(b, x), offsetOf(b, filter), offsetOf(b, bias), offsetOf(b, out)],
+    ...[offsetOf(b, x), offsetOf(b, filter), offsetOf(b, bias), residual, offsetOf(b, out)],
     ...[
       g.batch,
       g.height,

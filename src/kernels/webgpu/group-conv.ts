@@ -3,8 +3,8 @@
  * output element: straightforward, and what the 'webgpu' backend needs to run RegNet
  * without the depthwise-multiplier composition (which writes Cin·gOut channels).
  *
- * tfjs builds the shader around `getUserCode()`: it declares the `x`, `W` and `bias`
- * storage buffers, a `uniforms` struct (`xShape`, `wShape`, `outShape`, `size` and the
+ * tfjs builds the shader around `getUserCode()`: it declares the `x`, `W`, `bias` (and
+ * `residual`) storage buffers, a `uniforms` struct (`xShape`, `wShape`, `outShape`, `size` and the
  * `pad`, `stride`, `groups` declared here), `getX(b, r, c, d)`-style accessors,
  * `getOutputCoords()` and `setOutputAtIndex()`, and calls `main(index)`.
  */
@@ -33,12 +33,14 @@ export class GroupConv2DProgram implements WebGPUProgram {
   constructor(
     outputShape: number[],
     readonly activation: KernelActivation,
+    readonly hasResidual: boolean,
   ) {
     this.outputShape = outputShape;
+    if (hasResidual) this.variableNames.push('residual');
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
     const size = outputShape.reduce((a, b) => a * b, 1);
     this.dispatch = [Math.ceil(size / WORKGROUP), 1, 1];
-    this.shaderKey = `webnets_group_conv2d_${activation}`;
+    this.shaderKey = `webnets_group_conv2d_${activation}_${hasResidual}`;
   }
 
   getUserCode(): string {
@@ -66,7 +68,9 @@ export class GroupConv2DProgram implements WebGPUProgram {
             }
           }
         }
-        setOutputAtIndex(index, activate(value + getBias(co)));
+        value += getBias(co);
+        ${this.hasResidual ? 'value += residual[index]; // shaped like the output' : ''}
+        setOutputAtIndex(index, activate(value));
       }
     `;
   }

@@ -24,14 +24,11 @@ function groupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const program = new GroupConv2DProgram(
     [g.batch, g.outHeight, g.outWidth, g.outChannels],
     (attrs as unknown as GroupConv2DAttrs).activation,
+    inputs.residual !== undefined,
   );
   const uniforms = [g.pad, g.stride, g.groups].map((v) => ({ type: 'int32', data: [v] }));
-  return (backend as WebGPUBackend).runWebGPUProgram(
-    program,
-    [x, filter, bias],
-    'float32',
-    uniforms,
-  );
+  const programInputs = inputs.residual ? [x, filter, bias, inputs.residual] : [x, filter, bias];
+  return (backend as WebGPUBackend).runWebGPUProgram(program, programInputs, 'float32', uniforms);
 }
 
 /** Registers the WGSL kernels (once); the 'webgpu' backend must be initialized. */

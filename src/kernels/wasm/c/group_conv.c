@@ -1,7 +1,9 @@
 /*
- * Grouped 2-D convolution (RegNet's 3×3 convs with group width 8, 16, 24, …), NHWC.
+ * Grouped 2-D convolution, NHWC: RegNet's 3×3 convs with group width 8, 16, 24, …, and
+ * with groups = 1 any dense conv (a 1×1 conv is a GEMM; measured faster than tfjs'
+ * XNNPACK FusedConv2D on RegNet and EfficientNet shapes).
  *
- * y[b, oy, ox, g·gOut + co] = act(bias[g·gOut + co] +
+ * y[b, oy, ox, g·gOut + co] = act(bias[g·gOut + co] + residual[…] +
  *     Σ_{ky, kx, ci < gIn} x[b, oy·s − pad + ky, ox·s − pad + kx, g·gIn + ci] · w(g, ky, kx, ci, co))
  *
  * The weight is webnets' HWIO layout [k, k, gIn, cout], output channels group by group:
@@ -18,10 +20,20 @@
  */
 #include "simd.h"
 
-/* Where one block's inputs, weights and outputs are, and how to step through them. */
+/*
+ * Where one block's inputs, weights and outputs are, and how to step through them.
+ * resOff: floats from y to the residual tensor (same layout as y), 0 when there is none.
+ */
 #define BLOCK_PARAMS                                                                         \
   const float *x, int xPix, int xRow, int cin, const float *w, int wRow, int wTap, int k, \
-      int nky, int nkx, int gIn, const float *bias, float *y, int cout, int act, const float *kc
+      int nky, int nkx, int gIn, const float *bias, float *y, int cout, int resOff, int act,   \
+      const float *kc
+
+/* The epilogue of one output vector: + residual, activation, store. */
+INLINE void finish(float *y, f4 acc, int resOff, int act, Consts c) {
+  if (resOff != 0) acc = wasm_f32x4_add(acc, load4(y + resOff));
+  store4(y, activate(acc, act, c));
+}
 
 /*
  * The block kernel, unrolled by macros over P pixels and NV output vectors: clang 14
@@ -30,12 +42,8 @@
  */
 #define REP1(M, a) M(0, a)
 #define REP2(M, a) REP1(M, a) M(1, a)
-#define REP3(M, a) REP2(M, a) M(2, a)
-#define REP4(M, a) REP3(M, a) M(3, a)
-#define REP5(M, a) REP4(M, a) M(4, a)
-#define REP6(M, a) REP5(M, a) M(5, a)
-#define REP7(M, a) REP6(M, a) M(6, a)
-#define REP8(M, a) REP7(M, a) M(7, a)
+#define REP4(M, a) REP2(M, a) M(2, a) M(3, a)
+#define REP8(M, a) REP4(M, a) M(4, a) M(5, a) M(6, a) M(7, a)
 #define REPV1(M, p) M(p, 0)
 #define REPV2(M, p) REPV1(M, p) M(p, 1)
 #define REPV3(M, p) REPV2(M, p) M(p, 2)
@@ -43,31 +51,31 @@
 
 #define ACC_INIT(p, v) f4 a##p##_##v = load4(bias + 4 * v);
 #define ACC_STEP(p, v) a##p##_##v = madd(a##p##_##v, xv##p, w##v);
-#define ACC_STORE(p, v) store4(y + p * cout + 4 * v, activate(a##p##_##v, act, c));
+#define ACC_STORE(p, v) finish(y + p * cout + 4 * v, a##p##_##v, resOff, act, c);
 #define W_LOAD(_, v) f4 w##v = load4(wq + 4 * v);
 #define PIX_INIT(p, NV) REPV##NV(ACC_INIT, p)
-#define PIX_STEP(p, NV)                                        \
-  {                                                            \
-    f4 xv##p = wasm_v128_load32_splat(xq + p * xPix + ci);     \
-    REPV##NV(ACC_STEP, p)                                      \
+#define PIX_STEP(p, NV)                                    \
+  {                                                        \
+    f4 xv##p = wasm_v128_load32_splat(xq + p * xPix + ci); \
+    REPV##NV(ACC_STEP, p)                                  \
   }
 #define PIX_STORE(p, NV) REPV##NV(ACC_STORE, p)
 
-#define DEFINE_BLOCK(NV, P)                                        \
-  INLINE void conv_block_##NV##x##P(BLOCK_PARAMS) {                \
-    REP##P(PIX_INIT, NV)                                           \
-    for (int ky = 0; ky < nky; ky++) {                             \
-      for (int kx = 0; kx < nkx; kx++) {                           \
-        const float *xq = x + ky * xRow + kx * cin;                \
-        const float *wq = w + (ky * k + kx) * wTap;                \
-        for (int ci = 0; ci < gIn; ci++, wq += wRow) {             \
-          REPV##NV(W_LOAD, _)                                      \
-          REP##P(PIX_STEP, NV)                                     \
-        }                                                          \
-      }                                                            \
-    }                                                              \
-    const Consts c = load_consts(kc);                              \
-    REP##P(PIX_STORE, NV)                                          \
+#define DEFINE_BLOCK(NV, P)                                \
+  INLINE void conv_block_##NV##x##P(BLOCK_PARAMS) {        \
+    REP##P(PIX_INIT, NV)                                   \
+    for (int ky = 0; ky < nky; ky++) {                     \
+      for (int kx = 0; kx < nkx; kx++) {                   \
+        const float *xq = x + ky * xRow + kx * cin;        \
+        const float *wq = w + (ky * k + kx) * wTap;        \
+        for (int ci = 0; ci < gIn; ci++, wq += wRow) {     \
+          REPV##NV(W_LOAD, _)                              \
+          REP##P(PIX_STEP, NV)                             \
+        }                                                  \
+      }                                                    \
+    }                                                      \
+    const Consts c = load_consts(kc);                      \
+    REP##P(PIX_STORE, NV)                                  \
   }
 
 /* The last 1–3 output channels of a group whose width is not a multiple of 4: one pixel. */
@@ -81,26 +89,28 @@ static void conv_tail(int lanes, BLOCK_PARAMS) {
         acc = madd(acc, wasm_v128_load32_splat(xq + ci), load_n(wq, lanes));
     }
   }
+  if (resOff != 0) acc = wasm_f32x4_add(acc, load_n(y + resOff, lanes));
   store_n(y, activate(acc, act, load_consts(kc)), lanes);
 }
 
 /* `count` consecutive output pixels (same tap range) × NV output vectors. */
-#define DEFINE_SPAN(NV, P) DEFINE_SPAN_(NV, P)
-#define DEFINE_SPAN_(NV, P)                                                      \
-  DEFINE_BLOCK(NV, P)                                                           \
-  DEFINE_BLOCK(NV, 1)                                                           \
-  static void conv_span_##NV(int count, BLOCK_PARAMS) {                         \
-    int i = 0;                                                                  \
-    for (; i + P <= count; i += P)                                              \
-      conv_block_##NV##x##P(x + i * xPix, xPix, xRow, cin, w, wRow, wTap, k, nky, \
-                            nkx, gIn, bias, y + i * cout, cout, act, kc);           \
-    for (; i < count; i++)                                                      \
-      conv_block_##NV##x1(x + i * xPix, xPix, xRow, cin, w, wRow, wTap, k, nky, \
-                          nkx, gIn, bias, y + i * cout, cout, act, kc);             \
+#define DEFINE_SPAN(NV, P)                                                           \
+  DEFINE_BLOCK(NV, P)                                                                \
+  DEFINE_BLOCK(NV, 1)                                                                \
+  static void conv_span_##NV(int count, BLOCK_PARAMS) {                              \
+    int i = 0;                                                                       \
+    for (; i + P <= count; i += P)                                                   \
+      conv_block_##NV##x##P(x + i * xPix, xPix, xRow, cin, w, wRow, wTap, k, nky, nkx, \
+                            gIn, bias, y + i * cout, cout, resOff, act, kc);         \
+    for (; i < count; i++)                                                           \
+      conv_block_##NV##x1(x + i * xPix, xPix, xRow, cin, w, wRow, wTap, k, nky, nkx,   \
+                          gIn, bias, y + i * cout, cout, resOff, act, kc);           \
   }
+
 /*
- * Pixels per block for each NV, measured on RegNet's layer shapes in Node (V8): 4×2 and
- * 3×2 beat 4×3 and 2×5/2×6 (those spill), and 2×4 suits group width 8.
+ * Pixels per block for each NV, measured on RegNet and EfficientNet shapes in Node
+ * (V8), with and without FMA: 4×2 beats 4×3, 3×3, 3×4 and 2×5/2×6 (those spill),
+ * 3×2 serves a 3-vector remainder, and 2×4 suits group width 8.
  */
 DEFINE_SPAN(1, 8)
 DEFINE_SPAN(2, 4)
@@ -108,39 +118,46 @@ DEFINE_SPAN(3, 2)
 DEFINE_SPAN(4, 2)
 
 /* A run of output pixels sharing one tap range, for every group and output channel. */
-static void conv_pixels(int count, int groups, int gOut, int wGroup, BLOCK_PARAMS) {
+static void conv_pixels(int count, int groups, int gOut, BLOCK_PARAMS) {
   for (int g = 0; g < groups; g++) {
     const float *xg = x + g * gIn;
-    const float *wg = w + g * wGroup;
+    const float *wg = w + g * gOut;
+    const float *bg = bias + g * gOut;
+    float *yg = y + g * gOut;
     int co = 0;
     for (; co + 16 <= gOut; co += 16)
-      conv_span_4(count, xg, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx, gIn,
-                  bias + g * gOut + co, y + g * gOut + co, cout, act, kc);
+      conv_span_4(count, xg, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx, gIn, bg + co,
+                  yg + co, cout, resOff, act, kc);
     const int rest = (gOut - co) / 4;
-    if (rest == 1) conv_span_1(count, xg, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx, gIn,
-                  bias + g * gOut + co, y + g * gOut + co, cout, act, kc);
-    if (rest == 2) conv_span_2(count, xg, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx, gIn,
-                  bias + g * gOut + co, y + g * gOut + co, cout, act, kc);
-    if (rest == 3) conv_span_3(count, xg, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx, gIn,
-                  bias + g * gOut + co, y + g * gOut + co, cout, act, kc);
+    if (rest == 3)
+      conv_span_3(count, xg, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx, gIn, bg + co,
+                  yg + co, cout, resOff, act, kc);
+    if (rest == 2)
+      conv_span_2(count, xg, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx, gIn, bg + co,
+                  yg + co, cout, resOff, act, kc);
+    if (rest == 1)
+      conv_span_1(count, xg, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx, gIn, bg + co,
+                  yg + co, cout, resOff, act, kc);
     co += 4 * rest;
     if (co < gOut)
       for (int i = 0; i < count; i++)
         conv_tail(gOut - co, xg + i * xPix, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx,
-                  gIn, bias + g * gOut + co, y + i * cout + g * gOut + co, cout, act, kc);
+                  gIn, bg + co, yg + i * cout + co, cout, resOff, act, kc);
   }
 }
 
-static int max_i(int a, int b) { return a > b ? a : b; }
-static int min_i(int a, int b) { return a < b ? a : b; }
+INLINE int max_i(int a, int b) { return a > b ? a : b; }
+INLINE int min_i(int a, int b) { return a < b ? a : b; }
 
+/* residual: a tensor shaped like y added before the activation, or 0 for none. */
 EXPORT(group_conv2d)
-void group_conv2d(const float *x, const float *w, const float *bias, float *y, int batch,
-                  int height, int width, int cin, int cout, int k, int stride, int pad,
-                  int groups, int act, const float *kc) {
-  const int gIn = cin / groups, gOut = cout / groups, wGroup = gOut, wRow = cout;
+void group_conv2d(const float *x, const float *w, const float *bias, const float *residual,
+                  float *y, int batch, int height, int width, int cin, int cout, int k,
+                  int stride, int pad, int groups, int act, const float *kc) {
+  const int gIn = cin / groups, gOut = cout / groups;
   const int oh = (height + 2 * pad - k) / stride + 1, ow = (width + 2 * pad - k) / stride + 1;
-  const int wTap = gIn * wRow, xPix = stride * cin, xRow = width * cin;
+  const int wRow = cout, wTap = gIn * wRow, xPix = stride * cin, xRow = width * cin;
+  const int resOff = residual ? (int)(residual - y) : 0;
   /* Output columns whose taps all fall inside the image: [oxLo, oxHi). */
   const int oxLo = min_i(ow, (pad + stride - 1) / stride);
   const int oxHi = max_i(oxLo, min_i(ow, width - k + pad >= 0 ? (width - k + pad) / stride + 1 : 0));
@@ -155,9 +172,9 @@ void group_conv2d(const float *x, const float *w, const float *bias, float *y, i
         const int ix = ox * stride - pad;
         const int kx0 = max_i(0, -ix), nkx = min_i(k, width - ix) - kx0;
         const int count = ox == oxLo && oxHi > oxLo ? oxHi - oxLo : 1;
-        conv_pixels(count, groups, gOut, wGroup, xRowBase + (ix + kx0) * cin, xPix, xRow, cin,
+        conv_pixels(count, groups, gOut, xRowBase + (ix + kx0) * cin, xPix, xRow, cin,
                     wRowBase + kx0 * wTap, wRow, wTap, k, nky, nkx, gIn, bias, yRow + ox * cout,
-                    cout, act, kc);
+                    cout, resOff, act, kc);
         ox += count;
       }
     }

@@ -22,7 +22,18 @@ enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_SILU = 2 };
 INLINE f4 splat(float v) { return wasm_f32x4_splat(v); }
 INLINE f4 load4(const float *p) { return wasm_v128_load(p); }
 INLINE void store4(float *p, f4 v) { wasm_v128_store(p, v); }
+#ifdef WEBNETS_RELAXED
+/*
+ * acc + a·b as relaxed SIMD's f32x4.relaxed_madd(a, b, acc): one FMA where the CPU has
+ * one. clang 14 only knows the relaxed-SIMD prototype, whose f32x4.fma (0xfd 0xaf)
+ * computes first + second·third; tools/build-kernels.ts rewrites that opcode to the
+ * standard relaxed_madd (0xfd 0x105), which computes first·second + third: hence the
+ * operand order, and the build refuses any other prototype opcode.
+ */
+INLINE f4 madd(f4 acc, f4 a, f4 b) { return __builtin_wasm_fma_f32x4(a, b, acc); }
+#else
 INLINE f4 madd(f4 acc, f4 a, f4 b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+#endif
 
 /* Loads lanes [0, n) of p (n in 1..4); the other lanes are 0. Never reads past p[n-1]. */
 INLINE f4 load_n(const float *p, int n) {
