@@ -8,6 +8,8 @@
  * - EfficientNet-B0: MBConv stages (expand, k, stride, out, repeats) (1,3,1,16,1)
  *   (6,3,2,24,2) (6,5,2,40,2) (6,3,2,80,3) (6,5,1,112,3) (6,5,2,192,4) (6,3,1,320,1);
  *   SE squeezed to ¼ of the block input, SiLU everywhere.
+ * Dense rows are 1×1 convs (the bulk of RegNet's MACs, EfficientNet's expand/project),
+ * weighted by how many each network has; not every 1×1 shape is listed.
  */
 export type BenchCase = { net: string; layer: string; count: number } & (
   | { op: 'groupConv'; size: number; channels: number; groupWidth: number; stride: number }
@@ -20,7 +22,62 @@ export type BenchCase = { net: string; layer: string; count: number } & (
       inputAct: 'linear' | 'silu';
     }
   | { op: 'silu' | 'addRelu'; shape: number[] }
+  | {
+      op: 'dense';
+      size: number;
+      cin: number;
+      cout: number;
+      act: 'linear' | 'relu' | 'silu';
+      residual: boolean;
+    }
+  | {
+      op: 'depthwise';
+      size: number;
+      channels: number;
+      k: number;
+      stride: number;
+      act: 'relu' | 'silu';
+    }
 );
+
+/** A 1×1 conv (stride 1): RegNet's a/c convs, EfficientNet's expand (SiLU) and project. */
+const dense = (
+  net: string,
+  size: number,
+  cin: number,
+  cout: number,
+  count: number,
+  act: 'linear' | 'relu' | 'silu',
+  residual = false,
+): BenchCase => ({
+  net,
+  layer: `1×1 ${size}²×${cin}→${cout} ${act}${residual ? ' +res' : ''}`,
+  count,
+  op: 'dense',
+  size,
+  cin,
+  cout,
+  act,
+  residual,
+});
+
+const depthwise = (
+  size: number,
+  channels: number,
+  k: number,
+  stride: number,
+  count: number,
+): BenchCase => ({
+  net: 'efficientnet-b0',
+  layer: `dw ${size}²×${channels} k${k} s${stride} silu`,
+  count,
+  op: 'depthwise',
+  size,
+  channels,
+  k,
+  stride,
+  act: 'silu',
+});
 
 /** A RegNet stage's grouped convs: the downsampling first block, then the others. */
 function regnetGroupConvs(
@@ -186,6 +243,28 @@ const efficientNet: BenchCase[] = [
     op: 'silu',
     shape: [1, 7, 7, 1280],
   },
+  dense('efficientnet-b0', 112, 16, 96, 1, 'silu'),
+  dense('efficientnet-b0', 56, 24, 144, 2, 'silu'),
+  dense('efficientnet-b0', 56, 144, 24, 1, 'linear', true),
+  dense('efficientnet-b0', 28, 240, 40, 1, 'linear', true),
+  dense('efficientnet-b0', 14, 80, 480, 3, 'silu'),
+  dense('efficientnet-b0', 14, 480, 80, 2, 'linear', true),
+  dense('efficientnet-b0', 14, 672, 112, 2, 'linear', true),
+  dense('efficientnet-b0', 7, 192, 1152, 4, 'silu'),
+  dense('efficientnet-b0', 7, 1152, 192, 3, 'linear', true),
+  dense('efficientnet-b0', 7, 320, 1280, 1, 'silu'),
+  depthwise(112, 32, 3, 1, 1),
+  depthwise(112, 96, 3, 2, 1),
+  depthwise(56, 144, 3, 1, 1),
+  depthwise(56, 144, 5, 2, 1),
+  depthwise(28, 240, 5, 1, 1),
+  depthwise(28, 240, 3, 2, 1),
+  depthwise(14, 480, 3, 1, 2),
+  depthwise(14, 480, 5, 1, 1),
+  depthwise(14, 672, 5, 1, 2),
+  depthwise(14, 672, 5, 2, 1),
+  depthwise(7, 1152, 5, 1, 3),
+  depthwise(7, 1152, 3, 1, 1),
   se('efficientnet-b0', 112, 32, 8, 1, true),
   se('efficientnet-b0', 56, 96, 4, 1, true),
   se('efficientnet-b0', 56, 144, 6, 1, true),

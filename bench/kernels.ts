@@ -4,6 +4,7 @@
  * (224×224 input), in Node on tfjs-backend-wasm's SIMD build, one thread.
  *
  *   npx tsx bench/kernels.ts [--reps 40] [--filter regnetx] [--json bench/results/kernels.json]
+ *   node --experimental-wasm-relaxed-simd --import tsx bench/kernels.ts   # the FMA builds, as Chromium runs
  *
  * Every op on the wasm backend is synchronous, so a call's wall time is its compute plus
  * tfjs' dispatch. Each case is warmed up (V8 tiers wasm up to TurboFan), then stock and
@@ -13,7 +14,15 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { tf } from '../src/runtime/tf';
-import { addActivation, groupConv2d, registerKernels, silu, squeezeExcite } from '../src/kernels';
+import {
+  addActivation,
+  depthwiseConv2d,
+  groupConv2d,
+  registerKernels,
+  silu,
+  squeezeExcite,
+  wasmKernelVariant,
+} from '../src/kernels';
 import { randomArray } from '../test/kernels/random';
 import { stockOps } from '../test/kernels/stock';
 import { benchCases } from './kernel-shapes';
@@ -84,6 +93,56 @@ function runner(c: BenchCase): Runner {
       dispose: () => tf.dispose([x, ...Object.values(weights)]),
     };
   }
+  if (c.op === 'dense') {
+    const x = tensor([1, c.size, c.size, c.cin], 1) as tf.Tensor4D;
+    const w = tensor([1, 1, c.cin, c.cout], 2, 0.1) as tf.Tensor4D;
+    const b = tensor([c.cout], 3) as tf.Tensor1D;
+    const r = tensor([1, c.size, c.size, c.cout], 4) as tf.Tensor4D;
+    const residual = c.residual ? r : undefined;
+    const act = c.act;
+    return {
+      // tfjs fuses bias and ReLU into its (XNNPACK) conv; SiLU and the residual are extra ops
+      stock: () =>
+        tf.tidy(() => {
+          const fused = act === 'relu' && !residual ? 'relu' : 'linear';
+          const y = tf.fused.conv2d({
+            x,
+            filter: w,
+            bias: b,
+            strides: 1,
+            pad: 0,
+            activation: fused,
+          });
+          const summed = residual ? tf.add(y, residual) : y;
+          return act === 'relu' && !residual ? summed : stockActivate(summed, act);
+        }),
+      kernel: () => groupConv2d(x, w, b, { strides: 1, groups: 1, activation: act }, residual),
+      dispose: () => tf.dispose([x, w, b, r]),
+    };
+  }
+  if (c.op === 'depthwise') {
+    const { size, channels, k, stride, act } = c;
+    const x = tensor([1, size, size, channels], 1) as tf.Tensor4D;
+    const w = tensor([k, k, channels, 1], 2, 0.3) as tf.Tensor4D;
+    const b = tensor([channels], 3) as tf.Tensor1D;
+    return {
+      stock: () =>
+        tf.tidy(() => {
+          const fused = act === 'relu' ? 'relu' : 'linear';
+          const y = tf.fused.depthwiseConv2d({
+            x,
+            filter: w,
+            bias: b,
+            strides: stride,
+            pad: k >> 1,
+            activation: fused,
+          });
+          return act === 'silu' ? stockActivate(y, 'silu') : y;
+        }),
+      kernel: () => depthwiseConv2d(x, w, b, { strides: stride, activation: act }),
+      dispose: () => tf.dispose([x, w, b]),
+    };
+  }
   const x = tensor(c.shape, 1, 4);
   if (c.op === 'silu') {
     return {
@@ -113,6 +172,9 @@ const median = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >>
 async function main(): Promise<void> {
   await tf.setBackend('wasm');
   if (!(await registerKernels('wasm'))) throw new Error('bench: the WASM kernels did not register');
+  console.log(
+    `kernels build: ${wasmKernelVariant()} (Node runs relaxed SIMD only with --experimental-wasm-relaxed-simd)`,
+  );
   const rows: { net: string; layer: string; count: number; stockMs: number; kernelMs: number }[] =
     [];
   for (const c of benchCases.filter((k) => `${k.net} ${k.layer}`.includes(values.filter ?? ''))) {

@@ -7,6 +7,8 @@ import { tf } from '../src/runtime/tf';
 import {
   ADD_ACTIVATION,
   addActivation,
+  DEPTHWISE_CONV2D,
+  depthwiseConv2d,
   GROUP_CONV2D,
   groupConv2d,
   hasKernel,
@@ -19,7 +21,13 @@ import {
 import type { KernelActivation } from '../src/kernels';
 import { closeness, randomArray } from './kernels/random';
 import type { ConvCase } from './kernels/reference';
-import { activate, outSize, refGroupConv, refSqueezeExcite } from './kernels/reference';
+import {
+  activate,
+  outSize,
+  refDepthwise,
+  refGroupConv,
+  refSqueezeExcite,
+} from './kernels/reference';
 import { stockOps } from './kernels/stock';
 
 const {
@@ -43,7 +51,13 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, wha
 
 describe('registration', () => {
   it('registers every WASM kernel, and none for a backend without webnets kernels', async () => {
-    for (const name of [GROUP_CONV2D, SILU, SQUEEZE_EXCITE, ADD_ACTIVATION] as const)
+    for (const name of [
+      GROUP_CONV2D,
+      DEPTHWISE_CONV2D,
+      SILU,
+      SQUEEZE_EXCITE,
+      ADD_ACTIVATION,
+    ] as const)
       expect(hasKernel(name, 'wasm')).toBe(true);
     expect(await registerKernels('cpu')).toBe(false);
     expect(hasKernel(GROUP_CONV2D, 'cpu')).toBe(false);
@@ -400,6 +414,56 @@ describe(`${GROUP_CONV2D} (wasm)`, () => {
       ),
     ).toThrow(/residual must be the output's shape \[1, 4, 4, 16\], got \[1, 4, 4, 8\] float32/);
     tf.dispose([x, w, b, badResidual]);
+  });
+});
+
+describe(`${DEPTHWISE_CONV2D} (wasm)`, () => {
+  /** [N, H, W, C], k, stride, activation: big maps (border loops) and small (padded copy). */
+  const cases: [[number, number, number, number], number, number, KernelActivation][] = [
+    [[1, 40, 40, 32], 3, 1, 'silu'],
+    [[1, 41, 38, 24], 3, 2, 'relu'],
+    [[1, 30, 30, 16], 5, 2, 'silu'],
+    [[2, 14, 14, 48], 5, 1, 'silu'],
+    [[1, 7, 7, 64], 5, 1, 'linear'],
+    [[1, 7, 7, 20], 3, 1, 'silu'],
+    [[1, 9, 11, 13], 3, 1, 'relu'], // channel tail
+    [[2, 5, 6, 6], 5, 2, 'silu'],
+    [[1, 6, 6, 8], 7, 1, 'relu'], // no unrolled path for k = 7
+    [[1, 1, 1, 12], 3, 1, 'linear'],
+  ];
+  it.each(cases.map((c, i) => [JSON.stringify(c), c, i] as const))(
+    '%s',
+    (_label, [shape, k, stride, act], i) => {
+      const c = shape[3];
+      const xData = randomArray(
+        shape.reduce((a, b) => a * b, 1),
+        800 + i,
+      );
+      const wData = randomArray(k * k * c, 900 + i, Math.sqrt(3 / (k * k)));
+      const bData = randomArray(c, 1000 + i, 0.5);
+      const x = tf.tensor4d(xData, shape);
+      const w = tf.tensor4d(wData, [k, k, c, 1]);
+      const b = tf.tensor1d(bData);
+      const got = depthwiseConv2d(x, w, b, { strides: stride, activation: act }).dataSync();
+      expectClose(got, refDepthwise(shape, k, stride, act, xData, wData, bData), 'vs JS reference');
+      const stock = tf.tidy(() =>
+        stockActivate(
+          tf.fused.depthwiseConv2d({ x, filter: w, bias: b, strides: stride, pad: k >> 1 }),
+          act,
+        ),
+      );
+      expectClose(got, stock.dataSync(), 'vs stock tfjs');
+      tf.dispose([x, w, b, stock]);
+    },
+  );
+
+  it('rejects a filter that is not [k, k, C, 1]', () => {
+    const x = tf.zeros([1, 4, 4, 8]) as tf.Tensor4D;
+    expect(() =>
+      depthwiseConv2d(x, tf.zeros([3, 3, 8, 2]), tf.zeros([8]), { strides: 1, activation: 'relu' }),
+    ).toThrow(
+      /WebnetsDepthwiseConv2D: filter must be \[k, k, 8, 1\] for x \[1, 4, 4, 8\] float32, got \[3, 3, 8, 2\] float32/,
+    );
   });
 });
 

@@ -72,6 +72,7 @@ export const EXPORTS = [
   'constants_bytes',
   'init_constants',
   'group_conv2d',
+  'depthwise_conv2d',
   'silu',
   'add_act',
   'squeeze_excite',

@@ -8,7 +8,13 @@
  */
 import type * as Webnets from '../../src/index';
 import type { ConvCase } from '../../test/kernels/reference';
-import { activate, outSize, refGroupConv, refSqueezeExcite } from '../../test/kernels/reference';
+import {
+  activate,
+  outSize,
+  refDepthwise,
+  refGroupConv,
+  refSqueezeExcite,
+} from '../../test/kernels/reference';
 import { closeness, randomArray } from '../../test/kernels/random';
 import { stockOps } from '../../test/kernels/stock';
 
@@ -122,6 +128,31 @@ async function checkGroupConv(c: ConvCase, withResidual: boolean, i: number): Pr
   return check;
 }
 
+function checkDepthwise(shape: [number, number, number, number], k: number, stride: number): Check {
+  const c = shape[3];
+  const xData = randomArray(
+    shape.reduce((a, b) => a * b, 1),
+    50 + k,
+  );
+  const wData = randomArray(k * k * c, 60 + k, Math.sqrt(3 / (k * k)));
+  const bData = randomArray(c, 70 + k, 0.5);
+  const x = tf.tensor4d(xData, shape);
+  const w = tf.tensor4d(wData, [k, k, c, 1]);
+  const b = tf.tensor1d(bData);
+  const got = kernels.depthwiseConv2d(x, w, b, { strides: stride, activation: 'silu' }).dataSync();
+  const expected = tf.tidy(() =>
+    stock.activate(
+      tf.fused.depthwiseConv2d({ x, filter: w, bias: b, strides: stride, pad: k >> 1 }),
+      'silu',
+    ),
+  );
+  return {
+    name: `depthwiseConv ${shape.join('×')} k${k} s${stride} silu`,
+    vsReference: worst(got, refDepthwise(shape, k, stride, 'silu', xData, wData, bData)),
+    vsStock: worst(got, expected.dataSync()),
+  };
+}
+
 function checkElementwise(): Check[] {
   const n = 4099;
   const aData = randomArray(n, 1, 12);
@@ -229,6 +260,10 @@ async function run(backend: 'wasm' | 'webgpu'): Promise<KernelReport> {
   }
   if (backend === 'wasm') {
     report.checks.push(...checkElementwise());
+    report.checks.push(
+      checkDepthwise([1, 30, 30, 24], 3, 1),
+      checkDepthwise([2, 14, 14, 20], 5, 2),
+    );
     report.checks.push(checkSqueezeExcite([1, 14, 14, 208], 52, false));
     report.checks.push(checkSqueezeExcite([2, 7, 5, 30], 7, true));
   }

@@ -12,12 +12,13 @@
 import { tf } from '../runtime/tf';
 import type {
   AddActivationAttrs,
+  DepthwiseConv2DAttrs,
   GroupConv2DAttrs,
   KernelActivation,
   KernelName,
   SqueezeExciteAttrs,
 } from './names';
-import { ADD_ACTIVATION, GROUP_CONV2D, SILU, SQUEEZE_EXCITE } from './names';
+import { ADD_ACTIVATION, DEPTHWISE_CONV2D, GROUP_CONV2D, SILU, SQUEEZE_EXCITE } from './names';
 import { registerWasmKernels } from './wasm/register';
 import { registerWebGpuKernels } from './webgpu/register';
 
@@ -28,7 +29,7 @@ export { registerWebGpuKernels } from './webgpu/register';
 
 /** Which kernels each backend provides once registered. */
 export const BACKEND_KERNELS: Record<string, readonly KernelName[]> = {
-  wasm: [GROUP_CONV2D, SILU, SQUEEZE_EXCITE, ADD_ACTIVATION],
+  wasm: [GROUP_CONV2D, DEPTHWISE_CONV2D, SILU, SQUEEZE_EXCITE, ADD_ACTIVATION],
   webgpu: [GROUP_CONV2D],
 };
 
@@ -64,6 +65,20 @@ export function groupConv2d(
   const inputs: tf.NamedTensorMap = { x, filter, bias };
   if (residual) inputs.residual = residual;
   return tf.engine().runKernel(GROUP_CONV2D, inputs, { ...full });
+}
+
+/** activation(depthwise conv(x) + bias); filter [k, k, C, 1]; `pad` defaults to ⌊k/2⌋. */
+export function depthwiseConv2d(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D,
+  attrs: Omit<DepthwiseConv2DAttrs, 'pad'> & { pad?: number },
+): tf.Tensor4D {
+  const full: DepthwiseConv2DAttrs = {
+    ...attrs,
+    pad: attrs.pad ?? Math.floor((filter.shape[0] ?? 1) / 2),
+  };
+  return tf.engine().runKernel(DEPTHWISE_CONV2D, { x, filter, bias }, { ...full });
 }
 
 /** x · sigmoid(x). */

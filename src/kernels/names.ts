@@ -14,6 +14,13 @@
  */
 export const GROUP_CONV2D = 'WebnetsGroupConv2D';
 
+/**
+ * Depthwise 2-D convolution with bias and activation: y = activation(dwconv(x) + bias).
+ * inputs: x [N, H, W, C]; filter [k, k, C, 1] (tfjs' depthwise layout); bias [C].
+ * attrs: strides, pad, activation, as for GROUP_CONV2D. WASM only.
+ */
+export const DEPTHWISE_CONV2D = 'WebnetsDepthwiseConv2D';
+
 /** x · sigmoid(x) in one pass. inputs: x (any shape). */
 export const SILU = 'WebnetsSilu';
 
@@ -28,7 +35,13 @@ export const SQUEEZE_EXCITE = 'WebnetsSqueezeExcite';
 /** y = activation(a + b), a and b of one shape (a residual sum). attrs: activation. */
 export const ADD_ACTIVATION = 'WebnetsAddActivation';
 
-export const KERNEL_NAMES = [GROUP_CONV2D, SILU, SQUEEZE_EXCITE, ADD_ACTIVATION] as const;
+export const KERNEL_NAMES = [
+  GROUP_CONV2D,
+  DEPTHWISE_CONV2D,
+  SILU,
+  SQUEEZE_EXCITE,
+  ADD_ACTIVATION,
+] as const;
 export type KernelName = (typeof KERNEL_NAMES)[number];
 
 export type KernelActivation = 'linear' | 'relu' | 'silu';
@@ -42,6 +55,8 @@ export interface GroupConv2DAttrs {
   groups: number;
   activation: KernelActivation;
 }
+
+export type DepthwiseConv2DAttrs = Omit<GroupConv2DAttrs, 'groups'>;
 
 export interface SqueezeExciteAttrs {
   activation: 'relu' | 'silu';

@@ -2,8 +2,13 @@
  * Shape checks and geometry of the custom kernels, shared by every backend's
  * implementation: a bad call throws before any output is allocated.
  */
-import type { GroupConv2DAttrs, KernelActivation, SqueezeExciteAttrs } from './names';
-import { ACTIVATION_CODES, GROUP_CONV2D, SQUEEZE_EXCITE } from './names';
+import type {
+  DepthwiseConv2DAttrs,
+  GroupConv2DAttrs,
+  KernelActivation,
+  SqueezeExciteAttrs,
+} from './names';
+import { ACTIVATION_CODES, DEPTHWISE_CONV2D, GROUP_CONV2D, SQUEEZE_EXCITE } from './names';
 
 export interface TensorLike {
   shape: readonly number[];
@@ -43,6 +48,25 @@ function positiveInt(kernel: string, attr: string, value: unknown, min = 1): num
     throw new Error(`${kernel}: attr '${attr}' must be an integer >= ${min}, got ${String(value)}`);
   }
   return value;
+}
+
+/** Output height and width of a k×k conv (symmetric pad), or a thrown Error when empty. */
+function outputSize(
+  K: string,
+  x: TensorLike,
+  k: number,
+  stride: number,
+  pad: number,
+): [number, number] {
+  const [, height = 0, width = 0] = x.shape;
+  const outHeight = Math.floor((height + 2 * pad - k) / stride) + 1;
+  const outWidth = Math.floor((width + 2 * pad - k) / stride) + 1;
+  if (outHeight < 1 || outWidth < 1 || pad >= k) {
+    throw new Error(
+      `${K}: x ${describe(x)} is too small for a ${k}×${k} filter with pad ${pad} (pad must be < k)`,
+    );
+  }
+  return [outHeight, outWidth];
 }
 
 export interface GroupConvGeometry {
@@ -87,13 +111,7 @@ export function groupConvGeometry(
   if (bias.shape[0] !== outChannels) {
     throw new Error(`${K}: bias must be [${outChannels}] (Cout), got ${describe(bias)}`);
   }
-  const outHeight = Math.floor((height + 2 * pad - kh) / stride) + 1;
-  const outWidth = Math.floor((width + 2 * pad - kh) / stride) + 1;
-  if (outHeight < 1 || outWidth < 1 || pad >= kh) {
-    throw new Error(
-      `${K}: x ${describe(x)} is too small for a ${kh}×${kh} filter with pad ${pad} (pad must be < k)`,
-    );
-  }
+  const [outHeight, outWidth] = outputSize(K, x, kh, stride, pad);
   if (inputs.residual !== undefined) {
     const residual = expectFloat(K, 'residual', inputs.residual, 4);
     const outShape = [batch, outHeight, outWidth, outChannels];
@@ -113,6 +131,45 @@ export function groupConvGeometry(
     stride,
     pad,
     groups,
+    outHeight,
+    outWidth,
+    activation,
+  };
+}
+
+export type DepthwiseGeometry = Omit<GroupConvGeometry, 'inChannels' | 'outChannels' | 'groups'> & {
+  channels: number;
+};
+
+export function depthwiseGeometry(
+  inputs: { x?: TensorLike; filter?: TensorLike; bias?: TensorLike },
+  attrs: Partial<DepthwiseConv2DAttrs>,
+): DepthwiseGeometry {
+  const K = DEPTHWISE_CONV2D;
+  const x = expectFloat(K, 'x', inputs.x, 4);
+  const filter = expectFloat(K, 'filter', inputs.filter, 4);
+  const bias = expectFloat(K, 'bias', inputs.bias, 1);
+  const [batch = 0, height = 0, width = 0, channels = 0] = x.shape;
+  const [kh = 0, kw = 0, filterChannels = 0, multiplier = 0] = filter.shape;
+  const stride = positiveInt(K, 'strides', attrs.strides);
+  const pad = positiveInt(K, 'pad', attrs.pad, 0);
+  const activation = activationCode(K, 'activation', attrs.activation);
+  if (kh !== kw || filterChannels !== channels || multiplier !== 1) {
+    throw new Error(
+      `${K}: filter must be [k, k, ${channels}, 1] for x ${describe(x)}, got ${describe(filter)}`,
+    );
+  }
+  if (bias.shape[0] !== channels)
+    throw new Error(`${K}: bias must be [${channels}], got ${describe(bias)}`);
+  const [outHeight, outWidth] = outputSize(K, x, kh, stride, pad);
+  return {
+    batch,
+    height,
+    width,
+    channels,
+    kernel: kh,
+    stride,
+    pad,
     outHeight,
     outWidth,
     activation,

@@ -1,7 +1,7 @@
 /**
  * Runs a kernels module (one build from binary.generated.ts) on a bare WebAssembly
  * memory — no tfjs — so builds can be compared with each other: grouped conv with SiLU
- * and a residual, SiLU, squeeze-excitation.
+ * and a residual, SiLU, squeeze-excitation, depthwise conv (border loops and padded).
  *
  * Run directly (`node --experimental-wasm-relaxed-simd --import tsx test/kernels/module-run.ts`),
  * it prints JSON comparing the relaxed-SIMD builds with the plain ones: Node 20 runs
@@ -56,12 +56,17 @@ export async function runKernelModule(variant: Variant): Promise<Float32Array> {
   const scratch = alloc(2 * 32 + 8);
   const se = alloc(9 * 9 * 32);
   k.squeeze_excite!(conv, w1, b1, w2, b2, se, scratch, 1, 81, 32, 6, 1, 2, table);
+  // depthwise 5×5 stride 1 with silu on x, once along the border loops, once padded
+  const wd = alloc(25 * 32, (i) => Math.sin(i * 0.3) * 0.2);
+  const dw = alloc(9 * 9 * 32);
+  const dwPadded = alloc(9 * 9 * 32);
+  const padScratch = alloc(13 * 13 * 32);
+  k.depthwise_conv2d!(x, wd, bias, dw, 0, 1, 9, 9, 32, 5, 1, 2, 2, table);
+  k.depthwise_conv2d!(x, wd, bias, dwPadded, padScratch, 1, 9, 9, 32, 5, 1, 2, 2, table);
   const n = 9 * 9 * 32;
-  return Float32Array.from([
-    ...f32.subarray(conv / 4, conv / 4 + n),
-    ...f32.subarray(silu / 4, silu / 4 + n),
-    ...f32.subarray(se / 4, se / 4 + n),
-  ]);
+  return Float32Array.from(
+    [conv, silu, se, dw, dwPadded].flatMap((ptr) => Array.from(f32.subarray(ptr / 4, ptr / 4 + n))),
+  );
 }
 
 /** Largest |a − b| / (1 + |b|). */

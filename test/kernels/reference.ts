@@ -104,3 +104,38 @@ export function refSqueezeExcite(
   }
   return y;
 }
+
+/** x NHWC, w [k, k, C, 1] (tfjs' depthwise layout), bias [C]; pad ⌊k/2⌋. */
+export function refDepthwise(
+  shape: [number, number, number, number],
+  k: number,
+  stride: number,
+  act: KernelActivation,
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array,
+): Float64Array {
+  const [batch, height, width, c] = shape;
+  const pad = Math.floor(k / 2);
+  const oh = Math.floor((height + 2 * pad - k) / stride) + 1;
+  const ow = Math.floor((width + 2 * pad - k) / stride) + 1;
+  const y = new Float64Array(batch * oh * ow * c);
+  for (let b = 0; b < batch; b++)
+    for (let oy = 0; oy < oh; oy++)
+      for (let ox = 0; ox < ow; ox++)
+        for (let ch = 0; ch < c; ch++) {
+          let sum = bias[ch] as number;
+          for (let ky = 0; ky < k; ky++) {
+            const iy = oy * stride - pad + ky;
+            if (iy < 0 || iy >= height) continue;
+            for (let kx = 0; kx < k; kx++) {
+              const ix = ox * stride - pad + kx;
+              if (ix < 0 || ix >= width) continue;
+              const xv = x[((b * height + iy) * width + ix) * c + ch] as number;
+              sum += xv * (w[(ky * k + kx) * c + ch] as number);
+            }
+          }
+          y[((b * oh + oy) * ow + ox) * c + ch] = activate(sum, act);
+        }
+  return y;
+}

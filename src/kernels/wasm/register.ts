@@ -13,8 +13,14 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../runtime/tf';
 import type { SqueezeExciteAttrs } from '../names';
-import { ADD_ACTIVATION, GROUP_CONV2D, SILU, SQUEEZE_EXCITE } from '../names';
-import { activationCode, groupConvGeometry, sameShape, squeezeExciteGeometry } from '../shapes';
+import { ADD_ACTIVATION, DEPTHWISE_CONV2D, GROUP_CONV2D, SILU, SQUEEZE_EXCITE } from '../names';
+import {
+  activationCode,
+  depthwiseGeometry,
+  groupConvGeometry,
+  sameShape,
+  squeezeExciteGeometry,
+} from '../shapes';
 import { KERNEL_MODULES } from './binary.generated';
 
 /** Which build of the kernels module runs: tfjs' memory unshared/shared × SIMD/relaxed SIMD. */
@@ -28,6 +34,7 @@ interface KernelExports {
   constants_bytes(): number;
   init_constants(table: number): void;
   group_conv2d(...args: number[]): void;
+  depthwise_conv2d(...args: number[]): void;
   silu(x: number, y: number, n: number, table: number): void;
   add_act(a: number, b: number, y: number, n: number, act: number, table: number): void;
   squeeze_excite(...args: number[]): void;
@@ -168,6 +175,50 @@ function groupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   return out;
 }
 
+/**
+ * Whether the depthwise kernel should pad the input into scratch first: when the border
+ * pixels (outside [pad, size - pad) in either axis, a slower per-tap loop each) are more
+ * than 5% of the output, as on EfficientNet's 28² and smaller maps.
+ */
+function padsInput(g: {
+  kernel: number;
+  pad: number;
+  stride: number;
+  outHeight: number;
+  outWidth: number;
+  height: number;
+  width: number;
+}): boolean {
+  if (g.pad === 0) return false;
+  const inside = (size: number, out: number): number => {
+    const lo = Math.ceil(g.pad / g.stride);
+    const hi = Math.min(out, Math.floor((size - g.kernel + g.pad) / g.stride) + 1);
+    return Math.max(0, hi - lo);
+  };
+  const interior = inside(g.height, g.outHeight) * inside(g.width, g.outWidth);
+  return interior < 0.95 * g.outHeight * g.outWidth;
+}
+
+function depthwiseConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const b = backend as WasmBackendLike;
+  const g = depthwiseGeometry(inputs, attrs ?? {});
+  const { x, filter, bias } = inputs as Record<'x' | 'filter' | 'bias', TensorInfo>;
+  const kernels = kernelsOf(b);
+  const out = b.makeOutput([g.batch, g.outHeight, g.outWidth, g.channels], 'float32');
+  const paddedFloats = g.batch * (g.height + 2 * g.pad) * (g.width + 2 * g.pad) * g.channels;
+  const scratch = padsInput(g) ? b.wasm._malloc(4 * (paddedFloats + 4)) : 0;
+  try {
+    kernels.exports.depthwise_conv2d(
+      ...[offsetOf(b, x), offsetOf(b, filter), offsetOf(b, bias), offsetOf(b, out), scratch],
+      ...[g.batch, g.height, g.width, g.channels, g.kernel, g.stride, g.pad, g.activation],
+      kernels.table,
+    );
+  } finally {
+    if (scratch) b.wasm._free(scratch);
+  }
+  return out;
+}
+
 function silu({ inputs, backend }: KernelArgs): TensorInfo {
   const b = backend as WasmBackendLike;
   const x = inputs.x;
@@ -230,6 +281,7 @@ function squeezeExcite({ inputs, backend, attrs }: KernelArgs): TensorInfo {
 
 const kernelFuncs: [string, (args: KernelArgs) => TensorInfo][] = [
   [GROUP_CONV2D, groupConv2d],
+  [DEPTHWISE_CONV2D, depthwiseConv2d],
   [SILU, silu],
   [ADD_ACTIVATION, addActivation],
   [SQUEEZE_EXCITE, squeezeExcite],
