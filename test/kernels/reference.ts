@@ -22,6 +22,33 @@ export interface ConvCase {
   activation: KernelActivation;
 }
 
+/** [N, H, W, Cin, Cout, k, stride, groups, activation] → ConvCase (compact test tables). */
+export type ConvRow = [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  KernelActivation,
+];
+
+export function convCase([
+  batch,
+  height,
+  width,
+  inChannels,
+  outChannels,
+  kernel,
+  stride,
+  groups,
+  activation,
+]: ConvRow): ConvCase {
+  return { batch, height, width, inChannels, outChannels, kernel, stride, groups, activation };
+}
+
 export function outSize(c: ConvCase): [number, number] {
   const pad = Math.floor(c.kernel / 2);
   return [

@@ -1,14 +1,8 @@
 /**
- * The webnets WASM kernels, registered with tfjs' 'wasm' backend.
- *
- * The kernels module (C + SIMD128, built by tools/build-kernels.ts) is instantiated on
- * the backend's own WebAssembly.Memory, so kernels read and write tfjs tensors in place:
- * a tensor is `memoryOffset` bytes into that memory, outputs come from
- * `backend.makeOutput`. The module has no data and no stack, so it never writes memory
- * it was not handed. tfjs' threaded build uses a shared memory: the module is then the
- * one built for shared memory. Where the engine has relaxed SIMD, the build using its
- * FMA runs. Kernels run on the calling thread; XNNPACK's thread pool (threaded build) is
- * idle while they run, as tfjs runs one op at a time.
+ * The webnets WASM kernels' tfjs side: shape checks, output allocation and the call into
+ * the kernels module (instance.ts), registered with tfjs' 'wasm' backend. Kernels run on
+ * the calling thread; in tfjs' threaded build XNNPACK's thread pool is idle while they
+ * run, as tfjs runs one op at a time.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../runtime/tf';
@@ -21,84 +15,19 @@ import {
   sameShape,
   squeezeExciteGeometry,
 } from '../shapes';
-import { KERNEL_MODULES } from './binary.generated';
+import type { WasmBackendLike, WasmKernelVariant } from './instance';
+import { kernelsOf, kernelVariantOf, offsetOf, setUpKernels } from './instance';
 
-/** Which build of the kernels module runs: tfjs' memory unshared/shared × SIMD/relaxed SIMD. */
-export type WasmKernelVariant = keyof typeof KERNEL_MODULES;
+export type { WasmKernelVariant } from './instance';
 
-/**
- * The C exports (src/kernels/wasm/c/*.c); pointers are byte offsets into tfjs' memory.
- * The last argument of each kernel is the constants table (simd.h).
- */
-interface KernelExports {
-  constants_bytes(): number;
-  init_constants(table: number): void;
-  group_conv2d(...args: number[]): void;
-  depthwise_conv2d(...args: number[]): void;
-  silu(x: number, y: number, n: number, table: number): void;
-  add_act(a: number, b: number, y: number, n: number, act: number, table: number): void;
-  squeeze_excite(...args: number[]): void;
-}
-
-/** One backend instance's kernels module and its constants table (in the tfjs heap). */
-interface Kernels {
-  exports: KernelExports;
-  table: number;
-  variant: WasmKernelVariant;
-}
-
-/** The parts of tfjs-backend-wasm's BackendWasm (4.22) the kernels use. */
-interface WasmBackendLike {
-  wasm: {
-    _malloc(bytes: number): number;
-    _free(ptr: number): void;
-    wasmMemory?: WebAssembly.Memory; // threaded build
-    asm?: { memory?: WebAssembly.Memory }; // unshared builds
-  };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-}
-
-const instances = new WeakMap<object, Kernels>();
 let registered = false;
-
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-}
-
-function memoryOf(backend: WasmBackendLike): WebAssembly.Memory {
-  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) {
-    throw new Error(
-      "registerWasmKernels: tfjs' wasm backend exposes no WebAssembly.Memory " +
-        '(looked for wasm.wasmMemory and wasm.asm.memory; is @tensorflow/tfjs-backend-wasm 4.22?)',
-    );
-  }
-  return memory;
-}
-
-function kernelsOf(backend: WasmBackendLike): Kernels {
-  const kernels = instances.get(backend);
-  if (!kernels) {
-    throw new Error(
-      'webnets WASM kernels are not set up for this wasm backend instance: ' +
-        'await registerWasmKernels() after tf.setBackend("wasm")',
-    );
-  }
-  return kernels;
-}
-
-function offsetOf(backend: WasmBackendLike, t: TensorInfo): number {
-  const data = backend.dataIdMap.get(t.dataId);
-  if (!data)
-    throw new Error('webnets WASM kernel: an input tensor is not on the wasm backend (disposed?)');
-  return data.memoryOffset;
-}
 
 /**
  * Sets the kernels up for the initialized 'wasm' backend and registers them (once).
  * Returns false, registering nothing, when this engine cannot run the module (no
  * WebAssembly SIMD, or no threads for a shared memory): callers keep the stock ops.
+ * Call it again after re-creating the wasm backend (kernels find their module by the
+ * backend instance they run on).
  */
 export async function registerWasmKernels(): Promise<boolean> {
   const backend = tf.findBackend('wasm') as unknown as WasmBackendLike | null;
@@ -107,24 +36,7 @@ export async function registerWasmKernels(): Promise<boolean> {
       'registerWasmKernels: the wasm backend is not initialized: await tf.setBackend("wasm") first',
     );
   }
-  if (!instances.has(backend)) {
-    const memory = memoryOf(backend);
-    const shared =
-      typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    // Relaxed SIMD (FMA) where the engine validates it, else plain SIMD, else nothing.
-    const candidates: WasmKernelVariant[] = shared
-      ? ['threaded-relaxed-simd', 'threaded-simd']
-      : ['relaxed-simd', 'simd'];
-    const variant = candidates.find((v) => WebAssembly.validate(decodeBase64(KERNEL_MODULES[v])));
-    if (variant === undefined) return false;
-    const module = await WebAssembly.compile(decodeBase64(KERNEL_MODULES[variant]));
-    const instance = await WebAssembly.instantiate(module, { env: { memory } });
-    const exports = instance.exports as unknown as KernelExports;
-    // Lives as long as the backend's memory; freed with it.
-    const table = backend.wasm._malloc(exports.constants_bytes());
-    exports.init_constants(table);
-    instances.set(backend, { exports, table, variant });
-  }
+  if (!(await setUpKernels(backend))) return false;
   if (!registered) {
     for (const [kernelName, kernelFunc] of kernelFuncs) {
       tf.registerKernel({
@@ -141,7 +53,7 @@ export async function registerWasmKernels(): Promise<boolean> {
 /** The kernels build running on the initialized 'wasm' backend, or null before registration. */
 export function wasmKernelVariant(): WasmKernelVariant | null {
   const backend = tf.findBackend('wasm');
-  return (backend && instances.get(backend)?.variant) ?? null;
+  return backend ? kernelVariantOf(backend) : null;
 }
 
 interface KernelArgs {
