@@ -4,9 +4,11 @@
  *   y[b, oy, ox, ch] = act(bias[ch] + Σ_{ky, kx} x[b, oy·s − pad + ky, ox·s − pad + kx, ch] · w[ky, kx, ch])
  * The filter is tfjs' depthwise layout [k, k, C, 1], read in place.
  *
- * Pixel by pixel, channels innermost: each pixel's taps are contiguous channel rows, so
- * memory streams. Pixels whose taps are all inside the image take a path with the taps
- * unrolled (k = 3 and 5); the border takes a loop over its valid taps.
+ * Channels innermost, so each tap reads a contiguous channel row and memory streams.
+ * Runs of interior pixels (all taps inside the image) take blocks of 4 pixels with the
+ * tap columns unrolled (k = 3 and 5); border pixels loop over their valid taps. On small
+ * maps the caller passes scratch for a zero-padded copy of the input instead, which makes
+ * every pixel interior (see depthwise_conv2d).
  */
 #include "simd.h"
 
@@ -37,9 +39,6 @@
       REP##P(DW_ACC_STORE, _)                                                               \
     }                                                                                       \
   }
-#define REP1(M, a) M(0, a)
-#define REP2(M, a) REP1(M, a) M(1, a)
-#define REP4(M, a) REP2(M, a) M(2, a) M(3, a)
 DEFINE_INTERIOR(3, 4)
 DEFINE_INTERIOR(3, 1)
 DEFINE_INTERIOR(5, 4)

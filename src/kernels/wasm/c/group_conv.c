@@ -36,14 +36,9 @@ INLINE void finish(float *y, f4 acc, int resOff, int act, Consts c) {
 }
 
 /*
- * The block kernel, unrolled by macros over P pixels and NV output vectors: clang 14
- * leaves array-held accumulators in stack memory (it fully unrolls the loops only after
- * its last scalar-replacement pass), so every accumulator is a named local a<p>_<v>.
+ * The block kernel, unrolled by macros (see REP in simd.h) over P pixels and NV output
+ * vectors: accumulator a<p>_<v>, weights w<v>, broadcast inputs xv<p>.
  */
-#define REP1(M, a) M(0, a)
-#define REP2(M, a) REP1(M, a) M(1, a)
-#define REP4(M, a) REP2(M, a) M(2, a) M(3, a)
-#define REP8(M, a) REP4(M, a) M(4, a) M(5, a) M(6, a) M(7, a)
 #define REPV1(M, p) M(p, 0)
 #define REPV2(M, p) REPV1(M, p) M(p, 1)
 #define REPV3(M, p) REPV2(M, p) M(p, 2)

@@ -16,6 +16,16 @@
 
 typedef v128_t f4;
 
+/*
+ * Unrolling by macro, M(i, a) for i < N: accumulators must be named locals, since clang
+ * 14 keeps array-held ones in stack memory (it fully unrolls loops only after its last
+ * scalar-replacement pass), and the module may not have a stack.
+ */
+#define REP1(M, a) M(0, a)
+#define REP2(M, a) REP1(M, a) M(1, a)
+#define REP4(M, a) REP2(M, a) M(2, a) M(3, a)
+#define REP8(M, a) REP4(M, a) M(4, a) M(5, a) M(6, a) M(7, a)
+
 /* Activation codes: keep in sync with ACTIVATION_CODES in ../register.ts. */
 enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_SILU = 2 };
 
