@@ -120,6 +120,11 @@ const regnetX: BenchCase[] = [
     [28, 160, 7],
     [14, 384, 12],
   ]),
+  dense('regnetx-400mf', 112, 32, 32, 1, 'relu'),
+  dense('regnetx-400mf', 56, 32, 32, 1, 'linear', true),
+  dense('regnetx-400mf', 28, 64, 64, 3, 'relu'),
+  dense('regnetx-400mf', 14, 160, 160, 13, 'relu'),
+  dense('regnetx-400mf', 7, 384, 384, 23, 'relu'),
   {
     net: 'regnetx-400mf',
     layer: 'add+relu 56²×32',
