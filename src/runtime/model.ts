@@ -16,7 +16,7 @@ import type { PackSource } from '../weights/pack';
 import type { ActiveBackend, WasmSetup } from './activate';
 import { activateBackend, runOn, webgpuLost } from './activate';
 import type { BackendName } from './backend';
-import type { PreparedSource } from './source';
+import type { ImageSource, PreparedSource } from './source';
 import { pixelsOf, prepareSource, releaseSource } from './source';
 import { preprocess } from './preprocess';
 import { SerialQueue } from './queue';
@@ -62,22 +62,29 @@ export interface Model {
   readonly inputSize: number;
   readonly info: ModelInfo;
   /** The topK classes, best first. */
-  classify(source: unknown, options?: ClassifyOptions): Promise<Classification[]>;
+  classify(source: ImageSource, options?: ClassifyOptions): Promise<Classification[]>;
   /** Logits, one per class. */
-  predict(source: unknown): Promise<Float32Array>;
+  predict(source: ImageSource): Promise<Float32Array>;
   /** The globally pooled features the classifier reads. */
-  embed(source: unknown): Promise<Float32Array>;
+  embed(source: ImageSource): Promise<Float32Array>;
   /** Frees the weights; later calls reject. Safe to call twice. */
   dispose(): void;
 }
 
+/** A network with what describes it (a pack's manifest decides preprocessing and labels). */
+export interface BuiltNetwork {
+  network: Network;
+  info: ModelInfo;
+}
+
 /** Builds the network on the backend that is active when called (weights onto it). */
-export type NetworkBuilder = () => Promise<Network>;
+export type NetworkBuilder = () => Promise<BuiltNetwork>;
 
 /** What `openModel` hands over: a warmed-up network on a running backend. */
 export interface Running {
   active: ActiveBackend;
   network: Network;
+  info: ModelInfo;
   /** The policy's (or calibration's, or fallback's) reason. */
   reason: string;
 }
@@ -122,13 +129,15 @@ export class WebnetsModel implements Model {
   private disposed = false;
   private busy = false;
 
+  readonly info: ModelInfo;
+
   constructor(
     readonly id: string,
-    readonly info: ModelInfo,
     running: Running,
     private readonly build: NetworkBuilder,
     private readonly wasm: WasmSetup,
   ) {
+    this.info = running.info;
     this.network = running.network;
     this.active = running.active;
     this.reason = running.reason;
@@ -146,7 +155,7 @@ export class WebnetsModel implements Model {
     return this.info.preprocessing.inputSize;
   }
 
-  classify(source: unknown, options: ClassifyOptions = {}): Promise<Classification[]> {
+  classify(source: ImageSource, options: ClassifyOptions = {}): Promise<Classification[]> {
     const k = options.topK ?? 5;
     const classes = this.info.labels.length;
     if (!Number.isInteger(k) || k < 1) {
@@ -159,11 +168,11 @@ export class WebnetsModel implements Model {
     );
   }
 
-  predict(source: unknown): Promise<Float32Array> {
+  predict(source: ImageSource): Promise<Float32Array> {
     return this.call('predict', source, 'logits', (logits) => logits);
   }
 
-  embed(source: unknown): Promise<Float32Array> {
+  embed(source: ImageSource): Promise<Float32Array> {
     return this.call('embed', source, 'features', (features) => features);
   }
 
@@ -257,6 +266,6 @@ export class WebnetsModel implements Model {
     this.network = null;
     this.active = await activateBackend('wasm', this.wasm);
     this.reason = fellBackReason(why);
-    this.network = await runOn('wasm', () => this.build());
+    this.network = (await runOn('wasm', () => this.build())).network;
   }
 }

@@ -17,7 +17,7 @@ import {
   recallCalibration,
   rememberCalibration,
 } from './calibrate';
-import type { Model, ModelInfo, NetworkBuilder, Running } from './model';
+import type { Model, NetworkBuilder, Running } from './model';
 import { fellBackReason, WebnetsModel } from './model';
 import { probeFacts } from './probe';
 import { chooseBackend } from './select';
@@ -69,17 +69,21 @@ async function step<T>(what: string, run: () => Promise<T>, signal?: AbortSignal
 async function startOn(
   name: BackendName,
   build: NetworkBuilder,
-  classes: number,
   options: OpenOptions,
 ): Promise<Omit<Running, 'reason'>> {
   const { signal } = options;
   const active = await step(`${name} setup`, () => activateBackend(name, options), signal);
   signal?.throwIfAborted();
-  const network = await step(`building the network on ${name}`, () => runOn(name, build), signal);
+  const { network, info } = await step(
+    `building the network on ${name}`,
+    () => runOn(name, build),
+    signal,
+  );
   try {
     signal?.throwIfAborted();
+    const classes = info.labels.length;
     await step(`the first inference on ${name}`, () => warmUp(name, network, classes), signal);
-    return { active, network };
+    return { active, network, info };
   } catch (err) {
     network.dispose();
     throw err;
@@ -90,13 +94,12 @@ async function calibrated(
   modelId: string,
   facts: BackendFacts,
   build: NetworkBuilder,
-  classes: number,
   options: OpenOptions,
 ): Promise<Running> {
   const key = calibrationKey(modelId, facts, options.threads);
   const known = recallCalibration(key);
   if (known !== null) {
-    const running = await startOn(known.backend, build, classes, options);
+    const running = await startOn(known.backend, build, options);
     return { ...running, reason: describeCalibration(known, true) };
   }
   const ms = { webgpu: Infinity, wasm: Infinity };
@@ -104,7 +107,7 @@ async function calibrated(
   for (const name of ['wasm', 'webgpu'] as const) {
     let candidate: Omit<Running, 'reason'>;
     try {
-      candidate = await startOn(name, build, classes, options);
+      candidate = await startOn(name, build, options);
     } catch (err) {
       options.signal?.throwIfAborted();
       if (name === 'wasm') throw err; // nothing to fall back to
@@ -138,31 +141,29 @@ async function calibrated(
 /** Chooses the backend, builds and warms up the network there, and wraps it as a Model. */
 export async function openModel(
   id: string,
-  info: ModelInfo,
   build: NetworkBuilder,
   options: OpenOptions = {},
 ): Promise<Model> {
   checkWasmSetup(options);
-  const classes = info.labels.length;
   const choice = await chooseBackend(options.backend, options.probe ?? probeFacts);
   options.signal?.throwIfAborted();
   const auto = choice.facts !== undefined;
   let running: Running;
   if (auto && options.calibrate === true && choice.facts?.webgpu.status === 'ok') {
-    running = await calibrated(id, choice.facts, build, classes, options);
+    running = await calibrated(id, choice.facts, build, options);
   } else {
     try {
       running = {
-        ...(await startOn(choice.backend, build, classes, options)),
+        ...(await startOn(choice.backend, build, options)),
         reason: choice.reason,
       };
     } catch (err) {
       if (!auto || choice.backend !== 'webgpu') throw err;
       running = {
-        ...(await startOn('wasm', build, classes, options)),
+        ...(await startOn('wasm', build, options)),
         reason: fellBackReason(message(err)),
       };
     }
   }
-  return new WebnetsModel(id, info, running, build, options);
+  return new WebnetsModel(id, running, build, options);
 }

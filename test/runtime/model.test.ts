@@ -1,8 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BackendFacts } from '../../src/runtime/backend';
-import type { Model } from '../../src/runtime/model';
+import type { BuiltNetwork, Model } from '../../src/runtime/model';
 import { topClasses } from '../../src/runtime/model';
 import { openModel } from '../../src/runtime/open';
+import type { ImageSource } from '../../src/runtime/source';
 import { preprocess } from '../../src/runtime/preprocess';
 import { tf } from '../../src/runtime/tf';
 import { tinyInfo, tinyNetwork, tinyPreprocessing } from './tiny-network';
@@ -32,9 +33,10 @@ function image(height: number, width: number, seed: number): tf.Tensor3D {
   return tf.tensor3d(values, [height, width, 3], 'int32');
 }
 
-const build = (): Promise<ReturnType<typeof tinyNetwork>> => Promise.resolve(tinyNetwork());
-const open = (options: Parameters<typeof openModel>[3] = {}): Promise<Model> =>
-  openModel('tiny', tinyInfo, build, { backend: 'wasm', ...options });
+const build = (): Promise<BuiltNetwork> =>
+  Promise.resolve({ network: tinyNetwork(), info: tinyInfo });
+const open = (options: Parameters<typeof openModel>[2] = {}): Promise<Model> =>
+  openModel('tiny', build, { backend: 'wasm', ...options });
 
 let img: tf.Tensor3D;
 beforeAll(async () => {
@@ -91,7 +93,9 @@ describe('choosing and starting the backend', () => {
   it('a network whose outputs do not fit the labels fails at load, freed', async () => {
     const before = tf.memory().numTensors;
     await expect(
-      openModel('tiny', tinyInfo, () => Promise.resolve(tinyNetwork(12)), { backend: 'wasm' }),
+      openModel('tiny', () => Promise.resolve({ network: tinyNetwork(12), info: tinyInfo }), {
+        backend: 'wasm',
+      }),
     ).rejects.toThrow(
       'the first inference on wasm failed: the network gives 12 logits but its label set has 10 names',
     );
@@ -236,7 +240,7 @@ describe('reliability', () => {
     const model = await open();
     const loaded = tf.memory().numTensors;
     const bad = makeBad();
-    await expect(model.classify(bad)).rejects.toThrow(message);
+    await expect(model.classify(bad as ImageSource)).rejects.toThrow(message);
     if (bad instanceof tf.Tensor) bad.dispose();
     expect(tf.memory().numTensors).toBe(loaded);
     expect((await model.classify(img)).length).toBe(5);
@@ -250,7 +254,7 @@ describe('reliability', () => {
     for (const x of images) expected.push(Array.from(await model.predict(x)));
     const finished: number[] = [];
     const calls = images.map((x, i) =>
-      (i === 5 ? model.predict(tf.zeros([2, 2])) : model.predict(x)).then(
+      (i === 5 ? model.predict(tf.zeros([2, 2]) as unknown as ImageSource) : model.predict(x)).then(
         (v) => {
           finished.push(i);
           return Array.from(v);
@@ -291,7 +295,9 @@ describe('reliability', () => {
       model?.dispose(); // the page disposes while this call runs
       return forward(x);
     };
-    model = await openModel('tiny', tinyInfo, () => Promise.resolve(network), { backend: 'wasm' });
+    model = await openModel('tiny', () => Promise.resolve({ network, info: tinyInfo }), {
+      backend: 'wasm',
+    });
     model = model as Model;
     const result = await model.classify(img);
     expect(result.length).toBe(5);
