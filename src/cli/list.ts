@@ -1,15 +1,16 @@
 /** `webnets list [--json]`: every preset with its family, input size and complexity. */
 import { parseArgs } from 'node:util';
 import { getSpec, presetIds } from '../models/presets';
-import { formatTable, modelRow } from './model-table';
+import { formatTable, markdownTable, modelRow } from './model-table';
 
-const usage = 'webnets list [--json]';
+const usage = 'webnets list [--json | --markdown]';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
       json: { type: 'boolean', default: false },
+      markdown: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -20,6 +21,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const rows = presetIds().map((id) => modelRow(getSpec(id)));
-  console.log(values.json ? JSON.stringify(rows, null, 2) : formatTable(rows));
+  if (values.json) console.log(JSON.stringify(rows, null, 2));
+  else console.log(values.markdown ? markdownTable(rows) : formatTable(rows));
   return 0;
 }

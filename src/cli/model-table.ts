@@ -1,5 +1,6 @@
 /** What `webnets info` and `webnets list` report about a model, as JSON and as a table. */
 import { complexity } from '../models/complexity';
+import { pretrainedFor } from '../models/pretrained';
 import type { NetworkSpec } from '../models/spec';
 
 export interface ModelRow {
@@ -39,4 +40,24 @@ export function formatTable(rows: ModelRow[]): string {
   const line = (row: string[]) =>
     row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   return [line(header), ...cells.map(line)].join('\n');
+}
+
+/** The README's model table: complexity from the spec, weights and accuracy from models.json. */
+export function markdownTable(rows: ModelRow[]): string {
+  const lines = [
+    '| id | input | params | MACs | activations | pretrained weights | ImageNet top-1 |',
+    '| --- | ---: | ---: | ---: | ---: | --- | ---: |',
+  ];
+  for (const r of rows) {
+    const weights = pretrainedFor(r.id);
+    const source = weights
+      ? `[${weights.weights}](${weights.url})`
+      : 'none published (synthetic only)';
+    const top1 = weights?.top1 != null ? `${weights.top1.toFixed(1)} %` : '—';
+    const input = weights ? weights.preprocessing.inputSize : r.inputSize;
+    lines.push(
+      `| \`${r.id}\` | ${input}² | ${humanCount(r.params)} | ${humanCount(r.macs)} | ${humanCount(r.activations)} | ${source} | ${top1} |`,
+    );
+  }
+  return lines.join('\n');
 }

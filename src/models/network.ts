@@ -32,6 +32,8 @@ export interface Network {
  * backend. Takes ownership of `weights`: `dispose()` frees them, and tensors whose
  * layout is converted here (grouped-conv filters) are freed as soon as the converted
  * copy exists. Throws, owning nothing, if a tensor is missing, extra or misshaped.
+ * The networks are fully convolutional: `forward` accepts any square or non-square side
+ * (the tests run small ones); `spec.inputSize` is the side the weights were trained at.
  */
 export function createNetwork(spec: NetworkSpec, weights: tf.NamedTensorMap): Network {
   checkWeights(spec, weights);

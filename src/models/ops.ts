@@ -63,10 +63,11 @@ export function depthwiseConv(
 }
 
 /**
- * Grouped k×k conv + bias + activation (tfjs-core has none). Runs as a depthwise conv
- * whose channel multiplier is the per-group output width, then sums each group's
- * inputs: measured the fastest stock composition (vs. one conv per group, or a dense
- * block-diagonal conv). filter: from `prepareGroupedFilter`, [k, k, C_in, C_out / groups].
+ * Grouped k×k conv + bias + activation (tfjs-core has none), for narrow groups (see
+ * DEPTHWISE_GROUPED_MAX_WIDTH). Runs as a depthwise conv whose channel multiplier is the
+ * per-group output width, then sums each group's inputs: the fastest stock composition
+ * measured for narrow groups (vs. one conv per group, or a dense block-diagonal conv).
+ * filter: from `prepareGroupedFilter`, [k, k, C_in, C_out / groups].
  */
 export function groupedConv(
   x: tf.Tensor4D,
