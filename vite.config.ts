@@ -118,7 +118,11 @@ export default defineConfig(({ mode }) => ({
           emptyOutDir: false,
           target: 'es2022',
           sourcemap: true,
-          minify: true,
+          // esbuild, not the default oxc minifier: tfjs-backend-wasm starts its pthread
+          // workers from `factory.toString()`, and oxc rewrites the factory's guarded
+          // `typeof _scriptDir !== "undefined"` into `e !== void 0`, a ReferenceError in the
+          // worker, so threaded WASM never finished initializing. esbuild keeps `typeof`.
+          minify: 'esbuild',
           rolldownOptions: { output: { codeSplitting: false } },
         },
 }));
