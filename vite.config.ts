@@ -118,10 +118,12 @@ export default defineConfig(({ mode }) => ({
           emptyOutDir: false,
           target: 'es2022',
           sourcemap: true,
-          // esbuild, not the default oxc minifier: tfjs-backend-wasm starts its pthread
-          // workers from `factory.toString()`, and oxc rewrites the factory's guarded
-          // `typeof _scriptDir !== "undefined"` into `e !== void 0`, a ReferenceError in the
-          // worker, so threaded WASM never finished initializing. esbuild keeps `typeof`.
+          // esbuild, not the default (oxc) minifier: tfjs' threaded WASM backend starts its
+          // workers from `wasmFactoryThreadedSimd.toString()`, and oxc rewrites that
+          // factory's `typeof _scriptDir !== "undefined" && _scriptDir` guard into a bare
+          // reference to a variable of the enclosing closure, so every worker dies with
+          // "ReferenceError: e is not defined" and tf.setBackend('wasm') never resolves
+          // in a cross-origin-isolated page (caught by e2e/kernels.spec.ts).
           minify: 'esbuild',
           rolldownOptions: { output: { codeSplitting: false } },
         },
