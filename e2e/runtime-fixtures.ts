@@ -1,19 +1,14 @@
 /**
  * Shared by the runtime's browser tests: the page that exposes the public API, init
- * scripts that make Chromium's WebGPU look like other machines, and the FD-MobileNet
- * pack converted from ../shared by the CLI.
+ * scripts that make Chromium's WebGPU look like other machines, and where the test data is.
  */
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from '@playwright/test';
 import type * as Webnets from '../src/index';
 
-declare global {
-  interface Window {
-    webnets: typeof Webnets;
-  }
+/** The runtime page's window: `webnets` holds the exports of dist/webnets.js. */
+export interface WebnetsWindow {
+  webnets: typeof Webnets;
 }
 
 /** Opens the page whose module script puts `dist/webnets.js`'s exports on window.webnets. */
@@ -74,32 +69,8 @@ export function reportCores(cores: number): void {
 }
 
 export const sharedDir = resolve(process.env.WEBNETS_SHARED ?? '../shared');
-const checkpoint = resolve(sharedDir, 'weights/fd-mobilenet/0.5x-FDMobileNet-224.pth.tar');
-const packDir = resolve('models/packs/fd-mobilenet-0.5x');
-/** Where the Vite server serves the pack (vite.config.ts mounts models/packs/ at /packs/). */
-export const packUrl = '/packs/fd-mobilenet-0.5x/model.json';
-
 /**
- * Converts the FD-MobileNet 0.5× checkpoint with `npx webnets convert` into the ignored
- * models/packs/, unless a pack of this very checkpoint (same sha256) is already there.
+ * The FD-MobileNet 0.5× pack, converted from ../shared by `webnets convert` in
+ * e2e/global-setup.ts and served by Vite (vite.config.ts mounts models/packs/ at /packs/).
  */
-export function prepareFdMobileNetPack(): void {
-  if (!existsSync(checkpoint)) {
-    throw new Error(
-      `${checkpoint} is missing: the pack tests convert the FD-MobileNet authors' checkpoint from ../shared (see ../shared/README.md), or set WEBNETS_SHARED`,
-    );
-  }
-  const sha256 = createHash('sha256').update(readFileSync(checkpoint)).digest('hex');
-  const manifestPath = resolve(packDir, 'model.json');
-  if (existsSync(manifestPath)) {
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
-      source?: { sha256?: string };
-    };
-    if (manifest.source?.sha256 === sha256) return;
-  }
-  execFileSync(
-    'npx',
-    ['webnets', 'convert', checkpoint, '--arch', 'fd-mobilenet-0.5x', '--out', packDir],
-    { stdio: 'pipe' },
-  );
-}
+export const packUrl = '/packs/fd-mobilenet-0.5x/model.json';

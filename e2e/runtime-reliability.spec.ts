@@ -3,6 +3,8 @@
  * calls, overlapping calls, bad sources refused clearly, and WebGPU device loss.
  */
 import { expect, test } from '@playwright/test';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import type { WebnetsWindow } from './runtime-fixtures';
 import { openRuntimePage } from './runtime-fixtures';
 
 test.beforeEach(async ({ page }) => {
@@ -11,7 +13,7 @@ test.beforeEach(async ({ page }) => {
 
 test('every kind of source gives the logits of the same pixels as a tensor', async ({ page }) => {
   const result = await page.evaluate(async () => {
-    const { load, tf } = window.webnets;
+    const { load, tf } = (window as unknown as WebnetsWindow).webnets;
     const model = await load('fd-mobilenet-0.25x', { synthetic: true, backend: 'wasm' });
     const canvas = document.createElement('canvas');
     canvas.width = 320;
@@ -52,7 +54,7 @@ test('every kind of source gives the logits of the same pixels as a tensor', asy
     }
     frame.close();
     bitmap.close();
-    tf.dispose([pixels, sources[6]![1] as import('@tensorflow/tfjs-core').Tensor]);
+    tf.dispose([pixels, sources[6]![1] as Tensor]);
 
     // A playing video (a canvas stream): frames go through the video pipeline (YUV), so
     // only check it is read and classified. The stream emits a frame when the canvas is
@@ -80,7 +82,7 @@ for (const backend of ['wasm', 'webgpu'] as const) {
     page,
   }) => {
     const counts = await page.evaluate(async (backend) => {
-      const { load, tf } = window.webnets;
+      const { load, tf } = (window as unknown as WebnetsWindow).webnets;
       // tf.memory() needs a backend; the engine's own counter does not.
       const count = () => tf.engine().state.numTensors;
       const canvas = document.createElement('canvas');
@@ -105,7 +107,7 @@ test('overlapping calls (a render loop faster than inference) come back in order
   page,
 }) => {
   const result = await page.evaluate(async () => {
-    const { load } = window.webnets;
+    const { load } = (window as unknown as WebnetsWindow).webnets;
     const model = await load('fd-mobilenet-0.25x', { synthetic: true, backend: 'webgpu' });
     const canvases = Array.from({ length: 16 }, (_, i) => {
       const c = document.createElement('canvas');
@@ -147,7 +149,7 @@ test('bad sources are refused with what was wrong and what is expected; the mode
   page,
 }) => {
   const result = await page.evaluate(async () => {
-    const { load, tf } = window.webnets;
+    const { load, tf } = (window as unknown as WebnetsWindow).webnets;
     const model = await load('fd-mobilenet-0.25x', { synthetic: true });
     const notReady = document.createElement('video'); // no source: readyState 0
     const empty = document.createElement('canvas');
@@ -202,7 +204,7 @@ test('a lost WebGPU device moves the model to WASM, which says why and keeps ans
   page,
 }) => {
   const result = await page.evaluate(async () => {
-    const { load, tf } = window.webnets;
+    const { load, tf } = (window as unknown as WebnetsWindow).webnets;
     const model = await load('fd-mobilenet-0.25x', { synthetic: true, backend: 'webgpu' });
     const image = new ImageData(64, 64);
     image.data.fill(200);

@@ -5,26 +5,28 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Page } from '@playwright/test';
 import { expect, test } from '@playwright/test';
+import type { Tensor3D } from '@tensorflow/tfjs-core';
 import {
   breakComputePipelines,
   noAdapter,
   openRuntimePage,
   packUrl,
-  prepareFdMobileNetPack,
   removeWebGpu,
   reportCores,
   sharedDir,
+  type WebnetsWindow,
   spoofAdapterInfo,
 } from './runtime-fixtures';
 
 /** Loads a small synthetic model with these options; returns what it says about its backend. */
-async function autoChoice(page: import('@playwright/test').Page, options: object = {}) {
+async function autoChoice(page: Page, options: object = {}) {
   return page.evaluate(async (options) => {
-    const { load, selectBackend } = window.webnets;
+    const { load, selectBackend } = (window as unknown as WebnetsWindow).webnets;
     const selected = await selectBackend();
     const model = await load('fd-mobilenet-0.25x', { synthetic: true, ...options });
-    const x = window.webnets.tf.zeros([64, 64, 3]) as import('@tensorflow/tfjs-core').Tensor3D;
+    const x = (window as unknown as WebnetsWindow).webnets.tf.zeros([64, 64, 3]) as Tensor3D;
     const top = await model.classify(x);
     x.dispose();
     const result = {
@@ -137,7 +139,7 @@ test.describe("backend: 'auto'", () => {
   }) => {
     await openRuntimePage(page);
     const result = await page.evaluate(async () => {
-      const { load } = window.webnets;
+      const { load } = (window as unknown as WebnetsWindow).webnets;
       const first = await load('fd-mobilenet-0.25x', { synthetic: true, calibrate: true });
       const firstReason = first.backendReason;
       const firstBackend = first.backend;
@@ -184,11 +186,14 @@ test.describe('WASM binaries and threads', () => {
       });
       await openRuntimePage(page);
       const backend = await page.evaluate(async (wasmPaths) => {
-        const model = await window.webnets.load('fd-mobilenet-0.25x', {
-          synthetic: true,
-          backend: 'wasm',
-          ...(wasmPaths ? { wasmPaths } : {}),
-        });
+        const model = await (window as unknown as WebnetsWindow).webnets.load(
+          'fd-mobilenet-0.25x',
+          {
+            synthetic: true,
+            backend: 'wasm',
+            ...(wasmPaths ? { wasmPaths } : {}),
+          },
+        );
         model.dispose();
         return model.backend;
       }, wasmPaths);
@@ -202,7 +207,7 @@ test.describe('WASM binaries and threads', () => {
   test('a wrong wasmPaths fails the load with a message naming it', async ({ page }) => {
     await openRuntimePage(page);
     const message = await page.evaluate(() =>
-      window.webnets
+      (window as unknown as WebnetsWindow).webnets
         .load('fd-mobilenet-0.25x', { synthetic: true, backend: 'wasm', wasmPaths: '/nowhere/' })
         .then(
           () => 'loaded',
@@ -221,7 +226,7 @@ test.describe('WASM binaries and threads', () => {
     await page.addInitScript(reportCores, 4);
     await openRuntimePage(page);
     const result = await page.evaluate(async () => {
-      const model = await window.webnets.load('fd-mobilenet-0.25x', {
+      const model = await (window as unknown as WebnetsWindow).webnets.load('fd-mobilenet-0.25x', {
         synthetic: true,
         backend: 'wasm',
         threads: 2,
@@ -235,10 +240,6 @@ test.describe('WASM binaries and threads', () => {
 });
 
 test.describe('the FD-MobileNet 0.5× pack (converted by `npx webnets convert`)', () => {
-  test.beforeAll(() => {
-    prepareFdMobileNetPack();
-  });
-
   test("a page with only `import { load } from '/dist/webnets.js'` classifies the cat photo", async ({
     page,
   }) => {
@@ -254,7 +255,7 @@ test.describe('the FD-MobileNet 0.5× pack (converted by `npx webnets convert`)'
 
   /** Classifies chelsea.png in a fresh page; threads are fixed per page load. */
   async function classifyChelsea(
-    page: import('@playwright/test').Page,
+    page: Page,
     options: { backend: 'wasm' | 'webgpu'; threads?: number },
   ) {
     await openRuntimePage(page);
@@ -263,7 +264,7 @@ test.describe('the FD-MobileNet 0.5× pack (converted by `npx webnets convert`)'
         const img = new Image();
         img.src = '/shared/images/chelsea.png';
         await img.decode();
-        const model = await window.webnets.load('fd-mobilenet-0.5x', {
+        const model = await (window as unknown as WebnetsWindow).webnets.load('fd-mobilenet-0.5x', {
           weightsUrl: url,
           ...options,
         });
