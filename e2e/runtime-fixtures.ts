@@ -1,0 +1,76 @@
+/**
+ * Shared by the runtime's browser tests: the page that exposes the public API, init
+ * scripts that make Chromium's WebGPU look like other machines, and where the test data is.
+ */
+import { resolve } from 'node:path';
+import type { Page } from '@playwright/test';
+import type * as Webnets from '../src/index';
+
+/** The runtime page's window: `webnets` holds the exports of dist/webnets.js. */
+export interface WebnetsWindow {
+  webnets: typeof Webnets;
+}
+
+/** Opens the page whose module script puts `dist/webnets.js`'s exports on window.webnets. */
+export async function openRuntimePage(page: Page): Promise<void> {
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto('/e2e/pages/runtime.html');
+  await page.waitForFunction(() => document.getElementById('out')?.textContent === 'ready', null, {
+    timeout: 30_000,
+  });
+  if (errors.length > 0) throw new Error(`runtime page errors: ${errors.join('; ')}`);
+}
+
+/** Init script: every adapter's info says it is this GPU (the real adapter still runs). */
+export function spoofAdapterInfo(info: {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+}): void {
+  const gpuProto = (globalThis as unknown as { GPU: { prototype: Record<string, unknown> } }).GPU
+    .prototype;
+  const requestAdapter = gpuProto.requestAdapter as (...args: unknown[]) => Promise<object | null>;
+  gpuProto.requestAdapter = async function (this: unknown, ...args: unknown[]) {
+    const adapter = await requestAdapter.apply(this, args);
+    if (adapter) Object.defineProperty(adapter, 'info', { value: info });
+    return adapter;
+  };
+}
+
+/** Init script: a browser without WebGPU. */
+export function removeWebGpu(): void {
+  delete (Navigator.prototype as unknown as { gpu?: unknown }).gpu;
+}
+
+/** Init script: WebGPU exists but offers no adapter (blocklisted GPU, disabled). */
+export function noAdapter(): void {
+  const gpuProto = (globalThis as unknown as { GPU: { prototype: Record<string, unknown> } }).GPU
+    .prototype;
+  gpuProto.requestAdapter = () => Promise.resolve(null);
+}
+
+/** Init script: compute pipelines cannot be created (a broken driver): inference throws. */
+export function breakComputePipelines(): void {
+  const deviceProto = (
+    globalThis as unknown as { GPUDevice: { prototype: Record<string, unknown> } }
+  ).GPUDevice.prototype;
+  deviceProto.createComputePipeline = () => {
+    throw new Error('simulated driver failure: createComputePipeline');
+  };
+  deviceProto.createComputePipelineAsync = () =>
+    Promise.reject(new Error('simulated driver failure: createComputePipelineAsync'));
+}
+
+/** Init script: report this many logical cores (tfjs caps WASM threads at cores / 2). */
+export function reportCores(cores: number): void {
+  Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => cores });
+}
+
+export const sharedDir = resolve(process.env.WEBNETS_SHARED ?? '../shared');
+/**
+ * The FD-MobileNet 0.5× pack, converted from ../shared by `webnets convert` in
+ * e2e/global-setup.ts and served by Vite (vite.config.ts mounts models/packs/ at /packs/).
+ */
+export const packUrl = '/packs/fd-mobilenet-0.5x/model.json';

@@ -1,0 +1,232 @@
+/**
+ * The model object in real Chromium: every kind of source, no tensor leaks over 200
+ * calls, overlapping calls, bad sources refused clearly, and WebGPU device loss.
+ */
+import { expect, test } from '@playwright/test';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import type { WebnetsWindow } from './runtime-fixtures';
+import { openRuntimePage } from './runtime-fixtures';
+
+test.beforeEach(async ({ page }) => {
+  await openRuntimePage(page);
+});
+
+test('every kind of source gives the logits of the same pixels as a tensor', async ({ page }) => {
+  const result = await page.evaluate(async () => {
+    const { load, tf } = (window as unknown as WebnetsWindow).webnets;
+    const model = await load('fd-mobilenet-0.25x', { synthetic: true, backend: 'wasm' });
+    const canvas = document.createElement('canvas');
+    canvas.width = 320;
+    canvas.height = 240;
+    const ctx = canvas.getContext('2d')!;
+    const gradient = ctx.createLinearGradient(0, 0, 320, 240);
+    gradient.addColorStop(0, '#d03020');
+    gradient.addColorStop(1, '#20a0e0');
+    ctx.fillStyle = gradient;
+    ctx.fillRect(0, 0, 320, 240);
+    ctx.fillStyle = '#ffe040';
+    ctx.fillRect(100, 60, 90, 120);
+    const imageData = ctx.getImageData(0, 0, 320, 240);
+    const pixels = tf.browser.fromPixels(imageData);
+    const reference = await model.predict(pixels);
+
+    const img = new Image();
+    img.src = canvas.toDataURL('image/png');
+    await img.decode();
+    img.width = 80; // a layout size must not change what is read
+    const offscreen = new OffscreenCanvas(320, 240);
+    offscreen.getContext('2d')!.putImageData(imageData, 0, 0);
+    const bitmap = await createImageBitmap(imageData);
+    const frame = new VideoFrame(canvas, { timestamp: 0 });
+    const sources: [string, unknown][] = [
+      ['ImageData', imageData],
+      ['HTMLCanvasElement', canvas],
+      ['OffscreenCanvas', offscreen],
+      ['ImageBitmap', bitmap],
+      ['HTMLImageElement', img],
+      ['VideoFrame', frame],
+      ['float32 tensor', tf.cast(pixels, 'float32')],
+    ];
+    const diffs: Record<string, number> = {};
+    for (const [name, source] of sources) {
+      const logits = await model.predict(source as ImageData);
+      diffs[name] = Math.max(...logits.map((v, i) => Math.abs(v - reference[i]!)));
+    }
+    frame.close();
+    bitmap.close();
+    tf.dispose([pixels, sources[6]![1] as Tensor]);
+
+    // A playing video (a canvas stream): frames go through the video pipeline (YUV), so
+    // only check it is read and classified. The stream emits a frame when the canvas is
+    // painted, so keep painting it until the video has one.
+    const video = document.createElement('video');
+    video.muted = true;
+    video.srcObject = canvas.captureStream(30);
+    const repaint = setInterval(() => ctx.putImageData(imageData, 0, 0), 30);
+    await video.play();
+    while (video.readyState < 2) await new Promise((r) => setTimeout(r, 20));
+    const videoTop = await model.classify(video);
+    clearInterval(repaint);
+    video.pause();
+    model.dispose();
+    return { diffs, videoClasses: videoTop.length };
+  });
+  for (const [name, diff] of Object.entries(result.diffs)) {
+    expect(diff, name).toBeLessThan(1e-5);
+  }
+  expect(result.videoClasses).toBe(5);
+});
+
+for (const backend of ['wasm', 'webgpu'] as const) {
+  test(`no tensor leaks on ${backend}: 200 classify calls, then dispose returns to the count before load`, async ({
+    page,
+  }) => {
+    const counts = await page.evaluate(async (backend) => {
+      const { load, tf } = (window as unknown as WebnetsWindow).webnets;
+      // tf.memory() needs a backend; the engine's own counter does not.
+      const count = () => tf.engine().state.numTensors;
+      const canvas = document.createElement('canvas');
+      canvas.width = 160;
+      canvas.height = 120;
+      canvas.getContext('2d')!.fillRect(10, 10, 50, 50);
+      const before = count();
+      const model = await load('fd-mobilenet-0.25x', { synthetic: true, backend });
+      const loaded = count();
+      for (let i = 0; i < 200; i++) await model.classify(canvas);
+      const after = count();
+      model.dispose();
+      return { before, loaded, after, disposed: count(), backend: model.backend };
+    }, backend);
+    expect(counts.backend).toBe(backend);
+    expect(counts.after).toBe(counts.loaded);
+    expect(counts.disposed).toBe(counts.before);
+  });
+}
+
+test('overlapping calls (a render loop faster than inference) come back in order, uncorrupted', async ({
+  page,
+}) => {
+  const result = await page.evaluate(async () => {
+    const { load } = (window as unknown as WebnetsWindow).webnets;
+    const model = await load('fd-mobilenet-0.25x', { synthetic: true, backend: 'webgpu' });
+    const canvases = Array.from({ length: 16 }, (_, i) => {
+      const c = document.createElement('canvas');
+      c.width = 96 + i * 8;
+      c.height = 96;
+      const ctx = c.getContext('2d')!;
+      ctx.fillStyle = `hsl(${i * 22}, 80%, 50%)`;
+      ctx.fillRect(0, 0, c.width, c.height);
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(i * 4, 10, 20, 60);
+      return c;
+    });
+    const sequential: number[][] = [];
+    for (const c of canvases) sequential.push(Array.from(await model.predict(c)));
+    const order: number[] = [];
+    const overlapping = await Promise.all(
+      canvases.map((c, i) =>
+        model.predict(c).then((v) => {
+          order.push(i);
+          return Array.from(v);
+        }),
+      ),
+    );
+    const maxDiff = Math.max(
+      ...overlapping.map((logits, i) =>
+        Math.max(...logits.map((v, j) => Math.abs(v - sequential[i]![j]!))),
+      ),
+    );
+    const distinct = new Set(sequential.map((l) => l[0])).size;
+    model.dispose();
+    return { order, maxDiff, distinct };
+  });
+  expect(result.order).toEqual(Array.from({ length: 16 }, (_, i) => i));
+  expect(result.distinct).toBe(16); // the inputs really differ, so a mix-up would show
+  expect(result.maxDiff).toBe(0);
+});
+
+test('bad sources are refused with what was wrong and what is expected; the model keeps working', async ({
+  page,
+}) => {
+  const result = await page.evaluate(async () => {
+    const { load, tf } = (window as unknown as WebnetsWindow).webnets;
+    const model = await load('fd-mobilenet-0.25x', { synthetic: true });
+    const notReady = document.createElement('video'); // no source: readyState 0
+    const empty = document.createElement('canvas');
+    empty.width = 0;
+    const closed = await createImageBitmap(new ImageData(8, 8));
+    closed.close();
+    const painted = new OffscreenCanvas(8, 8);
+    painted.getContext('2d')!.fillRect(0, 0, 8, 8);
+    const closedFrame = new VideoFrame(painted, { timestamp: 0 });
+    closedFrame.close();
+    const unloaded = new Image();
+    const rgba = tf.zeros([8, 8, 4]);
+    const good = new ImageData(64, 48);
+    const messages: Record<string, string> = {};
+    const after: Record<string, number> = {};
+    for (const [name, source] of [
+      ['video', notReady],
+      ['canvas', empty],
+      ['bitmap', closed],
+      ['frame', closedFrame],
+      ['image', unloaded],
+      ['tensor', rgba],
+    ] as const) {
+      messages[name] = await model.classify(source as unknown as ImageData).then(
+        () => 'accepted',
+        (err: Error) => err.message,
+      );
+      after[name] = (await model.classify(good)).length;
+    }
+    rgba.dispose();
+    model.dispose();
+    return { messages, after };
+  });
+  expect(result.messages).toEqual({
+    video:
+      "classify: the HTMLVideoElement is not ready (readyState 0, HAVE_NOTHING): expected readyState ≥ 2 (HAVE_CURRENT_DATA); wait for its 'loadeddata' event",
+    canvas:
+      'classify: the HTMLCanvasElement is 0 × 150 pixels: expected a canvas with width and height ≥ 1',
+    bitmap:
+      'classify: the ImageBitmap is 0 × 0 pixels: it was closed or transferred (or is empty); expected an open ImageBitmap with pixels',
+    frame:
+      'classify: the VideoFrame is closed: expected an open VideoFrame (close it after the call)',
+    image:
+      "classify: the HTMLImageElement is not loaded (complete: true, naturalWidth: 0, src: ''): expected a decoded image; await img.decode() first",
+    tensor:
+      'classify: the input tensor has shape [8, 8, 4] (rank 3): expected an HWC tensor [height, width, 3] of 0–255 RGB',
+  });
+  expect(Object.values(result.after)).toEqual([5, 5, 5, 5, 5, 5]);
+});
+
+test('a lost WebGPU device moves the model to WASM, which says why and keeps answering', async ({
+  page,
+}) => {
+  const result = await page.evaluate(async () => {
+    const { load, tf } = (window as unknown as WebnetsWindow).webnets;
+    const model = await load('fd-mobilenet-0.25x', { synthetic: true, backend: 'webgpu' });
+    const image = new ImageData(64, 64);
+    image.data.fill(200);
+    const before = Array.from(await model.predict(image));
+    const backendBefore = model.backend;
+    const gpu = tf.engine().registry['webgpu'] as unknown as { device: { destroy(): void } };
+    gpu.device.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    const after = Array.from(await model.predict(image));
+    const out = {
+      backendBefore,
+      backendAfter: model.backend,
+      reason: model.backendReason,
+      maxDiff: Math.max(...after.map((v, i) => Math.abs(v - before[i]!))),
+    };
+    model.dispose();
+    return out;
+  });
+  expect(result.backendBefore).toBe('webgpu');
+  expect(result.backendAfter).toBe('wasm');
+  expect(result.reason).toMatch(
+    /^wasm-simd \(\d+ threads?\): fell back from WebGPU: the WebGPU device was lost \(destroyed/,
+  );
+  expect(result.maxDiff).toBeLessThan(1e-3);
+});
