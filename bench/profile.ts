@@ -1,0 +1,56 @@
+/**
+ * Where webnets spends an inference, per op type, from tfjs' `tf.profile` kernel records.
+ * Convolutions are split by kernel size and kind, because "FusedConv2D" alone does not
+ * say whether the 1×1 pointwise convs or the 3×3 stem dominate — which is what tells the
+ * kernel work where to go next.
+ */
+import type { OpTime } from './protocol';
+import { median } from './stats';
+
+/** The fields of a tfjs profile record this file reads. */
+export interface KernelRecord {
+  name: string;
+  inputShapes: number[][];
+  kernelTimeMs: number | { error: string };
+}
+
+const convKernels = new Set(['Conv2D', 'FusedConv2D']);
+const depthwiseKernels = new Set(['DepthwiseConv2dNative', 'FusedDepthwiseConv2D']);
+
+/**
+ * 'FusedConv2D 1×1', 'FusedConv2D 3×3 grouped', 'FusedDepthwiseConv2D 5×5', or the kernel
+ * name. tfjs' conv filters are [kh, kw, in/groups, out], its input NHWC.
+ */
+export function opType(kernel: Pick<KernelRecord, 'name' | 'inputShapes'>): string {
+  const [x, filter] = kernel.inputShapes;
+  const isConv = convKernels.has(kernel.name);
+  if ((!isConv && !depthwiseKernels.has(kernel.name)) || filter === undefined) return kernel.name;
+  const size = `${filter[0]}×${filter[1]}`;
+  const grouped = isConv && x !== undefined && filter[2] !== undefined && x[3] !== filter[2];
+  return `${kernel.name} ${size}${grouped ? ' grouped' : ''}`;
+}
+
+function kernelMs(kernel: KernelRecord): number {
+  return typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : NaN;
+}
+
+/**
+ * Per op type over several profiled inferences: the median of its per-inference total and
+ * its calls per inference; largest first.
+ */
+export function opTimes(runs: KernelRecord[][]): OpTime[] {
+  const totals = new Map<string, number[]>();
+  const calls = new Map<string, number>();
+  runs.forEach((kernels, run) => {
+    for (const kernel of kernels) {
+      const op = opType(kernel);
+      const perRun = totals.get(op) ?? new Array<number>(runs.length).fill(0);
+      perRun[run] = (perRun[run] as number) + kernelMs(kernel);
+      totals.set(op, perRun);
+      if (run === 0) calls.set(op, (calls.get(op) ?? 0) + 1);
+    }
+  });
+  return [...totals.entries()]
+    .map(([op, perRun]) => ({ op, ms: median(perRun), calls: calls.get(op) ?? 0 }))
+    .sort((a, b) => b.ms - a.ms || a.op.localeCompare(b.op));
+}
