@@ -15,15 +15,26 @@ import type {
   PageFacts,
   WebnetsProfile,
 } from './protocol';
-import type { Ort, OrtSide, Side, WebnetsModule, WebnetsSide } from './sides';
+import type * as tfType from '@tensorflow/tfjs-core';
+import type { Ort, OrtSide, Side, WebnetsLoadOptions, WebnetsSide } from './sides';
 import { importOrt, importWebnets, loadOrt, loadWebnets } from './sides';
 
 /** The input picture: a real photo, so FD-MobileNet's pretrained weights give a real answer. */
 const PHOTO = '/shared/images/chelsea.png';
 
 let config: PageConfig;
-let webnets: WebnetsModule;
 let ort: Ort;
+/** The tfjs instance the webnets side runs on (dist's, or the sources' for 'forward'). */
+let tf: typeof tfType;
+/** Loads one webnets side the way this page measures it; null when it cannot. */
+let loadSide:
+  | ((
+      id: string,
+      options: WebnetsLoadOptions,
+      image: { pixels: Float32Array; side: number },
+      nchw: Float32Array,
+    ) => Promise<WebnetsSide>)
+  | null = null;
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const log = (text: string): void => console.log(`[${config.label}] ${text}`);
@@ -44,20 +55,45 @@ async function gpuFacts(): Promise<PageFacts['gpu']> {
   return { vendor, architecture, description, fallback: info.isFallbackAdapter ?? false };
 }
 
+/** Whether dist/webnets.js has load(): run in a page of its own, it leaves no tfjs behind elsewhere. */
+async function probe(): Promise<{ version: string; hasLoad: boolean }> {
+  const webnets = await importWebnets();
+  return { version: webnets.version, hasLoad: typeof webnets.load === 'function' };
+}
+
+/**
+ * 'predict': load() and predict() from dist/webnets.js, what a user gets. 'forward': the
+ * network from the sources (bench/forward.ts). Never both in one page: the two tfjs
+ * copies would share tfjs' global engine and registries.
+ */
 async function setup(pageConfig: PageConfig): Promise<PageFacts> {
   config = pageConfig;
-  webnets = await importWebnets();
   ort = await importOrt(config);
+  let version: string;
+  let missing: string | null = null;
+  if (config.webnetsCall === 'forward') {
+    const forward = await import('./forward');
+    tf = forward.tf;
+    version = forward.VERSION;
+    loadSide = (id, options, _image, nchw) => forward.loadForward(id, options, nchw);
+  } else {
+    const webnets = await importWebnets();
+    tf = webnets.tf;
+    version = webnets.version;
+    if (typeof webnets.load === 'function') {
+      loadSide = (id, options, image) => loadWebnets(webnets, id, options, image);
+    } else {
+      missing = `dist/webnets.js (webnets ${version}) exports no load(): build one with the runtime (git merge main; npm run build), or pass --webnets-call forward`;
+    }
+  }
   return {
     userAgent: navigator.userAgent,
     hardwareConcurrency: navigator.hardwareConcurrency,
     crossOriginIsolated,
     gpu: config.backend === 'webgpu' ? await gpuFacts() : null,
-    webnetsVersion: webnets.version,
-    webnetsMissing:
-      typeof webnets.load === 'function'
-        ? null
-        : `dist/webnets.js (webnets ${webnets.version}) exports no load(): build a version with the runtime (git merge main, npm run build)`,
+    webnetsVersion: version,
+    webnetsCall: config.webnetsCall,
+    webnetsMissing: missing,
   };
 }
 
@@ -94,7 +130,7 @@ async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> 
 }
 
 function wasmHeapBytes(): number | null {
-  const backend = webnets.tf.backend() as { wasm?: { HEAPU8?: Uint8Array } };
+  const backend = tf.backend() as { wasm?: { HEAPU8?: Uint8Array } };
   return backend.wasm?.HEAPU8?.byteLength ?? null;
 }
 
@@ -116,7 +152,6 @@ async function profile(
   side: WebnetsSide,
   job: ModelJob,
 ): Promise<WebnetsProfile & { peakBytes: number }> {
-  const { tf } = webnets;
   // tfjs otherwise reads every kernel's output back to look for NaNs while profiling.
   const check = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
   tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
@@ -153,14 +188,19 @@ interface Started<S> {
 }
 
 /** webnets: load (no cache) and the first prediction, timed together. */
-async function startWebnets(job: ModelJob, pixels: Float32Array): Promise<Started<WebnetsSide>> {
+async function startWebnets(
+  load: NonNullable<typeof loadSide>,
+  job: ModelJob,
+  pixels: Float32Array,
+  nchw: Float32Array,
+): Promise<Started<WebnetsSide>> {
   const { inputSize, resizeSize } = job.preprocessing;
   const start = performance.now();
-  const side = await loadWebnets(
-    webnets,
+  const side = await load(
     job.id,
     { weightsUrl: job.packUrl, backend: config.backend, threads: config.threads, cache: false },
     { pixels, side: resizeSize },
+    nchw,
   );
   try {
     const first = await side.run();
@@ -216,7 +256,7 @@ function memoryFacts(
 }
 
 function tensorMemory(): { numBytes: number; numTensors: number; heap: number | null } {
-  const { numBytes, numTensors } = webnets.tf.memory();
+  const { numBytes, numTensors } = tf.memory();
   return { numBytes, numTensors, heap: wasmHeapBytes() };
 }
 
@@ -237,10 +277,11 @@ async function runModel(job: ModelJob): Promise<ModelResult> {
   };
 
   log(`${job.id}: webnets load + first prediction`);
+  const load = job.packUrl ? loadSide : null;
   const w: Started<WebnetsSide> | { error: string } =
-    webnets.load === undefined
-      ? { error: 'webnets: dist/webnets.js exports no load()' }
-      : await attempt('webnets', () => startWebnets(job, pixels));
+    load === null
+      ? { error: 'webnets: no pack, or no way to load it (see the page facts)' }
+      : await attempt('webnets', () => startWebnets(load, job, pixels, nchw));
   log(`${job.id}: ORT session + first prediction`);
   const o = await attempt('onnxruntime-web', () => startOrt(job, nchw));
   try {
@@ -288,8 +329,9 @@ async function runModel(job: ModelJob): Promise<ModelResult> {
 }
 
 export interface BenchPage {
+  probe(): Promise<{ version: string; hasLoad: boolean }>;
   setup(config: PageConfig): Promise<PageFacts>;
   runModel(job: ModelJob): Promise<ModelResult>;
 }
 
-(window as unknown as { bench: BenchPage }).bench = { setup, runModel };
+(window as unknown as { bench: BenchPage }).bench = { probe, setup, runModel };

@@ -35,6 +35,15 @@ function kernelMs(kernel: KernelRecord): number {
 }
 
 /**
+ * tfjs records an op that has a custom gradient (the fused convs and matmuls:
+ * `fusedConv2d__op`) as a scope around the kernel it runs, which is recorded too; counting
+ * both would count that kernel twice.
+ */
+export function isOpScope(kernel: Pick<KernelRecord, 'name'>): boolean {
+  return kernel.name.endsWith('__op');
+}
+
+/**
  * Per op type over several profiled inferences: the median of its per-inference total and
  * its calls per inference; largest first.
  */
@@ -43,6 +52,7 @@ export function opTimes(runs: KernelRecord[][]): OpTime[] {
   const calls = new Map<string, number>();
   runs.forEach((kernels, run) => {
     for (const kernel of kernels) {
+      if (isOpScope(kernel)) continue;
       const op = opType(kernel);
       const perRun = totals.get(op) ?? new Array<number>(runs.length).fill(0);
       perRun[run] = (perRun[run] as number) + kernelMs(kernel);

@@ -13,6 +13,12 @@ export interface PageConfig {
   threads: number;
   /** Where onnxruntime-web's .mjs/.wasm files are served (ORT's `env.wasm.wasmPaths`). */
   ortPath: string;
+  /**
+   * What the webnets side times: 'predict' (load + predict from dist/webnets.js, what a
+   * user gets) or 'forward' (network.forward from the sources, no preprocessing: the same
+   * work as ORT's run).
+   */
+  webnetsCall: 'predict' | 'forward';
 }
 
 /** One network on the page's backend: both sides, same weights, same input. */
@@ -109,6 +115,8 @@ export interface PageFacts {
   /** navigator.gpu adapter info on WebGPU pages: vendor, architecture, description. */
   gpu: { vendor: string; architecture: string; description: string; fallback: boolean } | null;
   webnetsVersion: string;
-  /** Null when dist/webnets.js exports a `load` (else why the webnets side cannot run). */
+  /** What the webnets side times on this page (see PageConfig.webnetsCall). */
+  webnetsCall: 'predict' | 'forward';
+  /** Null when the webnets side can run here, else why not. */
   webnetsMissing: string | null;
 }

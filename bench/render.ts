@@ -5,14 +5,24 @@ import { fixed, formatTable, mib, ms, sci } from './table';
 
 const pair = (a: string, b: string): string => `${a} / ${b}`;
 
+const callText = {
+  predict:
+    'load() + model.predict(HWC 0–255 tensor) from dist/webnets.js (preprocessing and readback included)',
+  forward:
+    'network.forward(normalized NHWC) + readback, from the sources (no preprocessing: the same work as ORT)',
+};
+
 function header(report: BenchReport): string[] {
   const { machine: m, settings: s } = report;
+  const used = [...new Set(report.pages.flatMap((p) => (p.facts ? [p.facts.webnetsCall] : [])))];
   return [
     `webnets ${m.webnets} against onnxruntime-web ${m.onnxruntimeWeb} — ${m.date}`,
     `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; Chromium ${m.chromium} (headless); Node ${m.node}; commit ${m.commit}`,
     `method: per model and backend both sides in one page, same weights and input; ${s.warmup} warm-ups, then ${s.runs} timed runs per side alternating A/B, B/A;`,
     `        medians. Load average ${m.load.start} at start, ${m.load.end} at end on ${m.cores} cores: other work shares the machine,`,
     '        so single timings are noisy; the alternated ratios are the robust numbers.',
+    ...used.map((call) => `webnets side: ${callText[call]}`),
+    'ORT side: InferenceSession.run on the prepared NCHW tensor + getData (its own WASM / WebGPU EP, graph optimization "all")',
   ];
 }
 

@@ -25,6 +25,7 @@ export interface Settings {
   runs: number;
   warmup: number;
   profileRuns: number;
+  webnetsCall: 'auto' | 'predict' | 'forward';
 }
 
 export interface SideSummary {

@@ -30,25 +30,34 @@ const usage = `Usage: npm run bench -- [options]
   --runs N             timed runs per side (default 20)
   --warmup N           untimed runs per side first (default 3)
   --profile-runs N     profiled webnets runs for the per-op profile (default 3)
+  --webnets-call C     what the webnets side times: predict (load + predict from dist/webnets.js,
+                       what a user gets), forward (network.forward from the sources, the same
+                       work as ORT's run), auto (predict if dist has load(), else forward)
   --port N             port of the page server (default 5203)
   --skip-build         use dist/ as it is (no npm run build)`;
 
 function positive(name: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
+  if (!Number.isInteger(n) || n < 1) {
     throw new Error(`--${name} is '${value}': expected a whole number ≥ 1`);
+  }
   return n;
 }
 
-export function pageConfig(label: string): PageConfig {
+const calls = ['auto', 'predict', 'forward'] as const;
+type WebnetsCall = (typeof calls)[number];
+
+export function pageConfig(label: string, webnetsCall: PageConfig['webnetsCall']): PageConfig {
   const ortPath = '/ort/';
-  if (label === 'webgpu') return { label, backend: 'webgpu', threads: 1, ortPath };
+  if (label === 'webgpu') return { label, backend: 'webgpu', threads: 1, ortPath, webnetsCall };
   const m = /^wasm(\d+)$/.exec(label);
-  if (!m)
+  if (!m) {
     throw new Error(
       `--backends: '${label}' is not a backend: expected wasm<threads> (wasm1, wasm2, …) or webgpu`,
     );
-  return { label, backend: 'wasm', threads: positive('backends', m[1] as string), ortPath };
+  }
+  const threads = positive('backends', m[1] as string);
+  return { label, backend: 'wasm', threads, ortPath, webnetsCall };
 }
 
 function parse(argv: string[]): (Settings & { port: number; build: boolean }) | null {
@@ -61,6 +70,7 @@ function parse(argv: string[]): (Settings & { port: number; build: boolean }) | 
       warmup: { type: 'string', default: '3' },
       'profile-runs': { type: 'string', default: '3' },
       port: { type: 'string', default: '5203' },
+      'webnets-call': { type: 'string', default: 'auto' },
       'skip-build': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -75,8 +85,13 @@ function parse(argv: string[]): (Settings & { port: number; build: boolean }) | 
           .filter(Boolean);
   const all = availableParallelism();
   const backends = list(values.backends, all > 1 ? ['wasm1', `wasm${all}`] : ['wasm1']);
-  backends.forEach(pageConfig); // validates
+  const call = values['webnets-call'] as WebnetsCall;
+  if (!calls.includes(call)) {
+    throw new Error(`--webnets-call is '${call}': expected ${calls.join(', ')}`);
+  }
+  backends.forEach((b) => pageConfig(b, 'predict')); // validates
   return {
+    webnetsCall: call,
     models: list(values.models, DEFAULT_MODELS),
     backends,
     runs: positive('runs', values.runs),
@@ -118,6 +133,32 @@ function failedModel(j: ModelJob, err: unknown): ModelResult {
   };
 }
 
+/** 'auto': predict when dist/webnets.js has load(), asked in a page of its own. */
+async function resolveCall(
+  browser: Browser,
+  base: string,
+  call: WebnetsCall,
+): Promise<PageConfig['webnetsCall']> {
+  if (call !== 'auto') return call;
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${base}/bench/page.html`);
+    await page.waitForFunction(() => 'bench' in window);
+    const { hasLoad, version } = await page.evaluate(() =>
+      (window as unknown as { bench: BenchPage }).bench.probe(),
+    );
+    if (!hasLoad) {
+      console.log(
+        `bench: dist/webnets.js (webnets ${version}) has no load() yet: timing network.forward from the sources`,
+      );
+    }
+    return hasLoad ? 'predict' : 'forward';
+  } finally {
+    await context.close();
+  }
+}
+
 async function runPage(
   browser: Browser,
   base: string,
@@ -139,8 +180,9 @@ async function runPage(
       (c) => (window as unknown as { bench: BenchPage }).bench.setup(c),
       config,
     );
-    if (!run.facts.crossOriginIsolated)
+    if (!run.facts.crossOriginIsolated) {
       throw new Error('the page is not cross-origin isolated (no COOP/COEP)');
+    }
     for (const j of jobs) {
       const why = packErrors.get(j.id) ?? run.facts.webnetsMissing;
       const result = await page
@@ -193,6 +235,16 @@ async function main(argv: string[]): Promise<number> {
     server: { port: settings.port, strictPort: true, host: 'localhost' },
     logLevel: 'warn',
     clearScreen: false,
+    // Pre-bundle tfjs at start: bench/forward.ts imports it through the sources, and a
+    // dependency Vite discovered mid-run would reload the page under the benchmark.
+    optimizeDeps: {
+      include: [
+        '@tensorflow/tfjs-core',
+        '@tensorflow/tfjs-backend-cpu',
+        '@tensorflow/tfjs-backend-wasm',
+        '@tensorflow/tfjs-backend-webgpu',
+      ],
+    },
   });
   await server.listen();
   const browser = await chromium.launch({
@@ -200,21 +252,15 @@ async function main(argv: string[]): Promise<number> {
     args: chromiumArgs,
     headless: true,
   });
+  const base = `http://localhost:${settings.port}`;
   const date = new Date();
   const loadAtStart = loadNow();
   const pages: PageRun[] = [];
   try {
+    const call = await resolveCall(browser, base, settings.webnetsCall);
     for (const label of settings.backends) {
       console.log(`bench: ${label}`);
-      pages.push(
-        await runPage(
-          browser,
-          `http://localhost:${settings.port}`,
-          pageConfig(label),
-          jobs,
-          packErrors,
-        ),
-      );
+      pages.push(await runPage(browser, base, pageConfig(label, call), jobs, packErrors));
     }
   } finally {
     await browser.close().catch(() => undefined);

@@ -51,7 +51,7 @@ describe('bench summary', () => {
     webnetsBackend: null,
   });
   const page = (label: string, threads: number, ms: number[]): PageRun => ({
-    config: { label, backend: 'wasm', threads, ortPath: '/ort/' },
+    config: { label, backend: 'wasm', threads, ortPath: '/ort/', webnetsCall: 'forward' },
     facts: null,
     error: null,
     results: [ortOnly(ms)],
@@ -145,14 +145,14 @@ describe('bench profile', () => {
     expect(opType({ name: 'Mean', inputShapes: [[1, 7, 7, 512]] })).toBe('Mean');
   });
 
-  it('takes the per-op median over profiled runs and sorts the costliest first', () => {
+  it('takes the per-op median over profiled runs, costliest first, op scopes not counted twice', () => {
     const k = (name: string, ms: number) => ({
       name,
       inputShapes: [[1, 7, 7, 8]],
       kernelTimeMs: ms,
     });
     const ops = opTimes([
-      [k('Sigmoid', 1), k('Mul', 2), k('Mul', 2)],
+      [k('Sigmoid', 1), k('Mul', 2), k('Mul', 2), k('fusedConv2d__op', 9)],
       [k('Sigmoid', 3), k('Mul', 1), k('Mul', 1)],
       [k('Sigmoid', 2), k('Mul', 5), k('Mul', 5)],
     ]);
