@@ -4,6 +4,8 @@ import { AGREEMENT_TOLERANCE } from './report';
 import { fixed, formatTable, mib, ms, sci } from './table';
 
 const pair = (a: string, b: string): string => `${a} / ${b}`;
+/** GFLOP/s: one decimal, two significant digits below 1 (SwiftShader's 0.042). */
+const rate = (g: number | null): string => (g !== null && g < 1 ? g.toPrecision(2) : fixed(g, 1));
 
 const callText = {
   predict:
@@ -42,7 +44,7 @@ function latencyTable(rows: Row[]): string {
       r.webnets ? pair(ms(r.webnets.medianMs), ms(r.webnets.p95Ms)) : 'n/a',
       r.ort ? pair(ms(r.ort.medianMs), ms(r.ort.p95Ms)) : 'n/a',
       fixed(r.ratio, 2),
-      pair(fixed(r.webnets?.gflops ?? null, 1), fixed(r.ort?.gflops ?? null, 1)),
+      pair(rate(r.webnets?.gflops ?? null), rate(r.ort?.gflops ?? null)),
     ]),
   );
 }

@@ -50,13 +50,13 @@ type WebnetsCall = (typeof calls)[number];
 export function pageConfig(label: string, webnetsCall: PageConfig['webnetsCall']): PageConfig {
   const ortPath = '/ort/';
   if (label === 'webgpu') return { label, backend: 'webgpu', threads: 1, ortPath, webnetsCall };
-  const m = /^wasm(\d+)$/.exec(label);
+  const m = /^wasm([1-9]\d*)$/.exec(label);
   if (!m) {
     throw new Error(
       `--backends: '${label}' is not a backend: expected wasm<threads> (wasm1, wasm2, …) or webgpu`,
     );
   }
-  const threads = positive('backends', m[1] as string);
+  const threads = Number(m[1]);
   return { label, backend: 'wasm', threads, ortPath, webnetsCall };
 }
 
