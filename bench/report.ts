@@ -175,7 +175,7 @@ function mergeFailures(failures: Failure[]): string[] {
   for (const f of failures) {
     const key = `${f.model}\n${f.what}`;
     const entry = merged.get(key) ?? { model: f.model, what: f.what, backends: [] };
-    entry.backends.push(f.backend);
+    if (!entry.backends.includes(f.backend)) entry.backends.push(f.backend);
     merged.set(key, entry);
   }
   return [...merged.values()].map((e) => `${e.model} on ${e.backends.join(', ')}: ${e.what}`);

@@ -34,6 +34,7 @@ const usage = `Usage: npm run bench -- [options]
                        what a user gets), forward (network.forward from the sources, the same
                        work as ORT's run), auto (predict if dist has load(), else forward)
   --port N             port of the page server (default 5203)
+  --timeout S          seconds a page may take for one model before it is given up (default 900)
   --skip-build         use dist/ as it is (no npm run build)`;
 
 function positive(name: string, value: string): number {
@@ -60,7 +61,9 @@ export function pageConfig(label: string, webnetsCall: PageConfig['webnetsCall']
   return { label, backend: 'wasm', threads, ortPath, webnetsCall };
 }
 
-function parse(argv: string[]): (Settings & { port: number; build: boolean }) | null {
+function parse(
+  argv: string[],
+): (Settings & { port: number; build: boolean; timeout: number }) | null {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -71,6 +74,7 @@ function parse(argv: string[]): (Settings & { port: number; build: boolean }) | 
       'profile-runs': { type: 'string', default: '3' },
       port: { type: 'string', default: '5203' },
       'webnets-call': { type: 'string', default: 'auto' },
+      timeout: { type: 'string', default: '900' },
       'skip-build': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -98,6 +102,7 @@ function parse(argv: string[]): (Settings & { port: number; build: boolean }) | 
     warmup: Number.isInteger(Number(values.warmup)) ? Math.max(0, Number(values.warmup)) : 3,
     profileRuns: positive('profile-runs', values['profile-runs']),
     port: positive('port', values.port),
+    timeout: positive('timeout', values.timeout),
     build: !values['skip-build'],
   };
 }
@@ -159,40 +164,64 @@ async function resolveCall(
   }
 }
 
+/** A page that stops answering (a WASM worker that died) must not hold the run forever. */
+function withTimeout<T>(promise: Promise<T>, seconds: number, what: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what()}: no answer in ${seconds} s (--timeout)`)),
+      seconds * 1000,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 async function runPage(
   browser: Browser,
   base: string,
   config: PageConfig,
   jobs: ModelJob[],
   packErrors: Map<string, string>,
+  timeoutS: number,
 ): Promise<PageRun> {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('console', (m) => {
     if (!m.text().startsWith('[vite]')) console.log(`  ${m.text()}`);
   });
-  page.on('pageerror', (e) => console.log(`  [page error] ${e.message}`));
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => {
+    pageErrors.push(e.message);
+    console.log(`  [page error] ${e.message}`);
+  });
+  const stuck = (what: string) => () =>
+    `${what}${pageErrors.length ? ` (page errors: ${[...new Set(pageErrors)].join('; ')})` : ''}`;
   const run: PageRun = { config, facts: null, error: null, results: [] };
   try {
     await page.goto(`${base}/bench/page.html`);
     await page.waitForFunction(() => 'bench' in window);
-    run.facts = await page.evaluate(
-      (c) => (window as unknown as { bench: BenchPage }).bench.setup(c),
-      config,
+    run.facts = await withTimeout(
+      page.evaluate((c) => (window as unknown as { bench: BenchPage }).bench.setup(c), config),
+      timeoutS,
+      stuck('page setup'),
     );
     if (!run.facts.crossOriginIsolated) {
       throw new Error('the page is not cross-origin isolated (no COOP/COEP)');
     }
     for (const j of jobs) {
       const why = packErrors.get(j.id) ?? run.facts.webnetsMissing;
-      const result = await page
-        .evaluate((jb) => (window as unknown as { bench: BenchPage }).bench.runModel(jb), {
-          ...j,
-          packUrl: why ? '' : j.packUrl,
-        })
-        .catch((err: unknown) => failedModel(j, err));
+      const job = { ...j, packUrl: why ? '' : j.packUrl };
+      const result = await withTimeout(
+        page.evaluate((jb) => (window as unknown as { bench: BenchPage }).bench.runModel(jb), job),
+        timeoutS,
+        stuck(j.id),
+      ).catch((err: unknown) => failedModel(j, err));
       if (why && 'error' in result.webnets) result.webnets = { error: `webnets: ${why}` };
       run.results.push(result);
+      // A page that timed out is wedged: the remaining models would time out too.
+      if ('error' in result.ort && result.ort.error.includes('--timeout')) {
+        throw new Error(`gave up on this page after ${j.id} timed out`);
+      }
     }
   } catch (err) {
     run.error = err instanceof Error ? err.message : String(err);
@@ -260,7 +289,9 @@ async function main(argv: string[]): Promise<number> {
     const call = await resolveCall(browser, base, settings.webnetsCall);
     for (const label of settings.backends) {
       console.log(`bench: ${label}`);
-      pages.push(await runPage(browser, base, pageConfig(label, call), jobs, packErrors));
+      pages.push(
+        await runPage(browser, base, pageConfig(label, call), jobs, packErrors, settings.timeout),
+      );
     }
   } finally {
     await browser.close().catch(() => undefined);
