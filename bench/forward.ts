@@ -9,7 +9,7 @@
 import { complexity } from '../src/models/complexity';
 import { createNetwork } from '../src/models/network';
 import { getSpec } from '../src/models/presets';
-import { setThreadsCount, setWasmPaths, tf } from '../src/runtime/tf';
+import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from '../src/runtime/tf';
 import { loadPack } from '../src/weights/load';
 import type { WebnetsLoadOptions, WebnetsSide } from './sides';
 
@@ -56,7 +56,8 @@ export async function loadForward(
   const size = spec.inputSize;
   const input = tf.tensor4d(nhwcOf(nchw, size), [1, size, size, 3]);
   const { params, macs } = complexity(spec);
-  const threads = options.backend === 'wasm' ? `, ${options.threads} thread(s)` : '';
+  // What tfjs actually runs with, not what was asked (it caps threads at cores / 2).
+  const threads = options.backend === 'wasm' ? `, ${getThreadsCount()} thread(s)` : '';
   return {
     model: {
       backendReason: `${tf.getBackend()}${threads}: network.forward (no load/predict)`,

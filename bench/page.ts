@@ -129,9 +129,22 @@ async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> 
   return { value, ms: performance.now() - start };
 }
 
+/** The tfjs WASM module, when the webnets side runs on WASM. */
+function wasmModule():
+  { HEAPU8?: Uint8Array; tfjs?: { getThreadsCount?: () => number } } | undefined {
+  return (tf.backend() as { wasm?: ReturnType<typeof wasmModule> }).wasm;
+}
+
 function wasmHeapBytes(): number | null {
-  const backend = tf.backend() as { wasm?: { HEAPU8?: Uint8Array } };
-  return backend.wasm?.HEAPU8?.byteLength ?? null;
+  return wasmModule()?.HEAPU8?.byteLength ?? null;
+}
+
+/**
+ * The XNNPACK threads tfjs really runs: tfjs-backend-wasm 4.22 caps what setThreadsCount
+ * asks at navigator.hardwareConcurrency / 2, so 'wasm2' on a 2-core machine runs 1 thread.
+ */
+function wasmThreads(): number | null {
+  return wasmModule()?.tfjs?.getThreadsCount?.() ?? null;
 }
 
 /** Warm-ups, then `runs` rounds alternating which side goes first. */
@@ -274,6 +287,7 @@ async function runModel(job: ModelJob): Promise<ModelResult> {
     agreement: null,
     ortVsPytorch: null,
     webnetsBackend: null,
+    webnetsThreads: null,
   };
 
   log(`${job.id}: webnets load + first prediction`);
@@ -289,6 +303,7 @@ async function runModel(job: ModelJob): Promise<ModelResult> {
       result.macs = w.side.model.info.complexity.macs;
       result.params = w.side.model.info.complexity.params;
       result.webnetsBackend = w.side.model.backendReason;
+      result.webnetsThreads = config.backend === 'wasm' ? wasmThreads() : null;
     } else {
       result.webnets = w;
     }

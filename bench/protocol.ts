@@ -105,6 +105,8 @@ export interface ModelResult {
   ortVsPytorch: Agreement | null;
   /** Backend descriptions the sides report, e.g. 'wasm-simd (2 threads): …'. */
   webnetsBackend: string | null;
+  /** WASM threads tfjs actually runs (it may use fewer than asked); null on WebGPU. */
+  webnetsThreads: number | null;
 }
 
 /** What the page knows about itself. */

@@ -77,8 +77,13 @@ function detailTable(rows: Row[]): string {
 function scalingTable(scaling: Scaling[]): string {
   const n = scaling[0]?.threads ?? 0;
   return formatTable(
-    ['model', `webnets t(1)/t(${n})`, `ORT t(1)/t(${n})`],
-    scaling.map((s) => [s.model, fixed(s.webnets, 2, '×'), fixed(s.ort, 2, '×')]),
+    ['model', `webnets t(1)/t(${n})`, `ORT t(1)/t(${n})`, `webnets threads used of ${n}`],
+    scaling.map((s) => [
+      s.model,
+      fixed(s.webnets, 2, '×'),
+      fixed(s.ort, 2, '×'),
+      s.webnetsThreadsUsed === null ? 'n/a' : String(s.webnetsThreadsUsed),
+    ]),
   );
 }
 

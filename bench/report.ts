@@ -63,6 +63,8 @@ export interface Scaling {
   /** t(1 thread) / t(N threads): above 1, more threads help. */
   webnets: number | null;
   ort: number | null;
+  /** Threads tfjs really ran on the N-thread page (it may use fewer than asked). */
+  webnetsThreadsUsed: number | null;
 }
 
 export interface Summary {
@@ -122,8 +124,8 @@ export function summarizeRow(backend: string, r: ModelResult, macsFallback: numb
 }
 
 /** 1 thread against the most threads measured, per model, from the wasmN rows. */
-export function threadScaling(rows: Row[], configs: PageConfig[]): Scaling[] {
-  const wasm = configs.filter((c) => c.backend === 'wasm');
+export function threadScaling(rows: Row[], pages: PageRun[]): Scaling[] {
+  const wasm = pages.map((p) => p.config).filter((c) => c.backend === 'wasm');
   const one = wasm.find((c) => c.threads === 1);
   const most = wasm.reduce<PageConfig | null>(
     (m, c) => (m && m.threads >= c.threads ? m : c),
@@ -133,6 +135,9 @@ export function threadScaling(rows: Row[], configs: PageConfig[]): Scaling[] {
   const models = [...new Set(rows.map((r) => r.model))];
   const find = (model: string, label: string): Row | undefined =>
     rows.find((r) => r.model === model && r.backend === label);
+  const threadsUsed = (model: string): number | null =>
+    pages.find((p) => p.config.label === most.label)?.results.find((r) => r.id === model)
+      ?.webnetsThreads ?? null;
   return models.map((model) => {
     const a = find(model, one.label);
     const b = find(model, most.label);
@@ -143,6 +148,7 @@ export function threadScaling(rows: Row[], configs: PageConfig[]): Scaling[] {
       threads: most.threads,
       webnets: speedup(a?.webnets, b?.webnets),
       ort: speedup(a?.ort, b?.ort),
+      webnetsThreadsUsed: threadsUsed(model),
     };
   });
 }
@@ -189,12 +195,5 @@ export function summarize(pages: PageRun[], macsOf: (id: string) => number | nul
     ...pages.flatMap((p) => (p.error ? [`${p.config.label}: ${p.error}`] : [])),
     ...mergeFailures(rows.flatMap(rowFailures)),
   ];
-  return {
-    rows,
-    scaling: threadScaling(
-      rows,
-      pages.map((p) => p.config),
-    ),
-    failures,
-  };
+  return { rows, scaling: threadScaling(rows, pages), failures };
 }

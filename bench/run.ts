@@ -135,6 +135,7 @@ function failedModel(j: ModelJob, err: unknown): ModelResult {
     agreement: null,
     ortVsPytorch: null,
     webnetsBackend: null,
+    webnetsThreads: null,
   };
 }
 
