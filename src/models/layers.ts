@@ -4,7 +4,14 @@
  * `forward` only chains ops.
  */
 import type { tf } from '../runtime/tf';
-import { conv, pointwiseMatrix, prepareConv, residualAdd, squeezeExcite } from './ops';
+import {
+  conv,
+  convResidual,
+  pointwiseMatrix,
+  prepareConv,
+  preparedTensors,
+  squeezeExcite,
+} from './ops';
 import type { PreparedConv, PreparedSqueezeExcite } from './ops';
 import type { BlockSpec, ConvSpec, SqueezeExciteSpec } from './spec';
 
@@ -36,7 +43,7 @@ function prepareSE(spec: SqueezeExciteSpec, read: WeightReader): PreparedSqueeze
 }
 
 const convTensors = (...convs: (PreparedConv | undefined)[]) =>
-  convs.flatMap((c) => (c ? [c.filter, c.bias] : []));
+  convs.flatMap((c) => (c ? preparedTensors(c) : []));
 const seTensors = (se: PreparedSqueezeExcite | undefined) =>
   se ? [se.reduceWeight, se.reduceBias, se.expandWeight, se.expandBias] : [];
 
@@ -63,8 +70,7 @@ export function buildLayer(block: BlockSpec, read: WeightReader): Layer {
           let h = expand ? conv(x, expand) : x;
           h = conv(h, dw);
           if (se) h = squeezeExcite(h, se);
-          h = conv(h, project);
-          return residual ? residualAdd(h, x, 'linear') : h;
+          return residual ? convResidual(h, project, x, 'linear') : conv(h, project);
         },
         tensors: [...convTensors(expand, dw, project), ...seTensors(se)],
       };
@@ -79,8 +85,7 @@ export function buildLayer(block: BlockSpec, read: WeightReader): Layer {
         forward(x) {
           let h = conv(conv(x, a), b);
           if (se) h = squeezeExcite(h, se);
-          h = conv(h, c);
-          return residualAdd(h, shortcut ? conv(x, shortcut) : x, 'relu');
+          return convResidual(h, c, shortcut ? conv(x, shortcut) : x, 'relu');
         },
         tensors: [...convTensors(a, b, c, shortcut), ...seTensors(se)],
       };

@@ -32,6 +32,8 @@ export interface Network {
  * backend. Takes ownership of `weights`: `dispose()` frees them, and tensors whose
  * layout is converted here (grouped-conv filters) are freed as soon as the converted
  * copy exists. Throws, owning nothing, if a tensor is missing, extra or misshaped.
+ * The networks are fully convolutional: `forward` accepts any square or non-square side
+ * (the tests run small ones); `spec.inputSize` is the side the weights were trained at.
  */
 export function createNetwork(spec: NetworkSpec, weights: tf.NamedTensorMap): Network {
   checkWeights(spec, weights);
@@ -60,8 +62,14 @@ export function createNetwork(spec: NetworkSpec, weights: tf.NamedTensorMap): Ne
         );
       }
       return tf.tidy(() => {
+        // Each block in its own scope, its input freed once read: peak memory is one
+        // block's intermediates, not the whole network's (B7 at 600² needs this in WASM).
         let x = input;
-        for (const layer of layers) x = layer.forward(x);
+        for (const layer of layers) {
+          const next = tf.tidy(() => layer.forward(x));
+          if (x !== input) x.dispose();
+          x = next;
+        }
         const features = globalAvgPool(x);
         return { logits: linear(features, fcWeight, fcBias), features };
       });

@@ -12,12 +12,12 @@ type Interpolation = Preprocessing['interpolation'];
 
 /**
  * torchvision 0.14 EfficientNet builders (width, depth, BN eps) and the eval transforms
- * of their ImageNet weights (IMAGENET1K_V1: crop, resize, interpolation). B2 is
- * evaluated at 288 by torchvision (paper: 260).
+ * (crop, resize, interpolation) of the ImageNet weights models/models.json lists
+ * (IMAGENET1K_V1, but V2 for B1). torchvision evaluates B2 at 288 (paper: 260).
  */
 const EFFICIENTNETS: [string, number, number, number, number, Interpolation, number][] = [
   ['b0', 1.0, 1.0, 224, 256, 'bicubic', 1e-5],
-  ['b1', 1.0, 1.1, 240, 256, 'bicubic', 1e-5],
+  ['b1', 1.0, 1.1, 240, 255, 'bilinear', 1e-5],
   ['b2', 1.1, 1.2, 288, 288, 'bicubic', 1e-5],
   ['b3', 1.2, 1.4, 300, 320, 'bicubic', 1e-5],
   ['b4', 1.4, 1.8, 380, 384, 'bicubic', 1e-5],
@@ -27,37 +27,41 @@ const EFFICIENTNETS: [string, number, number, number, number, Interpolation, num
 ];
 
 /**
- * RegNet sizes: [name, depth, w0, wa, wm, group width] for X and Y. Where torchvision
- * 0.14 has the model the values are its `regnet.py`'s; the others (200MF, 600MF, 4.0GF,
- * 6.4GF, 12GF) are pycls's `configs/dds_baselines` values (as timm's `model_cfgs`).
+ * RegNet sizes: [name, depth, w0, wa, wm, group width, whose model it is]. torchvision
+ * 0.14 ships 400MF, 800MF, 1.6GF, 3.2GF, 8.0GF, 16GF and 32GF: its `regnet.py` values,
+ * built with its width adjustment. The other sizes exist only in pycls
+ * (`configs/dds_baselines`, as in timm's `model_cfgs`): pycls's values, built with
+ * pycls's adjustment, so that they are the networks pycls and timm published (the two
+ * rules differ for the 4.0GF models: see regnet.ts).
  */
-const REGNETX: [string, number, number, number, number, number][] = [
-  ['200mf', 13, 24, 36.44, 2.49, 8],
-  ['400mf', 22, 24, 24.48, 2.54, 16],
-  ['600mf', 16, 48, 36.97, 2.24, 24],
-  ['800mf', 16, 56, 35.73, 2.28, 16],
-  ['1.6gf', 18, 80, 34.01, 2.25, 24],
-  ['3.2gf', 25, 88, 26.31, 2.25, 48],
-  ['4.0gf', 23, 96, 38.65, 2.43, 40],
-  ['6.4gf', 17, 184, 60.83, 2.07, 56],
-  ['8.0gf', 23, 80, 49.56, 2.88, 120],
-  ['12gf', 19, 168, 73.36, 2.37, 112],
-  ['16gf', 22, 216, 55.59, 2.1, 128],
-  ['32gf', 23, 320, 69.86, 2.0, 168],
+type RegNetRow = [string, number, number, number, number, number, 'torchvision' | 'pycls'];
+const REGNETX: RegNetRow[] = [
+  ['200mf', 13, 24, 36.44, 2.49, 8, 'pycls'],
+  ['400mf', 22, 24, 24.48, 2.54, 16, 'torchvision'],
+  ['600mf', 16, 48, 36.97, 2.24, 24, 'pycls'],
+  ['800mf', 16, 56, 35.73, 2.28, 16, 'torchvision'],
+  ['1.6gf', 18, 80, 34.01, 2.25, 24, 'torchvision'],
+  ['3.2gf', 25, 88, 26.31, 2.25, 48, 'torchvision'],
+  ['4.0gf', 23, 96, 38.65, 2.43, 40, 'pycls'],
+  ['6.4gf', 17, 184, 60.83, 2.07, 56, 'pycls'],
+  ['8.0gf', 23, 80, 49.56, 2.88, 120, 'torchvision'],
+  ['12gf', 19, 168, 73.36, 2.37, 112, 'pycls'],
+  ['16gf', 22, 216, 55.59, 2.1, 128, 'torchvision'],
+  ['32gf', 23, 320, 69.86, 2.0, 168, 'torchvision'],
 ];
-const REGNETY: [string, number, number, number, number, number][] = [
-  ['200mf', 13, 24, 36.44, 2.49, 8],
-  ['400mf', 16, 48, 27.89, 2.09, 8],
-  ['600mf', 15, 48, 32.54, 2.32, 16],
-  ['800mf', 14, 56, 38.84, 2.4, 16],
-  ['1.6gf', 27, 48, 20.71, 2.65, 24],
-  ['3.2gf', 21, 80, 42.63, 2.66, 24],
-  ['4.0gf', 22, 96, 31.41, 2.24, 64],
-  ['6.4gf', 25, 112, 33.22, 2.27, 72],
-  ['8.0gf', 17, 192, 76.82, 2.19, 56],
-  ['12gf', 19, 168, 73.36, 2.37, 112],
-  ['16gf', 18, 200, 106.23, 2.48, 112],
-  ['32gf', 20, 232, 115.89, 2.53, 232],
+const REGNETY: RegNetRow[] = [
+  ['200mf', 13, 24, 36.44, 2.49, 8, 'pycls'],
+  ['400mf', 16, 48, 27.89, 2.09, 8, 'torchvision'],
+  ['600mf', 15, 48, 32.54, 2.32, 16, 'pycls'],
+  ['800mf', 14, 56, 38.84, 2.4, 16, 'torchvision'],
+  ['1.6gf', 27, 48, 20.71, 2.65, 24, 'torchvision'],
+  ['3.2gf', 21, 80, 42.63, 2.66, 24, 'torchvision'],
+  ['4.0gf', 22, 96, 31.41, 2.24, 64, 'pycls'],
+  ['6.4gf', 25, 112, 33.22, 2.27, 72, 'pycls'],
+  ['8.0gf', 17, 192, 76.82, 2.19, 56, 'torchvision'],
+  ['12gf', 19, 168, 73.36, 2.37, 112, 'pycls'],
+  ['16gf', 18, 200, 106.23, 2.48, 112, 'torchvision'],
+  ['32gf', 20, 232, 115.89, 2.53, 232, 'torchvision'],
 ];
 
 const FD_MOBILENETS: [string, number][] = [
@@ -91,9 +95,10 @@ for (const [xy, table] of [
   ['x', REGNETX],
   ['y', REGNETY],
 ] as const) {
-  for (const [size, depth, w0, wa, wm, groupWidth] of table) {
+  for (const [size, depth, w0, wa, wm, groupWidth, rounding] of table) {
     const id = `regnet${xy}-${size}`;
-    PRESETS.set(id, () => named(regnet({ depth, w0, wa, wm, groupWidth, se: xy === 'y' }), id));
+    const se = xy === 'y';
+    PRESETS.set(id, () => named(regnet({ depth, w0, wa, wm, groupWidth, se, rounding }), id));
   }
 }
 for (const [size, alpha] of FD_MOBILENETS) {

@@ -11,6 +11,11 @@
  *
  * Widths are computed in float64 as pycls and timm do; torchvision computes them in
  * float32, which agrees for every preset (the parameter-count tests compare them).
+ *
+ * `rounding: 'pycls'` adjusts widths as pycls (and timm) do instead — the nearest
+ * multiple of the group width, round(w/g)·g — which differs from torchvision's
+ * `_make_divisible` for some members (RegNetX-400MF's last stage: 384 vs 400;
+ * RegNetY-4.0GF's second: 192 vs 256). Use it to convert pycls or timm checkpoints.
  */
 import { bnConv, classifier, squeezeExcite } from './builders';
 import {
@@ -42,10 +47,22 @@ export interface RegNetOptions {
   se?: boolean;
   /** Bottleneck ratio b (the paper's RegNet fixes b = 1; kept for the AnyNet space). */
   bottleneck?: number;
+  /** Whose width/group adjustment to follow (see the header); default torchvision. */
+  rounding?: 'torchvision' | 'pycls';
   numClasses?: number;
 }
 
-const KNOWN_OPTIONS = ['depth', 'w0', 'wa', 'wm', 'groupWidth', 'se', 'bottleneck', 'numClasses'];
+const KNOWN_OPTIONS = [
+  'depth',
+  'w0',
+  'wa',
+  'wm',
+  'groupWidth',
+  'se',
+  'bottleneck',
+  'rounding',
+  'numClasses',
+];
 
 export interface RegNetStage {
   width: number;
@@ -73,8 +90,16 @@ function validate(options: RegNetOptions): Required<RegNetOptions> {
     (x) => x > 0,
     'a number > 0',
   );
+  const rounding = options.rounding ?? 'torchvision';
+  if (rounding !== 'torchvision' && rounding !== 'pycls') {
+    throw paramError(MODEL, 'rounding', rounding, "'torchvision' or 'pycls'");
+  }
+  if (rounding === 'pycls' && bottleneck !== 1) {
+    // pycls rounds to lcm(group width, b) when b > 1; only the RegNet space (b = 1) is here.
+    throw paramError(MODEL, 'rounding', rounding, "'torchvision' when bottleneck ≠ 1");
+  }
   const numClasses = positiveInteger(MODEL, 'numClasses', options.numClasses ?? 1000);
-  return { depth, w0, wa, wm, groupWidth, se, bottleneck, numClasses };
+  return { depth, w0, wa, wm, groupWidth, se, bottleneck, rounding, numClasses };
 }
 
 /** Per-block widths u_j quantized in log space and to multiples of 8 (pycls `generate_regnet`). */
@@ -100,7 +125,10 @@ export function regnetStages(options: RegNetOptions): RegNetStage[] {
   return stages.map((stage, s) => {
     const bottleneckWidth = Math.trunc(stage.width * p.bottleneck);
     const groupWidth = Math.min(stage.groupWidth, bottleneckWidth);
-    const adjusted = makeDivisible(bottleneckWidth, groupWidth);
+    const adjusted =
+      p.rounding === 'pycls'
+        ? Math.max(groupWidth, roundHalfEven(bottleneckWidth / groupWidth) * groupWidth)
+        : makeDivisible(bottleneckWidth, groupWidth);
     const width = Math.trunc(adjusted / p.bottleneck);
     // torchvision rebuilds the bottleneck width as round(width · b); with b ≠ 1 that can
     // land off the group grid, which would silently change the group width.
@@ -117,22 +145,26 @@ export function regnetStages(options: RegNetOptions): RegNetStage[] {
   });
 }
 
-/** Canonical id: `regnet{x|y}-d<depth>-w<w0>-a<wa>-m<wm>-g<group width>`, + `-b<b>`, `-c<n>`. */
-export function regnetId(config: Record<string, number | boolean>): string {
+/**
+ * Canonical id: `regnet{x|y}-d<depth>-w<w0>-a<wa>-m<wm>-g<group width>`, then `-b<b>`,
+ * `-pycls`, `-c<n>` where those differ from the defaults.
+ */
+export function regnetId(config: Record<string, number | boolean | string>): string {
   const b = config.bottleneck !== 1 ? `-b${config.bottleneck}` : '';
+  const rounding = config.rounding === 'pycls' ? '-pycls' : '';
   const c = config.numClasses !== 1000 ? `-c${config.numClasses}` : '';
   const core = `d${config.depth}-w${config.w0}-a${config.wa}-m${config.wm}-g${config.groupWidth}`;
-  return `regnet${config.se ? 'y' : 'x'}-${core}${b}${c}`;
+  return `regnet${config.se ? 'y' : 'x'}-${core}${b}${rounding}${c}`;
 }
 
 /** Parses an id written by `regnetId` back to options; undefined if it is not one. */
 export function parseRegnetId(id: string): RegNetOptions | undefined {
   const num = '(\\d+(?:\\.\\d+)?)';
   const m = new RegExp(
-    `^regnet([xy])-d(\\d+)-w(\\d+)-a${num}-m${num}-g(\\d+)(?:-b${num})?(?:-c(\\d+))?$`,
+    `^regnet([xy])-d(\\d+)-w(\\d+)-a${num}-m${num}-g(\\d+)(?:-b${num})?(-pycls)?(?:-c(\\d+))?$`,
   ).exec(id);
   if (!m) return undefined;
-  const [, xy, d, w0, wa, wm, g, b, c] = m;
+  const [, xy, d, w0, wa, wm, g, b, pycls, c] = m;
   const options: RegNetOptions = {
     depth: Number(d),
     w0: Number(w0),
@@ -142,6 +174,7 @@ export function parseRegnetId(id: string): RegNetOptions | undefined {
     se: xy === 'y',
   };
   if (b !== undefined) options.bottleneck = Number(b);
+  if (pycls !== undefined) options.rounding = 'pycls';
   if (c !== undefined) options.numClasses = Number(c);
   return options;
 }
@@ -179,9 +212,10 @@ export function regnet(options: RegNetOptions): NetworkSpec {
     blocks,
     features: widthIn,
     classifier: classifier(widthIn, config.numClasses),
+    // torchvision's IMAGENET1K_V2 recipe, which every RegNet in models/models.json uses.
     preprocessing: {
       inputSize: 224,
-      resizeSize: 256,
+      resizeSize: 232,
       interpolation: 'bilinear',
       mean: IMAGENET_MEAN,
       std: IMAGENET_STD,

@@ -29,6 +29,7 @@ export const FIXTURES = [
   'efficientnet-w0.25-d0.25-r240',
   'regnetx-d5-w16-a10-m2.3-g12',
   'regnety-d5-w16-a10-m2.3-g12',
+  'regnetx-d5-w16-a10-m2.3-g24',
 ];
 
 const fixtureUrl = (file: string) => new URL(`../fixtures/${file}`, import.meta.url);

@@ -6,8 +6,9 @@ seeded random weights AND random batch-norm statistics (default init has mean 0,
 gamma 1, beta 0, which would hide BN-folding bugs), runs a deterministic input (a
 formula, so it need not be stored) and writes, per fixture, to test/fixtures/:
 
-  <name>.pt          state dict, torch.save default (zip) format
-  <name>.legacy.pt   the same, _use_new_zipfile_serialization=False (some fixtures)
+  <name>.pt.bin      state dict, torch.save default (zip) format (.bin: random test
+                     weights, kept apart from real checkpoints, which are never committed)
+  <name>.legacy.pt.bin   the same, _use_new_zipfile_serialization=False (some fixtures)
   <name>.json        generator options, input recipe, logits and pooled features,
                      and (some fixtures) the timm name of every torchvision key
 
@@ -166,6 +167,16 @@ FIXTURES = [
         legacy=True,
         timm=timm_regnet_names,
     ),
+    # group width 24 > 16: webnets runs these grouped convs one conv per group
+    dict(
+        name="regnetx-d5-w16-a10-m2.3-g24",
+        generator="regnet",
+        options=dict(depth=5, w0=16, wa=10, wm=2.3, groupWidth=24, se=False, numClasses=CLASSES),
+        build=lambda: regnet(5, 16, 10, 2.3, 24, False),
+        size=96,
+        legacy=False,
+        timm=None,
+    ),
 ]
 
 
@@ -183,11 +194,11 @@ def main():
             logits = model(x)
         state = model.state_dict()
         base = os.path.join(OUT, fx["name"])
-        torch.save(state, base + ".pt")
-        files = {"zip": fx["name"] + ".pt"}
+        torch.save(state, base + ".pt.bin")
+        files = {"zip": fx["name"] + ".pt.bin"}
         if fx["legacy"]:
-            torch.save(state, base + ".legacy.pt", _use_new_zipfile_serialization=False)
-            files["legacy"] = fx["name"] + ".legacy.pt"
+            torch.save(state, base + ".legacy.pt.bin", _use_new_zipfile_serialization=False)
+            files["legacy"] = fx["name"] + ".legacy.pt.bin"
         record = {
             "generator": fx["generator"],
             "options": fx["options"],

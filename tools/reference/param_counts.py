@@ -2,14 +2,17 @@
 """Records PyTorch's parameter count for every webnets preset that torchvision 0.14 can build.
 
 EfficientNet B0-B7 and the RegNets torchvision ships come from its builders. The RegNet
-sizes torchvision does not ship (200MF, 600MF, 4.0GF, 6.4GF, 12GF) are built with
-torchvision's own RegNet class and `BlockParams.from_init_params` from pycls's
-parameters, so they too are counted by torchvision's implementation of the design space.
+sizes torchvision does not ship (200MF, 600MF, 4.0GF, 6.4GF, 12GF) are pycls's models:
+their stage widths, depths and group widths are computed as pycls does
+(`generate_regnet` + `adjust_block_compatibility`, numpy float64) and the network is
+built with torchvision's own RegNet class, so torchvision counts them too.
 
 Run: /usr/bin/python3 tools/reference/param_counts.py  (writes test/fixtures/torchvision-params.json)
 """
 import json
 import os
+
+import numpy as np
 
 import torch
 import torchvision
@@ -39,6 +42,25 @@ PYCLS = {
 }
 
 
+def pycls_block_params(depth, w0, wa, wm, group_width, se):
+    """pycls/models/regnet.py `generate_regnet` + blocks.py `adjust_block_compatibility` (b = 1)."""
+    ws_cont = np.arange(depth) * wa + w0
+    ks = np.round(np.log(ws_cont / w0) / np.log(wm))
+    ws_all = np.round(np.divide(w0 * np.power(wm, ks), 8)).astype(int) * 8
+    ws, ds = np.unique(ws_all, return_counts=True)
+    ws, ds = ws.tolist(), ds.tolist()
+    gs = [int(min(group_width, w)) for w in ws]
+    ws = [max(g, int(round(w / g) * g)) for w, g in zip(ws, gs)]
+    return tv_regnet.BlockParams(
+        depths=ds,
+        widths=ws,
+        group_widths=gs,
+        bottleneck_multipliers=[1.0] * len(ws),
+        strides=[2] * len(ws),
+        se_ratio=0.25 if se else None,
+    )
+
+
 def count(model):
     return sum(p.numel() for p in model.parameters())
 
@@ -56,11 +78,11 @@ def main():
             result["params"][f"regnet{xy}-{size}"] = count(getattr(tv_regnet, name)())
             result["source"][f"regnet{xy}-{size}"] = f"torchvision.models.{name}()"
         for size, (depth, w0, wa, wm, g) in PYCLS[xy].items():
-            se = 0.25 if xy == "y" else None
-            params = tv_regnet.BlockParams.from_init_params(depth=depth, w_0=w0, w_a=wa, w_m=wm, group_width=g, se_ratio=se)
+            params = pycls_block_params(depth, w0, wa, wm, g, xy == "y")
             result["params"][f"regnet{xy}-{size}"] = count(tv_regnet._regnet(params, None, False))
             result["source"][f"regnet{xy}-{size}"] = (
-                f"torchvision RegNet, BlockParams.from_init_params(depth={depth}, w_0={w0}, w_a={wa}, w_m={wm}, group_width={g}, se_ratio={se})"
+                f"torchvision RegNet class, pycls widths for depth={depth}, w0={w0}, wa={wa}, wm={wm}, "
+                f"group_width={g}, se={xy == 'y'}: {params.widths}, depths {params.depths}"
             )
     with open(OUT, "w") as f:
         json.dump(result, f, indent=2)
