@@ -4,6 +4,7 @@
  * say whether the 1×1 pointwise convs or the 3×3 stem dominate — which is what tells the
  * kernel work where to go next.
  */
+import { DEPTHWISE_CONV2D, GROUP_CONV2D } from '../src/kernels/names';
 import type { OpTime } from './protocol';
 import { median } from './stats';
 
@@ -14,12 +15,17 @@ export interface KernelRecord {
   kernelTimeMs: number | { error: string };
 }
 
-const convKernels = new Set(['Conv2D', 'FusedConv2D']);
-const depthwiseKernels = new Set(['DepthwiseConv2dNative', 'FusedDepthwiseConv2D']);
+// tfjs' and webnets' own (src/kernels/names.ts): the same filter layouts.
+const convKernels = new Set(['Conv2D', 'FusedConv2D', GROUP_CONV2D]);
+const depthwiseKernels = new Set([
+  'DepthwiseConv2dNative',
+  'FusedDepthwiseConv2D',
+  DEPTHWISE_CONV2D,
+]);
 
 /**
- * 'FusedConv2D 1×1', 'FusedConv2D 3×3 grouped', 'FusedDepthwiseConv2D 5×5', or the kernel
- * name. tfjs' conv filters are [kh, kw, in/groups, out], its input NHWC.
+ * 'FusedConv2D 1×1', 'WebnetsGroupConv2D 3×3 grouped', 'FusedDepthwiseConv2D 5×5', or the
+ * kernel name. Conv filters are [kh, kw, in/groups, out], inputs NHWC.
  */
 export function opType(kernel: Pick<KernelRecord, 'name' | 'inputShapes'>): string {
   const [x, filter] = kernel.inputShapes;
@@ -43,17 +49,25 @@ export function isOpScope(kernel: Pick<KernelRecord, 'name'>): boolean {
   return kernel.name.endsWith('__op');
 }
 
+/** Every network here starts with a conv (its stem): kernels before it prepare the input. */
+function isConv(name: string): boolean {
+  return convKernels.has(name) || depthwiseKernels.has(name);
+}
+
 /**
- * Per op type over several profiled inferences: the median of its per-inference total and
+ * Per op type over several profiled inferences (kernels before the network's first conv
+ * counted as 'preprocess: <kernel>': predict's crop, cast and normalization): the median of its per-inference total and
  * its calls per inference; largest first.
  */
 export function opTimes(runs: KernelRecord[][]): OpTime[] {
   const totals = new Map<string, number[]>();
   const calls = new Map<string, number>();
   runs.forEach((kernels, run) => {
+    let inNetwork = false;
     for (const kernel of kernels) {
       if (isOpScope(kernel)) continue;
-      const op = opType(kernel);
+      inNetwork ||= isConv(kernel.name);
+      const op = inNetwork ? opType(kernel) : `preprocess: ${kernel.name}`;
       const perRun = totals.get(op) ?? new Array<number>(runs.length).fill(0);
       perRun[run] = (perRun[run] as number) + kernelMs(kernel);
       totals.set(op, perRun);

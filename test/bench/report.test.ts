@@ -143,6 +143,22 @@ describe('bench profile', () => {
         ],
       }),
     ).toBe('FusedConv2D 3×3 grouped');
+    // webnets' own kernels (src/kernels/names.ts), same layouts: RegNetY-400MF stage 2's 3×3, groups 13.
+    expect(
+      opType({
+        name: 'WebnetsGroupConv2D',
+        inputShapes: [[1, 28, 28, 208], [3, 3, 16, 208], [208]],
+      }),
+    ).toBe('WebnetsGroupConv2D 3×3 grouped');
+    expect(
+      opType({
+        name: 'WebnetsDepthwiseConv2D',
+        inputShapes: [
+          [1, 14, 14, 96],
+          [5, 5, 96, 1],
+        ],
+      }),
+    ).toBe('WebnetsDepthwiseConv2D 5×5');
     expect(opType({ name: 'Mean', inputShapes: [[1, 7, 7, 512]] })).toBe('Mean');
   });
 
@@ -152,14 +168,25 @@ describe('bench profile', () => {
       inputShapes: [[1, 7, 7, 8]],
       kernelTimeMs: ms,
     });
+    // The network's stem conv: kernels before it are predict's preprocessing.
+    const stem = (ms: number) => ({
+      name: 'FusedConv2D',
+      inputShapes: [
+        [1, 224, 224, 3],
+        [3, 3, 3, 16],
+      ],
+      kernelTimeMs: ms,
+    });
     const ops = opTimes([
-      [k('Sigmoid', 1), k('Mul', 2), k('Mul', 2), k('fusedConv2d__op', 9)],
-      [k('Sigmoid', 3), k('Mul', 1), k('Mul', 1)],
-      [k('Sigmoid', 2), k('Mul', 5), k('Mul', 5)],
+      [k('Slice', 3), stem(1), k('Sigmoid', 1), k('Mul', 2), k('Mul', 2), k('fusedConv2d__op', 9)],
+      [k('Slice', 3), stem(1), k('Sigmoid', 3), k('Mul', 1), k('Mul', 1)],
+      [k('Slice', 2), stem(1), k('Sigmoid', 2), k('Mul', 5), k('Mul', 5)],
     ]);
     expect(ops).toEqual([
       { op: 'Mul', ms: 4, calls: 2 },
+      { op: 'preprocess: Slice', ms: 3, calls: 1 },
       { op: 'Sigmoid', ms: 2, calls: 1 },
+      { op: 'FusedConv2D 3×3', ms: 1, calls: 1 },
     ]);
   });
 });
