@@ -1,11 +1,13 @@
 /**
- * webnets one level below the public API: the pack loaded with `loadPack`, the network
- * built with `createNetwork`, timed as `network.forward` on the normalized NHWC input plus
+ * webnets one level below the public API: the backend started and webnets' kernels
+ * registered as the runtime does, the pack loaded with `loadPack`, the network built with
+ * `createNetwork`, timed as `network.forward` on the normalized NHWC input plus
  * the logits readback — the same work ORT's session.run does, without predict's
- * preprocessing and call queue. Served from the TypeScript sources by Vite (this page
- * only), so it runs before `load()` exists in dist/webnets.js, and afterwards tells how
- * much of predict's time is the network itself (`--webnets-call forward`).
+ * preprocessing and call queue: how much of predict's time is the network itself
+ * (`--webnets-call forward`). Served from the TypeScript sources by Vite (this page only),
+ * so it also runs on a dist/webnets.js without load().
  */
+import { registerKernels } from '../src/kernels';
 import { complexity } from '../src/models/complexity';
 import { createNetwork } from '../src/models/network';
 import { getSpec } from '../src/models/presets';
@@ -26,9 +28,14 @@ async function startBackend(backend: 'wasm' | 'webgpu', threads: number): Promis
     // One thread: the single-threaded SIMD binary, as the runtime picks for threads: 1.
     if (threads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   }
-  if (!(await tf.setBackend(backend)))
+  if (!(await tf.setBackend(backend))) {
     throw new Error(`tfjs could not start its ${backend} backend`);
+  }
   await tf.ready();
+  // webnets' own kernels, as the runtime registers them when it activates a backend.
+  if (!(await registerKernels(backend))) {
+    console.warn(`webnets kernels unavailable on ${backend}: timing tfjs' own ops`);
+  }
   started = wanted;
 }
 
@@ -36,8 +43,9 @@ async function startBackend(backend: 'wasm' | 'webgpu', threads: number): Promis
 function nhwcOf(nchw: Float32Array, size: number): Float32Array {
   const plane = size * size;
   const out = new Float32Array(nchw.length);
-  for (let c = 0; c < 3; c++)
+  for (let c = 0; c < 3; c++) {
     for (let i = 0; i < plane; i++) out[i * 3 + c] = nchw[c * plane + i] as number;
+  }
   return out;
 }
 
