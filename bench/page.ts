@@ -5,22 +5,12 @@
  * so that drift on the shared machine hits both sides alike.
  */
 import { agreement, centerCropNormalizedNchw } from './compare';
-import { opTimes, type KernelRecord } from './profile';
-import { median } from './stats';
-import type {
-  MemoryFacts,
-  ModelJob,
-  ModelResult,
-  PageConfig,
-  PageFacts,
-  WebnetsProfile,
-} from './protocol';
+import { alternate, memoryFacts, profileWebnets, tensorMemory, wasmThreads } from './measure';
+import { fetchFloats, photoPixels } from './photo';
+import type { ModelJob, ModelResult, PageConfig, PageFacts } from './protocol';
 import type * as tfType from '@tensorflow/tfjs-core';
 import type { Ort, OrtSide, Side, WebnetsLoadOptions, WebnetsSide } from './sides';
 import { importOrt, importWebnets, loadOrt, loadWebnets } from './sides';
-
-/** The input picture: a real photo, so FD-MobileNet's pretrained weights give a real answer. */
-const PHOTO = '/shared/images/chelsea.png';
 
 let config: PageConfig;
 let ort: Ort;
@@ -97,103 +87,6 @@ async function setup(pageConfig: PageConfig): Promise<PageFacts> {
   };
 }
 
-/** The photo's centre square scaled to side × side: HWC float32 0–255 RGB. */
-async function photoPixels(side: number): Promise<Float32Array> {
-  const response = await fetch(PHOTO);
-  if (!response.ok) throw new Error(`${PHOTO}: HTTP ${response.status}`);
-  const bitmap = await createImageBitmap(await response.blob());
-  const square = Math.min(bitmap.width, bitmap.height);
-  const canvas = new OffscreenCanvas(side, side);
-  const context = canvas.getContext('2d');
-  if (!context) throw new Error('OffscreenCanvas: no 2d context');
-  const [sx, sy] = [(bitmap.width - square) / 2, (bitmap.height - square) / 2];
-  context.drawImage(bitmap, sx, sy, square, square, 0, 0, side, side);
-  bitmap.close();
-  const rgba = context.getImageData(0, 0, side, side).data;
-  const hwc = new Float32Array(side * side * 3);
-  for (let i = 0; i < side * side; i++) {
-    for (let c = 0; c < 3; c++) hwc[i * 3 + c] = rgba[i * 4 + c] as number;
-  }
-  return hwc;
-}
-
-async function fetchFloats(url: string): Promise<Float32Array> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return new Float32Array(await response.arrayBuffer());
-}
-
-async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const start = performance.now();
-  const value = await f();
-  return { value, ms: performance.now() - start };
-}
-
-/** The tfjs WASM module, when the webnets side runs on WASM. */
-function wasmModule():
-  { HEAPU8?: Uint8Array; tfjs?: { getThreadsCount?: () => number } } | undefined {
-  return (tf.backend() as { wasm?: ReturnType<typeof wasmModule> }).wasm;
-}
-
-function wasmHeapBytes(): number | null {
-  return wasmModule()?.HEAPU8?.byteLength ?? null;
-}
-
-/**
- * The XNNPACK threads tfjs really runs: tfjs-backend-wasm 4.22 caps what setThreadsCount
- * asks at navigator.hardwareConcurrency / 2, so 'wasm2' on a 2-core machine runs 1 thread.
- */
-function wasmThreads(): number | null {
-  return wasmModule()?.tfjs?.getThreadsCount?.() ?? null;
-}
-
-/** Warm-ups, then `runs` rounds alternating which side goes first. */
-async function alternate(sides: Side[], job: ModelJob): Promise<number[][]> {
-  for (let i = 0; i < job.warmup; i++) for (const side of sides) await side.run();
-  const ms = sides.map((): number[] => []);
-  for (let round = 0; round < job.runs; round++) {
-    const order = round % 2 === 0 ? sides : [...sides].reverse();
-    for (const side of order) {
-      const { ms: t } = await timed(() => side.run());
-      (ms[sides.indexOf(side)] as number[]).push(t);
-    }
-  }
-  return ms;
-}
-
-async function profile(
-  side: WebnetsSide,
-  job: ModelJob,
-): Promise<WebnetsProfile & { peakBytes: number }> {
-  // tfjs otherwise reads every kernel's output back to look for NaNs while profiling.
-  const check = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
-  tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
-  const runs: KernelRecord[][] = [];
-  const walls: number[] = [];
-  let peakBytes = 0;
-  try {
-    for (let i = 0; i < job.profileRuns; i++) {
-      const { value: info, ms } = await timed(() => tf.profile(() => side.run()));
-      runs.push(info.kernels as KernelRecord[]);
-      walls.push(ms);
-      peakBytes = Math.max(peakBytes, info.peakBytes);
-    }
-  } finally {
-    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', check);
-  }
-  const ops = opTimes(runs);
-  return {
-    wallMs: median(walls),
-    kernelMs: ops.reduce((sum, op) => sum + op.ms, 0),
-    ops,
-    peakBytes,
-    note:
-      config.backend === 'wasm'
-        ? 'WASM kernels run synchronously: kernel times are wall-clock per kernel'
-        : 'WebGPU kernel times come from GPU timestamp queries when the adapter has them',
-  };
-}
-
 interface Started<S> {
   side: S;
   first: Float32Array;
@@ -253,26 +146,6 @@ async function attempt<T>(what: string, f: () => Promise<T>): Promise<T | { erro
   }
 }
 
-function memoryFacts(
-  before: { numBytes: number; numTensors: number; heap: number | null },
-  after: { numBytes: number; numTensors: number; heap: number | null },
-  peakBytes: number,
-): MemoryFacts {
-  return {
-    residentBytes: before.numBytes,
-    peakBytes,
-    growthBytes: after.numBytes - before.numBytes,
-    growthTensors: after.numTensors - before.numTensors,
-    wasmHeapBefore: before.heap,
-    wasmHeapAfter: after.heap,
-  };
-}
-
-function tensorMemory(): { numBytes: number; numTensors: number; heap: number | null } {
-  const { numBytes, numTensors } = tf.memory();
-  return { numBytes, numTensors, heap: wasmHeapBytes() };
-}
-
 async function runModel(job: ModelJob): Promise<ModelResult> {
   const { inputSize, resizeSize, mean, std } = job.preprocessing;
   const pixels = await photoPixels(resizeSize);
@@ -303,7 +176,7 @@ async function runModel(job: ModelJob): Promise<ModelResult> {
       result.macs = w.side.model.info.complexity.macs;
       result.params = w.side.model.info.complexity.params;
       result.webnetsBackend = w.side.model.backendReason;
-      result.webnetsThreads = config.backend === 'wasm' ? wasmThreads() : null;
+      result.webnetsThreads = config.backend === 'wasm' ? wasmThreads(tf) : null;
     } else {
       result.webnets = w;
     }
@@ -320,12 +193,17 @@ async function runModel(job: ModelJob): Promise<ModelResult> {
     const sides: Side[] = [w, o].flatMap((s) => ('side' in s ? [s.side] : []));
     log(`${job.id}: ${job.warmup} warm-ups and ${job.runs} timed runs per side, alternating`);
     // tf has no backend until webnets loaded a model: measure its memory only then.
-    const before = 'side' in w ? tensorMemory() : null;
+    const before = 'side' in w ? tensorMemory(tf) : null;
     const times = await alternate(sides, job);
-    const after = 'side' in w ? tensorMemory() : null;
+    const after = 'side' in w ? tensorMemory(tf) : null;
     if ('side' in w && before && after) {
       log(`${job.id}: profiling webnets (${job.profileRuns} inferences)`);
-      const { peakBytes, ...profiled } = await profile(w.side, job);
+      const { peakBytes, ...profiled } = await profileWebnets(
+        tf,
+        w.side,
+        job.profileRuns,
+        config.backend,
+      );
       result.webnets = {
         ms: times[sides.indexOf(w.side)] as number[],
         firstPredictionMs: w.firstMs,

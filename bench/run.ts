@@ -1,111 +1,24 @@
 /**
  * `npm run bench`: webnets against onnxruntime-web on the same networks, weights, input
- * and backend, in headless Chromium. See bench/README.md.
- *
- *   npm run bench -- [--models a,b] [--backends wasm1,wasm2,webgpu] [--runs N] [--warmup N]
- *                    [--profile-runs N] [--port 5203] [--skip-build]
+ * and backend, in headless Chromium. Options: bench/args.ts (`npm run bench -- --help`);
+ * what it measures and prints: bench/README.md.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { chromium, type Browser } from '@playwright/test';
+import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
 import { chromiumArgs, chromiumPath } from '../playwright.config';
+import { pageConfig, parse, usage } from './args';
+import { resolveCall, runPage } from './browser';
 import { describeMachine, loadNow } from './machine';
-import type { BenchPage } from './page';
 import { ensurePack, jobPreprocessing, packDir, readOnnxMetas, type OnnxMeta } from './prepare';
-import type { ModelJob, ModelResult, PageConfig } from './protocol';
+import type { ModelJob } from './protocol';
 import { renderReport } from './render';
 import { summarize, type BenchReport, type PageRun, type Settings } from './report';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const DEFAULT_MODELS = ['fd-mobilenet-0.5x', 'efficientnet-b0', 'regnety-400mf', 'regnetx-400mf'];
-
-const usage = `Usage: npm run bench -- [options]
-  --models a,b,…       model ids (default ${DEFAULT_MODELS.join(',')})
-  --backends …         wasm<threads> and/or webgpu (default wasm1,wasm<all cores>)
-  --runs N             timed runs per side (default 20)
-  --warmup N           untimed runs per side first (default 3)
-  --profile-runs N     profiled webnets runs for the per-op profile (default 3)
-  --webnets-call C     what the webnets side times: predict (load + predict from dist/webnets.js,
-                       what a user gets), forward (network.forward from the sources, the same
-                       work as ORT's run), auto (predict if dist has load(), else forward)
-  --port N             port of the page server (default 5203)
-  --timeout S          seconds a page may take for one model before it is given up (default 900)
-  --skip-build         use dist/ as it is (no npm run build)`;
-
-function positive(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new Error(`--${name} is '${value}': expected a whole number ≥ 1`);
-  }
-  return n;
-}
-
-const calls = ['auto', 'predict', 'forward'] as const;
-type WebnetsCall = (typeof calls)[number];
-
-export function pageConfig(label: string, webnetsCall: PageConfig['webnetsCall']): PageConfig {
-  const ortPath = '/ort/';
-  if (label === 'webgpu') return { label, backend: 'webgpu', threads: 1, ortPath, webnetsCall };
-  const m = /^wasm([1-9]\d*)$/.exec(label);
-  if (!m) {
-    throw new Error(
-      `--backends: '${label}' is not a backend: expected wasm<threads> (wasm1, wasm2, …) or webgpu`,
-    );
-  }
-  const threads = Number(m[1]);
-  return { label, backend: 'wasm', threads, ortPath, webnetsCall };
-}
-
-function parse(
-  argv: string[],
-): (Settings & { port: number; build: boolean; timeout: number }) | null {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      models: { type: 'string' },
-      backends: { type: 'string' },
-      runs: { type: 'string', default: '20' },
-      warmup: { type: 'string', default: '3' },
-      'profile-runs': { type: 'string', default: '3' },
-      port: { type: 'string', default: '5203' },
-      'webnets-call': { type: 'string', default: 'auto' },
-      timeout: { type: 'string', default: '900' },
-      'skip-build': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) return null;
-  const list = (v: string | undefined, d: string[]): string[] =>
-    v === undefined
-      ? d
-      : v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean);
-  const all = availableParallelism();
-  const backends = list(values.backends, all > 1 ? ['wasm1', `wasm${all}`] : ['wasm1']);
-  const call = values['webnets-call'] as WebnetsCall;
-  if (!calls.includes(call)) {
-    throw new Error(`--webnets-call is '${call}': expected ${calls.join(', ')}`);
-  }
-  backends.forEach((b) => pageConfig(b, 'predict')); // validates
-  return {
-    webnetsCall: call,
-    models: list(values.models, DEFAULT_MODELS),
-    backends,
-    runs: positive('runs', values.runs),
-    warmup: Number.isInteger(Number(values.warmup)) ? Math.max(0, Number(values.warmup)) : 3,
-    profileRuns: positive('profile-runs', values['profile-runs']),
-    port: positive('port', values.port),
-    timeout: positive('timeout', values.timeout),
-    build: !values['skip-build'],
-  };
-}
 
 function job(meta: OnnxMeta, settings: Settings, packError: string | null): ModelJob {
   return {
@@ -120,116 +33,6 @@ function job(meta: OnnxMeta, settings: Settings, packError: string | null): Mode
       ? { inputUrl: meta.reference.input, logits: meta.reference.logits }
       : null,
   };
-}
-
-/** A model whose page call threw: both sides marked with the error, the page goes on. */
-function failedModel(j: ModelJob, err: unknown): ModelResult {
-  const error = `the page failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
-  return {
-    id: j.id,
-    inputSize: j.preprocessing.inputSize,
-    macs: null,
-    params: null,
-    webnets: { error },
-    ort: { error },
-    agreement: null,
-    ortVsPytorch: null,
-    webnetsBackend: null,
-    webnetsThreads: null,
-  };
-}
-
-/** 'auto': predict when dist/webnets.js has load(), asked in a page of its own. */
-async function resolveCall(
-  browser: Browser,
-  base: string,
-  call: WebnetsCall,
-): Promise<PageConfig['webnetsCall']> {
-  if (call !== 'auto') return call;
-  const context = await browser.newContext();
-  try {
-    const page = await context.newPage();
-    await page.goto(`${base}/bench/page.html`);
-    await page.waitForFunction(() => 'bench' in window);
-    const { hasLoad, version } = await page.evaluate(() =>
-      (window as unknown as { bench: BenchPage }).bench.probe(),
-    );
-    if (!hasLoad) {
-      console.log(
-        `bench: dist/webnets.js (webnets ${version}) has no load() yet: timing network.forward from the sources`,
-      );
-    }
-    return hasLoad ? 'predict' : 'forward';
-  } finally {
-    await context.close();
-  }
-}
-
-/** A page that stops answering (a WASM worker that died) must not hold the run forever. */
-function withTimeout<T>(promise: Promise<T>, seconds: number, what: () => string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what()}: no answer in ${seconds} s (--timeout)`)),
-      seconds * 1000,
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function runPage(
-  browser: Browser,
-  base: string,
-  config: PageConfig,
-  jobs: ModelJob[],
-  packErrors: Map<string, string>,
-  timeoutS: number,
-): Promise<PageRun> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (!m.text().startsWith('[vite]')) console.log(`  ${m.text()}`);
-  });
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => {
-    pageErrors.push(e.message);
-    console.log(`  [page error] ${e.message}`);
-  });
-  const stuck = (what: string) => () =>
-    `${what}${pageErrors.length ? ` (page errors: ${[...new Set(pageErrors)].join('; ')})` : ''}`;
-  const run: PageRun = { config, facts: null, error: null, results: [] };
-  try {
-    await page.goto(`${base}/bench/page.html`);
-    await page.waitForFunction(() => 'bench' in window);
-    run.facts = await withTimeout(
-      page.evaluate((c) => (window as unknown as { bench: BenchPage }).bench.setup(c), config),
-      timeoutS,
-      stuck('page setup'),
-    );
-    if (!run.facts.crossOriginIsolated) {
-      throw new Error('the page is not cross-origin isolated (no COOP/COEP)');
-    }
-    for (const j of jobs) {
-      const why = packErrors.get(j.id) ?? run.facts.webnetsMissing;
-      const job = { ...j, packUrl: why ? '' : j.packUrl };
-      const result = await withTimeout(
-        page.evaluate((jb) => (window as unknown as { bench: BenchPage }).bench.runModel(jb), job),
-        timeoutS,
-        stuck(j.id),
-      ).catch((err: unknown) => failedModel(j, err));
-      if (why && 'error' in result.webnets) result.webnets = { error: `webnets: ${why}` };
-      run.results.push(result);
-      // A page that timed out is wedged: the remaining models would time out too.
-      if ('error' in result.ort && result.ort.error.includes('--timeout')) {
-        throw new Error(`gave up on this page after ${j.id} timed out`);
-      }
-    }
-  } catch (err) {
-    run.error = err instanceof Error ? err.message : String(err);
-  } finally {
-    await context.close();
-  }
-  return run;
 }
 
 async function main(argv: string[]): Promise<number> {
