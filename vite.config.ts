@@ -16,10 +16,16 @@ export const isolationHeaders = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
-/** Folders outside the Vite root that pages read: test data (read-only) and converted packs. */
+/**
+ * Folders served as they are (no Vite transform), with isolation headers: test data
+ * (read-only), converted packs, and for `npm run bench` the ONNX exports and
+ * onnxruntime-web's own .mjs/.wasm files (it imports them by URL at run time).
+ */
 export const staticMounts: Record<string, string> = {
   '/shared/': process.env.WEBNETS_SHARED ?? resolve(root, '../shared'),
   '/packs/': resolve(root, 'models/packs'),
+  '/onnx/': resolve(root, 'models/onnx'),
+  '/ort/': resolve(root, 'node_modules/onnxruntime-web/dist'),
 };
 
 const mimeTypes: Record<string, string> = {
@@ -29,6 +35,8 @@ const mimeTypes: Record<string, string> = {
   '.jpg': 'image/jpeg',
   '.f32': 'application/octet-stream',
   '.wasm': 'application/wasm',
+  '.mjs': 'text/javascript',
+  '.onnx': 'application/octet-stream',
   '.y4m': 'application/octet-stream',
 };
 

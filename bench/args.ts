@@ -1,0 +1,103 @@
+/** `npm run bench` options: parsed and checked with node:util parseArgs. */
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { PageConfig } from './protocol';
+import type { Settings } from './report';
+
+export const DEFAULT_MODELS = [
+  'fd-mobilenet-0.5x',
+  'efficientnet-b0',
+  'regnety-400mf',
+  'regnetx-400mf',
+];
+
+export const usage = `Usage: npm run bench -- [options]
+  --models a,b,…       model ids (default ${DEFAULT_MODELS.join(',')})
+  --backends …         wasm<threads> and/or webgpu (default wasm1,wasm<all cores>)
+  --runs N             timed runs per side (default 20)
+  --warmup N           untimed runs per side first (default 3)
+  --profile-runs N     profiled webnets runs for the per-op profile (default 3)
+  --webnets-call C     what the webnets side times: predict (load + predict from dist/webnets.js,
+                       what a user gets), forward (network.forward from the sources, the same
+                       work as ORT's run), auto (predict if dist has load(), else forward)
+  --port N             port of the page server (default 5203)
+  --timeout S          seconds a page may take for one model before it is given up (default 900)
+  --skip-build         use dist/ as it is (no npm run build)`;
+
+function wholeNumber(name: string, value: string, min: number): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min) {
+    throw new Error(`--${name} is '${value}': expected a whole number ≥ ${min}`);
+  }
+  return n;
+}
+
+const positive = (name: string, value: string): number => wholeNumber(name, value, 1);
+
+export const calls = ['auto', 'predict', 'forward'] as const;
+export type WebnetsCall = (typeof calls)[number];
+
+export function pageConfig(label: string, webnetsCall: PageConfig['webnetsCall']): PageConfig {
+  const ortPath = '/ort/';
+  if (label === 'webgpu') return { label, backend: 'webgpu', threads: 1, ortPath, webnetsCall };
+  const m = /^wasm([1-9]\d*)$/.exec(label);
+  if (!m) {
+    throw new Error(
+      `--backends: '${label}' is not a backend: expected wasm<threads> (wasm1, wasm2, …) or webgpu`,
+    );
+  }
+  const threads = Number(m[1]);
+  return { label, backend: 'wasm', threads, ortPath, webnetsCall };
+}
+
+export interface Options extends Settings {
+  port: number;
+  build: boolean;
+  /** Seconds a page may take for one model. */
+  timeout: number;
+}
+
+/** The options, or null for --help. Throws an Error naming a bad option and its value. */
+export function parse(argv: string[]): Options | null {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      models: { type: 'string' },
+      backends: { type: 'string' },
+      runs: { type: 'string', default: '20' },
+      warmup: { type: 'string', default: '3' },
+      'profile-runs': { type: 'string', default: '3' },
+      port: { type: 'string', default: '5203' },
+      'webnets-call': { type: 'string', default: 'auto' },
+      timeout: { type: 'string', default: '900' },
+      'skip-build': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return null;
+  const list = (v: string | undefined, d: string[]): string[] =>
+    v === undefined
+      ? d
+      : v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+  const all = availableParallelism();
+  const backends = list(values.backends, all > 1 ? ['wasm1', `wasm${all}`] : ['wasm1']);
+  const call = values['webnets-call'] as WebnetsCall;
+  if (!calls.includes(call)) {
+    throw new Error(`--webnets-call is '${call}': expected ${calls.join(', ')}`);
+  }
+  backends.forEach((b) => pageConfig(b, 'predict')); // validates
+  return {
+    webnetsCall: call,
+    models: list(values.models, DEFAULT_MODELS),
+    backends,
+    runs: positive('runs', values.runs),
+    warmup: wholeNumber('warmup', values.warmup, 0),
+    profileRuns: positive('profile-runs', values['profile-runs']),
+    port: positive('port', values.port),
+    timeout: positive('timeout', values.timeout),
+    build: !values['skip-build'],
+  };
+}

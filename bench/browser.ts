@@ -1,0 +1,116 @@
+/** Driving the benchmark page in Chromium: one browser context per backend configuration. */
+import type { Browser } from '@playwright/test';
+import type { WebnetsCall } from './args';
+import type { BenchPage } from './page';
+import type { ModelJob, ModelResult, PageConfig } from './protocol';
+import type { PageRun } from './report';
+
+/** A model whose page call threw: both sides marked with the error, the page goes on. */
+function failedModel(j: ModelJob, err: unknown): ModelResult {
+  const error = `the page failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+  return {
+    id: j.id,
+    inputSize: j.preprocessing.inputSize,
+    macs: null,
+    params: null,
+    webnets: { error },
+    ort: { error },
+    agreement: null,
+    ortVsPytorch: null,
+    webnetsBackend: null,
+    webnetsThreads: null,
+  };
+}
+
+/** 'auto': predict when dist/webnets.js has load(), asked in a page of its own. */
+export async function resolveCall(
+  browser: Browser,
+  base: string,
+  call: WebnetsCall,
+): Promise<PageConfig['webnetsCall']> {
+  if (call !== 'auto') return call;
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${base}/bench/page.html`);
+    await page.waitForFunction(() => 'bench' in window);
+    const { hasLoad, version } = await page.evaluate(() =>
+      (window as unknown as { bench: BenchPage }).bench.probe(),
+    );
+    if (!hasLoad) {
+      console.log(
+        `bench: dist/webnets.js (webnets ${version}) has no load() yet: timing network.forward from the sources`,
+      );
+    }
+    return hasLoad ? 'predict' : 'forward';
+  } finally {
+    await context.close();
+  }
+}
+
+/** A page that stops answering (a WASM worker that died) must not hold the run forever. */
+function withTimeout<T>(promise: Promise<T>, seconds: number, what: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what()}: no answer in ${seconds} s (--timeout)`)),
+      seconds * 1000,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function runPage(
+  browser: Browser,
+  base: string,
+  config: PageConfig,
+  jobs: ModelJob[],
+  packErrors: Map<string, string>,
+  timeoutS: number,
+): Promise<PageRun> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('console', (m) => {
+    if (!m.text().startsWith('[vite]')) console.log(`  ${m.text()}`);
+  });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => {
+    pageErrors.push(e.message);
+    console.log(`  [page error] ${e.message}`);
+  });
+  const stuck = (what: string) => () =>
+    `${what}${pageErrors.length ? ` (page errors: ${[...new Set(pageErrors)].join('; ')})` : ''}`;
+  const run: PageRun = { config, facts: null, error: null, results: [] };
+  try {
+    await page.goto(`${base}/bench/page.html`);
+    await page.waitForFunction(() => 'bench' in window);
+    run.facts = await withTimeout(
+      page.evaluate((c) => (window as unknown as { bench: BenchPage }).bench.setup(c), config),
+      timeoutS,
+      stuck('page setup'),
+    );
+    if (!run.facts.crossOriginIsolated) {
+      throw new Error('the page is not cross-origin isolated (no COOP/COEP)');
+    }
+    for (const j of jobs) {
+      const why = packErrors.get(j.id) ?? run.facts.webnetsMissing;
+      const job = { ...j, packUrl: why ? '' : j.packUrl };
+      const result = await withTimeout(
+        page.evaluate((jb) => (window as unknown as { bench: BenchPage }).bench.runModel(jb), job),
+        timeoutS,
+        stuck(j.id),
+      ).catch((err: unknown) => failedModel(j, err));
+      if (why && 'error' in result.webnets) result.webnets = { error: `webnets: ${why}` };
+      run.results.push(result);
+      // A page that timed out is wedged: the remaining models would time out too.
+      if ('error' in result.ort && result.ort.error.includes('--timeout')) {
+        throw new Error(`gave up on this page after ${j.id} timed out`);
+      }
+    }
+  } catch (err) {
+    run.error = err instanceof Error ? err.message : String(err);
+  } finally {
+    await context.close();
+  }
+  return run;
+}

@@ -1,0 +1,89 @@
+/**
+ * webnets one level below the public API: the backend started and webnets' kernels
+ * registered as the runtime does, the pack loaded with `loadPack`, the network built with
+ * `createNetwork`, timed as `network.forward` on the normalized NHWC input plus
+ * the logits readback — the same work ORT's session.run does, without predict's
+ * preprocessing and call queue: how much of predict's time is the network itself
+ * (`--webnets-call forward`). Served from the TypeScript sources by Vite (this page only),
+ * so it also runs on a dist/webnets.js without load().
+ */
+import { registerKernels } from '../src/kernels';
+import { complexity } from '../src/models/complexity';
+import { createNetwork } from '../src/models/network';
+import { getSpec } from '../src/models/presets';
+import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from '../src/runtime/tf';
+import { loadPack } from '../src/weights/load';
+import type { WebnetsLoadOptions, WebnetsSide } from './sides';
+
+let started: string | null = null;
+
+/** tfjs fixes its backend and WASM threads once a page: the first call decides. */
+async function startBackend(backend: 'wasm' | 'webgpu', threads: number): Promise<void> {
+  const wanted = `${backend}/${threads}`;
+  if (started === wanted) return;
+  if (started !== null) throw new Error(`tfjs already runs ${started} in this page, not ${wanted}`);
+  if (backend === 'wasm') {
+    setWasmPaths('/dist/'); // npm run build copies tfjs' WASM binaries next to webnets.js
+    setThreadsCount(threads);
+    // One thread: the single-threaded SIMD binary, as the runtime picks for threads: 1.
+    if (threads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  }
+  if (!(await tf.setBackend(backend))) {
+    throw new Error(`tfjs could not start its ${backend} backend`);
+  }
+  await tf.ready();
+  // webnets' own kernels, as the runtime registers them when it activates a backend.
+  if (!(await registerKernels(backend))) {
+    console.warn(`webnets kernels unavailable on ${backend}: timing tfjs' own ops`);
+  }
+  started = wanted;
+}
+
+/** NCHW (ORT's layout) to NHWC (webnets'): the very same numbers ORT gets. */
+function nhwcOf(nchw: Float32Array, size: number): Float32Array {
+  const plane = size * size;
+  const out = new Float32Array(nchw.length);
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < plane; i++) out[i * 3 + c] = nchw[c * plane + i] as number;
+  }
+  return out;
+}
+
+export { tf };
+export { VERSION } from '../src/version';
+
+export async function loadForward(
+  id: string,
+  options: WebnetsLoadOptions,
+  nchw: Float32Array,
+): Promise<WebnetsSide> {
+  await startBackend(options.backend, options.threads);
+  const spec = getSpec(id);
+  const { manifest, weights } = await loadPack(options.weightsUrl, { spec, cache: false });
+  const network = createNetwork(spec, weights);
+  const size = spec.inputSize;
+  const input = tf.tensor4d(nhwcOf(nchw, size), [1, size, size, 3]);
+  const { params, macs } = complexity(spec);
+  // What tfjs actually runs with, not what was asked (it caps threads at cores / 2).
+  const threads = options.backend === 'wasm' ? `, ${getThreadsCount()} thread(s)` : '';
+  return {
+    model: {
+      backendReason: `${tf.getBackend()}${threads}: network.forward (no load/predict)`,
+      info: { complexity: { params, macs }, preprocessing: manifest.preprocessing },
+      predict: () => Promise.reject(new Error('forward side: use run()')),
+      dispose: () => network.dispose(),
+    },
+    run: async () => {
+      const logits = tf.tidy(() => network.forward(input).logits);
+      try {
+        return (await logits.data()) as Float32Array;
+      } finally {
+        logits.dispose();
+      }
+    },
+    dispose: async () => {
+      input.dispose();
+      network.dispose();
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * What the benchmark page measures: alternated timing, tfjs memory, the per-op profile.
+ * Each takes the tfjs instance the webnets side runs on (dist's or the sources').
+ */
+import type * as tfType from '@tensorflow/tfjs-core';
+import { opTimes, type KernelRecord } from './profile';
+import type { MemoryFacts, ModelJob, WebnetsProfile } from './protocol';
+import type { Side, WebnetsSide } from './sides';
+import { median } from './stats';
+
+type Tf = typeof tfType;
+
+export async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const start = performance.now();
+  const value = await f();
+  return { value, ms: performance.now() - start };
+}
+
+/** The tfjs WASM module, when the webnets side runs on WASM. */
+function wasmModule(
+  tf: Tf,
+): { HEAPU8?: Uint8Array; tfjs?: { getThreadsCount?: () => number } } | undefined {
+  return (tf.backend() as { wasm?: ReturnType<typeof wasmModule> }).wasm;
+}
+
+function wasmHeapBytes(tf: Tf): number | null {
+  return wasmModule(tf)?.HEAPU8?.byteLength ?? null;
+}
+
+/**
+ * The XNNPACK threads tfjs really runs: tfjs-backend-wasm 4.22 caps what setThreadsCount
+ * asks at navigator.hardwareConcurrency / 2, so 'wasm2' on a 2-core machine runs 1 thread.
+ */
+export function wasmThreads(tf: Tf): number | null {
+  return wasmModule(tf)?.tfjs?.getThreadsCount?.() ?? null;
+}
+
+/** Warm-ups, then `runs` rounds alternating which side goes first. */
+export async function alternate(sides: Side[], job: ModelJob): Promise<number[][]> {
+  for (let i = 0; i < job.warmup; i++) for (const side of sides) await side.run();
+  const ms = sides.map((): number[] => []);
+  for (let round = 0; round < job.runs; round++) {
+    const order = round % 2 === 0 ? sides : [...sides].reverse();
+    for (const side of order) {
+      const { ms: t } = await timed(() => side.run());
+      (ms[sides.indexOf(side)] as number[]).push(t);
+    }
+  }
+  return ms;
+}
+
+/** webnets per op type over `runs` profiled inferences, and the peak tensor memory. */
+export async function profileWebnets(
+  tf: Tf,
+  side: WebnetsSide,
+  runs: number,
+  backend: 'wasm' | 'webgpu',
+): Promise<WebnetsProfile & { peakBytes: number }> {
+  // tfjs otherwise reads every kernel's output back to look for NaNs while profiling.
+  const check = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
+  tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
+  const records: KernelRecord[][] = [];
+  const walls: number[] = [];
+  let peakBytes = 0;
+  try {
+    for (let i = 0; i < runs; i++) {
+      const { value: info, ms } = await timed(() => tf.profile(() => side.run()));
+      records.push(info.kernels as KernelRecord[]);
+      walls.push(ms);
+      peakBytes = Math.max(peakBytes, info.peakBytes);
+    }
+  } finally {
+    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', check);
+  }
+  const ops = opTimes(records);
+  return {
+    wallMs: median(walls),
+    kernelMs: ops.reduce((sum, op) => sum + op.ms, 0),
+    ops,
+    peakBytes,
+    note:
+      backend === 'wasm'
+        ? 'WASM kernels run synchronously: kernel times are wall-clock per kernel'
+        : 'WebGPU kernel times come from GPU timestamp queries when the adapter has them',
+  };
+}
+
+export function memoryFacts(
+  before: TensorMemory,
+  after: TensorMemory,
+  peakBytes: number,
+): MemoryFacts {
+  return {
+    residentBytes: before.numBytes,
+    peakBytes,
+    growthBytes: after.numBytes - before.numBytes,
+    growthTensors: after.numTensors - before.numTensors,
+    wasmHeapBefore: before.heap,
+    wasmHeapAfter: after.heap,
+  };
+}
+
+export interface TensorMemory {
+  numBytes: number;
+  numTensors: number;
+  heap: number | null;
+}
+
+export function tensorMemory(tf: Tf): TensorMemory {
+  const { numBytes, numTensors } = tf.memory();
+  return { numBytes, numTensors, heap: wasmHeapBytes(tf) };
+}
