@@ -1,0 +1,116 @@
+/**
+ * The models the pages offer: every preset the SDK knows (`listModels()`), joined with
+ * the packs prepared on this machine (pretrained weights) and the published accuracy of
+ * each preset's source checkpoint (`models/models.json`).
+ */
+import type { PackIndex, PackIndexEntry } from './pack-index';
+
+export const DEFAULT_MODEL = 'fd-mobilenet-0.5x';
+
+export interface Complexity {
+  params: number;
+  macs: number;
+  activations: number;
+}
+
+/** What the pages need of a `listModels()` entry. */
+export interface PresetSummary {
+  id: string;
+  complexity: Complexity;
+}
+
+/** What the pages need of a models/models.json entry. */
+export interface PublishedModel {
+  id: string;
+  /** ImageNet top-1 of the source checkpoint, percent. */
+  top1: number | null;
+  /** Where the pretrained weights come from (checkpoint name or URL). */
+  source: string | null;
+}
+
+export interface CatalogEntry {
+  id: string;
+  complexity: Complexity;
+  /** The prepared pack, when this machine has pretrained weights for the model. */
+  pack: (PackIndexEntry & { url: string }) | null;
+  top1: number | null;
+  source: string | null;
+}
+
+/**
+ * Presets in picker order: FD-MobileNet 0.5× first, then those with a pack, then the rest
+ * (synthetic weights), each group from the cheapest to the most expensive.
+ */
+export function buildCatalog(
+  presets: readonly PresetSummary[],
+  packs: PackIndex | null,
+  published: readonly PublishedModel[],
+  indexUrl: string,
+): CatalogEntry[] {
+  const packById = new Map((packs?.packs ?? []).map((p) => [p.id, p]));
+  const pubById = new Map(published.map((p) => [p.id, p]));
+  const entries = presets.map((preset): CatalogEntry => {
+    const pack = packById.get(preset.id);
+    const pub = pubById.get(preset.id);
+    return {
+      id: preset.id,
+      complexity: preset.complexity,
+      pack: pack ? { ...pack, url: new URL(pack.path, indexUrl).href } : null,
+      top1: pub?.top1 ?? null,
+      source: pub?.source ?? null,
+    };
+  });
+  const rank = (e: CatalogEntry): number[] => [
+    e.id === DEFAULT_MODEL ? 0 : 1,
+    e.pack ? 0 : 1,
+    e.complexity.macs,
+  ];
+  return entries.sort((x, y) => {
+    const [a, b] = [rank(x), rank(y)];
+    for (let i = 0; i < a.length; i++)
+      if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
+    return x.id.localeCompare(y.id);
+  });
+}
+
+/**
+ * Reads models/models.json: `{ models: [{ id, top1, source }] }` (top1 in percent, null
+ * when unpublished). Throws naming the entry that is malformed.
+ */
+export function parsePublishedModels(json: unknown): PublishedModel[] {
+  const list = (json as { models?: unknown } | null)?.models;
+  if (!Array.isArray(list)) throw new Error('models/models.json: expected { "models": [...] }');
+  return list.map((m: unknown, i): PublishedModel => {
+    const e = (m ?? {}) as Record<string, unknown>;
+    if (typeof e.id !== 'string')
+      throw new Error(`models/models.json: models[${i}].id must be a string`);
+    const top1 = e.top1;
+    if (top1 !== null && top1 !== undefined && typeof top1 !== 'number') {
+      throw new Error(`models/models.json: models[${i}] (${e.id}) top1 must be a number or null`);
+    }
+    const src = e.source;
+    const source =
+      typeof src === 'string'
+        ? src
+        : typeof src === 'object' && src !== null
+          ? String(
+              (src as Record<string, unknown>).url ?? (src as Record<string, unknown>).file ?? '',
+            )
+          : null;
+    return { id: e.id, top1: top1 ?? null, source: source || null };
+  });
+}
+
+/** The entry a page starts with: the first in catalog order (see `buildCatalog`). */
+export function defaultEntry(catalog: readonly CatalogEntry[]): CatalogEntry | null {
+  return catalog[0] ?? null;
+}
+
+/** How to get pretrained weights for a model that has no pack here. */
+export function weightsAdvice(id: string): string {
+  return (
+    `Get pretrained weights with \`npx webnets fetch-weights ${id}\`, or convert a checkpoint with ` +
+    `\`npx webnets convert <checkpoint> --arch ${id} --out models/packs/${id}\` ` +
+    '(or drop it into models/checkpoints/), then restart `npm run demo`.'
+  );
+}
