@@ -106,6 +106,22 @@ export function defaultEntry(catalog: readonly CatalogEntry[]): CatalogEntry | n
   return catalog[0] ?? null;
 }
 
+/**
+ * The latency page's starting selection: every model with a pack, FD-MobileNet 0.5×, and
+ * the cheapest preset of each family (so each backend gets a fit over several designs).
+ */
+export function defaultSelection(catalog: readonly CatalogEntry[]): string[] {
+  const family = (id: string): string => id.replace(/-[^-]+$/, '');
+  const cheapest = new Map<string, CatalogEntry>();
+  for (const e of catalog) {
+    const seen = cheapest.get(family(e.id));
+    if (!seen || e.complexity.macs < seen.complexity.macs) cheapest.set(family(e.id), e);
+  }
+  return catalog
+    .filter((e) => e.pack || e.id === DEFAULT_MODEL || cheapest.get(family(e.id)) === e)
+    .map((e) => e.id);
+}
+
 /** How to get pretrained weights for a model that has no pack here. */
 export function weightsAdvice(id: string): string {
   return (

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildCatalog,
   defaultEntry,
+  defaultSelection,
   parsePublishedModels,
   weightsAdvice,
 } from '../../demo/lib/catalog';
@@ -70,6 +71,25 @@ describe('buildCatalog', () => {
     const bare = buildCatalog(presets, null, [], 'http://localhost/packs/index.json');
     expect(bare.every((e) => e.pack === null)).toBe(true);
     expect(bare[0]?.id).toBe('fd-mobilenet-0.5x');
+  });
+
+  it('starts the latency page with the packs and the cheapest model of each family', () => {
+    const more = buildCatalog(
+      [
+        ...presets,
+        { id: 'efficientnet-b1', complexity: c(7.8e6, 0.7e9, 10.9e6) },
+        { id: 'regnetx-400mf', complexity: c(5.2e6, 0.4e9, 3.1e6) },
+      ],
+      index,
+      published,
+      'http://localhost/packs/index.json',
+    );
+    expect(defaultSelection(more).sort()).toEqual([
+      'efficientnet-b0',
+      'fd-mobilenet-0.25x',
+      'fd-mobilenet-0.5x',
+      'regnetx-200mf',
+    ]);
   });
 
   it('says how to get weights for a model', () => {
