@@ -1,0 +1,70 @@
+/**
+ * `readCheckpoint`: any supported checkpoint file → StateDict (float32 tensors by name).
+ *
+ * Accepts a bare state dict or a dict holding one under `state_dict` (also `model_state`,
+ * pycls's key, and `model`); strips the `module.` prefix that DataParallel adds.
+ */
+import type { PyValue } from './pickle';
+import { PyDict } from './pickle';
+import { readSafetensors, isSafetensors } from './safetensors';
+import type { StateDict } from './state-dict';
+import {
+  isTensorRef,
+  isTorchLegacy,
+  isZip,
+  materialize,
+  readTorchLegacy,
+  readTorchZip,
+} from './torch';
+
+export type CheckpointFormat = 'torch-zip' | 'torch-legacy' | 'safetensors';
+
+export function detectFormat(bytes: Uint8Array, fileName: string): CheckpointFormat {
+  if (isZip(bytes)) return 'torch-zip';
+  if (isTorchLegacy(bytes)) return 'torch-legacy';
+  if (isSafetensors(bytes)) return 'safetensors';
+  throw new Error(
+    `${fileName}: not a PyTorch checkpoint (zip or legacy) nor a safetensors file ` +
+      `(${bytes.length} bytes; first bytes ${Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')})`,
+  );
+}
+
+const NESTED_KEYS = ['state_dict', 'model_state', 'model'];
+
+function findStateDict(obj: PyValue, fileName: string): PyDict {
+  if (!(obj instanceof PyDict))
+    throw new Error(`${fileName}: the checkpoint does not hold a dict of tensors`);
+  const hasTensors = [...obj.values()].some(isTensorRef);
+  if (hasTensors) return obj;
+  for (const key of NESTED_KEYS) {
+    const nested = obj.get(key);
+    if (nested instanceof PyDict) return findStateDict(nested, fileName);
+  }
+  const keys = [...obj.keys()].map(String).join(', ');
+  throw new Error(
+    `${fileName}: no state dict found (top-level keys: ${keys}; expected tensors or one of ${NESTED_KEYS.join(', ')})`,
+  );
+}
+
+function stripPrefix(name: string): string {
+  return name.startsWith('module.') ? name.slice('module.'.length) : name;
+}
+
+export function readCheckpoint(bytes: Uint8Array, fileName: string): StateDict {
+  const format = detectFormat(bytes, fileName);
+  if (format === 'safetensors') {
+    const sd = readSafetensors(bytes, fileName);
+    return new Map([...sd].map(([k, v]) => [stripPrefix(k), v]));
+  }
+  const obj =
+    format === 'torch-zip' ? readTorchZip(bytes, fileName) : readTorchLegacy(bytes, fileName);
+  const dict = findStateDict(obj, fileName);
+  const out: StateDict = new Map();
+  for (const [key, value] of dict) {
+    const name = stripPrefix(String(key));
+    if (!isTensorRef(value))
+      throw new Error(`${fileName}: state dict entry '${name}' is not a tensor`);
+    out.set(name, materialize(value.value, fileName, name));
+  }
+  return out;
+}
