@@ -74,30 +74,23 @@ export function buildCatalog(
 }
 
 /**
- * Reads models/models.json: `{ models: [{ id, top1, source }] }` (top1 in percent, null
- * when unpublished). Throws naming the entry that is malformed.
+ * Reads models/models.json: `{ pretrained: { [id]: { top1, file, url, … } } }`, each
+ * preset's published checkpoint (top1 in percent, null when unpublished). Throws naming
+ * the entry that is malformed.
  */
 export function parsePublishedModels(json: unknown): PublishedModel[] {
-  const list = (json as { models?: unknown } | null)?.models;
-  if (!Array.isArray(list)) throw new Error('models/models.json: expected { "models": [...] }');
-  return list.map((m: unknown, i): PublishedModel => {
+  const table = (json as { pretrained?: unknown } | null)?.pretrained;
+  if (typeof table !== 'object' || table === null || Array.isArray(table)) {
+    throw new Error('models/models.json: expected { "pretrained": { "<model id>": {...} } }');
+  }
+  return Object.entries(table as Record<string, unknown>).map(([id, m]): PublishedModel => {
     const e = (m ?? {}) as Record<string, unknown>;
-    if (typeof e.id !== 'string')
-      throw new Error(`models/models.json: models[${i}].id must be a string`);
-    const top1 = e.top1;
-    if (top1 !== null && top1 !== undefined && typeof top1 !== 'number') {
-      throw new Error(`models/models.json: models[${i}] (${e.id}) top1 must be a number or null`);
+    const top1 = e.top1 ?? null;
+    if (top1 !== null && typeof top1 !== 'number') {
+      throw new Error(`models/models.json: pretrained["${id}"].top1 must be a number or null`);
     }
-    const src = e.source;
-    const source =
-      typeof src === 'string'
-        ? src
-        : typeof src === 'object' && src !== null
-          ? String(
-              (src as Record<string, unknown>).url ?? (src as Record<string, unknown>).file ?? '',
-            )
-          : null;
-    return { id: e.id, top1: top1 ?? null, source: source || null };
+    const source = typeof e.file === 'string' ? e.file : typeof e.url === 'string' ? e.url : null;
+    return { id, top1, source };
   });
 }
 

@@ -35,12 +35,21 @@ const index = parsePackIndex({
     },
   ],
 });
+// The shape of models/models.json (tools/reference/make_model_list.py), trimmed.
 const published = parsePublishedModels({
-  models: [
-    { id: 'fd-mobilenet-0.5x', top1: 56.3, source: { file: '0.5x-FDMobileNet-224.pth.tar' } },
-    { id: 'fd-mobilenet-0.25x', top1: null, source: '0.25x-FDMobileNet-224.pth.tar' },
-    { id: 'efficientnet-b0', top1: 77.692 },
-  ],
+  $comment: 'generated',
+  pretrained: {
+    'fd-mobilenet-0.5x': {
+      top1: 56.3,
+      file: 'fd-mobilenet/0.5x-FDMobileNet-224.pth.tar',
+      url: 'https://x/0.5x.pth.tar',
+    },
+    'fd-mobilenet-0.25x': { top1: null, file: 'fd-mobilenet/0.25x-FDMobileNet-224.pth.tar' },
+    'efficientnet-b0': {
+      top1: 77.692,
+      url: 'https://download.pytorch.org/models/efficientnet_b0_rwightman-3dd342df.pth',
+    },
+  },
 });
 
 describe('buildCatalog', () => {
@@ -60,10 +69,13 @@ describe('buildCatalog', () => {
     const fd = catalog[0];
     expect(fd?.pack?.url).toBe('http://localhost:5173/packs/fd-mobilenet-0.5x/model.json');
     expect(fd?.top1).toBe(56.3);
-    expect(fd?.source).toBe('0.5x-FDMobileNet-224.pth.tar');
+    expect(fd?.source).toBe('fd-mobilenet/0.5x-FDMobileNet-224.pth.tar');
     const b0 = catalog.find((e) => e.id === 'efficientnet-b0');
     expect(b0?.pack).toBeNull();
     expect(b0?.top1).toBe(77.692);
+    expect(b0?.source).toBe(
+      'https://download.pytorch.org/models/efficientnet_b0_rwightman-3dd342df.pth',
+    );
     expect(catalog.find((e) => e.id === 'regnetx-200mf')?.top1).toBeNull();
   });
 
@@ -106,9 +118,22 @@ describe('parsers', () => {
     expect(() =>
       parsePackIndex({ format: 'webnets-pack-index', packs: [{ id: 'x', bytes: 1 }] }),
     ).toThrow(/packs\[0\]\.path/);
-    expect(() => parsePublishedModels([])).toThrow(/expected \{ "models": \[\.\.\.\] \}/);
-    expect(() => parsePublishedModels({ models: [{ id: 'a', top1: '77' }] })).toThrow(
-      /models\[0\] \(a\) top1 must be a number or null/,
+    expect(() => parsePublishedModels({ models: [] })).toThrow(/expected \{ "pretrained"/);
+    expect(() => parsePublishedModels({ pretrained: { a: { top1: '77' } } })).toThrow(
+      /pretrained\["a"\]\.top1 must be a number or null/,
     );
+  });
+});
+
+describe('the real models/models.json', () => {
+  it('parses, with the published accuracies the checkpoints’ authors give', async () => {
+    const { readFileSync } = await import('node:fs');
+    const list = parsePublishedModels(JSON.parse(readFileSync('models/models.json', 'utf8')));
+    const byId = new Map(list.map((m) => [m.id, m]));
+    // shared/README.md: FD-MobileNet 0.5× 56.3 %, 1× 65.3 %, 0.25× unpublished.
+    expect(byId.get('fd-mobilenet-0.5x')?.top1).toBe(56.3);
+    expect(byId.get('fd-mobilenet-1x')?.top1).toBe(65.3);
+    expect(byId.get('fd-mobilenet-0.25x')?.top1).toBeNull();
+    expect(byId.get('fd-mobilenet-0.5x')?.source).toMatch(/0\.5x-FDMobileNet-224\.pth\.tar$/);
   });
 });

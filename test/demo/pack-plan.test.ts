@@ -115,3 +115,16 @@ describe('indexEntry', () => {
     });
   });
 });
+
+describe('archForCheckpoint with the real models/models.json', () => {
+  it('recognizes a torchvision checkpoint by the file its published source names', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parsePublishedModels } = await import('../../demo/lib/catalog');
+    const published = parsePublishedModels(JSON.parse(readFileSync('models/models.json', 'utf8')));
+    const all = published.map((p) => p.id);
+    expect(archForCheckpoint('efficientnet_b0_rwightman-3dd342df.pth', all, published)).toBe(
+      'efficientnet-b0',
+    );
+    expect(archForCheckpoint('regnet_y_400mf-e6988f5f.pth', all, published)).toBe('regnety-400mf');
+  });
+});
