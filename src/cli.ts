@@ -10,7 +10,28 @@ interface Command {
   load: () => Promise<{ run: (argv: string[]) => Promise<number> }>;
 }
 
-const commands: Record<string, Command> = {};
+const commands: Record<string, Command> = {
+  convert: {
+    summary: 'convert a PyTorch or safetensors checkpoint into a weight pack',
+    usage: 'webnets convert <checkpoint> --arch <id> --out <dir> [--dtype float32|float16|int8]',
+    load: () => import('./cli/convert'),
+  },
+  'fetch-weights': {
+    summary: "download a model's published checkpoint, verify its hash, convert it",
+    usage: 'webnets fetch-weights <id...> [--base-url URL] [--out DIR]',
+    load: () => import('./cli/fetch-weights'),
+  },
+  info: {
+    summary: "a model's family, input size, parameters, MACs and activations",
+    usage: 'webnets info <id> [--json]',
+    load: () => import('./cli/info'),
+  },
+  list: {
+    summary: 'every preset model with its complexity',
+    usage: 'webnets list [--json]',
+    load: () => import('./cli/list'),
+  },
+};
 
 function help(): string {
   const lines = [

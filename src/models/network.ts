@@ -2,7 +2,11 @@
  * A runnable network: a spec bound to weights on the current tfjs backend.
  * (The implementation, `createNetwork`, lives here too; see layers.ts for the blocks.)
  */
-import type { tf } from '../runtime/tf';
+import { tf } from '../runtime/tf';
+import { buildLayer } from './layers';
+import type { Layer, WeightReader } from './layers';
+import { globalAvgPool, linear } from './ops';
+import { paramSpecs } from './spec';
 import type { NetworkSpec } from './spec';
 
 export interface NetworkOutput {
@@ -21,4 +25,87 @@ export interface Network {
   forward(input: tf.Tensor4D): NetworkOutput;
   /** Frees the weights (and anything derived from them at creation). */
   dispose(): void;
+}
+
+/**
+ * Binds a spec to its weights (runtime layout, BN folded: see spec.ts) on the current
+ * backend. Takes ownership of `weights`: `dispose()` frees them, and tensors whose
+ * layout is converted here (grouped-conv filters) are freed as soon as the converted
+ * copy exists. Throws, owning nothing, if a tensor is missing, extra or misshaped.
+ * The networks are fully convolutional: `forward` accepts any square or non-square side
+ * (the tests run small ones); `spec.inputSize` is the side the weights were trained at.
+ */
+export function createNetwork(spec: NetworkSpec, weights: tf.NamedTensorMap): Network {
+  checkWeights(spec, weights);
+  const read: WeightReader = (name) => weights[name]!;
+  const layers: Layer[] = [];
+  try {
+    for (const block of spec.blocks) layers.push(buildLayer(block, read));
+  } catch (err) {
+    disposeDerived(layers, weights);
+    throw err;
+  }
+  const fcWeight = weights[`${spec.classifier.name}.weight`] as tf.Tensor2D;
+  const fcBias = weights[`${spec.classifier.name}.bias`] as tf.Tensor1D;
+  const live = new Set<tf.Tensor>([...layers.flatMap((l) => l.tensors), fcWeight, fcBias]);
+  for (const tensor of Object.values(weights)) if (!live.has(tensor)) tensor.dispose();
+
+  let disposed = false;
+  return {
+    spec,
+    forward(input) {
+      if (disposed) throw new Error(`network ${spec.id}: forward() after dispose()`);
+      if (input.rank !== 4 || input.shape[3] !== 3 || input.dtype !== 'float32') {
+        throw new Error(
+          `network ${spec.id}: input must be a float32 NHWC batch [N, ${spec.inputSize}, ${spec.inputSize}, 3], ` +
+            `got ${input.dtype} [${input.shape.join(', ')}]`,
+        );
+      }
+      return tf.tidy(() => {
+        // Each block in its own scope, its input freed once read: peak memory is one
+        // block's intermediates, not the whole network's (B7 at 600² needs this in WASM).
+        let x = input;
+        for (const layer of layers) {
+          const next = tf.tidy(() => layer.forward(x));
+          if (x !== input) x.dispose();
+          x = next;
+        }
+        const features = globalAvgPool(x);
+        return { logits: linear(features, fcWeight, fcBias), features };
+      });
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      tf.dispose([...live]);
+    },
+  };
+}
+
+/** Every tensor `paramSpecs` names, with its shape, and nothing else. */
+function checkWeights(spec: NetworkSpec, weights: tf.NamedTensorMap): void {
+  const problems: string[] = [];
+  const expected = new Set<string>();
+  for (const { name, shape } of paramSpecs(spec)) {
+    expected.add(name);
+    const tensor = weights[name];
+    if (!tensor) problems.push(`missing ${name} [${shape.join(', ')}]`);
+    else if (tensor.shape.join() !== shape.join()) {
+      problems.push(`${name} is [${tensor.shape.join(', ')}], expected [${shape.join(', ')}]`);
+    }
+  }
+  for (const name of Object.keys(weights)) {
+    if (!expected.has(name)) problems.push(`unexpected tensor ${name}`);
+  }
+  if (problems.length > 0) {
+    const shown = problems.slice(0, 10).join('; ');
+    const more = problems.length > 10 ? `; and ${problems.length - 10} more` : '';
+    throw new Error(`weights for ${spec.id} do not match its spec: ${shown}${more}`);
+  }
+}
+
+/** Frees what building layers derived from the weights (the weights stay the caller's). */
+function disposeDerived(layers: Layer[], weights: tf.NamedTensorMap): void {
+  const sources = new Set(Object.values(weights));
+  tf.dispose(layers.flatMap((l) => l.tensors).filter((t) => !sources.has(t)));
 }

@@ -145,10 +145,20 @@ export function blockConvs(block: BlockSpec): ConvSpec[] {
   }
 }
 
+/** How a conv runs: dense (1 group), depthwise (a group per channel) or grouped (between). */
+export type ConvKind = 'dense' | 'depthwise' | 'grouped';
+
+export function convKind(conv: ConvSpec): ConvKind {
+  const { inChannels, outChannels, groups } = conv;
+  if (groups === 1) return 'dense';
+  if (groups === inChannels && groups === outChannels) return 'depthwise';
+  return 'grouped';
+}
+
 /** Shape of a conv weight in the runtime layout (see the layout conventions above). */
 export function convWeightShape(conv: ConvSpec): number[] {
   const { kernel: k, inChannels, outChannels, groups } = conv;
-  if (groups === inChannels && groups === outChannels && groups > 1) return [k, k, inChannels, 1];
+  if (convKind(conv) === 'depthwise') return [k, k, inChannels, 1];
   return [k, k, inChannels / groups, outChannels];
 }
 

@@ -1,0 +1,257 @@
+/**
+ * The primitive ops the blocks (layers.ts) are made of: the seam between the network
+ * and the tfjs backends. Each op is one function with a narrow signature, written here
+ * with stock tfjs-core ops; a backend with a faster kernel for one of them can be
+ * dispatched to from that function alone. Weight layout work a backend needs happens
+ * once, in the `prepare*` functions that createNetwork calls, never per forward call.
+ *
+ * Padding: PyTorch pads k//2 on every side. TF's 'same' pads the bottom/right more than
+ * the top/left at stride 2 on even inputs, so every conv passes the explicit k//2.
+ */
+import { tf } from '../runtime/tf';
+import { convKind } from './spec';
+import type { Activation, ConvSpec } from './spec';
+
+/** The activations tfjs-core fuses into its conv and matmul kernels (SiLU is not one). */
+type FusedActivation = 'linear' | 'relu' | 'sigmoid';
+
+function fusedPart(act: Activation): FusedActivation {
+  return act === 'silu' ? 'linear' : act;
+}
+
+/** SiLU (swish): x · sigmoid(x). */
+export function silu<T extends tf.Tensor>(x: T): T {
+  return tf.mul(x, tf.sigmoid(x));
+}
+
+/** Applies the part of `act` that a fused kernel could not. */
+function finish<T extends tf.Tensor>(y: T, act: Activation): T {
+  return act === 'silu' ? silu(y) : y;
+}
+
+/** Dense k×k conv + bias + activation. filter: HWIO. */
+export function denseConv(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D,
+  stride: number,
+  act: Activation,
+): tf.Tensor4D {
+  const pad = filter.shape[0] >> 1;
+  const y = tf.fused.conv2d({ x, filter, bias, strides: stride, pad, activation: fusedPart(act) });
+  return finish(y, act);
+}
+
+/** Depthwise k×k conv + bias + activation. filter: [k, k, C, 1]. */
+export function depthwiseConv(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D,
+  stride: number,
+  act: Activation,
+): tf.Tensor4D {
+  const pad = filter.shape[0] >> 1;
+  const y = tf.fused.depthwiseConv2d({
+    x,
+    filter,
+    bias,
+    strides: stride,
+    pad,
+    activation: fusedPart(act),
+  });
+  return finish(y, act);
+}
+
+/**
+ * Grouped k×k conv + bias + activation (tfjs-core has none), for narrow groups (see
+ * DEPTHWISE_GROUPED_MAX_WIDTH). Runs as a depthwise conv whose channel multiplier is the
+ * per-group output width, then sums each group's inputs: the fastest stock composition
+ * measured for narrow groups (vs. one conv per group, or a dense block-diagonal conv).
+ * filter: from `prepareGroupedFilter`, [k, k, C_in, C_out / groups].
+ */
+export function groupedConv(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D,
+  stride: number,
+  groups: number,
+  act: Activation,
+): tf.Tensor4D {
+  const [k, , inChannels, outPerGroup] = filter.shape;
+  const y = tf.depthwiseConv2d(x, filter, stride, k >> 1);
+  const [n, h, w] = y.shape;
+  // y's channel c·m + j holds input channel c = g·(C_in/groups) + i through multiplier j.
+  const perGroup = tf.reshape(y, [n * h * w * groups, inChannels / groups, outPerGroup]);
+  const summed = tf.reshape(tf.sum(perGroup, 1), [n, h, w, groups * outPerGroup]);
+  const biased = tf.add<tf.Tensor4D>(summed, bias);
+  return activate(biased, act);
+}
+
+function activate(y: tf.Tensor4D, act: Activation): tf.Tensor4D {
+  switch (act) {
+    case 'linear':
+      return y;
+    case 'relu':
+      return tf.relu(y);
+    case 'sigmoid':
+      return tf.sigmoid(y);
+    case 'silu':
+      return silu(y);
+  }
+}
+
+/**
+ * HWIO grouped filter [k, k, C_in/groups, C_out] (output channels group by group) →
+ * the depthwise filter `groupedConv` runs: [k, k, C_in, C_out/groups], where input
+ * channel g·(C_in/groups) + i carries the weights from input i of group g to that
+ * group's outputs.
+ */
+export function prepareGroupedFilter(hwio: tf.Tensor4D, groups: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [k, , inPerGroup, outChannels] = hwio.shape;
+    const outPerGroup = outChannels / groups;
+    const split = tf.reshape(hwio, [k, k, inPerGroup, groups, outPerGroup]);
+    const grouped = tf.transpose(split, [0, 1, 3, 2, 4]);
+    return tf.reshape(grouped, [k, k, groups * inPerGroup, outPerGroup]);
+  });
+}
+
+/**
+ * One conv per group, concatenated: for wide groups, where the depthwise form's
+ * intermediate (group width × the output) costs more than it saves. Each group's conv
+ * fuses its slice of the bias and the activation. filters/biases: from `splitGroupedFilter`.
+ */
+export function splitGroupedConv(
+  x: tf.Tensor4D,
+  filters: tf.Tensor4D[],
+  biases: tf.Tensor1D[],
+  stride: number,
+  act: Activation,
+): tf.Tensor4D {
+  const inputs = tf.split<tf.Tensor4D>(x, filters.length, 3);
+  const outputs = inputs.map((xg, g) => denseConv(xg, filters[g]!, biases[g]!, stride, act));
+  return tf.concat(outputs, 3);
+}
+
+/** HWIO grouped filter and bias → one dense filter and bias per group. */
+export function splitGroupedFilter(
+  hwio: tf.Tensor4D,
+  bias: tf.Tensor1D,
+  groups: number,
+): { filters: tf.Tensor4D[]; biases: tf.Tensor1D[] } {
+  return { filters: tf.split(hwio, groups, 3), biases: tf.split(bias, groups) };
+}
+
+/**
+ * Group widths up to this run as one depthwise conv + group sum (measured fastest for
+ * RegNetX/Y-400MF, group widths 16 and 8); wider groups run one conv per group, since
+ * the depthwise form's intermediate is group-width times the output (232× at
+ * RegNetY-32GF: half a gigabyte for one layer) and its sum then dominates.
+ */
+export const DEPTHWISE_GROUPED_MAX_WIDTH = 16;
+
+/** A conv ready to run: the op that runs it and its weights in the layout that op reads. */
+export type PreparedConv =
+  | {
+      op: 'dense' | 'depthwise' | 'grouped';
+      filter: tf.Tensor4D;
+      bias: tf.Tensor1D;
+      stride: number;
+      groups: number;
+      act: Activation;
+    }
+  | {
+      op: 'grouped-split';
+      filters: tf.Tensor4D[];
+      biases: tf.Tensor1D[];
+      stride: number;
+      act: Activation;
+    };
+
+/** Prepares a conv's runtime-layout weight (see spec.ts) for its op, once. */
+export function prepareConv(spec: ConvSpec, weight: tf.Tensor4D, bias: tf.Tensor1D): PreparedConv {
+  const { stride, groups, act } = spec;
+  const kind = convKind(spec);
+  if (kind !== 'grouped') return { op: kind, filter: weight, bias, stride, groups, act };
+  if (spec.inChannels / groups <= DEPTHWISE_GROUPED_MAX_WIDTH) {
+    const filter = prepareGroupedFilter(weight, groups);
+    return { op: 'grouped', filter, bias, stride, groups, act };
+  }
+  return { op: 'grouped-split', ...splitGroupedFilter(weight, bias, groups), stride, act };
+}
+
+/** The tensors a prepared conv holds. */
+export function preparedTensors(p: PreparedConv): tf.Tensor[] {
+  return p.op === 'grouped-split' ? [...p.filters, ...p.biases] : [p.filter, p.bias];
+}
+
+/** Runs a prepared conv with its op. */
+export function conv(x: tf.Tensor4D, p: PreparedConv): tf.Tensor4D {
+  switch (p.op) {
+    case 'dense':
+      return denseConv(x, p.filter, p.bias, p.stride, p.act);
+    case 'depthwise':
+      return depthwiseConv(x, p.filter, p.bias, p.stride, p.act);
+    case 'grouped':
+      return groupedConv(x, p.filter, p.bias, p.stride, p.groups, p.act);
+    case 'grouped-split':
+      return splitGroupedConv(x, p.filters, p.biases, p.stride, p.act);
+  }
+}
+
+/** Squeeze-excitation weights as matrices: the 1×1 convs run on the pooled [N, C] map. */
+export interface PreparedSqueezeExcite {
+  reduceWeight: tf.Tensor2D; // [C, squeeze]
+  reduceBias: tf.Tensor1D;
+  reduceAct: Activation;
+  expandWeight: tf.Tensor2D; // [squeeze, C]
+  expandBias: tf.Tensor1D;
+}
+
+/** 1×1 HWIO conv weight → the [in, out] matrix it is on a 1×1 map. */
+export function pointwiseMatrix(weight: tf.Tensor4D): tf.Tensor2D {
+  const [, , inChannels, outChannels] = weight.shape;
+  return tf.reshape(weight, [inChannels, outChannels]);
+}
+
+/** x · sigmoid(expand(act(reduce(mean(x))))), the scale broadcast over H and W. */
+export function squeezeExcite(x: tf.Tensor4D, se: PreparedSqueezeExcite): tf.Tensor4D {
+  const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D;
+  const reduced = finish(
+    tf.fused.matMul({
+      a: pooled,
+      b: se.reduceWeight,
+      bias: se.reduceBias,
+      activation: fusedPart(se.reduceAct),
+    }),
+    se.reduceAct,
+  );
+  const scale = tf.fused.matMul({
+    a: reduced,
+    b: se.expandWeight,
+    bias: se.expandBias,
+    activation: 'sigmoid',
+  });
+  const [n, , , c] = x.shape;
+  return tf.mul(x, tf.reshape(scale, [n, 1, 1, c]));
+}
+
+/** Residual addition, optionally followed by ReLU (RegNet applies it after the add). */
+export function residualAdd(
+  x: tf.Tensor4D,
+  shortcut: tf.Tensor4D,
+  act: 'linear' | 'relu',
+): tf.Tensor4D {
+  const sum = tf.add<tf.Tensor4D>(x, shortcut);
+  return act === 'relu' ? tf.relu(sum) : sum;
+}
+
+/** Global average pooling: [N, H, W, C] → [N, C]. */
+export function globalAvgPool(x: tf.Tensor4D): tf.Tensor2D {
+  return tf.mean(x, [1, 2]) as tf.Tensor2D;
+}
+
+/** Fully connected layer: x [N, in] · weight [in, out] + bias. */
+export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  return tf.fused.matMul({ a: x, b: weight, bias }) as tf.Tensor2D;
+}
