@@ -25,6 +25,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { presetIds } from '../src/models/presets';
 import type { PackManifest } from '../src/weights/pack';
 import { PACK_INDEX_FORMAT } from '../demo/lib/pack-index';
 import type { PackIndex } from '../demo/lib/pack-index';
@@ -43,34 +44,6 @@ const packsDir = join(root, 'models/packs');
 const cacheFile = join(packsDir, '.prepare-cache.json');
 const shared = process.env.WEBNETS_SHARED ?? resolve(root, '../shared');
 const checkpointDirs = [join(shared, 'weights'), join(root, 'models/checkpoints')];
-
-/**
- * Model ids the converter accepts: the presets named in the project brief. (The
- * converter validates --arch itself; this only decides which file names to try.)
- */
-function knownModelIds(): string[] {
-  const sizes = [
-    '200mf',
-    '400mf',
-    '600mf',
-    '800mf',
-    '1.6gf',
-    '3.2gf',
-    '4.0gf',
-    '6.4gf',
-    '8.0gf',
-    '12gf',
-    '16gf',
-    '32gf',
-  ];
-  return [
-    ...Array.from({ length: 8 }, (_, i) => `efficientnet-b${i}`),
-    ...sizes.flatMap((s) => [`regnetx-${s}`, `regnety-${s}`]),
-    'fd-mobilenet-0.25x',
-    'fd-mobilenet-0.5x',
-    'fd-mobilenet-1x',
-  ];
-}
 
 function publishedModels(): { id: string; source: string | null }[] {
   const file = join(root, 'models/models.json');
@@ -143,7 +116,7 @@ export async function preparePacks(): Promise<{ failures: string[]; index: PackI
   const started = performance.now();
   mkdirSync(packsDir, { recursive: true });
   const cache = (readJson(cacheFile) ?? {}) as Record<string, FileStamp>;
-  const ids = knownModelIds();
+  const ids = presetIds();
   const published = publishedModels();
   const claimed = new Map<string, string>();
   const failures: string[] = [];
