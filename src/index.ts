@@ -3,8 +3,22 @@
  *
  * Browser pages import `dist/webnets.js` (this module bundled with tfjs-core and the
  * WebGPU, WASM and CPU backends); Node imports the same names from the package.
+ *
+ *   const model = await load('fd-mobilenet-0.5x', { weightsUrl: '/packs/fd-mobilenet-0.5x/model.json' });
+ *   const [best] = await model.classify(img); // { index, label, probability }
  */
 export { VERSION as version } from './version';
+export { load } from './runtime/load';
+export type { LoadOptions } from './runtime/load';
+export { listModels } from './runtime/catalog';
+export type { ModelListing } from './runtime/catalog';
+export { selectBackend } from './runtime/select';
+export type { BackendChoice } from './runtime/select';
+export type { BackendFacts, BackendName, BackendOption } from './runtime/backend';
+export type { Classification, ClassifyOptions, Model, ModelInfo } from './runtime/model';
+export type { ImageSource } from './runtime/source';
+export type { WasmPaths } from './runtime/activate';
+export type { LoadProgress } from './weights/load';
 export type { NetworkSpec, BlockSpec, ConvSpec, Preprocessing, Family } from './models/spec';
 export type { PackManifest } from './weights/pack';
 export { tf } from './runtime/tf';

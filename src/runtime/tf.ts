@@ -9,3 +9,4 @@ import '@tensorflow/tfjs-backend-webgpu';
 
 export { tf };
 export { setWasmPaths, setThreadsCount, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+export type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';

@@ -1,0 +1,189 @@
+/**
+ * Turning a backend name into a running tfjs backend, and running work on it.
+ *
+ * tfjs has ONE active backend per page (`tf.setBackend` is global), while webnets lets
+ * several models live on different backends. So:
+ * - activation is serialized (two overlapping `tf.setBackend` calls make tfjs drop the
+ *   older one's initialization and report failure);
+ * - `runOn(name, fn)` makes `name` active and runs `fn` synchronously in the same tick,
+ *   so no other model can switch the backend between the check and the ops.
+ *
+ * WASM constraints, read from tfjs-backend-wasm 4.22's source (backend_wasm.ts, cc/backend.cc):
+ * - the binary (plain / SIMD / threaded SIMD) and its location are chosen once, when the
+ *   wasm backend first initializes: `setWasmPaths` after that has no effect (and throws
+ *   after a failed init), so webnets applies `wasmPaths` just before that first init,
+ *   whichever model (or fallback) triggers it;
+ * - the XNNPACK thread pool is created once, in the BackendWasm constructor
+ *   (`initWithThreadsCount(threadsCount)`); `setThreadsCount` later changes nothing until
+ *   the page reloads. The count is also capped by tfjs at hardwareConcurrency / 2
+ *   (at least 1, at most 8): a 2-core machine gets 1 thread whatever is asked;
+ * - threads need cross-origin isolation (SharedArrayBuffer); without it the SIMD binary
+ *   runs single-threaded. `threads: 1` picks the single-threaded SIMD binary outright
+ *   (no worker startup).
+ */
+import type { WebGPUBackend } from './tf';
+import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from './tf';
+import type { BackendName } from './backend';
+
+/** Where the tfjs WASM binaries are: a folder URL (ending in '/') or one URL per binary. */
+export type WasmPaths = string | Record<string, string>;
+
+export interface WasmSetup {
+  /** XNNPACK threads: a number, or 'auto' (tfjs's default: hardwareConcurrency / 2, ≤ 8). */
+  threads?: number | 'auto';
+  wasmPaths?: WasmPaths;
+}
+
+/** A backend that is running, as the user sees it. */
+export interface ActiveBackend {
+  name: BackendName;
+  /** 'webgpu', 'wasm-simd (2 threads)', 'wasm (1 thread)', 'cpu'. */
+  label: string;
+}
+
+const wasmBinaryNames = [
+  'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm',
+  'tfjs-backend-wasm-threaded-simd.wasm',
+];
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === 'string';
+}
+
+/**
+ * The binaries ship next to dist/webnets.js (vite.config.ts copies them). In Node, tfjs
+ * finds its own files next to its package, so no path is set there.
+ */
+export function defaultWasmPaths(): WasmPaths | undefined {
+  if (isNode()) return undefined;
+  return new URL('./', import.meta.url).href;
+}
+
+function checkWasmPaths(paths: WasmPaths): void {
+  if (typeof paths === 'string') {
+    if (paths === '') throw new Error("wasmPaths: expected a folder URL ending in '/', got ''");
+    return;
+  }
+  const missing = wasmBinaryNames.filter((name) => typeof paths[name] !== 'string');
+  if (missing.length > 0) {
+    throw new Error(
+      `wasmPaths: the map lacks ${missing.join(', ')}; give a URL for each of ${wasmBinaryNames.join(', ')}, or a folder URL`,
+    );
+  }
+}
+
+function checkThreads(threads: number | 'auto' | undefined): void {
+  if (threads === undefined || threads === 'auto') return;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new Error(`threads: expected a whole number ≥ 1 or 'auto', got ${String(threads)}`);
+  }
+}
+
+/** Validates the WASM options early, so a bad option fails `load` before any download. */
+export function checkWasmSetup(setup: WasmSetup): void {
+  checkThreads(setup.threads);
+  if (setup.wasmPaths !== undefined) checkWasmPaths(setup.wasmPaths);
+}
+
+function isInitialized(name: BackendName): boolean {
+  return tf.engine().registry[name] !== undefined;
+}
+
+/** Applies paths and thread count; only effective before the wasm backend's first init. */
+function configureWasm(setup: WasmSetup): void {
+  if (isInitialized('wasm')) return;
+  const paths = setup.wasmPaths ?? defaultWasmPaths();
+  if (paths !== undefined) setWasmPaths(paths);
+  if (typeof setup.threads === 'number') {
+    setThreadsCount(setup.threads);
+    // One thread: skip the threaded binary and its workers altogether.
+    if (setup.threads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  }
+}
+
+async function wasmLabel(): Promise<string> {
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threads = getThreadsCount();
+  return `${simd ? 'wasm-simd' : 'wasm'} (${threads} thread${threads === 1 ? '' : 's'})`;
+}
+
+function describeWasmFailure(setup: WasmSetup): string {
+  const paths = setup.wasmPaths ?? defaultWasmPaths();
+  const where =
+    paths === undefined
+      ? "tfjs-backend-wasm's own folder"
+      : typeof paths === 'string'
+        ? paths
+        : JSON.stringify(paths);
+  return `the WASM backend failed to initialize: check that the .wasm binaries (${wasmBinaryNames.join(', ')}) are served from ${where} (option wasmPaths), as application/wasm`;
+}
+
+/** What happened to the WebGPU device, once it is lost (then WebGPU is gone for this page). */
+let webgpuLoss: string | null = null;
+const watchedDevices = new WeakSet<object>();
+
+function watchDeviceLoss(backend: WebGPUBackend): void {
+  const device = backend.device;
+  if (watchedDevices.has(device)) return;
+  watchedDevices.add(device);
+  void device.lost.then((info) => {
+    webgpuLoss = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
+  });
+}
+
+/** Non-null once the page's WebGPU device was lost: why. tfjs cannot recreate its device. */
+export function webgpuLost(): string | null {
+  return webgpuLoss;
+}
+
+let activation: Promise<unknown> = Promise.resolve();
+
+/** Runs `task` after every earlier activation finished (failures included). */
+function serialized<T>(task: () => Promise<T>): Promise<T> {
+  const result = activation.then(task, task);
+  activation = result.catch(() => undefined);
+  return result;
+}
+
+async function setBackendOrThrow(name: BackendName, setup: WasmSetup): Promise<void> {
+  if (name === 'webgpu') {
+    if (webgpuLoss !== null) throw new Error(`the WebGPU device was lost (${webgpuLoss})`);
+    if (tf.findBackendFactory('webgpu') === null) {
+      throw new Error(
+        'WebGPU is not available here (navigator.gpu was missing when webnets loaded)',
+      );
+    }
+  }
+  if (name === 'wasm') configureWasm(setup);
+  const ok = await tf.setBackend(name);
+  if (!ok) {
+    throw new Error(
+      name === 'wasm'
+        ? describeWasmFailure(setup)
+        : `the ${name} backend failed to initialize (see the console for tfjs's message)`,
+    );
+  }
+  if (name === 'webgpu') watchDeviceLoss(tf.backend() as WebGPUBackend);
+}
+
+/** Initializes (first time) and activates a backend; throws a readable error if it cannot. */
+export function activateBackend(name: BackendName, setup: WasmSetup = {}): Promise<ActiveBackend> {
+  return serialized(async () => {
+    await setBackendOrThrow(name, setup);
+    const label = name === 'wasm' ? await wasmLabel() : name;
+    return { name, label };
+  });
+}
+
+/**
+ * Runs `fn` with `name` as tfjs's active backend. `fn` runs synchronously right after the
+ * check, so tensors it creates land on `name` even when other models use other backends.
+ */
+export async function runOn<T>(name: BackendName, fn: () => T): Promise<T> {
+  while (tf.getBackend() !== name || !isInitialized(name)) {
+    await serialized(() => setBackendOrThrow(name, {}));
+  }
+  return fn();
+}

@@ -1,0 +1,109 @@
+/**
+ * `calibrate: true`: the policy's rules are a good guess, a measurement is better. Both
+ * candidates run the real model; the faster one is kept and remembered per device and
+ * model (localStorage, so the next page load skips the measurement).
+ *
+ * The device key holds what changes the answer: the adapter, the core count, whether the
+ * page is cross-origin isolated (threads) and the threads option.
+ */
+import type { BackendFacts } from './backend';
+import { adapterName } from './backend';
+
+export interface CalibrationRecord {
+  backend: 'webgpu' | 'wasm';
+  /** Median milliseconds per inference after warm-up; Infinity when the candidate failed. */
+  ms: { webgpu: number; wasm: number };
+  /** ISO date of the measurement. */
+  at: string;
+}
+
+const prefix = 'webnets.calibration.v1';
+
+/** Used where localStorage is missing or refuses (Node, sandboxed frames, storage off). */
+const memory = new Map<string, string>();
+
+function storage(): Pick<Storage, 'getItem' | 'setItem'> {
+  try {
+    const ls = (globalThis as { localStorage?: Storage }).localStorage;
+    if (ls !== undefined) {
+      ls.getItem(prefix);
+      return ls;
+    }
+  } catch {
+    // Access can throw (opaque origins, blocked storage): fall through to memory.
+  }
+  return { getItem: (k) => memory.get(k) ?? null, setItem: (k, v) => void memory.set(k, v) };
+}
+
+export function calibrationKey(
+  modelId: string,
+  facts: BackendFacts,
+  threads: number | 'auto' | undefined,
+): string {
+  const nav = globalThis.navigator as { hardwareConcurrency?: number } | undefined;
+  const adapter = facts.webgpu.status === 'ok' ? adapterName(facts.webgpu.adapter) : 'none';
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  return [
+    prefix,
+    modelId,
+    adapter,
+    `cores=${nav?.hardwareConcurrency ?? '?'}`,
+    `isolated=${isolated}`,
+    `threads=${threads ?? 'auto'}`,
+  ].join('|');
+}
+
+function isRecord(value: unknown): value is CalibrationRecord {
+  const r = value as CalibrationRecord | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    (r.backend === 'webgpu' || r.backend === 'wasm') &&
+    typeof r.ms === 'object' &&
+    r.ms !== null
+  );
+}
+
+export function recallCalibration(key: string): CalibrationRecord | null {
+  const text = storage().getItem(key);
+  if (text === null) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return isRecord(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+export function rememberCalibration(key: string, record: CalibrationRecord): void {
+  try {
+    storage().setItem(key, JSON.stringify(record));
+  } catch {
+    memory.set(key, JSON.stringify(record)); // quota exceeded: remember for this page only
+  }
+}
+
+/** Median wall time of `runs` calls of `once` (already warmed up). */
+export async function medianMs(once: () => Promise<void>, runs = 3): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await once();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] as number;
+}
+
+function ms(value: number): string {
+  return Number.isFinite(value) ? `${value.toFixed(1)} ms/inference` : 'failed';
+}
+
+/** 'calibrated on this device: wasm 41.2 ms/inference, webgpu 87.5 ms/inference' */
+export function describeCalibration(record: CalibrationRecord, remembered: boolean): string {
+  const other = record.backend === 'webgpu' ? 'wasm' : 'webgpu';
+  const times = `${record.backend} ${ms(record.ms[record.backend])}, ${other} ${ms(record.ms[other])}`;
+  return remembered
+    ? `calibrated earlier on this device (${record.at.slice(0, 10)}): ${times}`
+    : `calibrated on this device: ${times}`;
+}

@@ -1,0 +1,121 @@
+/**
+ * `load(id, options)`: a model id and where its weights are → a ready Model.
+ *
+ * The spec comes from the id (src/models/presets.ts); the weights from a pack
+ * (`weightsUrl`, src/weights/load.ts) or from a seed (`synthetic`). The pack's manifest,
+ * not the preset, says how to preprocess and which labels apply. The backend is chosen
+ * and started by open.ts; the builder here runs again if the model has to move to WASM.
+ */
+import { complexity } from '../models/complexity';
+import { createNetwork } from '../models/network';
+import { getSpec } from '../models/presets';
+import type { NetworkSpec } from '../models/spec';
+import type { LoadProgress } from '../weights/load';
+import { loadPack } from '../weights/load';
+import { syntheticWeights } from '../weights/synthetic';
+import type { WasmSetup } from './activate';
+import type { BackendOption } from './backend';
+import { labelSet } from './labels';
+import type { BuiltNetwork, Model, ModelInfo, NetworkBuilder } from './model';
+import { openModel } from './open';
+import { checkPreprocessing } from './preprocess';
+import { tf } from './tf';
+
+export interface LoadOptions extends WasmSetup {
+  /** 'auto' (default) follows the backend policy; a name forces that backend. */
+  backend?: BackendOption;
+  /** URL of a pack's model.json (`npx webnets convert` writes packs). */
+  weightsUrl?: string;
+  /** Seeded random weights instead of a pack (true = seed 0): real speed, meaningless labels. */
+  synthetic?: boolean | number;
+  /** Bytes of the pack downloaded so far. */
+  onProgress?: (progress: LoadProgress) => void;
+  /** Keep the pack in IndexedDB and load it from there next time (browsers). */
+  cache?: boolean;
+  /** Time WebGPU and WASM on this model and keep the faster (remembered per device). */
+  calibrate?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Which weights to use, checked: exactly one of weightsUrl and synthetic. */
+function weightsChoice(
+  id: string,
+  options: LoadOptions,
+): { kind: 'pack'; url: string } | { kind: 'synthetic'; seed: number } {
+  const { weightsUrl, synthetic } = options;
+  const useSynthetic = synthetic !== undefined && synthetic !== false;
+  if (weightsUrl !== undefined && useSynthetic) {
+    throw new Error(`load('${id}'): give weightsUrl or synthetic, not both`);
+  }
+  if (useSynthetic) {
+    const seed = synthetic === true ? 0 : synthetic;
+    if (!Number.isInteger(seed)) {
+      throw new Error(
+        `load('${id}'): synthetic is ${String(seed)}: expected true or a whole-number seed`,
+      );
+    }
+    return { kind: 'synthetic', seed };
+  }
+  if (typeof weightsUrl !== 'string' || weightsUrl === '') {
+    throw new Error(
+      `load('${id}'): no weights: pass weightsUrl (a pack's model.json, made by \`npx webnets convert\`) or synthetic: true`,
+    );
+  }
+  return { kind: 'pack', url: weightsUrl };
+}
+
+function syntheticBuilder(spec: NetworkSpec, seed: number): NetworkBuilder {
+  const info: ModelInfo = {
+    family: spec.family,
+    complexity: complexity(spec),
+    preprocessing: spec.preprocessing,
+    synthetic: true,
+    labelSet: 'imagenet-1k',
+    labels: labelSet('imagenet-1k'),
+    source: { format: 'synthetic', seed },
+  };
+  return () =>
+    Promise.resolve({ network: createNetwork(spec, syntheticWeights(spec, seed)), info });
+}
+
+function packBuilder(spec: NetworkSpec, url: string, options: LoadOptions): NetworkBuilder {
+  return async (): Promise<BuiltNetwork> => {
+    const { manifest, weights } = await loadPack(url, {
+      spec,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.cache !== undefined ? { cache: options.cache } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    try {
+      checkPreprocessing(manifest.preprocessing, `${url}`);
+      const info: ModelInfo = {
+        family: spec.family,
+        complexity: complexity(spec),
+        preprocessing: manifest.preprocessing,
+        synthetic: false,
+        labelSet: manifest.labels,
+        labels: labelSet(manifest.labels),
+        source: { ...manifest.source, url },
+      };
+      return { network: createNetwork(spec, weights), info };
+    } catch (err) {
+      tf.dispose(Object.values(weights));
+      throw err;
+    }
+  };
+}
+
+/**
+ * Loads a model: `await load('efficientnet-b0', { weightsUrl })`, then `classify(image)`.
+ * Rejects with a readable Error (unknown id, bad option, missing or corrupt pack, no
+ * backend), leaving nothing allocated.
+ */
+export async function load(id: string, options: LoadOptions = {}): Promise<Model> {
+  const spec = getSpec(id);
+  const weights = weightsChoice(id, options);
+  const build =
+    weights.kind === 'synthetic'
+      ? syntheticBuilder(spec, weights.seed)
+      : packBuilder(spec, weights.url, options);
+  return openModel(spec.id, build, options);
+}

@@ -1,0 +1,271 @@
+/**
+ * The model object `load` returns: classify / predict / embed / dispose.
+ *
+ * - Calls run one at a time per model, in call order (SerialQueue): a render loop that
+ *   fires faster than inference gets its answers in order, none mixed up.
+ * - Every call frees what it made: preprocessing and forward run in one tf.tidy, the one
+ *   output kept is disposed after its values are read with `await data()` (never
+ *   dataSync, which stalls WebGPU's queue and the page).
+ * - A bad source rejects that call only; the model keeps serving.
+ * - If the WebGPU device is lost, the model rebuilds itself on WASM and says so in
+ *   `backendReason` (tfjs cannot recreate its WebGPU device within a page).
+ */
+import type { Family, Preprocessing } from '../models/spec';
+import type { Network } from '../models/network';
+import type { PackSource } from '../weights/pack';
+import type { ActiveBackend, WasmSetup } from './activate';
+import { activateBackend, runOn, webgpuLost } from './activate';
+import type { BackendName } from './backend';
+import type { ImageSource, PreparedSource } from './source';
+import { pixelsOf, prepareSource, releaseSource } from './source';
+import { preprocess } from './preprocess';
+import { SerialQueue } from './queue';
+import { tf } from './tf';
+
+export interface Classification {
+  /** Class index in the label set. */
+  index: number;
+  label: string;
+  /** Softmax probability, 0–1. */
+  probability: number;
+}
+
+export interface ClassifyOptions {
+  /** How many classes to return, best first (default 5). */
+  topK?: number;
+}
+
+/** Where a model's weights came from. */
+export type WeightsSource = { format: 'synthetic'; seed: number } | (PackSource & { url: string });
+
+export interface ModelInfo {
+  family: Family;
+  /** Parameters, multiply-accumulates and activations of one 1-image inference. */
+  complexity: { params: number; macs: number; activations: number };
+  /** How inputs are prepared (the pack's, or the preset's for synthetic weights). */
+  preprocessing: Preprocessing;
+  /** True for seeded random weights: outputs are meaningless, speed is real. */
+  synthetic: boolean;
+  /** Name of the label set (`labels` holds the names). */
+  labelSet: string;
+  labels: readonly string[];
+  source: WeightsSource;
+}
+
+export interface Model {
+  readonly id: string;
+  /** The backend running the model now: 'webgpu', 'wasm' or 'cpu'. */
+  readonly backend: BackendName;
+  /** Why that backend, e.g. 'wasm-simd (2 threads): low-power ARM GPU (qualcomm adreno)'. */
+  readonly backendReason: string;
+  /** Side of the square network input. */
+  readonly inputSize: number;
+  readonly info: ModelInfo;
+  /** The topK classes, best first. */
+  classify(source: ImageSource, options?: ClassifyOptions): Promise<Classification[]>;
+  /** Logits, one per class. */
+  predict(source: ImageSource): Promise<Float32Array>;
+  /** The globally pooled features the classifier reads. */
+  embed(source: ImageSource): Promise<Float32Array>;
+  /** Frees the weights; later calls reject. Safe to call twice. */
+  dispose(): void;
+}
+
+/** A network with what describes it (a pack's manifest decides preprocessing and labels). */
+export interface BuiltNetwork {
+  network: Network;
+  info: ModelInfo;
+}
+
+/** Builds the network on the backend that is active when called (weights onto it). */
+export type NetworkBuilder = () => Promise<BuiltNetwork>;
+
+/** What `openModel` hands over: a warmed-up network on a running backend. */
+export interface Running {
+  active: ActiveBackend;
+  network: Network;
+  info: ModelInfo;
+  /** The policy's (or calibration's, or fallback's) reason. */
+  reason: string;
+}
+
+/** Softmax over the logits, then the k best, ties to the lower index. */
+export function topClasses(
+  logits: Float32Array,
+  labels: readonly string[],
+  k: number,
+): Classification[] {
+  let max = -Infinity;
+  for (const v of logits) max = Math.max(max, v);
+  let sum = 0;
+  for (const v of logits) sum += Math.exp(v - max);
+  const order = Array.from(logits.keys()).sort(
+    (a, b) => (logits[b] as number) - (logits[a] as number) || a - b,
+  );
+  return order.slice(0, k).map((index) => ({
+    index,
+    label: labels[index] ?? `class ${index}`,
+    probability: Math.exp((logits[index] as number) - max) / sum,
+  }));
+}
+
+/** The reason a model gives after leaving WebGPU. */
+export function fellBackReason(why: string): string {
+  return `fell back from WebGPU: ${why}`;
+}
+
+function prefixed(what: string, err: unknown): Error {
+  return new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
+
+/** Lets a device-lost notification that raced a failed read arrive before it is checked. */
+const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+export class WebnetsModel implements Model {
+  private readonly queue = new SerialQueue();
+  private network: Network | null;
+  private active: ActiveBackend;
+  private reason: string;
+  private disposed = false;
+  private busy = false;
+
+  readonly info: ModelInfo;
+
+  constructor(
+    readonly id: string,
+    running: Running,
+    private readonly build: NetworkBuilder,
+    private readonly wasm: WasmSetup,
+  ) {
+    this.info = running.info;
+    this.network = running.network;
+    this.active = running.active;
+    this.reason = running.reason;
+  }
+
+  get backend(): BackendName {
+    return this.active.name;
+  }
+
+  get backendReason(): string {
+    return `${this.active.label}: ${this.reason}`;
+  }
+
+  get inputSize(): number {
+    return this.info.preprocessing.inputSize;
+  }
+
+  classify(source: ImageSource, options: ClassifyOptions = {}): Promise<Classification[]> {
+    const k = options.topK ?? 5;
+    const classes = this.info.labels.length;
+    if (!Number.isInteger(k) || k < 1) {
+      return Promise.reject(
+        new Error(`classify: topK is ${String(k)}: expected a whole number ≥ 1`),
+      );
+    }
+    return this.call('classify', source, 'logits', (logits) =>
+      topClasses(logits, this.info.labels, Math.min(k, classes)),
+    );
+  }
+
+  predict(source: ImageSource): Promise<Float32Array> {
+    return this.call('predict', source, 'logits', (logits) => logits);
+  }
+
+  embed(source: ImageSource): Promise<Float32Array> {
+    return this.call('embed', source, 'features', (features) => features);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    // A running call still needs the weights: it frees them when it ends.
+    if (!this.busy) this.free();
+  }
+
+  private free(): void {
+    this.network?.dispose();
+    this.network = null;
+  }
+
+  private call<T>(
+    what: string,
+    source: unknown,
+    output: 'logits' | 'features',
+    finish: (values: Float32Array) => T,
+  ): Promise<T> {
+    return this.queue.run(async () => {
+      if (this.disposed) throw new Error(`${what}: the model '${this.id}' was disposed`);
+      this.busy = true;
+      try {
+        const prepared = await prepareSource(source).catch((err: unknown) => {
+          throw prefixed(what, err);
+        });
+        try {
+          return finish(await this.infer(prepared, output));
+        } finally {
+          releaseSource(prepared);
+        }
+      } finally {
+        this.busy = false;
+        if (this.disposed) this.free();
+      }
+    });
+  }
+
+  private async infer(
+    prepared: PreparedSource,
+    output: 'logits' | 'features',
+  ): Promise<Float32Array> {
+    const lost = webgpuLost();
+    if (this.active.name === 'webgpu' && lost !== null) {
+      await this.fallBack(`the WebGPU device was lost (${lost})`);
+    } else if (this.network === null) {
+      await this.fallBack(`rebuilt after a failed fallback`);
+    }
+    try {
+      return await this.forward(prepared, output);
+    } catch (err) {
+      if (this.active.name !== 'webgpu') throw err;
+      await nextTask();
+      const lostNow = webgpuLost();
+      if (lostNow === null) throw err;
+      await this.fallBack(`the WebGPU device was lost (${lostNow})`);
+      return this.forward(prepared, output);
+    }
+  }
+
+  private async forward(
+    prepared: PreparedSource,
+    output: 'logits' | 'features',
+  ): Promise<Float32Array> {
+    const network = this.network;
+    if (network === null) throw new Error(`the model '${this.id}' has no network`);
+    const preprocessing = this.info.preprocessing;
+    const result = await runOn(this.active.name, () =>
+      tf.tidy(() => {
+        const input = preprocess(pixelsOf(prepared), preprocessing);
+        const outputs = network.forward(input);
+        return outputs[output];
+      }),
+    );
+    try {
+      return (await result.data()) as Float32Array;
+    } finally {
+      result.dispose();
+    }
+  }
+
+  /** Moves the model to WASM: frees the WebGPU weights, rebuilds them on WASM. */
+  private async fallBack(why: string): Promise<void> {
+    try {
+      this.network?.dispose();
+    } catch {
+      // The device is gone; tfjs may fail to release its buffers. Nothing else holds them.
+    }
+    this.network = null;
+    this.active = await activateBackend('wasm', this.wasm);
+    this.reason = fellBackReason(why);
+    this.network = (await runOn('wasm', () => this.build())).network;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * What `classify`, `predict` and `embed` accept, checked and turned into pixels.
+ *
+ * A source that cannot give pixels (a video before its first frame, a zero-sized canvas,
+ * a closed ImageBitmap or VideoFrame, a tensor of the wrong shape) is refused with an
+ * Error saying what was wrong and what is expected; nothing is left allocated, so the
+ * model serves the next call as usual.
+ *
+ * Sources go to `tf.browser.fromPixels` as they are when tfjs reads them faithfully
+ * (video frames, ImageBitmap, ImageData). Images, canvases and VideoFrames first become
+ * an ImageBitmap: fromPixels reads an <img> at its layout size (not its natural size),
+ * reads a canvas through a '2d' context (null for a WebGL/WebGPU canvas) and does not
+ * know VideoFrame at all.
+ */
+import { tf } from './tf';
+
+/** Anything a model can look at. Tensors are HWC RGB, int32 or float32, values 0–255. */
+export type ImageSource =
+  | HTMLImageElement
+  | HTMLVideoElement
+  | HTMLCanvasElement
+  | OffscreenCanvas
+  | ImageBitmap
+  | ImageData
+  | VideoFrame
+  | tf.Tensor3D;
+
+type FromPixelsInput = ImageData | HTMLVideoElement | ImageBitmap;
+
+/** A checked source, ready to become a tensor synchronously on the model's backend. */
+export type PreparedSource =
+  | { kind: 'pixels'; pixels: FromPixelsInput; release: () => void }
+  | { kind: 'tensor'; tensor: tf.Tensor3D };
+
+const accepted =
+  'an HTMLImageElement, HTMLVideoElement, HTMLCanvasElement, OffscreenCanvas, ImageBitmap, ImageData, VideoFrame, or an HWC tensor [height, width, 3] of 0–255 RGB';
+
+function isInstance<T>(value: unknown, name: string): value is T {
+  const ctor = (globalThis as Record<string, unknown>)[name];
+  return typeof ctor === 'function' && value instanceof (ctor as new () => unknown);
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return (value as object).constructor?.name ?? 'object';
+}
+
+const videoStates = ['HAVE_NOTHING', 'HAVE_METADATA', 'HAVE_CURRENT_DATA', 'HAVE_FUTURE_DATA'];
+
+function checkVideo(video: HTMLVideoElement): void {
+  if (video.readyState < 2) {
+    const state = videoStates[video.readyState] ?? String(video.readyState);
+    throw new Error(
+      `the HTMLVideoElement is not ready (readyState ${video.readyState}, ${state}): expected readyState ≥ 2 (HAVE_CURRENT_DATA); wait for its 'loadeddata' event`,
+    );
+  }
+  if (video.videoWidth === 0 || video.videoHeight === 0) {
+    throw new Error(
+      `the HTMLVideoElement has no picture (videoWidth × videoHeight = ${video.videoWidth} × ${video.videoHeight}): expected a video track with a frame`,
+    );
+  }
+}
+
+function checkSize(what: string, width: number, height: number, hint: string): void {
+  if (width === 0 || height === 0) {
+    throw new Error(`the ${what} is ${width} × ${height} pixels: ${hint}`);
+  }
+}
+
+function checkTensor(tensor: tf.Tensor): asserts tensor is tf.Tensor3D {
+  const shape = `[${tensor.shape.join(', ')}]`;
+  if (tensor.isDisposed) {
+    throw new Error(`the input tensor is disposed: expected a live HWC tensor [height, width, 3]`);
+  }
+  if (tensor.rank !== 3 || tensor.shape[2] !== 3) {
+    throw new Error(
+      `the input tensor has shape ${shape} (rank ${tensor.rank}): expected an HWC tensor [height, width, 3] of 0–255 RGB`,
+    );
+  }
+  if (tensor.dtype !== 'int32' && tensor.dtype !== 'float32') {
+    throw new Error(`the input tensor has dtype ${tensor.dtype}: expected int32 or float32, 0–255`);
+  }
+  if (tensor.shape[0] === 0 || tensor.shape[1] === 0) {
+    throw new Error(`the input tensor has shape ${shape}: expected height and width ≥ 1`);
+  }
+}
+
+async function toBitmap(
+  what: string,
+  source: ImageBitmapSource,
+): Promise<{ kind: 'pixels'; pixels: ImageBitmap; release: () => void }> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(source);
+  } catch (err) {
+    throw new Error(
+      `the ${what} could not be read (${err instanceof Error ? err.message : String(err)})`,
+      { cause: err },
+    );
+  }
+  return { kind: 'pixels', pixels: bitmap, release: () => bitmap.close() };
+}
+
+const noRelease = (): void => undefined;
+
+/**
+ * Checks a source and, where needed, converts it to something fromPixels reads exactly.
+ * Throws an Error naming what was wrong and what is expected.
+ */
+export async function prepareSource(source: unknown): Promise<PreparedSource> {
+  if (source instanceof tf.Tensor) {
+    checkTensor(source);
+    return { kind: 'tensor', tensor: source };
+  }
+  if (isInstance<HTMLVideoElement>(source, 'HTMLVideoElement')) {
+    checkVideo(source);
+    return { kind: 'pixels', pixels: source, release: noRelease };
+  }
+  if (isInstance<ImageData>(source, 'ImageData')) {
+    checkSize('ImageData', source.width, source.height, 'expected width and height ≥ 1');
+    return { kind: 'pixels', pixels: source, release: noRelease };
+  }
+  if (isInstance<ImageBitmap>(source, 'ImageBitmap')) {
+    checkSize(
+      'ImageBitmap',
+      source.width,
+      source.height,
+      'it was closed or transferred (or is empty); expected an open ImageBitmap with pixels',
+    );
+    return { kind: 'pixels', pixels: source, release: noRelease };
+  }
+  if (isInstance<HTMLImageElement>(source, 'HTMLImageElement')) {
+    if (!source.complete || source.naturalWidth === 0) {
+      throw new Error(
+        `the HTMLImageElement is not loaded (complete: ${source.complete}, naturalWidth: ${source.naturalWidth}, src: ${source.currentSrc || source.src || "''"}): expected a decoded image; await img.decode() first`,
+      );
+    }
+    return toBitmap('HTMLImageElement', source);
+  }
+  for (const name of ['HTMLCanvasElement', 'OffscreenCanvas'] as const) {
+    if (isInstance<HTMLCanvasElement | OffscreenCanvas>(source, name)) {
+      checkSize(name, source.width, source.height, 'expected a canvas with width and height ≥ 1');
+      return toBitmap(name, source);
+    }
+  }
+  if (isInstance<VideoFrame>(source, 'VideoFrame')) {
+    if (source.format === null || source.displayWidth === 0) {
+      throw new Error(
+        'the VideoFrame is closed: expected an open VideoFrame (close it after the call)',
+      );
+    }
+    return toBitmap('VideoFrame', source);
+  }
+  if (typeof source === 'object' && source !== null && 'dataId' in source && 'shape' in source) {
+    throw new Error(
+      "the input tensor comes from another copy of tfjs: create it with webnets' own `tf` export",
+    );
+  }
+  throw new Error(`got ${typeName(source)}: expected ${accepted}`);
+}
+
+/** The source's pixels as an HWC tensor on the active backend (call inside tf.tidy). */
+export function pixelsOf(prepared: PreparedSource): tf.Tensor3D {
+  return prepared.kind === 'tensor' ? prepared.tensor : tf.browser.fromPixels(prepared.pixels, 3);
+}
+
+export function releaseSource(prepared: PreparedSource): void {
+  if (prepared.kind === 'pixels') prepared.release();
+}

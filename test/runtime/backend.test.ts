@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import type { AdapterFacts, BackendFacts, PlatformFacts } from '../../src/runtime/backend';
+import { autoRules, decideBackend } from '../../src/runtime/backend';
+
+const desktop: PlatformFacts = { os: 'linux', architecture: 'x86', mobile: false };
+const android: PlatformFacts = { os: 'android', architecture: 'arm', mobile: true };
+const appleSilicon: PlatformFacts = { os: 'macos', architecture: 'arm', mobile: false };
+
+function adapter(info: Partial<AdapterFacts>): AdapterFacts {
+  return {
+    vendor: '',
+    architecture: '',
+    device: '',
+    description: '',
+    isFallbackAdapter: false,
+    ...info,
+  };
+}
+
+function withAdapter(info: Partial<AdapterFacts>, platform: PlatformFacts = desktop): BackendFacts {
+  return { webgpu: { status: 'ok', adapter: adapter(info) }, platform };
+}
+
+describe('the auto policy', () => {
+  it('is an ordered list whose last rule always decides', () => {
+    expect(autoRules.map((r) => r.name)).toEqual([
+      'no-webgpu',
+      'software-adapter',
+      'low-power-arm-gpu',
+      'apple-gpu',
+      'arm-platform',
+      'webgpu',
+    ]);
+  });
+
+  it.each([
+    [{ status: 'missing' } as const, 'no WebGPU (navigator.gpu is missing)'],
+    [{ status: 'no-adapter' } as const, 'no WebGPU adapter (requestAdapter returned null)'],
+    [
+      { status: 'no-adapter', error: 'blocklisted' } as const,
+      'no WebGPU adapter (requestAdapter failed: blocklisted)',
+    ],
+    [
+      {
+        status: 'no-device',
+        adapter: adapter({ vendor: 'nvidia' }),
+        error: 'out of memory',
+      } as const,
+      'no WebGPU device (requestDevice failed: out of memory)',
+    ],
+  ])('rule 1: no usable WebGPU (%o) → wasm', (webgpu, reason) => {
+    expect(decideBackend({ webgpu, platform: desktop })).toEqual({
+      backend: 'wasm',
+      reason,
+      rule: 'no-webgpu',
+    });
+  });
+
+  it.each([
+    [{ vendor: 'google', architecture: 'swiftshader' }, 'google swiftshader'],
+    [{ vendor: 'mesa', architecture: 'llvmpipe' }, 'mesa llvmpipe'],
+    [{ vendor: 'mesa', device: 'lavapipe' }, 'mesa'],
+    [{ vendor: 'microsoft', description: 'microsoft basic render driver' }, 'microsoft'],
+    [{ vendor: 'nvidia', architecture: 'ampere', isFallbackAdapter: true }, 'nvidia ampere'],
+    [{ description: 'swiftshader device (subzero)' }, 'swiftshader device (subzero)'],
+  ])('rule 2: software or fallback adapter %o → wasm', (info, name) => {
+    const decision = decideBackend(withAdapter(info));
+    expect(decision).toEqual({
+      backend: 'wasm',
+      reason: `software WebGPU adapter (${name})`,
+      rule: 'software-adapter',
+    });
+  });
+
+  it.each([
+    [{ vendor: 'arm', architecture: 'valhall' }, 'arm valhall'],
+    [{ vendor: 'arm', architecture: 'bifrost' }, 'arm bifrost'],
+    [{ vendor: '', architecture: 'midgard' }, 'midgard'],
+    [{ vendor: 'qualcomm', architecture: 'adreno-7xx' }, 'qualcomm adreno-7xx'],
+    [{ vendor: 'qualcomm', architecture: '' }, 'qualcomm'],
+    [{ vendor: 'imagination', architecture: 'rogue' }, 'imagination rogue'],
+    [{ vendor: '', description: 'powervr b-series bxm-8-256' }, 'powervr b-series bxm-8-256'],
+    [{ vendor: 'broadcom', architecture: 'videocore' }, 'broadcom videocore'],
+    [{ vendor: 'samsung', architecture: 'xclipse' }, 'samsung xclipse'],
+  ])('rule 3: low-power ARM GPU %o → wasm, on any platform', (info, name) => {
+    for (const platform of [android, desktop]) {
+      expect(decideBackend(withAdapter(info, platform))).toEqual({
+        backend: 'wasm',
+        reason: `low-power ARM GPU (${name})`,
+        rule: 'low-power-arm-gpu',
+      });
+    }
+  });
+
+  it('rule 4: Apple silicon keeps WebGPU although it is an ARM platform', () => {
+    expect(
+      decideBackend(withAdapter({ vendor: 'apple', architecture: 'metal-3' }, appleSilicon)),
+    ).toEqual({
+      backend: 'webgpu',
+      reason: 'Apple GPU (apple metal-3)',
+      rule: 'apple-gpu',
+    });
+    expect(
+      decideBackend(
+        withAdapter(
+          { vendor: 'apple', architecture: 'common-3' },
+          { os: 'ios', architecture: 'arm', mobile: true },
+        ),
+      ).backend,
+    ).toBe('webgpu');
+  });
+
+  it('rule 5: an ARM platform whose adapter is unnamed or unknown → wasm', () => {
+    expect(decideBackend(withAdapter({}, android))).toEqual({
+      backend: 'wasm',
+      reason: 'ARM platform (android arm) without a discrete GPU (adapter: unnamed adapter)',
+      rule: 'arm-platform',
+    });
+    expect(
+      decideBackend(
+        withAdapter({ vendor: 'unknown-soc' }, { os: 'linux', architecture: 'arm', mobile: false }),
+      ).reason,
+    ).toBe('ARM platform (linux arm) without a discrete GPU (adapter: unknown-soc)');
+    // Android hint alone (architecture hidden) is enough.
+    expect(
+      decideBackend(withAdapter({}, { os: 'android', architecture: '', mobile: true })).rule,
+    ).toBe('arm-platform');
+  });
+
+  it('an ARM machine with a discrete GPU keeps WebGPU', () => {
+    const board = { os: 'linux', architecture: 'arm', mobile: false };
+    expect(decideBackend(withAdapter({ vendor: 'nvidia', architecture: 'ampere' }, board))).toEqual(
+      {
+        backend: 'webgpu',
+        reason: 'hardware WebGPU adapter (nvidia ampere)',
+        rule: 'webgpu',
+      },
+    );
+  });
+
+  it.each([
+    [{ vendor: 'nvidia', architecture: 'ada' }, 'nvidia ada'],
+    [{ vendor: 'amd', architecture: 'rdna-3' }, 'amd rdna-3'],
+    [{ vendor: 'intel', architecture: 'gen-12lp' }, 'intel gen-12lp'],
+    [{ vendor: '', architecture: '', device: '0x1234' }, '0x1234'],
+  ])('rule 6: other hardware adapters on desktop platforms → webgpu (%o)', (info, name) => {
+    expect(decideBackend(withAdapter(info))).toEqual({
+      backend: 'webgpu',
+      reason: `hardware WebGPU adapter (${name})`,
+      rule: 'webgpu',
+    });
+  });
+
+  it('earlier rules win: a software adapter on an ARM phone is reported as software', () => {
+    expect(
+      decideBackend(withAdapter({ vendor: 'google', architecture: 'swiftshader' }, android)).rule,
+    ).toBe('software-adapter');
+  });
+
+  it('takes other rule lists (data, not code paths)', () => {
+    const alwaysWasm = [
+      { name: 'always', decide: () => ({ backend: 'wasm' as const, reason: 'test' }) },
+    ];
+    expect(decideBackend(withAdapter({ vendor: 'nvidia' }), alwaysWasm)).toEqual({
+      backend: 'wasm',
+      reason: 'test',
+      rule: 'always',
+    });
+    expect(() => decideBackend(withAdapter({}), [])).toThrow(/no rule decided/);
+  });
+});

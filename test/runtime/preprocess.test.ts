@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Preprocessing } from '../../src/models/spec';
+import {
+  checkPreprocessing,
+  planPreprocessing,
+  preprocess,
+  resizedSize,
+  roundHalfEven,
+} from '../../src/runtime/preprocess';
+import { tf } from '../../src/runtime/tf';
+
+/** Made by tools/reference/make_preprocess_fixtures.py with torchvision 0.14. */
+interface Case {
+  name: string;
+  height: number;
+  width: number;
+  pixels: number[];
+  preprocessing: Preprocessing;
+  tensor: number[];
+  pil: number[];
+}
+const fixture = JSON.parse(
+  readFileSync(new URL('../fixtures/preprocess/torchvision.json', import.meta.url), 'utf8'),
+) as { cases: Case[] };
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++)
+    max = Math.max(max, Math.abs((a[i] as number) - (b[i] as number)));
+  return max;
+}
+
+function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs((a[i] as number) - (b[i] as number));
+  return sum / a.length;
+}
+
+async function run(c: Case, dtype: 'int32' | 'float32'): Promise<Float32Array> {
+  const pixels = tf.tensor3d(c.pixels, [c.height, c.width, 3], dtype);
+  const out = preprocess(pixels, c.preprocessing);
+  pixels.dispose();
+  expect(out.shape).toEqual([1, c.preprocessing.inputSize, c.preprocessing.inputSize, 3]);
+  expect(out.dtype).toBe('float32');
+  const values = (await out.data()) as Float32Array;
+  out.dispose();
+  return values;
+}
+
+describe('preprocessing sizes follow torchvision', () => {
+  it('rounds half to even like Python', () => {
+    expect([0.5, 1.5, 2.5, -0.5, 2.4, 2.6, 3].map(roundHalfEven)).toEqual([0, 2, 2, -0, 2, 3, 3]);
+  });
+
+  it("resizes the shorter side and truncates the longer (torchvision's _compute_resized_output_size)", () => {
+    // Expected values printed by torchvision 0.14: _compute_resized_output_size((h, w), [256]).
+    expect(resizedSize(300, 451, 256)).toEqual({ height: 256, width: 384 });
+    expect(resizedSize(451, 300, 256)).toEqual({ height: 384, width: 256 });
+    expect(resizedSize(1080, 1920, 256)).toEqual({ height: 256, width: 455 });
+    expect(resizedSize(256, 256, 256)).toEqual({ height: 256, width: 256 });
+  });
+
+  it('pre-shrinks by the whole factor that keeps the image at least resizeSize, centred', () => {
+    const p: Preprocessing = {
+      inputSize: 224,
+      resizeSize: 256,
+      interpolation: 'bilinear',
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+    };
+    expect(planPreprocessing(300, 451, p).shrink).toBe(1);
+    expect(planPreprocessing(511, 700, p).shrink).toBe(1);
+    const hd = planPreprocessing(1080, 1920, p);
+    expect(hd.shrink).toBe(4);
+    expect(hd.region).toEqual({ top: 0, left: 0, height: 1080, width: 1920 });
+    const odd = planPreprocessing(1083, 1927, p);
+    expect(odd.shrink).toBe(4);
+    // 1083 = 4·270 + 3 and 1927 = 4·481 + 3: the 3 leftover rows/columns split 1 + 2.
+    expect(odd.region).toEqual({ top: 1, left: 1, height: 1080, width: 1924 });
+    expect(odd.crop).toEqual({ top: 16, left: 116 });
+  });
+
+  it('refuses preprocessing that cannot work, naming the field', () => {
+    const ok: Preprocessing = {
+      inputSize: 224,
+      resizeSize: 256,
+      interpolation: 'bilinear',
+      mean: [0.5, 0.5, 0.5],
+      std: [0.5, 0.5, 0.5],
+    };
+    expect(() => checkPreprocessing(ok, 'pack')).not.toThrow();
+    expect(() => checkPreprocessing({ ...ok, resizeSize: 200 }, 'pack')).toThrow(
+      /pack: preprocessing.resizeSize is 200: expected a whole number ≥ inputSize \(224\)/,
+    );
+    expect(() => checkPreprocessing({ ...ok, std: [0.5, 0, 0.5] }, 'pack')).toThrow(
+      /preprocessing.std .* > 0/,
+    );
+    expect(() =>
+      checkPreprocessing({ ...ok, mean: [0.5, 0.5] as unknown as [number, number, number] }, 'x'),
+    ).toThrow(/preprocessing.mean .* expected 3 numbers/);
+  });
+});
+
+describe.each(['cpu', 'wasm'])('preprocessing numerics on %s', (backend) => {
+  beforeAll(async () => {
+    expect(await tf.setBackend(backend)).toBe(true);
+  });
+  afterAll(() => {
+    expect(tf.memory().numTensors).toBe(0);
+  });
+
+  const exact = fixture.cases.filter(
+    (c) => planPreprocessing(c.height, c.width, c.preprocessing).shrink === 1,
+  );
+  const shrunk = fixture.cases.filter(
+    (c) => planPreprocessing(c.height, c.width, c.preprocessing).shrink > 1,
+  );
+
+  it('the fixture covers both paths', () => {
+    expect(exact.length).toBeGreaterThanOrEqual(3);
+    expect(shrunk.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each(exact.map((c) => [c.name, c] as const))(
+    'matches torchvision (bilinear, no antialias) exactly: %s',
+    async (_name, c) => {
+      for (const dtype of ['int32', 'float32'] as const) {
+        expect(maxAbsDiff(await run(c, dtype), c.tensor)).toBeLessThan(2e-5);
+      }
+    },
+  );
+
+  it.each(shrunk.map((c) => [c.name, c] as const))(
+    "the area pre-shrink comes closer to PIL's antialiased resize than plain bilinear: %s",
+    async (_name, c) => {
+      const ours = await run(c, 'int32');
+      const toPil = meanAbsDiff(ours, c.pil);
+      const plainToPil = meanAbsDiff(c.tensor, c.pil);
+      expect(toPil).toBeLessThan(plainToPil / 2);
+      expect(toPil).toBeLessThan(0.25); // normalized units (std ≈ 0.225 of the 0–1 scale)
+    },
+  );
+});
