@@ -2,6 +2,8 @@
  * The live camera demo: classifies camera frames (or an uploaded image) with the chosen
  * model, one inference at a time, and shows the top 5, the model, its backend and its
  * live latency. Built on the public API only (see ui/api.ts).
+ *
+ * `?backend=webgpu|wasm|cpu&threads=N` presets the backend and WASM thread count.
  */
 import { cameraDisconnected, describeCameraError, describeLoadError } from './lib/camera-errors';
 import type { CatalogEntry } from './lib/catalog';
@@ -45,6 +47,8 @@ let catalog: CatalogEntry[] = [];
 let camera: Camera | null = null;
 /** What is classified: the live camera, or a still image the user gave. */
 let source: 'camera' | 'image' | 'none' = 'none';
+/** WASM threads for `load` (`?threads=`); undefined = the SDK's default. */
+let threads: number | undefined;
 
 const loop = createFrameLoop({
   nextFrame: videoFrames(video),
@@ -208,6 +212,7 @@ async function switchModel(id: string): Promise<void> {
     const model = await slot.switchTo((signal) =>
       api.load(id, {
         backend,
+        ...(threads !== undefined ? { threads } : {}),
         signal,
         ...(entry?.pack ? { weightsUrl: entry.pack.url } : { synthetic: true }),
         onProgress: ({ loaded, total }) => {
@@ -271,7 +276,22 @@ function wireInputs(): void {
   backendSelect.addEventListener('change', () => void switchModel(modelSelect.value));
 }
 
+/**
+ * `?backend=wasm&threads=1` presets the backend and the WASM thread count (the thread
+ * count is fixed once WASM starts in a page, so it is a page parameter, not a control).
+ */
+function readQuery(): void {
+  const query = new URLSearchParams(location.search);
+  const backend = query.get('backend');
+  if (backend && [...backendSelect.options].some((o) => o.value === backend)) {
+    backendSelect.value = backend;
+  }
+  const n = Number(query.get('threads'));
+  if (query.has('threads') && Number.isInteger(n) && n >= 1) threads = n;
+}
+
 async function main(): Promise<void> {
+  readQuery();
   wireInputs();
   void startCameraSource();
   try {

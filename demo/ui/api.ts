@@ -1,50 +1,13 @@
 /**
  * The public API the pages use, imported at run time from `/dist/webnets.js` (what
  * `npm run build` writes), never from src/: the demo runs exactly what users get.
- *
- * The types below are the part of the public API (src/index.ts) the pages rely on.
+ * Only the types come from src/index.ts (type imports vanish from the pages' code), so
+ * the pages are checked against the public API as it is.
  */
-import type { Complexity } from '../lib/catalog';
+import type * as Webnets from '../../src/index';
 
-export type BackendOption = 'auto' | 'webgpu' | 'wasm' | 'cpu';
-
-export interface Classification {
-  index: number;
-  label: string;
-  probability: number;
-}
-
-export interface Model {
-  readonly id: string;
-  readonly backend: 'webgpu' | 'wasm' | 'cpu';
-  readonly backendReason: string;
-  readonly inputSize: number;
-  readonly info: { complexity: Complexity; synthetic: boolean };
-  classify(source: unknown, options?: { topK?: number }): Promise<Classification[]>;
-  dispose(): void;
-}
-
-export interface LoadOptions {
-  backend?: BackendOption;
-  /** A pack's model.json. */
-  weightsUrl?: string;
-  /** Seeded random weights instead of a pack. */
-  synthetic?: boolean;
-  onProgress?: (progress: { loaded: number; total: number }) => void;
-  threads?: number;
-  signal?: AbortSignal;
-}
-
-export interface PresetListing {
-  id: string;
-  complexity: Complexity;
-}
-
-export interface WebnetsApi {
-  version: string;
-  load(id: string, options?: LoadOptions): Promise<Model>;
-  listModels(): readonly PresetListing[] | Promise<readonly PresetListing[]>;
-}
+export type WebnetsApi = typeof Webnets;
+export type { BackendOption, Classification, Model, ModelListing } from '../../src/index';
 
 const distUrl = '/dist/webnets.js';
 
