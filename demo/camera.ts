@@ -290,8 +290,21 @@ function readQuery(): void {
   if (query.has('threads') && Number.isInteger(n) && n >= 1) threads = n;
 }
 
+/** An error outside any awaited call (e.g. a WASM worker that failed to start) is shown too. */
+function reportUncaught(): void {
+  window.addEventListener('error', (event) => {
+    const inner = (event.error as { message?: unknown } | null)?.message;
+    showProblem(modelMessage, {
+      title: `Something failed in the background: ${typeof inner === 'string' && inner ? inner : event.message}`,
+      advice:
+        'If the model does not finish loading, pick another backend (e.g. WASM with ?threads=1, or WebGPU) or another model.',
+    });
+  });
+}
+
 async function main(): Promise<void> {
   readQuery();
+  reportUncaught();
   wireInputs();
   void startCameraSource();
   try {

@@ -78,6 +78,21 @@ async function run(): Promise<void> {
   }
 }
 
+// An error outside the awaited chain (e.g. a WASM worker failing to start) would leave
+// `load` pending forever: report it at once rather than wait for the host's time-out.
+window.addEventListener('error', (event) => {
+  // A worker's failure arrives as an ErrorEvent wrapped in another: its own message is inside.
+  const inner = (event.error as { message?: unknown } | null)?.message;
+  const what = typeof inner === 'string' && inner ? inner : event.message;
+  post({ type: 'error', message: `uncaught error in the runner page: ${what}` });
+});
+window.addEventListener('unhandledrejection', (event) => {
+  post({
+    type: 'error',
+    message: `unhandled rejection in the runner page: ${String(event.reason)}`,
+  });
+});
+
 run().catch((error: unknown) => {
   post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
 });
