@@ -118,7 +118,13 @@ export default defineConfig(({ mode }) => ({
           emptyOutDir: false,
           target: 'es2022',
           sourcemap: true,
-          minify: true,
+          // esbuild, not the default (oxc) minifier: tfjs' threaded WASM backend starts its
+          // workers from `wasmFactoryThreadedSimd.toString()`, and oxc rewrites that
+          // factory's `typeof _scriptDir !== "undefined" && _scriptDir` guard into a bare
+          // reference to a variable of the enclosing closure, so every worker dies with
+          // "ReferenceError: e is not defined" and tf.setBackend('wasm') never resolves
+          // in a cross-origin-isolated page (caught by e2e/kernels.spec.ts).
+          minify: 'esbuild',
           rolldownOptions: { output: { codeSplitting: false } },
         },
 }));

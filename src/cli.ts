@@ -21,6 +21,12 @@ const commands: Record<string, Command> = {
     usage: 'webnets fetch-weights <id...> [--base-url URL] [--out DIR]',
     load: () => import('./cli/fetch-weights'),
   },
+  predict: {
+    summary: 'classify an image (or a preprocessed tensor) with a pack, in Node',
+    usage:
+      'webnets predict --model <pack dir> (--image <png|jpg> | --input <file.f32>) [--backend cpu|wasm] [--top 5] [--logits] --json',
+    load: () => import('./cli/predict'),
+  },
   info: {
     summary: "a model's family, input size, parameters, MACs and activations",
     usage: 'webnets info <id> [--json]',

@@ -6,10 +6,10 @@
 import type { tf } from '../runtime/tf';
 import {
   conv,
+  convResidual,
   pointwiseMatrix,
   prepareConv,
   preparedTensors,
-  residualAdd,
   squeezeExcite,
 } from './ops';
 import type { PreparedConv, PreparedSqueezeExcite } from './ops';
@@ -70,8 +70,7 @@ export function buildLayer(block: BlockSpec, read: WeightReader): Layer {
           let h = expand ? conv(x, expand) : x;
           h = conv(h, dw);
           if (se) h = squeezeExcite(h, se);
-          h = conv(h, project);
-          return residual ? residualAdd(h, x, 'linear') : h;
+          return residual ? convResidual(h, project, x, 'linear') : conv(h, project);
         },
         tensors: [...convTensors(expand, dw, project), ...seTensors(se)],
       };
@@ -86,8 +85,7 @@ export function buildLayer(block: BlockSpec, read: WeightReader): Layer {
         forward(x) {
           let h = conv(conv(x, a), b);
           if (se) h = squeezeExcite(h, se);
-          h = conv(h, c);
-          return residualAdd(h, shortcut ? conv(x, shortcut) : x, 'relu');
+          return convResidual(h, c, shortcut ? conv(x, shortcut) : x, 'relu');
         },
         tensors: [...convTensors(a, b, c, shortcut), ...seTensors(se)],
       };

@@ -21,6 +21,7 @@
  *   runs single-threaded. `threads: 1` picks the single-threaded SIMD binary outright
  *   (no worker startup).
  */
+import { registerKernels } from '../kernels';
 import type { WebGPUBackend } from './tf';
 import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from './tf';
 import type { BackendName } from './backend';
@@ -166,6 +167,21 @@ async function setBackendOrThrow(name: BackendName, setup: WasmSetup): Promise<v
     );
   }
   if (name === 'webgpu') watchDeviceLoss(tf.backend() as WebGPUBackend);
+  await registerCustomKernels(name);
+}
+
+/**
+ * webnets' own kernels (src/kernels) for this backend. A page where they cannot run
+ * (e.g. WebAssembly without SIMD) keeps the stock tfjs ops: slower, same results.
+ */
+async function registerCustomKernels(name: BackendName): Promise<void> {
+  try {
+    await registerKernels(name);
+  } catch (err) {
+    console.warn(
+      `webnets: custom ${name} kernels unavailable, using tfjs's own ops (${(err as Error).message})`,
+    );
+  }
 }
 
 /** Initializes (first time) and activates a backend; throws a readable error if it cannot. */

@@ -30,7 +30,7 @@ export interface LoadOptions extends WasmSetup {
   synthetic?: boolean | number;
   /** Bytes of the pack downloaded so far. */
   onProgress?: (progress: LoadProgress) => void;
-  /** Keep the pack in IndexedDB and load it from there next time (browsers). */
+  /** Keep the pack in IndexedDB and load it from there next time (default: true in browsers). */
   cache?: boolean;
   /** Time WebGPU and WASM on this model and keep the faster (remembered per device). */
   calibrate?: boolean;

@@ -26,7 +26,7 @@ export interface LoadPackOptions {
   /** The network the weights must fit: its id, tensor names and shapes are checked. */
   spec: NetworkSpec;
   onProgress?: (progress: LoadProgress) => void;
-  /** Keep the verified pack in IndexedDB and serve later loads from it (browsers). */
+  /** Keep the verified pack in IndexedDB and serve later loads from it (default: true where IndexedDB exists). */
   cache?: boolean;
   signal?: AbortSignal;
   /** Replaces the global fetch (the CLI reads local files through it). */
@@ -171,7 +171,8 @@ export function decodePack(manifest: PackManifest, data: Uint8Array): tf.NamedTe
 export async function loadPack(modelJsonUrl: string, opts: LoadPackOptions): Promise<LoadedPack> {
   const fetchImpl = opts.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const url = absoluteUrl(modelJsonUrl);
-  const useCache = opts.cache === true;
+  // Default: cache wherever IndexedDB exists (browsers), not in Node.
+  const useCache = opts.cache ?? cacheAvailable();
   if (useCache && !cacheAvailable()) {
     throw new Error('webnets: cache: true needs IndexedDB (a browser); pass cache: false here');
   }

@@ -1,22 +1,7 @@
 /** `npx webnets info` and `npx webnets list` as users run them. */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { webnets } from '../helpers/cli';
 import { presetIds } from '../../src/models/presets';
-
-const run = promisify(execFile);
-
-async function webnets(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('node', ['bin/webnets.js', ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('webnets info / list', () => {
   it('info regnety-400mf --json reports torchvision’s 4,344,144 parameters', async () => {

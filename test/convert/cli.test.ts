@@ -2,32 +2,18 @@
  * The converter as users run it: `npx webnets convert` and `npx webnets fetch-weights`
  * (against a local HTTP server standing in for the internet, serving ../shared/weights).
  */
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webnets } from '../helpers/cli';
 import type { PackManifest } from '../../src/weights/pack';
 
-const run = promisify(execFile);
 const checkpoint = '../shared/weights/fd-mobilenet/0.5x-FDMobileNet-224.pth.tar';
 const publishedSha = '2659c821467f37fd265f73ffbce4ed8d4c212347db97d4f7e7cb0922f065d054';
-
-async function webnets(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('node', ['bin/webnets.js', ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 let dir: string;
 let server: ReturnType<typeof createServer>;

@@ -13,6 +13,7 @@ import {
 import { getSpec } from '../../src/models/presets';
 import { tf } from '../../src/runtime/tf';
 import { syntheticWeights } from '../../src/weights/synthetic';
+import { TEST_BACKENDS, useBackend } from '../helpers/backends';
 
 /** A grouped conv as one dense conv whose filter is zero outside each group's block. */
 function blockDiagonalConv(
@@ -39,10 +40,8 @@ function blockDiagonalConv(
   });
 }
 
-describe.each(['cpu', 'wasm'])('on %s', (backend) => {
-  beforeAll(async () => {
-    expect(await tf.setBackend(backend)).toBe(true);
-  });
+describe.each(TEST_BACKENDS)('on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
 
   it.each([
     [9, 12, 3, 1],

@@ -17,11 +17,10 @@ import {
   readFixtureStateDict,
   toTensors,
 } from '../helpers/reference';
+import { TEST_BACKENDS, useBackend } from '../helpers/backends';
 
-describe.each(['cpu', 'wasm'])('reference fixtures on %s', (backend) => {
-  beforeAll(async () => {
-    expect(await tf.setBackend(backend)).toBe(true);
-  });
+describe.each(TEST_BACKENDS)('reference fixtures on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
 
   it.each(FIXTURES)('%s: logits and features match torchvision', async (name) => {
     const fixture = readFixture(name);

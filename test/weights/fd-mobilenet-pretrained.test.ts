@@ -17,6 +17,7 @@ import { getSpec } from '../../src/models/presets';
 import { tf } from '../../src/runtime/tf';
 import { loadPack } from '../../src/weights/load';
 import type { PackDtype } from '../../src/weights/pack';
+import { TEST_BACKENDS, useBackend } from '../helpers/backends';
 
 const shared = '../shared';
 const images = ['chelsea', 'coffee', 'camera', 'motorcycle_left'];
@@ -92,10 +93,8 @@ afterAll(async () => {
   writeFileSync('test-results/quantization-report.json', JSON.stringify(report, null, 2));
 });
 
-describe.each(['cpu', 'wasm'])('FD-MobileNet authors’ checkpoints on %s', (backend) => {
-  beforeAll(async () => {
-    expect(await tf.setBackend(backend)).toBe(true);
-  });
+describe.each(TEST_BACKENDS)('FD-MobileNet authors’ checkpoints on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
 
   describe.each(alphas)('%sx', (alpha) => {
     const id = `fd-mobilenet-${alpha}x`;

@@ -1,0 +1,111 @@
+/**
+ * webnets' custom kernels: registration per backend and typed calls.
+ *
+ *   await tf.setBackend('wasm');           // or 'webgpu'
+ *   await registerKernels();               // once per backend instance
+ *   if (hasKernel(GROUP_CONV2D)) y = groupConv2d(x, w, b, { strides: 2, groups: 4, activation: 'relu' });
+ *
+ * The calls run through `tf.engine().runKernel`, so they work inside `tf.tidy` like any op.
+ * They throw when the kernel is not registered for the active backend: callers check
+ * `hasKernel` and fall back to their stock-op composition.
+ */
+import { tf } from '../runtime/tf';
+import type {
+  AddActivationAttrs,
+  DepthwiseConv2DAttrs,
+  GroupConv2DAttrs,
+  KernelActivation,
+  KernelName,
+  SqueezeExciteAttrs,
+} from './names';
+import { ADD_ACTIVATION, DEPTHWISE_CONV2D, GROUP_CONV2D, SILU, SQUEEZE_EXCITE } from './names';
+import { registerWasmKernels } from './wasm/register';
+import { registerWebGpuKernels } from './webgpu/register';
+
+export * from './names';
+export { registerWasmKernels, wasmKernelVariant } from './wasm/register';
+export type { WasmKernelVariant } from './wasm/register';
+export { registerWebGpuKernels } from './webgpu/register';
+
+/** Which kernels each backend provides once registered. */
+export const BACKEND_KERNELS: Record<string, readonly KernelName[]> = {
+  wasm: [GROUP_CONV2D, DEPTHWISE_CONV2D, SILU, SQUEEZE_EXCITE, ADD_ACTIVATION],
+  webgpu: [GROUP_CONV2D],
+};
+
+/**
+ * Registers webnets' kernels for `backendName` (default: the active backend), which must
+ * be initialized. Resolves false when that backend has no webnets kernels or this engine
+ * cannot run them (e.g. WebAssembly without SIMD): the stock ops then stay in use.
+ */
+export async function registerKernels(backendName: string = tf.getBackend()): Promise<boolean> {
+  if (backendName === 'wasm') return registerWasmKernels();
+  if (backendName === 'webgpu') return registerWebGpuKernels();
+  return false;
+}
+
+/** Whether `name` is registered for `backendName` (default: the active backend). */
+export function hasKernel(name: KernelName, backendName: string = tf.getBackend()): boolean {
+  return tf.getKernel(name, backendName) !== undefined;
+}
+
+/**
+ * activation(conv(x) + bias [+ residual]), grouped (groups = 1: dense); `pad` defaults
+ * to ⌊k/2⌋ (PyTorch's padding=k//2).
+ */
+export function groupConv2d(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D,
+  attrs: Omit<GroupConv2DAttrs, 'pad'> & { pad?: number },
+  residual?: tf.Tensor4D,
+): tf.Tensor4D {
+  const pad = attrs.pad ?? Math.floor((filter.shape[0] ?? 1) / 2);
+  const full: GroupConv2DAttrs = { ...attrs, pad };
+  const inputs: tf.NamedTensorMap = { x, filter, bias };
+  if (residual) inputs.residual = residual;
+  return tf.engine().runKernel(GROUP_CONV2D, inputs, { ...full });
+}
+
+/** activation(depthwise conv(x) + bias); filter [k, k, C, 1]; `pad` defaults to ⌊k/2⌋. */
+export function depthwiseConv2d(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D,
+  attrs: Omit<DepthwiseConv2DAttrs, 'pad'> & { pad?: number },
+): tf.Tensor4D {
+  const full: DepthwiseConv2DAttrs = {
+    ...attrs,
+    pad: attrs.pad ?? Math.floor((filter.shape[0] ?? 1) / 2),
+  };
+  return tf.engine().runKernel(DEPTHWISE_CONV2D, { x, filter, bias }, { ...full });
+}
+
+/** x · sigmoid(x). */
+export function silu<T extends tf.Tensor>(x: T): T {
+  return tf.engine().runKernel(SILU, { x });
+}
+
+/** activation(a + b) for same-shaped a and b. */
+export function addActivation<T extends tf.Tensor>(a: T, b: T, activation: KernelActivation): T {
+  const attrs: AddActivationAttrs = { activation };
+  return tf.engine().runKernel(ADD_ACTIVATION, { a, b }, { ...attrs });
+}
+
+/** Squeeze-excitation weights: the two 1×1 convs' [C, Cs] / [Cs, C] matrices and biases. */
+export interface SqueezeExciteWeights {
+  reduceWeight: tf.Tensor2D;
+  reduceBias: tf.Tensor1D;
+  expandWeight: tf.Tensor2D;
+  expandBias: tf.Tensor1D;
+}
+
+/** y = x' · sigmoid(expand(act(reduce(mean_hw(x'))))) with x' = inputActivation(x). */
+export function squeezeExcite(
+  x: tf.Tensor4D,
+  weights: SqueezeExciteWeights,
+  attrs: Omit<SqueezeExciteAttrs, 'inputActivation'> & Partial<SqueezeExciteAttrs>,
+): tf.Tensor4D {
+  const full: SqueezeExciteAttrs = { inputActivation: 'linear', ...attrs };
+  return tf.engine().runKernel(SQUEEZE_EXCITE, { x, ...weights }, { ...full });
+}

@@ -1,0 +1,68 @@
+/**
+ * The custom kernels webnets registers with tfjs backends: their names, inputs and
+ * attributes. Tensors are float32; activations are NHWC (see src/models/spec.ts).
+ */
+
+/**
+ * Grouped 2-D convolution with bias, optional residual and activation:
+ * y = activation(conv(x) + bias [+ residual]). groups = 1 is a dense conv (1×1 convs
+ * included: faster than tfjs' XNNPACK conv on the wasm backend).
+ * inputs: x [N, H, W, Cin]; filter [k, k, Cin / groups, Cout] (webnets' grouped HWIO,
+ * output channels group by group); bias [Cout]; residual (optional) shaped like y.
+ * attrs: strides (one number, both axes), pad (symmetric, usually ⌊k/2⌋ as in
+ * PyTorch), groups, activation. Output [N, ⌊(H + 2·pad − k) / s⌋ + 1, …, Cout].
+ */
+export const GROUP_CONV2D = 'WebnetsGroupConv2D';
+
+/**
+ * Depthwise 2-D convolution with bias and activation: y = activation(dwconv(x) + bias).
+ * inputs: x [N, H, W, C]; filter [k, k, C, 1] (tfjs' depthwise layout); bias [C].
+ * attrs: strides, pad, activation, as for GROUP_CONV2D. WASM only.
+ */
+export const DEPTHWISE_CONV2D = 'WebnetsDepthwiseConv2D';
+
+/** x · sigmoid(x) in one pass. inputs: x (any shape). */
+export const SILU = 'WebnetsSilu';
+
+/**
+ * Squeeze-excitation: y = x' · sigmoid(expand(act(reduce(mean_hw(x'))))), x' =
+ * inputActivation(x). inputs: x [N, H, W, C]; reduceWeight [C, Cs]; reduceBias [Cs];
+ * expandWeight [Cs, C]; expandBias [C] (the 1×1 conv weights [1, 1, C, Cs] and
+ * [1, 1, Cs, C] reshaped). attrs: activation (of the reduce conv), inputActivation.
+ */
+export const SQUEEZE_EXCITE = 'WebnetsSqueezeExcite';
+
+/** y = activation(a + b), a and b of one shape (a residual sum). attrs: activation. */
+export const ADD_ACTIVATION = 'WebnetsAddActivation';
+
+export const KERNEL_NAMES = [
+  GROUP_CONV2D,
+  DEPTHWISE_CONV2D,
+  SILU,
+  SQUEEZE_EXCITE,
+  ADD_ACTIVATION,
+] as const;
+export type KernelName = (typeof KERNEL_NAMES)[number];
+
+export type KernelActivation = 'linear' | 'relu' | 'silu';
+
+/** Activation codes shared with the C and WGSL kernels (ACT_* in wasm/c/simd.h). */
+export const ACTIVATION_CODES: Record<KernelActivation, number> = { linear: 0, relu: 1, silu: 2 };
+
+export interface GroupConv2DAttrs {
+  strides: number;
+  pad: number;
+  groups: number;
+  activation: KernelActivation;
+}
+
+export type DepthwiseConv2DAttrs = Omit<GroupConv2DAttrs, 'groups'>;
+
+export interface SqueezeExciteAttrs {
+  activation: 'relu' | 'silu';
+  inputActivation: 'linear' | 'silu';
+}
+
+export interface AddActivationAttrs {
+  activation: KernelActivation;
+}

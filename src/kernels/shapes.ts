@@ -1,0 +1,249 @@
+/**
+ * Shape checks and geometry of the custom kernels, shared by every backend's
+ * implementation: a bad call throws before any output is allocated.
+ */
+import type {
+  DepthwiseConv2DAttrs,
+  GroupConv2DAttrs,
+  KernelActivation,
+  SqueezeExciteAttrs,
+} from './names';
+import { ACTIVATION_CODES, DEPTHWISE_CONV2D, GROUP_CONV2D, SQUEEZE_EXCITE } from './names';
+
+export interface TensorLike {
+  shape: readonly number[];
+  dtype: string;
+}
+
+function describe(t: TensorLike): string {
+  return `[${t.shape.join(', ')}] ${t.dtype}`;
+}
+
+function expectFloat(
+  kernel: string,
+  name: string,
+  t: TensorLike | undefined,
+  rank?: number,
+): TensorLike {
+  if (t === undefined) throw new Error(`${kernel}: input '${name}' is missing`);
+  if (t.dtype !== 'float32')
+    throw new Error(`${kernel}: '${name}' must be float32, got ${describe(t)}`);
+  if (rank !== undefined && t.shape.length !== rank) {
+    throw new Error(`${kernel}: '${name}' must have rank ${rank}, got ${describe(t)}`);
+  }
+  return t;
+}
+
+export function activationCode(kernel: string, attr: string, value: unknown): number {
+  const code = ACTIVATION_CODES[value as KernelActivation];
+  if (typeof value !== 'string' || code === undefined) {
+    const known = Object.keys(ACTIVATION_CODES).join(', ');
+    throw new Error(`${kernel}: attr '${attr}' must be one of ${known}, got ${String(value)}`);
+  }
+  return code;
+}
+
+function positiveInt(kernel: string, attr: string, value: unknown, min = 1): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new Error(`${kernel}: attr '${attr}' must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Output height and width of a k×k conv (symmetric pad), or a thrown Error when empty. */
+function outputSize(
+  K: string,
+  x: TensorLike,
+  k: number,
+  stride: number,
+  pad: number,
+): [number, number] {
+  const [, height = 0, width = 0] = x.shape;
+  const outHeight = Math.floor((height + 2 * pad - k) / stride) + 1;
+  const outWidth = Math.floor((width + 2 * pad - k) / stride) + 1;
+  if (outHeight < 1 || outWidth < 1 || pad >= k) {
+    throw new Error(
+      `${K}: x ${describe(x)} is too small for a ${k}×${k} filter with pad ${pad} (pad must be < k)`,
+    );
+  }
+  return [outHeight, outWidth];
+}
+
+export interface GroupConvGeometry {
+  batch: number;
+  height: number;
+  width: number;
+  inChannels: number;
+  outChannels: number;
+  kernel: number;
+  stride: number;
+  pad: number;
+  groups: number;
+  outHeight: number;
+  outWidth: number;
+  activation: number;
+}
+
+export function groupConvGeometry(
+  inputs: { x?: TensorLike; filter?: TensorLike; bias?: TensorLike; residual?: TensorLike },
+  attrs: Partial<GroupConv2DAttrs>,
+): GroupConvGeometry {
+  const K = GROUP_CONV2D;
+  const x = expectFloat(K, 'x', inputs.x, 4);
+  const filter = expectFloat(K, 'filter', inputs.filter, 4);
+  const bias = expectFloat(K, 'bias', inputs.bias, 1);
+  const [batch = 0, height = 0, width = 0, inChannels = 0] = x.shape;
+  const [kh = 0, kw = 0, groupIn = 0, outChannels = 0] = filter.shape;
+  const stride = positiveInt(K, 'strides', attrs.strides);
+  const groups = positiveInt(K, 'groups', attrs.groups);
+  const pad = positiveInt(K, 'pad', attrs.pad, 0);
+  const activation = activationCode(K, 'activation', attrs.activation);
+  if (kh !== kw)
+    throw new Error(
+      `${K}: filter must be square [k, k, Cin/groups, Cout], got ${describe(filter)}`,
+    );
+  if (inChannels % groups !== 0 || outChannels % groups !== 0 || groupIn * groups !== inChannels) {
+    throw new Error(
+      `${K}: with groups=${groups}, x ${describe(x)} and filter ${describe(filter)} must satisfy ` +
+        `Cin % groups == 0, Cout % groups == 0 and filter[2] == Cin / groups`,
+    );
+  }
+  if (bias.shape[0] !== outChannels) {
+    throw new Error(`${K}: bias must be [${outChannels}] (Cout), got ${describe(bias)}`);
+  }
+  const [outHeight, outWidth] = outputSize(K, x, kh, stride, pad);
+  if (inputs.residual !== undefined) {
+    const residual = expectFloat(K, 'residual', inputs.residual, 4);
+    const outShape = [batch, outHeight, outWidth, outChannels];
+    if (residual.shape.join() !== outShape.join()) {
+      throw new Error(
+        `${K}: residual must be the output's shape [${outShape.join(', ')}], got ${describe(residual)}`,
+      );
+    }
+  }
+  return {
+    batch,
+    height,
+    width,
+    inChannels,
+    outChannels,
+    kernel: kh,
+    stride,
+    pad,
+    groups,
+    outHeight,
+    outWidth,
+    activation,
+  };
+}
+
+export type DepthwiseGeometry = Omit<GroupConvGeometry, 'inChannels' | 'outChannels' | 'groups'> & {
+  channels: number;
+};
+
+export function depthwiseGeometry(
+  inputs: { x?: TensorLike; filter?: TensorLike; bias?: TensorLike },
+  attrs: Partial<DepthwiseConv2DAttrs>,
+): DepthwiseGeometry {
+  const K = DEPTHWISE_CONV2D;
+  const x = expectFloat(K, 'x', inputs.x, 4);
+  const filter = expectFloat(K, 'filter', inputs.filter, 4);
+  const bias = expectFloat(K, 'bias', inputs.bias, 1);
+  const [batch = 0, height = 0, width = 0, channels = 0] = x.shape;
+  const [kh = 0, kw = 0, filterChannels = 0, multiplier = 0] = filter.shape;
+  const stride = positiveInt(K, 'strides', attrs.strides);
+  const pad = positiveInt(K, 'pad', attrs.pad, 0);
+  const activation = activationCode(K, 'activation', attrs.activation);
+  if (kh !== kw || filterChannels !== channels || multiplier !== 1) {
+    throw new Error(
+      `${K}: filter must be [k, k, ${channels}, 1] for x ${describe(x)}, got ${describe(filter)}`,
+    );
+  }
+  if (bias.shape[0] !== channels)
+    throw new Error(`${K}: bias must be [${channels}], got ${describe(bias)}`);
+  const [outHeight, outWidth] = outputSize(K, x, kh, stride, pad);
+  return {
+    batch,
+    height,
+    width,
+    channels,
+    kernel: kh,
+    stride,
+    pad,
+    outHeight,
+    outWidth,
+    activation,
+  };
+}
+
+export interface SqueezeExciteGeometry {
+  batch: number;
+  pixels: number;
+  channels: number;
+  squeezed: number;
+  activation: number;
+  inputActivation: number;
+}
+
+export function squeezeExciteGeometry(
+  inputs: Record<string, TensorLike | undefined>,
+  attrs: Partial<SqueezeExciteAttrs>,
+): SqueezeExciteGeometry {
+  const K = SQUEEZE_EXCITE;
+  const x = expectFloat(K, 'x', inputs.x, 4);
+  const reduceWeight = expectFloat(K, 'reduceWeight', inputs.reduceWeight, 2);
+  const reduceBias = expectFloat(K, 'reduceBias', inputs.reduceBias, 1);
+  const expandWeight = expectFloat(K, 'expandWeight', inputs.expandWeight, 2);
+  const expandBias = expectFloat(K, 'expandBias', inputs.expandBias, 1);
+  const [batch = 0, height = 0, width = 0, channels = 0] = x.shape;
+  const squeezed = reduceWeight.shape[1] ?? 0;
+  const expected: [string, TensorLike, number[]][] = [
+    ['reduceWeight', reduceWeight, [channels, squeezed]],
+    ['reduceBias', reduceBias, [squeezed]],
+    ['expandWeight', expandWeight, [squeezed, channels]],
+    ['expandBias', expandBias, [channels]],
+  ];
+  for (const [name, t, shape] of expected) {
+    if (t.shape.join() !== shape.join()) {
+      throw new Error(
+        `${K}: '${name}' must be [${shape.join(', ')}] for x ${describe(x)}, got ${describe(t)}`,
+      );
+    }
+  }
+  if (attrs.activation !== 'relu' && attrs.activation !== 'silu') {
+    throw new Error(
+      `${K}: attr 'activation' must be relu or silu, got ${String(attrs.activation)}`,
+    );
+  }
+  const inputActivation = attrs.inputActivation ?? 'linear';
+  if (inputActivation !== 'linear' && inputActivation !== 'silu') {
+    throw new Error(
+      `${K}: attr 'inputActivation' must be linear or silu, got ${String(inputActivation)}`,
+    );
+  }
+  if (height * width === 0) throw new Error(`${K}: x ${describe(x)} has no pixels to average`);
+  return {
+    batch,
+    pixels: height * width,
+    channels,
+    squeezed,
+    activation: ACTIVATION_CODES[attrs.activation],
+    inputActivation: ACTIVATION_CODES[inputActivation],
+  };
+}
+
+/** Checks that a and b have one shape (no broadcasting) and are float32. */
+export function sameShape(
+  kernel: string,
+  a: TensorLike | undefined,
+  b: TensorLike | undefined,
+): number {
+  const ta = expectFloat(kernel, 'a', a);
+  const tb = expectFloat(kernel, 'b', b);
+  if (ta.shape.join() !== tb.shape.join()) {
+    throw new Error(
+      `${kernel}: 'a' ${describe(ta)} and 'b' ${describe(tb)} must have the same shape`,
+    );
+  }
+  return ta.shape.reduce((n, d) => n * d, 1);
+}

@@ -1,0 +1,162 @@
+/*
+ * Depthwise 2-D convolution, NHWC, with bias and a fused activation (EfficientNet's
+ * 3×3/5×5 convs + SiLU, FD-MobileNet's 3×3 + ReLU):
+ *   y[b, oy, ox, ch] = act(bias[ch] + Σ_{ky, kx} x[b, oy·s − pad + ky, ox·s − pad + kx, ch] · w[ky, kx, ch])
+ * The filter is tfjs' depthwise layout [k, k, C, 1], read in place.
+ *
+ * Channels innermost, so each tap reads a contiguous channel row and memory streams.
+ * Runs of interior pixels (all taps inside the image) take blocks of 4 pixels with the
+ * tap columns unrolled (k = 3 and 5); border pixels loop over their valid taps. On small
+ * maps the caller passes scratch for a zero-padded copy of the input instead, which makes
+ * every pixel interior (see depthwise_conv2d).
+ */
+#include "simd.h"
+
+/*
+ * P adjacent interior pixels of one row (input columns xPix apart), taps unrolled for a
+ * compile-time K, channels [0, full) in vectors: each weight vector is loaded once for
+ * the P pixels, so a tap costs P + 1 loads for P multiply-adds instead of 2P (one pixel
+ * at a time was load-bound, no faster than XNNPACK).
+ */
+#define DW_ACC_INIT(p, _) f4 a##p = bias4;
+#define DW_ACC_STEP(p, _) a##p = madd(a##p, load4(xr + p * xPix + kx * c), wv);
+#define DW_ACC_STORE(p, _) store4(yp + p * c + ch, activate(a##p, act, k));
+#define DEFINE_INTERIOR(K, P)                                                               \
+  static void dw_pixels_##K##x##P(const float *xp, const float *w, const float *bias,      \
+                                  float *yp, int c, int full, int xRow, int xPix, int act,  \
+                                  const float *kc) {                                        \
+    const Consts k = load_consts(kc);                                                       \
+    for (int ch = 0; ch < full; ch += 4) {                                                  \
+      const f4 bias4 = load4(bias + ch);                                                    \
+      REP##P(DW_ACC_INIT, _)                                                                \
+      _Pragma("clang loop unroll(disable)") for (int ky = 0; ky < K; ky++) {               \
+        const float *xr = xp + ky * xRow + ch, *wr = w + ky * K * c + ch;                   \
+        _Pragma("unroll") for (int kx = 0; kx < K; kx++) {                                  \
+          const f4 wv = load4(wr + kx * c);                                                 \
+          REP##P(DW_ACC_STEP, _)                                                            \
+        }                                                                                   \
+      }                                                                                     \
+      REP##P(DW_ACC_STORE, _)                                                               \
+    }                                                                                       \
+  }
+DEFINE_INTERIOR(3, 4)
+DEFINE_INTERIOR(3, 1)
+DEFINE_INTERIOR(5, 4)
+DEFINE_INTERIOR(5, 1)
+
+/* A run of `count` interior pixels: blocks of 4, then one at a time. */
+#define DEFINE_RUN(K)                                                                        \
+  static void dw_run_##K(const float *xp, const float *w, const float *bias, float *yp,     \
+                         int count, int c, int full, int xRow, int xPix, int act,           \
+                         const float *kc) {                                                 \
+    int i = 0;                                                                              \
+    for (; i + 4 <= count; i += 4)                                                          \
+      dw_pixels_##K##x4(xp + i * xPix, w, bias, yp + i * c, c, full, xRow, xPix, act, kc);  \
+    for (; i < count; i++)                                                                  \
+      dw_pixels_##K##x1(xp + i * xPix, w, bias, yp + i * c, c, full, xRow, xPix, act, kc);  \
+  }
+DEFINE_RUN(3)
+DEFINE_RUN(5)
+
+/* Any pixel, any k: the taps [ky0, ky1) × [kx0, kx1); channels [from, c), tail lanes too. */
+static void dw_pixel_any(const float *xp, const float *w, const float *bias, float *yp, int c,
+                         int from, int k, int ky0, int ky1, int kx0, int kx1, int xRow, int act,
+                         const float *kc) {
+  const Consts consts = load_consts(kc);
+  int ch = from;
+  for (; ch + 4 <= c; ch += 4) {
+    f4 acc = load4(bias + ch);
+    for (int ky = ky0; ky < ky1; ky++)
+      for (int kx = kx0; kx < kx1; kx++)
+        acc = madd(acc, load4(xp + ky * xRow + kx * c + ch), load4(w + (ky * k + kx) * c + ch));
+    store4(yp + ch, activate(acc, act, consts));
+  }
+  if (ch < c) {
+    const int lanes = c - ch;
+    f4 acc = load_n(bias + ch, lanes);
+    for (int ky = ky0; ky < ky1; ky++)
+      for (int kx = kx0; kx < kx1; kx++)
+        acc = madd(acc, load_n(xp + ky * xRow + kx * c + ch, lanes),
+                   load_n(w + (ky * k + kx) * c + ch, lanes));
+    store_n(yp + ch, activate(acc, act, consts), lanes);
+  }
+}
+
+INLINE int clamp_i(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+INLINE int min_i(int a, int b) { return a < b ? a : b; }
+INLINE int max_i(int a, int b) { return a > b ? a : b; }
+
+/* dst [batch, height + 2·pad, width + 2·pad, c] = x with a zero border of `pad` pixels. */
+static void pad_input(const float *x, float *dst, int batch, int height, int width, int c, int pad) {
+  const int pw = width + 2 * pad, rowFloats = pw * c, n = width * c;
+  for (int b = 0; b < batch; b++) {
+    for (int py = 0; py < height + 2 * pad; py++) {
+      float *row = dst + (b * (height + 2 * pad) + py) * rowFloats;
+      const int iy = py - pad;
+      if (iy < 0 || iy >= height) {
+        for (int i = 0; i < rowFloats; i += 4) store_n(row + i, splat(0.0f), rowFloats - i);
+        continue;
+      }
+      const float *src = x + (b * height + iy) * n;
+      for (int i = 0; i < pad * c; i += 4) {
+        store_n(row + i, splat(0.0f), pad * c - i);
+        store_n(row + (pad + width) * c + i, splat(0.0f), pad * c - i);
+      }
+      float *mid = row + pad * c;
+      int i = 0;
+      for (; i + 4 <= n; i += 4) store4(mid + i, load4(src + i));
+      if (i < n) store_n(mid + i, load_n(src + i, n - i), n - i);
+    }
+  }
+}
+
+/*
+ * scratch: 0, or room for the zero-padded input ([batch, h + 2·pad, w + 2·pad, c]
+ * floats), which turns every pixel into an interior one: the caller passes it for small
+ * maps, where the border pixels (their taps a loop each) are a large share — at 14×14
+ * with k = 5, half of them.
+ */
+EXPORT(depthwise_conv2d)
+void depthwise_conv2d(const float *x, const float *w, const float *bias, float *y,
+                      float *scratch, int batch, int height, int width, int c, int k, int stride,
+                      int pad, int act, const float *kc) {
+  if (scratch && pad > 0) {
+    pad_input(x, scratch, batch, height, width, c, pad);
+    x = scratch;
+    height += 2 * pad;
+    width += 2 * pad;
+    pad = 0;
+  }
+  const int oh = (height + 2 * pad - k) / stride + 1, ow = (width + 2 * pad - k) / stride + 1;
+  const int xRow = width * c, xPix = stride * c, full = c & ~3;
+  /* Output columns whose taps all fall inside the image: [oxLo, oxHi). */
+  const int oxLo = min_i(ow, (pad + stride - 1) / stride);
+  const int oxHi = max_i(oxLo, min_i(ow, width - k + pad >= 0 ? (width - k + pad) / stride + 1 : 0));
+  const int unrolled = k == 3 || k == 5;
+  for (int b = 0; b < batch; b++) {
+    for (int oy = 0; oy < oh; oy++) {
+      const int iy = oy * stride - pad;
+      const int ky0 = clamp_i(-iy, 0, k), ky1 = clamp_i(height - iy, 0, k);
+      const int rowInterior = unrolled && ky0 == 0 && ky1 == k && oxHi > oxLo;
+      for (int ox = 0; ox < ow;) {
+        const int ix = ox * stride - pad;
+        const float *xp = x + ((b * height + iy) * width + ix) * c; /* tap (0, 0); may be outside */
+        float *yp = y + ((b * oh + oy) * ow + ox) * c;
+        if (rowInterior && ox == oxLo) {
+          const int count = oxHi - oxLo;
+          if (k == 3) dw_run_3(xp, w, bias, yp, count, c, full, xRow, xPix, act, kc);
+          else dw_run_5(xp, w, bias, yp, count, c, full, xRow, xPix, act, kc);
+          if (full < c)
+            for (int i = 0; i < count; i++)
+              dw_pixel_any(xp + i * xPix, w, bias, yp + i * c, c, full, k, 0, k, 0, k, xRow, act, kc);
+          ox += count;
+          continue;
+        }
+        const int kx0 = clamp_i(-ix, 0, k), kx1 = clamp_i(width - ix, 0, k);
+        dw_pixel_any(xp, w, bias, yp, c, 0, k, ky0, ky1, kx0, kx1, xRow, act, kc);
+        ox++;
+      }
+    }
+  }
+}

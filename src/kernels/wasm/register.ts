@@ -1,0 +1,200 @@
+/**
+ * The webnets WASM kernels' tfjs side: shape checks, output allocation and the call into
+ * the kernels module (instance.ts), registered with tfjs' 'wasm' backend. Kernels run on
+ * the calling thread; in tfjs' threaded build XNNPACK's thread pool is idle while they
+ * run, as tfjs runs one op at a time.
+ */
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { tf } from '../../runtime/tf';
+import type { SqueezeExciteAttrs } from '../names';
+import { ADD_ACTIVATION, DEPTHWISE_CONV2D, GROUP_CONV2D, SILU, SQUEEZE_EXCITE } from '../names';
+import {
+  activationCode,
+  depthwiseGeometry,
+  groupConvGeometry,
+  sameShape,
+  squeezeExciteGeometry,
+} from '../shapes';
+import type { WasmBackendLike, WasmKernelVariant } from './instance';
+import { kernelsOf, kernelVariantOf, offsetOf, setUpKernels } from './instance';
+
+export type { WasmKernelVariant } from './instance';
+
+let registered = false;
+
+/**
+ * Sets the kernels up for the initialized 'wasm' backend and registers them (once).
+ * Returns false, registering nothing, when this engine cannot run the module (no
+ * WebAssembly SIMD, or no threads for a shared memory): callers keep the stock ops.
+ * Call it again after re-creating the wasm backend (kernels find their module by the
+ * backend instance they run on).
+ */
+export async function registerWasmKernels(): Promise<boolean> {
+  const backend = tf.findBackend('wasm') as unknown as WasmBackendLike | null;
+  if (!backend) {
+    throw new Error(
+      'registerWasmKernels: the wasm backend is not initialized: await tf.setBackend("wasm") first',
+    );
+  }
+  if (!(await setUpKernels(backend))) return false;
+  if (!registered) {
+    for (const [kernelName, kernelFunc] of kernelFuncs) {
+      tf.registerKernel({
+        kernelName,
+        backendName: 'wasm',
+        kernelFunc: kernelFunc as tf.KernelFunc,
+      });
+    }
+    registered = true;
+  }
+  return true;
+}
+
+/** The kernels build running on the initialized 'wasm' backend, or null before registration. */
+export function wasmKernelVariant(): WasmKernelVariant | null {
+  const backend = tf.findBackend('wasm');
+  return backend ? kernelVariantOf(backend) : null;
+}
+
+interface KernelArgs {
+  inputs: Record<string, TensorInfo | undefined>;
+  backend: unknown;
+  attrs?: Record<string, unknown>;
+}
+
+function groupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const b = backend as WasmBackendLike;
+  const g = groupConvGeometry(inputs, attrs ?? {});
+  const { x, filter, bias } = inputs as Record<'x' | 'filter' | 'bias', TensorInfo>;
+  const kernels = kernelsOf(b);
+  const out = b.makeOutput([g.batch, g.outHeight, g.outWidth, g.outChannels], 'float32');
+  const residual = inputs.residual ? offsetOf(b, inputs.residual) : 0;
+  kernels.exports.group_conv2d(
+    ...[offsetOf(b, x), offsetOf(b, filter), offsetOf(b, bias), residual, offsetOf(b, out)],
+    ...[
+      g.batch,
+      g.height,
+      g.width,
+      g.inChannels,
+      g.outChannels,
+      g.kernel,
+      g.stride,
+      g.pad,
+      g.groups,
+    ],
+    ...[g.activation, kernels.table],
+  );
+  return out;
+}
+
+/**
+ * Whether the depthwise kernel should pad the input into scratch first: when the border
+ * pixels (outside [pad, size - pad) in either axis, a slower per-tap loop each) are more
+ * than 5% of the output, as on EfficientNet's 28² and smaller maps.
+ */
+function padsInput(g: {
+  kernel: number;
+  pad: number;
+  stride: number;
+  outHeight: number;
+  outWidth: number;
+  height: number;
+  width: number;
+}): boolean {
+  if (g.pad === 0) return false;
+  const inside = (size: number, out: number): number => {
+    const lo = Math.ceil(g.pad / g.stride);
+    const hi = Math.min(out, Math.floor((size - g.kernel + g.pad) / g.stride) + 1);
+    return Math.max(0, hi - lo);
+  };
+  const interior = inside(g.height, g.outHeight) * inside(g.width, g.outWidth);
+  return interior < 0.95 * g.outHeight * g.outWidth;
+}
+
+function depthwiseConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const b = backend as WasmBackendLike;
+  const g = depthwiseGeometry(inputs, attrs ?? {});
+  const { x, filter, bias } = inputs as Record<'x' | 'filter' | 'bias', TensorInfo>;
+  const kernels = kernelsOf(b);
+  const out = b.makeOutput([g.batch, g.outHeight, g.outWidth, g.channels], 'float32');
+  const paddedFloats = g.batch * (g.height + 2 * g.pad) * (g.width + 2 * g.pad) * g.channels;
+  const scratch = padsInput(g) ? b.wasm._malloc(4 * (paddedFloats + 4)) : 0;
+  try {
+    kernels.exports.depthwise_conv2d(
+      ...[offsetOf(b, x), offsetOf(b, filter), offsetOf(b, bias), offsetOf(b, out), scratch],
+      ...[g.batch, g.height, g.width, g.channels, g.kernel, g.stride, g.pad, g.activation],
+      kernels.table,
+    );
+  } finally {
+    if (scratch) b.wasm._free(scratch);
+  }
+  return out;
+}
+
+function silu({ inputs, backend }: KernelArgs): TensorInfo {
+  const b = backend as WasmBackendLike;
+  const x = inputs.x;
+  const n = sameShape(SILU, x, x);
+  const kernels = kernelsOf(b);
+  const out = b.makeOutput([...(x as TensorInfo).shape], 'float32');
+  kernels.exports.silu(offsetOf(b, x as TensorInfo), offsetOf(b, out), n, kernels.table);
+  return out;
+}
+
+function addActivation({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const b = backend as WasmBackendLike;
+  const n = sameShape(ADD_ACTIVATION, inputs.a, inputs.b);
+  const act = activationCode(ADD_ACTIVATION, 'activation', attrs?.activation);
+  const { a, b: addend } = inputs as Record<'a' | 'b', TensorInfo>;
+  const kernels = kernelsOf(b);
+  const out = b.makeOutput([...a.shape], 'float32');
+  kernels.exports.add_act(
+    offsetOf(b, a),
+    offsetOf(b, addend),
+    offsetOf(b, out),
+    n,
+    act,
+    kernels.table,
+  );
+  return out;
+}
+
+function squeezeExcite({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const b = backend as WasmBackendLike;
+  const g = squeezeExciteGeometry(inputs, (attrs ?? {}) as Partial<SqueezeExciteAttrs>);
+  const t = inputs as Record<
+    'x' | 'reduceWeight' | 'reduceBias' | 'expandWeight' | 'expandBias',
+    TensorInfo
+  >;
+  const kernels = kernelsOf(b);
+  const out = b.makeOutput([...t.x.shape], 'float32');
+  // Channel sums, gate and hidden vector (each rounded up to whole v128s): see squeeze_excite.c.
+  const round4 = (n: number): number => (n + 3) & ~3;
+  const scratch = b.wasm._malloc(4 * (2 * round4(g.channels) + round4(g.squeezed)));
+  try {
+    kernels.exports.squeeze_excite(
+      ...[offsetOf(b, t.x), offsetOf(b, t.reduceWeight), offsetOf(b, t.reduceBias)],
+      ...[offsetOf(b, t.expandWeight), offsetOf(b, t.expandBias), offsetOf(b, out), scratch],
+      ...[
+        g.batch,
+        g.pixels,
+        g.channels,
+        g.squeezed,
+        g.activation,
+        g.inputActivation,
+        kernels.table,
+      ],
+    );
+  } finally {
+    b.wasm._free(scratch);
+  }
+  return out;
+}
+
+const kernelFuncs: [string, (args: KernelArgs) => TensorInfo][] = [
+  [GROUP_CONV2D, groupConv2d],
+  [DEPTHWISE_CONV2D, depthwiseConv2d],
+  [SILU, silu],
+  [ADD_ACTIVATION, addActivation],
+  [SQUEEZE_EXCITE, squeezeExcite],
+];

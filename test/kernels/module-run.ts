@@ -1,0 +1,97 @@
+/**
+ * Runs a kernels module (one build from binary.generated.ts) on a bare WebAssembly
+ * memory — no tfjs — so builds can be compared with each other: grouped conv with SiLU
+ * and a residual, SiLU, squeeze-excitation, depthwise conv (border loops and padded).
+ *
+ * Run directly (`node --experimental-wasm-relaxed-simd --import tsx test/kernels/module-run.ts`),
+ * it prints JSON comparing the relaxed-SIMD builds with the plain ones: Node 20 runs
+ * relaxed SIMD only behind that flag, so test/kernels-build.test.ts spawns it.
+ */
+import { fileURLToPath } from 'node:url';
+import { KERNEL_MODULES } from '../../src/kernels/wasm/binary.generated';
+
+type Variant = keyof typeof KERNEL_MODULES;
+
+export function moduleBytes(variant: Variant): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(Buffer.from(KERNEL_MODULES[variant], 'base64'));
+}
+
+export function memoryFor(variant: Variant): WebAssembly.Memory {
+  return variant.startsWith('threaded')
+    ? new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true }) // as tfjs' threaded build
+    : new WebAssembly.Memory({ initial: 256 });
+}
+
+/** Outputs of a fixed set of kernel calls (deterministic inputs). */
+export async function runKernelModule(variant: Variant): Promise<Float32Array> {
+  const memory = memoryFor(variant);
+  const instance = await WebAssembly.instantiate(await WebAssembly.compile(moduleBytes(variant)), {
+    env: { memory },
+  });
+  const k = instance.exports as Record<string, (...args: number[]) => number>;
+  const f32 = new Float32Array(memory.buffer);
+  let next = 0;
+  const alloc = (floats: number, fill?: (i: number) => number): number => {
+    const ptr = next;
+    next += Math.ceil(floats / 4) * 16;
+    if (fill) for (let i = 0; i < floats; i++) f32[ptr / 4 + i] = fill(i);
+    return ptr;
+  };
+  const table = alloc(64);
+  k.init_constants!(table);
+  // grouped conv: x [1, 9, 9, 32], 2 groups of 16, stride 1, silu, + residual
+  const x = alloc(9 * 9 * 32, (i) => Math.sin(i * 0.37));
+  const w = alloc(9 * 16 * 32, (i) => Math.cos(i * 0.11) * 0.1);
+  const bias = alloc(32, (i) => 0.01 * i);
+  const res = alloc(9 * 9 * 32, (i) => Math.sin(i * 0.05));
+  const conv = alloc(9 * 9 * 32);
+  k.group_conv2d!(x, w, bias, res, conv, 1, 9, 9, 32, 32, 3, 1, 1, 2, 2, table);
+  const silu = alloc(9 * 9 * 32);
+  k.silu!(x, silu, 9 * 9 * 32, table);
+  // squeeze-excite on the conv output: C 32 → 6, relu, silu input
+  const w1 = alloc(32 * 6, (i) => Math.sin(i) * 0.3);
+  const b1 = alloc(6, (i) => 0.1 * i);
+  const w2 = alloc(6 * 32, (i) => Math.cos(i) * 0.3);
+  const b2 = alloc(32, () => 0.2);
+  const scratch = alloc(2 * 32 + 8);
+  const se = alloc(9 * 9 * 32);
+  k.squeeze_excite!(conv, w1, b1, w2, b2, se, scratch, 1, 81, 32, 6, 1, 2, table);
+  // depthwise 5×5 stride 1 with silu on x, once along the border loops, once padded
+  const wd = alloc(25 * 32, (i) => Math.sin(i * 0.3) * 0.2);
+  const dw = alloc(9 * 9 * 32);
+  const dwPadded = alloc(9 * 9 * 32);
+  const padScratch = alloc(13 * 13 * 32);
+  k.depthwise_conv2d!(x, wd, bias, dw, 0, 1, 9, 9, 32, 5, 1, 2, 2, table);
+  k.depthwise_conv2d!(x, wd, bias, dwPadded, padScratch, 1, 9, 9, 32, 5, 1, 2, 2, table);
+  const n = 9 * 9 * 32;
+  return Float32Array.from(
+    [conv, silu, se, dw, dwPadded].flatMap((ptr) => Array.from(f32.subarray(ptr / 4, ptr / 4 + n))),
+  );
+}
+
+/** Largest |a − b| / (1 + |b|). */
+export function maxRelativeDiff(a: Float32Array, b: Float32Array): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    worst = Math.max(
+      worst,
+      Math.abs((a[i] as number) - (b[i] as number)) / (1 + Math.abs(b[i] as number)),
+    );
+  }
+  return worst;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const report: Record<string, { valid: boolean; diffVsPlain: number | null }> = {};
+  for (const [relaxed, plain] of [
+    ['relaxed-simd', 'simd'],
+    ['threaded-relaxed-simd', 'threaded-simd'],
+  ] as const) {
+    const valid = WebAssembly.validate(moduleBytes(relaxed));
+    const diff = valid
+      ? maxRelativeDiff(await runKernelModule(relaxed), await runKernelModule(plain))
+      : null;
+    report[relaxed] = { valid, diffVsPlain: diff };
+  }
+  console.log(JSON.stringify(report));
+}
