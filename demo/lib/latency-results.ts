@@ -11,6 +11,8 @@ export interface LatencyRow {
   configLabel: string;
   /** The backend the model ran on (from the model; matches the configuration's). */
   backend: string;
+  /** What the model says about its backend, e.g. 'wasm-simd (2 threads): requested': the truth to check the configuration against. */
+  backendReason: string;
   weights: 'pretrained' | 'synthetic';
   runs: number;
   medianMs: number;
@@ -39,6 +41,7 @@ export function toRow(
     configKey: result.configKey,
     configLabel,
     backend: result.backend,
+    backendReason: result.backendReason,
     weights: result.synthetic ? 'synthetic' : 'pretrained',
     runs: s.count,
     medianMs: s.median,
@@ -57,6 +60,7 @@ export const CSV_COLUMNS: readonly Column<LatencyRow>[] = [
   { header: 'model', value: (r) => r.modelId },
   { header: 'config', value: (r) => r.configKey },
   { header: 'backend', value: (r) => r.backend },
+  { header: 'backend_reason', value: (r) => r.backendReason },
   { header: 'weights', value: (r) => r.weights },
   { header: 'runs', value: (r) => r.runs },
   { header: 'median_ms', value: (r) => r.medianMs },

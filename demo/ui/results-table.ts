@@ -118,6 +118,8 @@ export class ResultsTable {
           if (cell instanceof HTMLTableCellElement && c.id === 'model')
             cell.setAttribute('scope', 'row');
           cell.dataset.column = c.id;
+          // The model's own account of its backend (threads included), on hover.
+          if (c.id === 'backend') cell.title = r.backendReason;
           cell.append(c.render(r));
           tr.append(cell);
         }

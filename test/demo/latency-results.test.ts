@@ -71,10 +71,10 @@ describe('toRow', () => {
     );
     const lines = toCsv(CSV_COLUMNS, [row]).trimEnd().split('\r\n');
     expect(lines[0]).toBe(
-      'model,config,backend,weights,runs,median_ms,p95_ms,mean_ms,first_prediction_ms,fps,params,macs,activations,top1_percent',
+      'model,config,backend,backend_reason,weights,runs,median_ms,p95_ms,mean_ms,first_prediction_ms,fps,params,macs,activations,top1_percent',
     );
     expect(lines[1]).toBe(
-      'efficientnet-b1,wasm-2,wasm,synthetic,1,40,40,40,250,25,7800000,700000000,10900000,',
+      'efficientnet-b1,wasm-2,wasm,requested,synthetic,1,40,40,40,250,25,7800000,700000000,10900000,',
     );
   });
 });
