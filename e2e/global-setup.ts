@@ -1,9 +1,14 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chromiumPath } from '../playwright.config';
+import { preparePacks } from '../tools/prepare-packs';
+import { makeFakeCameraVideo } from './fake-camera';
 
-/** Fails early, with the fix, when what the browser tests need is missing. */
-export default function globalSetup(): void {
+/**
+ * Before the browser tests, as `npm run demo` does: converts the checkpoints in ../shared
+ * into packs under the ignored models/packs/ (quick when unchanged), and makes the fake
+ * camera's video of chelsea.png. Fails early, with the fix, when what the tests need is missing.
+ */
+export default async function globalSetup(): Promise<void> {
   if (!existsSync(chromiumPath)) {
     throw new Error(
       `Chromium not found at ${chromiumPath}. Install Debian's chromium (apt-get install -y chromium) ` +
@@ -13,20 +18,15 @@ export default function globalSetup(): void {
   if (!existsSync('dist/webnets.js')) {
     throw new Error('dist/webnets.js is missing: run `npm run build` first (`npm test` does).');
   }
-  // The browser tests load the FD-MobileNet authors' weights, converted into the ignored models/packs/.
-  for (const alpha of ['0.25', '0.5']) {
-    const checkpoint = `../shared/weights/fd-mobilenet/${alpha}x-FDMobileNet-224.pth.tar`;
-    const out = `models/packs/fd-mobilenet-${alpha}x`;
-    if (existsSync(`${out}/model.json`)) continue;
-    if (!existsSync(checkpoint)) {
+  const { failures } = await preparePacks();
+  for (const id of ['fd-mobilenet-0.25x', 'fd-mobilenet-0.5x']) {
+    if (!existsSync(`models/packs/${id}/model.json`)) {
       throw new Error(
-        `${checkpoint} is missing: the browser tests need the FD-MobileNet checkpoints in ../shared (see its README)`,
+        `models/packs/${id} could not be made (${failures.join('; ') || 'no checkpoint found'}): ` +
+          'the browser tests need the FD-MobileNet checkpoints in ../shared/weights/fd-mobilenet/ (see ../shared/README.md)',
       );
     }
-    execFileSync(
-      'node',
-      ['bin/webnets.js', 'convert', checkpoint, '--arch', `fd-mobilenet-${alpha}x`, '--out', out],
-      { stdio: 'inherit' },
-    );
   }
+  for (const f of failures) console.warn(`global setup: ${f}`);
+  await makeFakeCameraVideo();
 }
