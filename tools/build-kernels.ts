@@ -76,6 +76,8 @@ export const EXPORTS = [
   'silu',
   'add_act',
   'squeeze_excite',
+  'resize_crop_normalize_f32',
+  'resize_crop_normalize_i32',
 ];
 
 export interface KernelBinaries {

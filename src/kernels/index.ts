@@ -16,9 +16,17 @@ import type {
   GroupConv2DAttrs,
   KernelActivation,
   KernelName,
+  ResizeCropNormalizeAttrs,
   SqueezeExciteAttrs,
 } from './names';
-import { ADD_ACTIVATION, DEPTHWISE_CONV2D, GROUP_CONV2D, SILU, SQUEEZE_EXCITE } from './names';
+import {
+  ADD_ACTIVATION,
+  DEPTHWISE_CONV2D,
+  GROUP_CONV2D,
+  RESIZE_CROP_NORMALIZE,
+  SILU,
+  SQUEEZE_EXCITE,
+} from './names';
 import { registerWasmKernels } from './wasm/register';
 import { registerWebGpuKernels } from './webgpu/register';
 
@@ -29,7 +37,14 @@ export { registerWebGpuKernels } from './webgpu/register';
 
 /** Which kernels each backend provides once registered. */
 export const BACKEND_KERNELS: Record<string, readonly KernelName[]> = {
-  wasm: [GROUP_CONV2D, DEPTHWISE_CONV2D, SILU, SQUEEZE_EXCITE, ADD_ACTIVATION],
+  wasm: [
+    GROUP_CONV2D,
+    DEPTHWISE_CONV2D,
+    SILU,
+    SQUEEZE_EXCITE,
+    ADD_ACTIVATION,
+    RESIZE_CROP_NORMALIZE,
+  ],
   webgpu: [GROUP_CONV2D],
 };
 
@@ -108,4 +123,9 @@ export function squeezeExcite(
 ): tf.Tensor4D {
   const full: SqueezeExciteAttrs = { inputActivation: 'linear', ...attrs };
   return tf.engine().runKernel(SQUEEZE_EXCITE, { x, ...weights }, { ...full });
+}
+
+/** Pixels [1, H, W, 3] (0–255) → the normalized [1, size, size, 3] crop of their resize. */
+export function resizeCropNormalize(x: tf.Tensor4D, attrs: ResizeCropNormalizeAttrs): tf.Tensor4D {
+  return tf.engine().runKernel(RESIZE_CROP_NORMALIZE, { x }, { ...attrs });
 }

@@ -35,12 +35,22 @@ export const SQUEEZE_EXCITE = 'WebnetsSqueezeExcite';
 /** y = activation(a + b), a and b of one shape (a residual sum). attrs: activation. */
 export const ADD_ACTIVATION = 'WebnetsAddActivation';
 
+/**
+ * The network's input from pixels in one pass: bilinear resize (half-pixel centres,
+ * edges clamped), center crop and normalize, computing only the cropped pixels.
+ * inputs: x [1, H, W, 3] (float32 or int32, 0–255). attrs: resizedHeight, resizedWidth
+ * (the virtual resize), top, left (the crop's corner in it), size, scale and shift (3
+ * each: y = v · scale − shift). Output [1, size, size, 3] float32. WASM only.
+ */
+export const RESIZE_CROP_NORMALIZE = 'WebnetsResizeCropNormalize';
+
 export const KERNEL_NAMES = [
   GROUP_CONV2D,
   DEPTHWISE_CONV2D,
   SILU,
   SQUEEZE_EXCITE,
   ADD_ACTIVATION,
+  RESIZE_CROP_NORMALIZE,
 ] as const;
 export type KernelName = (typeof KERNEL_NAMES)[number];
 
@@ -65,4 +75,14 @@ export interface SqueezeExciteAttrs {
 
 export interface AddActivationAttrs {
   activation: KernelActivation;
+}
+
+export interface ResizeCropNormalizeAttrs {
+  resizedHeight: number;
+  resizedWidth: number;
+  top: number;
+  left: number;
+  size: number;
+  scale: readonly [number, number, number];
+  shift: readonly [number, number, number];
 }

@@ -6,9 +6,16 @@ import type {
   DepthwiseConv2DAttrs,
   GroupConv2DAttrs,
   KernelActivation,
+  ResizeCropNormalizeAttrs,
   SqueezeExciteAttrs,
 } from './names';
-import { ACTIVATION_CODES, DEPTHWISE_CONV2D, GROUP_CONV2D, SQUEEZE_EXCITE } from './names';
+import {
+  ACTIVATION_CODES,
+  DEPTHWISE_CONV2D,
+  GROUP_CONV2D,
+  RESIZE_CROP_NORMALIZE,
+  SQUEEZE_EXCITE,
+} from './names';
 
 export interface TensorLike {
   shape: readonly number[];
@@ -246,4 +253,53 @@ export function sameShape(
     );
   }
   return ta.shape.reduce((n, d) => n * d, 1);
+}
+
+/**
+ * RESIZE_CROP_NORMALIZE's sizes, checked: x is [1, H, W, 3] float32 or int32, the crop
+ * lies inside the virtual resized image, scale and shift are 3 finite numbers each.
+ */
+export function resizeCropGeometry(
+  inputs: Record<string, TensorLike | undefined>,
+  attrs: Partial<Record<keyof ResizeCropNormalizeAttrs, unknown>>,
+): ResizeCropNormalizeAttrs & { height: number; width: number } {
+  const K = RESIZE_CROP_NORMALIZE;
+  const x = inputs.x;
+  if (x === undefined) throw new Error(`${K}: input 'x' is missing`);
+  const [batch, height, width, channels] = x.shape;
+  if (x.shape.length !== 4 || batch !== 1 || channels !== 3) {
+    throw new Error(`${K}: 'x' must be [1, H, W, 3], got ${describe(x)}`);
+  }
+  if (x.dtype !== 'float32' && x.dtype !== 'int32') {
+    throw new Error(`${K}: 'x' must be float32 or int32, got ${describe(x)}`);
+  }
+  const int = (name: keyof ResizeCropNormalizeAttrs, min: number): number =>
+    positiveInt(K, name, attrs[name], min);
+  const g = {
+    height: height as number,
+    width: width as number,
+    resizedHeight: int('resizedHeight', 1),
+    resizedWidth: int('resizedWidth', 1),
+    top: int('top', 0),
+    left: int('left', 0),
+    size: int('size', 1),
+  };
+  if (g.top + g.size > g.resizedHeight || g.left + g.size > g.resizedWidth) {
+    throw new Error(
+      `${K}: the ${g.size}² crop at (${g.top}, ${g.left}) leaves the ` +
+        `${g.resizedHeight}×${g.resizedWidth} resized image`,
+    );
+  }
+  const triple = (name: 'scale' | 'shift'): [number, number, number] => {
+    const v = attrs[name];
+    if (
+      !Array.isArray(v) ||
+      v.length !== 3 ||
+      v.some((n) => typeof n !== 'number' || !isFinite(n))
+    ) {
+      throw new Error(`${K}: attr '${name}' must be 3 finite numbers, got ${JSON.stringify(v)}`);
+    }
+    return v as [number, number, number];
+  };
+  return { ...g, scale: triple('scale'), shift: triple('shift') };
 }

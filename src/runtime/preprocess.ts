@@ -14,10 +14,14 @@
  * 3. Center crop of inputSize, offsets rounded like Python's round() (half to even).
  * 4. Normalize: (x / 255 − mean) / std, folded into one multiply and one subtract.
  *
+ * On WASM with webnets' kernels, 2–4 are one kernel that computes only the cropped
+ * pixels (src/kernels/wasm/c/preprocess.c); elsewhere they are tfjs ops.
+ *
  * 'bicubic' packs are resized bilinearly: tfjs-core has no bicubic resize. The
  * difference to PIL bicubic is small next to the pre-shrink's, and the same on every backend.
  */
 import type { Preprocessing } from '../models/spec';
+import * as K from '../kernels';
 import { tf } from './tf';
 
 /** Every size and offset of the pipeline for one input size. */
@@ -100,20 +104,33 @@ export function planPreprocessing(height: number, width: number, p: Preprocessin
 export function preprocess(pixels: tf.Tensor3D, p: Preprocessing): tf.Tensor4D {
   const [height, width] = pixels.shape;
   const plan = planPreprocessing(height, width, p);
+  const scale = p.std.map((s) => 1 / (255 * s)) as [number, number, number];
+  const shift = p.mean.map((m, i) => m / (p.std[i] as number)) as [number, number, number];
   return tf.tidy(() => {
-    let x = tf.expandDims<tf.Tensor4D>(tf.cast(pixels, 'float32'), 0);
+    let x = tf.expandDims<tf.Tensor4D>(pixels, 0);
     if (plan.shrink > 1) {
       const { top, left, height: h, width: w } = plan.region;
+      x = tf.cast(x, 'float32');
       if (h !== height || w !== width) x = tf.slice(x, [0, top, left, 0], [1, h, w, 3]);
       x = tf.avgPool(x, plan.shrink, plan.shrink, 'valid');
     }
+    // One pass on WASM (webnets' kernel): the crop's pixels only, normalized as they are made.
+    if (K.hasKernel(K.RESIZE_CROP_NORMALIZE)) {
+      return K.resizeCropNormalize(x, {
+        resizedHeight: plan.resized.height,
+        resizedWidth: plan.resized.width,
+        ...plan.crop,
+        size: p.inputSize,
+        scale,
+        shift,
+      });
+    }
+    x = tf.cast(x, 'float32');
     const [, h, w] = x.shape;
     if (h !== plan.resized.height || w !== plan.resized.width) {
       x = tf.image.resizeBilinear(x, [plan.resized.height, plan.resized.width], false, true);
     }
     x = tf.slice(x, [0, plan.crop.top, plan.crop.left, 0], [1, p.inputSize, p.inputSize, 3]);
-    const scale = p.std.map((s) => 1 / (255 * s));
-    const shift = p.mean.map((m, i) => m / (p.std[i] as number));
     return tf.sub(tf.mul(x, tf.tensor1d(scale)), tf.tensor1d(shift));
   });
 }

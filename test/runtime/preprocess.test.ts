@@ -9,6 +9,8 @@ import {
   roundHalfEven,
 } from '../../src/runtime/preprocess';
 import { tf } from '../../src/runtime/tf';
+import { hasKernel, RESIZE_CROP_NORMALIZE } from '../../src/kernels';
+import { TEST_BACKENDS, useBackend } from '../helpers/backends';
 
 /** Made by tools/reference/make_preprocess_fixtures.py with torchvision 0.14. */
 interface Case {
@@ -103,9 +105,13 @@ describe('preprocessing sizes follow torchvision', () => {
   });
 });
 
-describe.each(['cpu', 'wasm'])('preprocessing numerics on %s', (backend) => {
+describe.each(TEST_BACKENDS)('preprocessing numerics on %s', (backend) => {
   beforeAll(async () => {
-    expect(await tf.setBackend(backend)).toBe(true);
+    await useBackend(backend);
+  });
+
+  it('runs as one kernel where webnets registered it', () => {
+    expect(hasKernel(RESIZE_CROP_NORMALIZE)).toBe(backend === 'wasm+kernels');
   });
   afterAll(() => {
     expect(tf.memory().numTensors).toBe(0);

@@ -25,6 +25,8 @@ export interface KernelExports {
   silu(x: number, y: number, n: number, table: number): void;
   add_act(a: number, b: number, y: number, n: number, act: number, table: number): void;
   squeeze_excite(...args: number[]): void;
+  resize_crop_normalize_f32(...args: number[]): void;
+  resize_crop_normalize_i32(...args: number[]): void;
 }
 
 /** One backend instance's kernels module and its constants table (in the tfjs heap). */

@@ -7,11 +7,19 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../runtime/tf';
 import type { SqueezeExciteAttrs } from '../names';
-import { ADD_ACTIVATION, DEPTHWISE_CONV2D, GROUP_CONV2D, SILU, SQUEEZE_EXCITE } from '../names';
+import {
+  ADD_ACTIVATION,
+  DEPTHWISE_CONV2D,
+  GROUP_CONV2D,
+  RESIZE_CROP_NORMALIZE,
+  SILU,
+  SQUEEZE_EXCITE,
+} from '../names';
 import {
   activationCode,
   depthwiseGeometry,
   groupConvGeometry,
+  resizeCropGeometry,
   sameShape,
   squeezeExciteGeometry,
 } from '../shapes';
@@ -191,10 +199,28 @@ function squeezeExcite({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   return out;
 }
 
+function resizeCropNormalize({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const b = backend as WasmBackendLike;
+  const g = resizeCropGeometry(inputs, attrs ?? {});
+  const x = inputs.x as TensorInfo;
+  const kernels = kernelsOf(b);
+  const out = b.makeOutput([1, g.size, g.size, 3], 'float32');
+  const run =
+    x.dtype === 'int32'
+      ? kernels.exports.resize_crop_normalize_i32
+      : kernels.exports.resize_crop_normalize_f32;
+  run(
+    ...[offsetOf(b, x), offsetOf(b, out), g.height, g.width, g.resizedHeight, g.resizedWidth],
+    ...[g.top, g.left, g.size, ...g.scale, ...g.shift],
+  );
+  return out;
+}
+
 const kernelFuncs: [string, (args: KernelArgs) => TensorInfo][] = [
   [GROUP_CONV2D, groupConv2d],
   [DEPTHWISE_CONV2D, depthwiseConv2d],
   [SILU, silu],
   [ADD_ACTIVATION, addActivation],
   [SQUEEZE_EXCITE, squeezeExcite],
+  [RESIZE_CROP_NORMALIZE, resizeCropNormalize],
 ];
