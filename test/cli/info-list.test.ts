@@ -1,4 +1,5 @@
 /** `npx webnets info` and `npx webnets list` as users run them. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { webnets } from '../helpers/cli';
 import { presetIds } from '../../src/models/presets';
@@ -58,5 +59,30 @@ describe('webnets info / list', () => {
     expect(lines[1]).toMatch(
       /^efficientnet-b0\s+efficientnet\s+224²\s+5\.29 M\s+385\.8 M\s+6\.75 M$/,
     );
+  });
+
+  it("list --markdown is the README's model table (cells compared; prettier pads them)", async () => {
+    const { code, stdout } = await webnets('list', '--markdown');
+    expect(code).toBe(0);
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const match = /<!-- models:begin -->([\s\S]*?)<!-- models:end -->/.exec(readme);
+    expect(match, 'README.md lacks the <!-- models:begin/end --> markers').not.toBeNull();
+    const cells = (table: string): string[][] =>
+      table
+        .trim()
+        .split('\n')
+        .filter((line) => line.startsWith('|') && !/^\|[\s:-]+\|/.test(line))
+        .map((line) =>
+          line
+            .split('|')
+            .slice(1, -1)
+            .map((cell) => cell.trim()),
+        );
+    const generated = cells(stdout);
+    expect(generated.length).toBe(presetIds().length + 1);
+    expect(
+      cells(match?.[1] ?? ''),
+      'README model table is stale: paste `npx webnets list --markdown` between the markers',
+    ).toEqual(generated);
   });
 });
