@@ -32,29 +32,47 @@ INLINE Tap tap(int out, float scale, int in_size) {
 
 INLINE float lerp(float a, float b, float t) { return a + (b - a) * t; }
 
-#define RESIZE_CROP_NORMALIZE(NAME, T)                                                         \
+INLINE f4 load_f32(const float *p) { return load4(p); }
+INLINE f4 load_i32(const int *p) { return wasm_f32x4_convert_i32x4(wasm_v128_load(p)); }
+
+/*
+ * The body for one pixel type T: rows whose source coordinates are whole numbers in both
+ * axes (an identity resize, e.g. a 256² image for a 256 → 224 model) are a strided copy
+ * normalized 4 pixels (3 vectors) at a time, the channel pattern rotating through the
+ * vectors; other rows interpolate pixel by pixel.
+ */
+#define RESIZE_CROP_NORMALIZE(NAME, T, LOAD)                                                   \
   EXPORT(NAME)                                                                                 \
   void NAME(const T *x, float *y, int height, int width, int resized_h, int resized_w, int top, \
             int left, int size, float s0, float s1, float s2, float t0, float t1, float t2) {   \
     const float row_scale = (float)height / (float)resized_h;                                   \
     const float col_scale = (float)width / (float)resized_w;                                    \
+    const f4 sa = wasm_f32x4_make(s0, s1, s2, s0), sb = wasm_f32x4_make(s1, s2, s0, s1);       \
+    const f4 sc = wasm_f32x4_make(s2, s0, s1, s2), ta = wasm_f32x4_make(t0, t1, t2, t0);       \
+    const f4 tb = wasm_f32x4_make(t1, t2, t0, t1), tc = wasm_f32x4_make(t2, t0, t1, t2);       \
     for (int i = 0; i < size; i++) {                                                           \
       const Tap r = tap(top + i, row_scale, height);                                           \
       const T *row0 = x + r.lo * width * 3, *row1 = x + r.hi * width * 3;                      \
       float *out = y + i * size * 3;                                                           \
-      for (int j = 0; j < size; j++) {                                                         \
+      int j = 0;                                                                               \
+      if (width == resized_w && r.frac == 0.0f) {                                              \
+        const T *in = row0 + left * 3;                                                         \
+        for (; j + 4 <= size; j += 4, in += 12, out += 12) {                                   \
+          store4(out, wasm_f32x4_sub(wasm_f32x4_mul(LOAD(in), sa), ta));                       \
+          store4(out + 4, wasm_f32x4_sub(wasm_f32x4_mul(LOAD(in + 4), sb), tb));               \
+          store4(out + 8, wasm_f32x4_sub(wasm_f32x4_mul(LOAD(in + 8), sc), tc));               \
+        }                                                                                      \
+      }                                                                                        \
+      for (; j < size; j++, out += 3) {                                                        \
         const Tap c = tap(left + j, col_scale, width);                                         \
         const T *a = row0 + c.lo * 3, *b = row0 + c.hi * 3;                                    \
         const T *d = row1 + c.lo * 3, *e = row1 + c.hi * 3;                                    \
-        float v0 = lerp(lerp(a[0], b[0], c.frac), lerp(d[0], e[0], c.frac), r.frac);           \
-        float v1 = lerp(lerp(a[1], b[1], c.frac), lerp(d[1], e[1], c.frac), r.frac);           \
-        float v2 = lerp(lerp(a[2], b[2], c.frac), lerp(d[2], e[2], c.frac), r.frac);           \
-        out[j * 3 + 0] = v0 * s0 - t0;                                                         \
-        out[j * 3 + 1] = v1 * s1 - t1;                                                         \
-        out[j * 3 + 2] = v2 * s2 - t2;                                                         \
+        out[0] = lerp(lerp(a[0], b[0], c.frac), lerp(d[0], e[0], c.frac), r.frac) * s0 - t0;   \
+        out[1] = lerp(lerp(a[1], b[1], c.frac), lerp(d[1], e[1], c.frac), r.frac) * s1 - t1;   \
+        out[2] = lerp(lerp(a[2], b[2], c.frac), lerp(d[2], e[2], c.frac), r.frac) * s2 - t2;   \
       }                                                                                        \
     }                                                                                          \
   }
 
-RESIZE_CROP_NORMALIZE(resize_crop_normalize_f32, float)
-RESIZE_CROP_NORMALIZE(resize_crop_normalize_i32, int)
+RESIZE_CROP_NORMALIZE(resize_crop_normalize_f32, float, load_f32)
+RESIZE_CROP_NORMALIZE(resize_crop_normalize_i32, int, load_i32)
