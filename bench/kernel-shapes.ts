@@ -8,7 +8,7 @@
  * - EfficientNet-B0: MBConv stages (expand, k, stride, out, repeats) (1,3,1,16,1)
  *   (6,3,2,24,2) (6,5,2,40,2) (6,3,2,80,3) (6,5,1,112,3) (6,5,2,192,4) (6,3,1,320,1);
  *   SE squeezed to ¼ of the block input, SiLU everywhere.
- * Dense rows are 1×1 convs (the bulk of RegNet's MACs, EfficientNet's expand/project),
+ * Dense rows are 1×1 convs (the bulk of RegNet's MACs, EfficientNet's expand/project, FD-MobileNet's pointwise),
  * weighted by how many each network has; not every 1×1 shape is listed.
  */
 export type BenchCase = { net: string; layer: string; count: number } & (
@@ -282,4 +282,16 @@ const efficientNet: BenchCase[] = [
   se('efficientnet-b0', 7, 1152, 48, 4, true),
 ];
 
-export const benchCases: BenchCase[] = [...regnetX, ...regnetY, ...efficientNet];
+/** FD-MobileNet 0.5×: the pointwise convs (ReLU), 80% of its MACs. */
+const fdMobileNet: BenchCase[] = [
+  dense('fd-mobilenet-0.5x', 56, 16, 32, 1, 'relu'),
+  dense('fd-mobilenet-0.5x', 28, 32, 64, 1, 'relu'),
+  dense('fd-mobilenet-0.5x', 28, 64, 64, 1, 'relu'),
+  dense('fd-mobilenet-0.5x', 14, 64, 128, 1, 'relu'),
+  dense('fd-mobilenet-0.5x', 14, 128, 128, 1, 'relu'),
+  dense('fd-mobilenet-0.5x', 7, 128, 256, 1, 'relu'),
+  dense('fd-mobilenet-0.5x', 7, 256, 256, 4, 'relu'),
+  dense('fd-mobilenet-0.5x', 7, 256, 512, 1, 'relu'),
+];
+
+export const benchCases: BenchCase[] = [...regnetX, ...regnetY, ...efficientNet, ...fdMobileNet];
