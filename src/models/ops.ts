@@ -326,9 +326,13 @@ export function residualAdd(x: tf.Tensor4D, shortcut: tf.Tensor4D, act: Activati
   return activate(sum, act);
 }
 
-/** Global average pooling: [N, H, W, C] → [N, C]. */
+/**
+ * Global average pooling: [N, H, W, C] → [N, C], as one H×W average pool: tfjs' wasm Mean
+ * over axes 1 and 2 transposes first (measured 2–2.5× slower on 7×7×512 … 7×7×1280).
+ */
 export function globalAvgPool(x: tf.Tensor4D): tf.Tensor2D {
-  return tf.mean(x, [1, 2]) as tf.Tensor2D;
+  const [n, h, w, c] = x.shape;
+  return tf.reshape(tf.avgPool(x, [h, w], 1, 'valid'), [n, c]);
 }
 
 /** Fully connected layer: x [N, in] · weight [in, out] + bias. */
