@@ -219,6 +219,53 @@ test.describe('WASM binaries and threads', () => {
     );
   });
 
+  test("threads: 2 splits webnets' convs over a worker sharing tfjs' memory, logits as on 1 thread", async ({
+    browser,
+  }) => {
+    // No core spoofing: on a 2-core machine tfjs gives XNNPACK 1 thread, webnets' pool 2.
+    const runs: { threads: number; reason: string; logits: number[] }[] = [];
+    for (const threads of [1, 2]) {
+      const page = await browser.newPage();
+      await openRuntimePage(page);
+      runs.push(
+        await page.evaluate(async (threads) => {
+          const w = (window as unknown as WebnetsWindow).webnets;
+          const model = await w.load('regnetx-400mf', {
+            synthetic: true,
+            backend: 'wasm',
+            threads,
+          });
+          const image = w.tf.tidy(() =>
+            w.tf.cast(
+              w.tf.mul(w.tf.randomUniform([240, 320, 3], 0, 1, 'float32', 7), 255),
+              'int32',
+            ),
+          ) as Tensor3D;
+          const logits = Array.from(await model.predict(image));
+          image.dispose();
+          const kernels = (w as unknown as { _kernels: { wasmKernelThreads(): number } })._kernels;
+          const result = {
+            threads: kernels.wasmKernelThreads(),
+            reason: model.backendReason,
+            logits,
+          };
+          model.dispose();
+          return result;
+        }, threads),
+      );
+      await page.close();
+    }
+    expect(runs.map((r) => [r.threads, r.reason])).toEqual([
+      [1, "wasm-simd (1 thread): requested (backend: 'wasm')"],
+      [2, "wasm-simd (2 threads): requested (backend: 'wasm')"],
+    ]);
+    const [one, two] = runs.map((r) => r.logits);
+    const scale = Math.max(...one!.map(Math.abs));
+    const maxDiff = Math.max(...one!.map((v, i) => Math.abs(v - two![i]!)));
+    expect(one).toHaveLength(1000);
+    expect(maxDiff / scale).toBeLessThan(1e-5);
+  });
+
   test('threads: 2 runs two XNNPACK threads when the page is cross-origin isolated', async ({
     page,
   }) => {

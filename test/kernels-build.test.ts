@@ -16,7 +16,12 @@ import {
 } from '../tools/build-kernels';
 import type { Variant } from '../tools/build-kernels';
 import { checkGuestModule, RELAXED_MADD } from '../tools/wasm-inspect';
-import { maxRelativeDiff, moduleBytes, runKernelModule } from './kernels/module-run';
+import {
+  maxRelativeDiff,
+  moduleBytes,
+  runKernelModule,
+  sliceDifference,
+} from './kernels/module-run';
 
 const variants = Object.keys(VARIANTS) as Variant[];
 
@@ -76,6 +81,15 @@ describe('WASM kernels module', () => {
       /relaxed-SIMD prototype opcodes 0xaf/,
     );
   });
+
+  it.each([2, 3, 7, 40])(
+    'group_conv2d in %i slices (any order, as pool threads run them) equals the whole conv',
+    async (parts) => {
+      // NaN-filled outputs: a pixel no slice wrote would show as NaN.
+      expect(await sliceDifference('simd', parts)).toBe(0);
+      expect(await sliceDifference('threaded-simd', parts)).toBe(0);
+    },
+  );
 
   it("the threaded build runs on a shared memory shaped like tfjs' (max 4 GiB) and matches the unshared one", async () => {
     const unshared = await runKernelModule('simd');

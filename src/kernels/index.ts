@@ -31,7 +31,7 @@ import { registerWasmKernels } from './wasm/register';
 import { registerWebGpuKernels } from './webgpu/register';
 
 export * from './names';
-export { registerWasmKernels, wasmKernelVariant } from './wasm/register';
+export { registerWasmKernels, wasmKernelThreads, wasmKernelVariant } from './wasm/register';
 export type { WasmKernelVariant } from './wasm/register';
 export { registerWebGpuKernels } from './webgpu/register';
 
@@ -52,9 +52,13 @@ export const BACKEND_KERNELS: Record<string, readonly KernelName[]> = {
  * Registers webnets' kernels for `backendName` (default: the active backend), which must
  * be initialized. Resolves false when that backend has no webnets kernels or this engine
  * cannot run them (e.g. WebAssembly without SIMD): the stock ops then stay in use.
+ * `threads` (wasm): threads for the group conv where tfjs' memory is shared (default 1).
  */
-export async function registerKernels(backendName: string = tf.getBackend()): Promise<boolean> {
-  if (backendName === 'wasm') return registerWasmKernels();
+export async function registerKernels(
+  backendName: string = tf.getBackend(),
+  options: { threads?: number } = {},
+): Promise<boolean> {
+  if (backendName === 'wasm') return registerWasmKernels(options.threads);
   if (backendName === 'webgpu') return registerWebGpuKernels();
   return false;
 }

@@ -33,12 +33,16 @@ function kernelAct(act: Activation): KernelActivation | null {
 }
 
 /**
- * Dense convs go to webnets' kernel only on single-threaded WASM: it beats XNNPACK on
- * one core, but runs on the calling thread, while XNNPACK spreads a conv over its pool.
+ * Dense convs go to webnets' kernel on WASM when it has at least as many threads as
+ * XNNPACK's pool: thread for thread it beats XNNPACK on these shapes.
  * (WebGPU's stock convs are tuned; the WGSL kernel is for grouped convs only.)
  */
 function denseOnKernel(): boolean {
-  return tf.getBackend() === 'wasm' && K.hasKernel(K.GROUP_CONV2D) && getThreadsCount() <= 1;
+  return (
+    tf.getBackend() === 'wasm' &&
+    K.hasKernel(K.GROUP_CONV2D) &&
+    getThreadsCount() <= K.wasmKernelThreads()
+  );
 }
 
 /** SiLU (swish): x · sigmoid(x). */

@@ -16,12 +16,13 @@
  * - the XNNPACK thread pool is created once, in the BackendWasm constructor
  *   (`initWithThreadsCount(threadsCount)`); `setThreadsCount` later changes nothing until
  *   the page reloads. The count is also capped by tfjs at hardwareConcurrency / 2
- *   (at least 1, at most 8): a 2-core machine gets 1 thread whatever is asked;
+ *   (at least 1, at most 8): a 2-core machine gets 1 XNNPACK thread whatever is asked
+ *   (webnets' own kernels, which run most of a network, take the count asked for);
  * - threads need cross-origin isolation (SharedArrayBuffer); without it the SIMD binary
  *   runs single-threaded. `threads: 1` picks the single-threaded SIMD binary outright
  *   (no worker startup).
  */
-import { registerKernels } from '../kernels';
+import { registerKernels, wasmKernelThreads } from '../kernels';
 import type { WebGPUBackend } from './tf';
 import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from './tf';
 import type { BackendName } from './backend';
@@ -92,9 +93,19 @@ function isInitialized(name: BackendName): boolean {
   return tf.engine().registry[name] !== undefined;
 }
 
+/**
+ * Threads of webnets' own WASM kernels (their worker pool, src/kernels/wasm/pool.ts),
+ * fixed like tfjs' at the wasm backend's first init: the number asked for (tfjs' cap on
+ * XNNPACK does not bind webnets' workers), or with 'auto' as many as tfjs gives XNNPACK,
+ * half the cores (one per physical core on SMT machines; spinning workers on every
+ * logical core would fight the page and the browser for them).
+ */
+let kernelThreads: number | 'auto' = 'auto';
+
 /** Applies paths and thread count; only effective before the wasm backend's first init. */
 function configureWasm(setup: WasmSetup): void {
   if (isInitialized('wasm')) return;
+  kernelThreads = setup.threads ?? 'auto';
   const paths = setup.wasmPaths ?? defaultWasmPaths();
   if (paths !== undefined) setWasmPaths(paths);
   if (typeof setup.threads === 'number') {
@@ -106,7 +117,7 @@ function configureWasm(setup: WasmSetup): void {
 
 async function wasmLabel(): Promise<string> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  const threads = getThreadsCount();
+  const threads = Math.max(getThreadsCount(), wasmKernelThreads());
   return `${simd ? 'wasm-simd' : 'wasm'} (${threads} thread${threads === 1 ? '' : 's'})`;
 }
 
@@ -176,7 +187,8 @@ async function setBackendOrThrow(name: BackendName, setup: WasmSetup): Promise<v
  */
 async function registerCustomKernels(name: BackendName): Promise<void> {
   try {
-    await registerKernels(name);
+    const auto = name === 'wasm' ? getThreadsCount() : 1;
+    await registerKernels(name, { threads: kernelThreads === 'auto' ? auto : kernelThreads });
   } catch (err) {
     console.warn(
       `webnets: custom ${name} kernels unavailable, using tfjs's own ops (${(err as Error).message})`,

@@ -9,6 +9,7 @@
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { KERNEL_MODULES } from './binary.generated';
+import { KernelPool, poolSupported } from './pool';
 
 /** Which build of the kernels module runs: tfjs' memory unshared/shared × SIMD/relaxed SIMD. */
 export type WasmKernelVariant = keyof typeof KERNEL_MODULES;
@@ -34,6 +35,10 @@ export interface Kernels {
   exports: KernelExports;
   table: number;
   variant: WasmKernelVariant;
+  /** Workers sharing tfjs' memory that take slices of the group conv (null: one thread). */
+  pool: KernelPool | null;
+  /** Threads the kernels were set up with (the caller and the pool's workers). */
+  threads: number;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm (4.22) the kernels use. */
@@ -86,9 +91,10 @@ export function offsetOf(backend: WasmBackendLike, t: TensorInfo): number {
 /**
  * Instantiates the kernels module for `backend` (once per backend instance). Returns
  * false when this engine can run none of the builds (no WebAssembly SIMD, or no threads
- * for a shared memory).
+ * for a shared memory). With `threads` > 1 on a shared memory (tfjs' threaded build, a
+ * cross-origin isolated page) the group conv is split over threads - 1 workers and the caller.
  */
-export async function setUpKernels(backend: WasmBackendLike): Promise<boolean> {
+export async function setUpKernels(backend: WasmBackendLike, threads = 1): Promise<boolean> {
   if (instances.has(backend)) return true;
   const memory = memoryOf(backend);
   const shared =
@@ -105,11 +111,21 @@ export async function setUpKernels(backend: WasmBackendLike): Promise<boolean> {
   // Lives as long as the backend's memory; freed with it.
   const table = backend.wasm._malloc(exports.constants_bytes());
   exports.init_constants(table);
-  instances.set(backend, { exports, table, variant });
+  const pool =
+    threads > 1 && poolSupported(memory)
+      ? new KernelPool(module, memory, threads - 1, 'group_conv2d')
+      : null;
+  const started = pool ? await pool.started() : 0;
+  instances.set(backend, { exports, table, variant, pool, threads: 1 + started });
   return true;
 }
 
 /** The build set up for `backend`, or null. */
 export function kernelVariantOf(backend: object): WasmKernelVariant | null {
   return instances.get(backend)?.variant ?? null;
+}
+
+/** Threads the kernels on `backend` use (1 without a pool or before set-up). */
+export function kernelThreadsOf(backend: object): number {
+  return instances.get(backend)?.threads ?? 1;
 }

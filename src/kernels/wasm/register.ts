@@ -2,7 +2,7 @@
  * The webnets WASM kernels' tfjs side: shape checks, output allocation and the call into
  * the kernels module (instance.ts), registered with tfjs' 'wasm' backend. Kernels run on
  * the calling thread; in tfjs' threaded build XNNPACK's thread pool is idle while they
- * run, as tfjs runs one op at a time.
+ * run, as tfjs runs one op at a time, so the group conv has its own workers (pool.ts).
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../runtime/tf';
@@ -24,7 +24,7 @@ import {
   squeezeExciteGeometry,
 } from '../shapes';
 import type { WasmBackendLike, WasmKernelVariant } from './instance';
-import { kernelsOf, kernelVariantOf, offsetOf, setUpKernels } from './instance';
+import { kernelsOf, kernelThreadsOf, kernelVariantOf, offsetOf, setUpKernels } from './instance';
 
 export type { WasmKernelVariant } from './instance';
 
@@ -37,14 +37,14 @@ let registered = false;
  * Call it again after re-creating the wasm backend (kernels find their module by the
  * backend instance they run on).
  */
-export async function registerWasmKernels(): Promise<boolean> {
+export async function registerWasmKernels(threads = 1): Promise<boolean> {
   const backend = tf.findBackend('wasm') as unknown as WasmBackendLike | null;
   if (!backend) {
     throw new Error(
       'registerWasmKernels: the wasm backend is not initialized: await tf.setBackend("wasm") first',
     );
   }
-  if (!(await setUpKernels(backend))) return false;
+  if (!(await setUpKernels(backend, threads))) return false;
   if (!registered) {
     for (const [kernelName, kernelFunc] of kernelFuncs) {
       tf.registerKernel({
@@ -56,6 +56,12 @@ export async function registerWasmKernels(): Promise<boolean> {
     registered = true;
   }
   return true;
+}
+
+/** Threads webnets' WASM kernels run on (1 before registration or without a pool). */
+export function wasmKernelThreads(): number {
+  const backend = tf.findBackend('wasm');
+  return backend ? kernelThreadsOf(backend) : 1;
 }
 
 /** The kernels build running on the initialized 'wasm' backend, or null before registration. */
@@ -70,6 +76,9 @@ interface KernelArgs {
   attrs?: Record<string, unknown>;
 }
 
+/** Below this many multiply-accumulates a conv runs on one thread (waking workers costs more). */
+const MIN_POOLED_MACS = 200_000;
+
 function groupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const b = backend as WasmBackendLike;
   const g = groupConvGeometry(inputs, attrs ?? {});
@@ -77,21 +86,20 @@ function groupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const kernels = kernelsOf(b);
   const out = b.makeOutput([g.batch, g.outHeight, g.outWidth, g.outChannels], 'float32');
   const residual = inputs.residual ? offsetOf(b, inputs.residual) : 0;
-  kernels.exports.group_conv2d(
+  const args = [
     ...[offsetOf(b, x), offsetOf(b, filter), offsetOf(b, bias), residual, offsetOf(b, out)],
-    ...[
-      g.batch,
-      g.height,
-      g.width,
-      g.inChannels,
-      g.outChannels,
-      g.kernel,
-      g.stride,
-      g.pad,
-      g.groups,
-    ],
-    ...[g.activation, kernels.table],
-  );
+    ...[g.batch, g.height, g.width, g.inChannels, g.outChannels],
+    ...[g.kernel, g.stride, g.pad, g.groups, g.activation, kernels.table],
+  ];
+  const [outPixels, tapMacs] = [g.batch * g.outHeight * g.outWidth, g.kernel * g.kernel];
+  const macs = outPixels * g.outChannels * tapMacs * (g.inChannels / g.groups);
+  if (kernels.pool !== null && kernels.pool.threads > 1 && macs >= MIN_POOLED_MACS) {
+    // A few slices per thread, claimed dynamically, even out uneven progress.
+    const parts = Math.min(3 * kernels.pool.threads, g.batch * g.outHeight);
+    kernels.pool.run(args, parts, (part, n) => kernels.exports.group_conv2d(...args, part, n));
+  } else {
+    kernels.exports.group_conv2d(...args, 0, 1);
+  }
   return out;
 }
 

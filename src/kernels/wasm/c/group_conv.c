@@ -144,11 +144,21 @@ static void conv_pixels(int count, int groups, int gOut, BLOCK_PARAMS) {
 INLINE int max_i(int a, int b) { return a > b ? a : b; }
 INLINE int min_i(int a, int b) { return a < b ? a : b; }
 
-/* residual: a tensor shaped like y added before the activation, or 0 for none. */
+/* Where slice `part` of `parts` equal slices of n items starts (64-bit: n · part may pass 2³¹). */
+INLINE int slice_start(int n, int part, int parts) {
+  return (int)((long long)n * part / parts);
+}
+
+/*
+ * residual: a tensor shaped like y added before the activation, or 0 for none.
+ * part, parts: this call computes part `part` of `parts` equal slices of the output rows
+ * (of the pixels, for a 1×1 conv), so that threads sharing the memory can split one conv
+ * (wasm/pool.ts); 0, 1 computes all of it.
+ */
 EXPORT(group_conv2d)
 void group_conv2d(const float *x, const float *w, const float *bias, const float *residual,
                   float *y, int batch, int height, int width, int cin, int cout, int k,
-                  int stride, int pad, int groups, int act, const float *kc) {
+                  int stride, int pad, int groups, int act, const float *kc, int part, int parts) {
   const int gIn = cin / groups, gOut = cout / groups;
   const int oh = (height + 2 * pad - k) / stride + 1, ow = (width + 2 * pad - k) / stride + 1;
   const int wRow = cout, wTap = gIn * wRow, xPix = stride * cin, xRow = width * cin;
@@ -162,12 +172,18 @@ void group_conv2d(const float *x, const float *w, const float *bias, const float
    * output row (RegNet's 384→384 weights, 590 KB, outgrow L2).
    */
   if (k == 1 && stride == 1 && pad == 0) {
-    conv_pixels(batch * height * width, groups, gOut, x, cin, xRow, cin, w, wRow, wTap, k, 1, 1,
-                gIn, bias, y, cout, resOff, act, kc);
+    const int pixels = batch * height * width;
+    const int p0 = slice_start(pixels, part, parts), p1 = slice_start(pixels, part + 1, parts);
+    if (p1 > p0)
+      conv_pixels(p1 - p0, groups, gOut, x + p0 * cin, cin, xRow, cin, w, wRow, wTap, k, 1, 1,
+                  gIn, bias, y + p0 * cout, cout, resOff, act, kc);
     return;
   }
-  for (int b = 0; b < batch; b++) {
-    for (int oy = 0; oy < oh; oy++) {
+  const int rows = batch * oh;
+  const int r1 = slice_start(rows, part + 1, parts);
+  for (int r = slice_start(rows, part, parts); r < r1; r++) {
+    const int b = r / oh, oy = r % oh;
+    {
       const int iy = oy * stride - pad;
       const int ky0 = max_i(0, -iy), nky = min_i(k, height - iy) - ky0;
       const float *xRowBase = x + ((b * height + iy + ky0) * width) * cin;
