@@ -83,7 +83,7 @@ describe('WASM kernels module', () => {
   });
 
   it.each([2, 3, 7, 40])(
-    'group_conv2d in %i slices (any order, as pool threads run them) equals the whole conv',
+    'group and depthwise convs in %i slices (any order, as pool threads run them) equal the whole conv',
     async (parts) => {
       // NaN-filled outputs: a pixel no slice wrote would show as NaN.
       expect(await sliceDifference('simd', parts)).toBe(0);

@@ -73,6 +73,7 @@ export const EXPORTS = [
   'init_constants',
   'group_conv2d',
   'depthwise_conv2d',
+  'depthwise_pad',
   'silu',
   'add_act',
   'squeeze_excite',

@@ -61,8 +61,9 @@ export async function runKernelModule(variant: Variant): Promise<Float32Array> {
   const dw = alloc(9 * 9 * 32);
   const dwPadded = alloc(9 * 9 * 32);
   const padScratch = alloc(13 * 13 * 32);
-  k.depthwise_conv2d!(x, wd, bias, dw, 0, 1, 9, 9, 32, 5, 1, 2, 2, table);
-  k.depthwise_conv2d!(x, wd, bias, dwPadded, padScratch, 1, 9, 9, 32, 5, 1, 2, 2, table);
+  k.depthwise_conv2d!(x, wd, bias, dw, 0, 1, 9, 9, 32, 5, 1, 2, 2, table, 0, 1);
+  k.depthwise_pad!(x, padScratch, 1, 9, 9, 32, 2);
+  k.depthwise_conv2d!(x, wd, bias, dwPadded, padScratch, 1, 9, 9, 32, 5, 1, 2, 2, table, 0, 1);
   const n = 9 * 9 * 32;
   return Float32Array.from(
     [conv, silu, se, dw, dwPadded].flatMap((ptr) => Array.from(f32.subarray(ptr / 4, ptr / 4 + n))),
@@ -97,9 +98,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
 }
 
 /**
- * group_conv2d computed whole (part 0 of 1) and as `parts` slices called out of order
- * (as pool workers may run them), for a 3×3 grouped conv (row slices) and a 1×1 conv
- * (pixel slices), batch 2: the largest |whole − sliced|, 0 when slices tile the output.
+ * group_conv2d and depthwise_conv2d computed whole (part 0 of 1) and as `parts` slices
+ * called out of order (as pool workers may run them): a 3×3 grouped conv (row slices), a
+ * 1×1 conv (pixel slices) and a depthwise 3×3 (plain and pre-padded), batch 2: the
+ * largest |whole − sliced|, 0 when slices tile the output.
  */
 export async function sliceDifference(variant: Variant, parts: number): Promise<number> {
   const memory = memoryFor(variant);
@@ -135,6 +137,25 @@ export async function sliceDifference(variant: Variant, parts: number): Promise<
     k.group_conv2d!(x, w, bias, 0, whole, ...geometry, table, 0, 1);
     for (let part = parts - 1; part >= 0; part--) {
       k.group_conv2d!(x, w, bias, 0, sliced, ...geometry, table, part, parts);
+    }
+    for (let i = 0; i < n; i++) {
+      worst = Math.max(worst, Math.abs(f32[whole / 4 + i]! - f32[sliced / 4 + i]!));
+    }
+  }
+  // Depthwise 3×3 stride 2 (row slices), once along the border loops, once pre-padded.
+  const [batch, size, c] = [2, 11, 24];
+  const n = batch * 6 * 6 * c;
+  const x = alloc(batch * size * size * c, (i) => Math.sin(i * 0.29));
+  const wd = alloc(9 * c, (i) => Math.cos(i * 0.3) * 0.2);
+  const bias = alloc(c, (i) => 0.02 * i);
+  const padded = alloc(batch * (size + 2) * (size + 2) * c);
+  k.depthwise_pad!(x, padded, batch, size, size, c, 1);
+  for (const scratch of [0, padded]) {
+    const [whole, sliced] = [alloc(n), alloc(n)];
+    const geometry = [batch, size, size, c, 3, 2, 1, 2];
+    k.depthwise_conv2d!(x, wd, bias, whole, scratch, ...geometry, table, 0, 1);
+    for (let part = parts - 1; part >= 0; part--) {
+      k.depthwise_conv2d!(x, wd, bias, sliced, scratch, ...geometry, table, part, parts);
     }
     for (let i = 0; i < n; i++) {
       worst = Math.max(worst, Math.abs(f32[whole / 4 + i]! - f32[sliced / 4 + i]!));

@@ -23,6 +23,7 @@ export interface KernelExports {
   init_constants(table: number): void;
   group_conv2d(...args: number[]): void;
   depthwise_conv2d(...args: number[]): void;
+  depthwise_pad(...args: number[]): void;
   silu(x: number, y: number, n: number, table: number): void;
   add_act(a: number, b: number, y: number, n: number, act: number, table: number): void;
   squeeze_excite(...args: number[]): void;
@@ -35,7 +36,7 @@ export interface Kernels {
   exports: KernelExports;
   table: number;
   variant: WasmKernelVariant;
-  /** Workers sharing tfjs' memory that take slices of the group conv (null: one thread). */
+  /** Workers sharing tfjs' memory that take slices of the convs (null: one thread). */
   pool: KernelPool | null;
   /** Threads the kernels were set up with (the caller and the pool's workers). */
   threads: number;
@@ -54,6 +55,9 @@ export interface WasmBackendLike {
 }
 
 const instances = new WeakMap<object, Kernels>();
+
+/** The exports whose last two arguments are (part, parts): the pool splits them. */
+export const POOLED_EXPORTS = ['group_conv2d', 'depthwise_conv2d'] as const;
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
@@ -92,7 +96,7 @@ export function offsetOf(backend: WasmBackendLike, t: TensorInfo): number {
  * Instantiates the kernels module for `backend` (once per backend instance). Returns
  * false when this engine can run none of the builds (no WebAssembly SIMD, or no threads
  * for a shared memory). With `threads` > 1 on a shared memory (tfjs' threaded build, a
- * cross-origin isolated page) the group conv is split over threads - 1 workers and the caller.
+ * cross-origin isolated page) the convs are split over threads - 1 workers and the caller.
  */
 export async function setUpKernels(backend: WasmBackendLike, threads = 1): Promise<boolean> {
   if (instances.has(backend)) return true;
@@ -113,7 +117,7 @@ export async function setUpKernels(backend: WasmBackendLike, threads = 1): Promi
   exports.init_constants(table);
   const pool =
     threads > 1 && poolSupported(memory)
-      ? new KernelPool(module, memory, threads - 1, 'group_conv2d')
+      ? new KernelPool(module, memory, threads - 1, POOLED_EXPORTS)
       : null;
   const started = pool ? await pool.started() : 0;
   instances.set(backend, { exports, table, variant, pool, threads: 1 + started });

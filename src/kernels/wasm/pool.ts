@@ -12,10 +12,10 @@
  * caller claims slices too, a call completes even if no worker ever started. Workers spin
  * a little between calls and then sleep.
  *
- * Measured (2026-11-23, 2-core AMD EPYC VM, Chromium 156, threads: 2, the same page
- * alternating pooled and single-threaded calls, 80 pairs): RegNetX-400MF 1.45–1.52×,
- * RegNetY-400MF 1.37–1.42×, EfficientNet-B0 1.18–1.27× (its depthwise convs and SE stay
- * on one thread), FD-MobileNet 0.5× 0.93–1.44× (small convs; noisy machine).
+ * Measured (2026-11-23, 2-core AMD EPYC VM, Chromium 156, threads: 2, one page
+ * alternating pooled and single-threaded predict calls, 80 pairs, two runs): RegNetX-400MF
+ * 1.50–1.57×, RegNetY-400MF 1.36–1.41×, EfficientNet-B0 1.34–1.40×, FD-MobileNet 0.5×
+ * 1.50–1.72× (group and depthwise convs pooled; SE, SiLU and adds stay on one thread).
  */
 
 /** Slots of the control block (Int32Array over a SharedArrayBuffer). */
@@ -25,6 +25,7 @@ const DONE = 2; // slices finished in this call
 const PARTS = 3; // slices in this call
 const ARGC = 4; // arguments in this call
 const READY = 5; // workers that have instantiated the module
+const EXPORT = 6; // which of the pool's exports this call runs
 const ARGS = 8; // the arguments (int32: pointers and sizes)
 const MAX_ARGS = 32;
 const CLOSED = 1 << 30;
@@ -38,9 +39,9 @@ const SPIN_MS = 1;
 /** The worker: instantiate the module on the shared memory, then serve calls forever. */
 const WORKER_SOURCE = `
 onmessage = async ({ data }) => {
-  const { module, memory, control, exportName } = data;
+  const { module, memory, control, exportNames } = data;
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  const run = instance.exports[exportName];
+  const exports = exportNames.map((name) => instance.exports[name]);
   const c = new Int32Array(control);
   let seen = Atomics.load(c, ${GENERATION});
   Atomics.add(c, ${READY}, 1);
@@ -55,7 +56,7 @@ onmessage = async ({ data }) => {
       const part = Atomics.add(c, ${NEXT}, 1);
       if (part >= Atomics.load(c, ${PARTS})) break;
       const args = Array.from(c.subarray(${ARGS}, ${ARGS} + Atomics.load(c, ${ARGC})));
-      run(...args, part, Atomics.load(c, ${PARTS}));
+      exports[Atomics.load(c, ${EXPORT})](...args, part, Atomics.load(c, ${PARTS}));
       Atomics.add(c, ${DONE}, 1);
     }
   }
@@ -74,12 +75,12 @@ export class KernelPool {
     return 1 + Atomics.load(this.control, READY);
   }
 
-  /** Starts `workers` helpers running `exportName` of `module` on `memory` (shared). */
+  /** Starts `workers` helpers that run `exportNames` of `module` on `memory` (shared). */
   constructor(
     module: WebAssembly.Module,
     memory: WebAssembly.Memory,
     workers: number,
-    exportName: string,
+    private readonly exportNames: readonly string[],
   ) {
     this.control[NEXT] = CLOSED;
     const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
@@ -89,7 +90,7 @@ export class KernelPool {
         worker.onerror = (e) => {
           console.warn(`webnets: a kernel worker failed (${e.message}); its slices run elsewhere`);
         };
-        worker.postMessage({ module, memory, control: this.control.buffer, exportName });
+        worker.postMessage({ module, memory, control: this.control.buffer, exportNames });
         this.workers.push(worker);
       }
     } finally {
@@ -99,13 +100,24 @@ export class KernelPool {
 
   /**
    * Runs `local(part, parts)` for every part, spread over the caller and the workers
-   * (which call the export with `args` followed by part and parts). Returns when all ran.
+   * (which call export `exportName` with `args` followed by part and parts). Returns
+   * when all ran.
    */
-  run(args: readonly number[], parts: number, local: (part: number, parts: number) => void): void {
+  run(
+    exportName: string,
+    args: readonly number[],
+    parts: number,
+    local: (part: number, parts: number) => void,
+  ): void {
     const c = this.control;
     if (args.length > MAX_ARGS)
       throw new Error(`KernelPool: ${args.length} arguments > ${MAX_ARGS}`);
     for (let i = 0; i < args.length; i++) c[ARGS + i] = args[i] as number;
+    const index = this.exportNames.indexOf(exportName);
+    if (index < 0) {
+      throw new Error(`KernelPool: '${exportName}' is not one of ${this.exportNames.join(', ')}`);
+    }
+    Atomics.store(c, EXPORT, index);
     Atomics.store(c, ARGC, args.length);
     Atomics.store(c, PARTS, parts);
     Atomics.store(c, DONE, 0);

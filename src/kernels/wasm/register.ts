@@ -2,7 +2,7 @@
  * The webnets WASM kernels' tfjs side: shape checks, output allocation and the call into
  * the kernels module (instance.ts), registered with tfjs' 'wasm' backend. Kernels run on
  * the calling thread; in tfjs' threaded build XNNPACK's thread pool is idle while they
- * run, as tfjs runs one op at a time, so the group conv has its own workers (pool.ts).
+ * run, as tfjs runs one op at a time, so the convs have their own workers (pool.ts).
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../runtime/tf';
@@ -23,7 +23,7 @@ import {
   sameShape,
   squeezeExciteGeometry,
 } from '../shapes';
-import type { WasmBackendLike, WasmKernelVariant } from './instance';
+import type { Kernels, WasmBackendLike, WasmKernelVariant, POOLED_EXPORTS } from './instance';
 import { kernelsOf, kernelThreadsOf, kernelVariantOf, offsetOf, setUpKernels } from './instance';
 
 export type { WasmKernelVariant } from './instance';
@@ -79,6 +79,29 @@ interface KernelArgs {
 /** Below this many multiply-accumulates a conv runs on one thread (waking workers costs more). */
 const MIN_POOLED_MACS = 200_000;
 
+/**
+ * Calls a sliceable export (its last arguments: part, parts) whole, or split over the
+ * kernels' worker pool when there is one and the conv is big enough. A few slices per
+ * thread, claimed dynamically, even out uneven progress; never more slices than rows.
+ */
+function runSliced(
+  kernels: Kernels,
+  name: (typeof POOLED_EXPORTS)[number],
+  args: number[],
+  macs: number,
+  rows: number,
+): void {
+  const run = kernels.exports[name];
+  const pool = kernels.pool;
+  if (pool === null || pool.threads < 2 || macs < MIN_POOLED_MACS) {
+    run(...args, 0, 1);
+    return;
+  }
+  pool.run(name, args, Math.min(3 * pool.threads, rows), (part, parts) =>
+    run(...args, part, parts),
+  );
+}
+
 function groupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const b = backend as WasmBackendLike;
   const g = groupConvGeometry(inputs, attrs ?? {});
@@ -93,13 +116,7 @@ function groupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   ];
   const [outPixels, tapMacs] = [g.batch * g.outHeight * g.outWidth, g.kernel * g.kernel];
   const macs = outPixels * g.outChannels * tapMacs * (g.inChannels / g.groups);
-  if (kernels.pool !== null && kernels.pool.threads > 1 && macs >= MIN_POOLED_MACS) {
-    // A few slices per thread, claimed dynamically, even out uneven progress.
-    const parts = Math.min(3 * kernels.pool.threads, g.batch * g.outHeight);
-    kernels.pool.run(args, parts, (part, n) => kernels.exports.group_conv2d(...args, part, n));
-  } else {
-    kernels.exports.group_conv2d(...args, 0, 1);
-  }
+  runSliced(kernels, 'group_conv2d', args, macs, g.batch * g.outHeight);
   return out;
 }
 
@@ -136,11 +153,17 @@ function depthwiseConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const paddedFloats = g.batch * (g.height + 2 * g.pad) * (g.width + 2 * g.pad) * g.channels;
   const scratch = padsInput(g) ? b.wasm._malloc(4 * (paddedFloats + 4)) : 0;
   try {
-    kernels.exports.depthwise_conv2d(
-      ...[offsetOf(b, x), offsetOf(b, filter), offsetOf(b, bias), offsetOf(b, out), scratch],
+    const xAt = offsetOf(b, x);
+    if (scratch) {
+      kernels.exports.depthwise_pad(xAt, scratch, g.batch, g.height, g.width, g.channels, g.pad);
+    }
+    const args = [
+      ...[xAt, offsetOf(b, filter), offsetOf(b, bias), offsetOf(b, out), scratch],
       ...[g.batch, g.height, g.width, g.channels, g.kernel, g.stride, g.pad, g.activation],
       kernels.table,
-    );
+    ];
+    const macs = g.batch * g.outHeight * g.outWidth * g.channels * g.kernel * g.kernel;
+    runSliced(kernels, 'depthwise_conv2d', args, macs, g.batch * g.outHeight);
   } finally {
     if (scratch) b.wasm._free(scratch);
   }

@@ -7,8 +7,8 @@
  * Channels innermost, so each tap reads a contiguous channel row and memory streams.
  * Runs of interior pixels (all taps inside the image) take blocks of 4 pixels with the
  * tap columns unrolled (k = 3 and 5); border pixels loop over their valid taps. On small
- * maps the caller passes scratch for a zero-padded copy of the input instead, which makes
- * every pixel interior (see depthwise_conv2d).
+ * maps the caller pads the input into scratch first (depthwise_pad), which makes every
+ * pixel interior (see depthwise_conv2d).
  */
 #include "simd.h"
 
@@ -117,12 +117,22 @@ static void pad_input(const float *x, float *dst, int batch, int height, int wid
  * maps, where the border pixels (their taps a loop each) are a large share — at 14×14
  * with k = 5, half of them.
  */
+/* scratch ← x zero-padded by pad on every side: call once before depthwise_conv2d's slices. */
+EXPORT(depthwise_pad)
+void depthwise_pad(const float *x, float *scratch, int batch, int height, int width, int c, int pad) {
+  pad_input(x, scratch, batch, height, width, c, pad);
+}
+
+/*
+ * scratch: 0, or the input already zero-padded by depthwise_pad (then every pixel is
+ * interior). part, parts: this call computes slice `part` of `parts` equal slices of the
+ * output rows, so threads sharing the memory can split one conv (wasm/pool.ts).
+ */
 EXPORT(depthwise_conv2d)
 void depthwise_conv2d(const float *x, const float *w, const float *bias, float *y,
-                      float *scratch, int batch, int height, int width, int c, int k, int stride,
-                      int pad, int act, const float *kc) {
+                      const float *scratch, int batch, int height, int width, int c, int k,
+                      int stride, int pad, int act, const float *kc, int part, int parts) {
   if (scratch && pad > 0) {
-    pad_input(x, scratch, batch, height, width, c, pad);
     x = scratch;
     height += 2 * pad;
     width += 2 * pad;
@@ -134,8 +144,11 @@ void depthwise_conv2d(const float *x, const float *w, const float *bias, float *
   const int oxLo = min_i(ow, (pad + stride - 1) / stride);
   const int oxHi = max_i(oxLo, min_i(ow, width - k + pad >= 0 ? (width - k + pad) / stride + 1 : 0));
   const int unrolled = k == 3 || k == 5;
-  for (int b = 0; b < batch; b++) {
-    for (int oy = 0; oy < oh; oy++) {
+  const int rows = batch * oh;
+  const int r1 = (int)((long long)rows * (part + 1) / parts);
+  for (int r = (int)((long long)rows * part / parts); r < r1; r++) {
+    const int b = r / oh, oy = r % oh;
+    {
       const int iy = oy * stride - pad;
       const int ky0 = clamp_i(-iy, 0, k), ky1 = clamp_i(height - iy, 0, k);
       const int rowInterior = unrolled && ky0 == 0 && ky1 == k && oxHi > oxLo;
