@@ -176,7 +176,8 @@ async function runModel(job: ModelJob): Promise<ModelResult> {
       result.macs = w.side.model.info.complexity.macs;
       result.params = w.side.model.info.complexity.params;
       result.webnetsBackend = w.side.model.backendReason;
-      result.webnetsThreads = config.backend === 'wasm' ? wasmThreads(tf) : null;
+      result.webnetsThreads =
+        config.backend === 'wasm' ? wasmThreads(tf, w.side.model.backendReason) : null;
     } else {
       result.webnets = w;
     }
