@@ -38,13 +38,23 @@ export function wasmThreads(tf: Tf, backendReason?: string): number | null {
   return wasmModule(tf)?.tfjs?.getThreadsCount?.() ?? null;
 }
 
-/** Warm-ups, then `runs` rounds alternating which side goes first. */
+/**
+ * Idle time before each timed run. Both sides keep worker threads that spin a while after
+ * a run before they sleep; back to back, one side's spinning workers took cores from the
+ * other's run (on 2 cores, FD-MobileNet with 2 threads measured 3× slower that way).
+ */
+export const GAP_MS = 20;
+
+const idle = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Warm-ups, then `runs` rounds alternating which side goes first, GAP_MS apart. */
 export async function alternate(sides: Side[], job: ModelJob): Promise<number[][]> {
   for (let i = 0; i < job.warmup; i++) for (const side of sides) await side.run();
   const ms = sides.map((): number[] => []);
   for (let round = 0; round < job.runs; round++) {
     const order = round % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) {
+      await idle(GAP_MS);
       const { ms: t } = await timed(() => side.run());
       (ms[sides.indexOf(side)] as number[]).push(t);
     }
