@@ -31,7 +31,12 @@ import { registerWasmKernels } from './wasm/register';
 import { registerWebGpuKernels } from './webgpu/register';
 
 export * from './names';
-export { registerWasmKernels, wasmKernelThreads, wasmKernelVariant } from './wasm/register';
+export {
+  registerWasmKernels,
+  wakeWasmKernelThreads,
+  wasmKernelThreads,
+  wasmKernelVariant,
+} from './wasm/register';
 export type { WasmKernelVariant } from './wasm/register';
 export { registerWebGpuKernels } from './webgpu/register';
 

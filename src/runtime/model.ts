@@ -18,6 +18,7 @@ import { activateBackend, runOn, webgpuLost } from './activate';
 import type { BackendName } from './backend';
 import type { ImageSource, PreparedSource } from './source';
 import { pixelsOf, prepareSource, releaseSource } from './source';
+import { wakeWasmKernelThreads } from '../kernels';
 import { preprocess } from './preprocess';
 import { SerialQueue } from './queue';
 import { tf } from './tf';
@@ -242,6 +243,7 @@ export class WebnetsModel implements Model {
     const network = this.network;
     if (network === null) throw new Error(`the model '${this.id}' has no network`);
     const preprocessing = this.info.preprocessing;
+    if (this.active.name === 'wasm') wakeWasmKernelThreads();
     const result = await runOn(this.active.name, () =>
       tf.tidy(() => {
         const input = preprocess(pixelsOf(prepared), preprocessing);

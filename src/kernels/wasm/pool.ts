@@ -26,6 +26,7 @@ const PARTS = 3; // slices in this call
 const ARGC = 4; // arguments in this call
 const READY = 5; // workers that have instantiated the module
 const EXPORT = 6; // which of the pool's exports this call runs
+const SLEEPING = 7; // workers in Atomics.wait, or about to be
 const ARGS = 8; // the arguments (int32: pointers and sizes)
 const MAX_ARGS = 32;
 const CLOSED = 1 << 30;
@@ -47,9 +48,16 @@ onmessage = async ({ data }) => {
   Atomics.add(c, ${READY}, 1);
   for (;;) {
     // Spin for up to SPIN_MS after a call (the next conv is usually that close), then sleep.
+    // A wake() is a generation without slices: it just starts a new spin.
     const idleSince = performance.now();
     while (Atomics.load(c, ${GENERATION}) === seen) {
-      if (performance.now() - idleSince > ${SPIN_MS}) Atomics.wait(c, ${GENERATION}, seen, 1000);
+      if (performance.now() - idleSince > ${SPIN_MS}) {
+        // Counted before waiting: a waker bumps GENERATION, then reads SLEEPING, so either
+        // it notifies or this wait sees the new generation and returns at once.
+        Atomics.add(c, ${SLEEPING}, 1);
+        Atomics.wait(c, ${GENERATION}, seen, 1000);
+        Atomics.sub(c, ${SLEEPING}, 1);
+      }
     }
     seen = Atomics.load(c, ${GENERATION});
     for (;;) {
@@ -122,8 +130,7 @@ export class KernelPool {
     Atomics.store(c, PARTS, parts);
     Atomics.store(c, DONE, 0);
     Atomics.store(c, NEXT, 0); // opens the call: slices claimed from here on see its arguments
-    Atomics.add(c, GENERATION, 1);
-    Atomics.notify(c, GENERATION);
+    this.signal();
     for (let part = Atomics.add(c, NEXT, 1); part < parts; part = Atomics.add(c, NEXT, 1)) {
       local(part, parts);
       Atomics.add(c, DONE, 1);
@@ -132,6 +139,21 @@ export class KernelPool {
       // Workers are finishing slices they claimed.
     }
     Atomics.store(c, NEXT, CLOSED);
+  }
+
+  /**
+   * Wakes sleeping workers so they spin, ready for the convs of an inference about to
+   * start (waking one costs about as much as a small conv's slice).
+   */
+  wake(): void {
+    this.signal(); // NEXT is CLOSED: workers find no slice and spin again
+  }
+
+  /** A new generation; sleepers are notified (a system call) only when there are any. */
+  private signal(): void {
+    const c = this.control;
+    Atomics.add(c, GENERATION, 1);
+    if (Atomics.load(c, SLEEPING) > 0) Atomics.notify(c, GENERATION);
   }
 
   /**
