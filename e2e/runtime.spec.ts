@@ -266,6 +266,31 @@ test.describe('WASM binaries and threads', () => {
     expect(maxDiff / scale).toBeLessThan(1e-5);
   });
 
+  test("threads: 'auto' splits a 400 M-MAC network over the workers, keeps a 40 M-MAC one on one thread", async ({
+    page,
+  }) => {
+    await page.addInitScript(reportCores, 2); // 'auto': 2 kernel threads, 1 XNNPACK thread
+    await openRuntimePage(page);
+    const reasons = await page.evaluate(async () => {
+      const w = (window as unknown as WebnetsWindow).webnets;
+      const out: string[] = [];
+      for (const id of ['regnetx-400mf', 'fd-mobilenet-0.5x']) {
+        const model = await w.load(id, { synthetic: true, backend: 'wasm' });
+        const image = w.tf.zeros([224, 224, 3], 'int32') as Tensor3D; // after load: tfjs is up
+        const logits = await model.predict(image);
+        image.dispose();
+        if (!logits.every(Number.isFinite)) throw new Error(`${id}: logits not finite`);
+        out.push(`${id}: ${model.backendReason}`);
+        model.dispose();
+      }
+      return out;
+    });
+    expect(reasons).toEqual([
+      "regnetx-400mf: wasm-simd (2 threads): requested (backend: 'wasm')",
+      "fd-mobilenet-0.5x: wasm-simd (1 thread): requested (backend: 'wasm')",
+    ]);
+  });
+
   test('threads: 2 runs two XNNPACK threads when the page is cross-origin isolated', async ({
     page,
   }) => {

@@ -33,7 +33,7 @@ import { registerWebGpuKernels } from './webgpu/register';
 export * from './names';
 export {
   registerWasmKernels,
-  wakeWasmKernelThreads,
+  useWasmKernelThreads,
   wasmKernelThreads,
   wasmKernelVariant,
 } from './wasm/register';

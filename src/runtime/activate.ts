@@ -22,7 +22,7 @@
  *   runs single-threaded. `threads: 1` picks the single-threaded SIMD binary outright
  *   (no worker startup).
  */
-import { registerKernels, wasmKernelThreads } from '../kernels';
+import { registerKernels, useWasmKernelThreads, wasmKernelThreads } from '../kernels';
 import type { WebGPUBackend } from './tf';
 import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from './tf';
 import type { BackendName } from './backend';
@@ -31,7 +31,10 @@ import type { BackendName } from './backend';
 export type WasmPaths = string | Record<string, string>;
 
 export interface WasmSetup {
-  /** WASM threads: a number, or 'auto' (webnets' kernels: every core up to 4; tfjs' XNNPACK: hardwareConcurrency / 2). */
+  /**
+   * WASM threads: a number, or 'auto' (webnets' kernels: every core up to 4, for networks
+   * of AUTO_POOLED_MIN_MACS or more; tfjs' XNNPACK: hardwareConcurrency / 2).
+   */
   threads?: number | 'auto';
   wasmPaths?: WasmPaths;
 }
@@ -39,7 +42,7 @@ export interface WasmSetup {
 /** A backend that is running, as the user sees it. */
 export interface ActiveBackend {
   name: BackendName;
-  /** 'webgpu', 'wasm-simd (2 threads)', 'wasm (1 thread)', 'cpu'. */
+  /** 'webgpu', 'wasm-simd (2 threads)', 'wasm (1 thread)', 'cpu': see `labelFor`. */
   label: string;
 }
 
@@ -102,6 +105,25 @@ function isInitialized(name: BackendName): boolean {
  */
 let kernelThreads: number | 'auto' = 'auto';
 
+/**
+ * With threads 'auto', a network under this many MACs keeps webnets' kernels on the
+ * calling thread: its convs are too small for a split to repay waking and syncing the
+ * workers. Measured (2026-11-23, 2-core VM, Chromium 156, `npm run bench`, 20 ms between
+ * inferences), 2 threads vs 1: FD-MobileNet 0.5× (40 M MACs) 0.68–1.10× over four runs,
+ * EfficientNet-B0 (390 M) 1.33×, RegNetY-400MF 1.33×, RegNetX-400MF 1.41×.
+ */
+export const AUTO_POOLED_MIN_MACS = 100_000_000;
+
+/** Whether a network of `macs` splits its convs over webnets' kernel workers. */
+export function poolsNetwork(macs: number): boolean {
+  return kernelThreads !== 'auto' || macs >= AUTO_POOLED_MIN_MACS;
+}
+
+/** Sets webnets' kernels up for one forward of a network of `macs` on `name`. */
+export function beforeForward(name: BackendName, macs: number): void {
+  if (name === 'wasm') useWasmKernelThreads(poolsNetwork(macs));
+}
+
 function autoKernelThreads(): number {
   const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
     ?.hardwareConcurrency;
@@ -125,6 +147,13 @@ async function wasmLabel(): Promise<string> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = Math.max(getThreadsCount(), wasmKernelThreads());
   return `${simd ? 'wasm-simd' : 'wasm'} (${threads} thread${threads === 1 ? '' : 's'})`;
+}
+
+/** The backend as a network of `macs` runs it: a small one under 'auto' says its threads. */
+export function labelFor(active: ActiveBackend, macs: number): string {
+  if (active.name !== 'wasm' || poolsNetwork(macs)) return active.label;
+  const threads = getThreadsCount();
+  return active.label.replace(/\(\d+ threads?\)/, `(${threads} thread${threads === 1 ? '' : 's'})`);
 }
 
 function describeWasmFailure(setup: WasmSetup): string {

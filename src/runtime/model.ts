@@ -14,11 +14,10 @@ import type { Family, Preprocessing } from '../models/spec';
 import type { Network } from '../models/network';
 import type { PackSource } from '../weights/pack';
 import type { ActiveBackend, WasmSetup } from './activate';
-import { activateBackend, runOn, webgpuLost } from './activate';
+import { activateBackend, beforeForward, labelFor, runOn, webgpuLost } from './activate';
 import type { BackendName } from './backend';
 import type { ImageSource, PreparedSource } from './source';
 import { pixelsOf, prepareSource, releaseSource } from './source';
-import { wakeWasmKernelThreads } from '../kernels';
 import { preprocess } from './preprocess';
 import { SerialQueue } from './queue';
 import { tf } from './tf';
@@ -149,7 +148,7 @@ export class WebnetsModel implements Model {
   }
 
   get backendReason(): string {
-    return `${this.active.label}: ${this.reason}`;
+    return `${labelFor(this.active, this.info.complexity.macs)}: ${this.reason}`;
   }
 
   get inputSize(): number {
@@ -243,7 +242,7 @@ export class WebnetsModel implements Model {
     const network = this.network;
     if (network === null) throw new Error(`the model '${this.id}' has no network`);
     const preprocessing = this.info.preprocessing;
-    if (this.active.name === 'wasm') wakeWasmKernelThreads();
+    beforeForward(this.active.name, this.info.complexity.macs);
     const result = await runOn(this.active.name, () =>
       tf.tidy(() => {
         const input = preprocess(pixelsOf(prepared), preprocessing);

@@ -40,6 +40,8 @@ export interface Kernels {
   pool: KernelPool | null;
   /** Threads the kernels were set up with (the caller and the pool's workers). */
   threads: number;
+  /** Whether convs are split over the pool now (see useWasmKernelThreads). */
+  pooling: boolean;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm (4.22) the kernels use. */
@@ -120,7 +122,7 @@ export async function setUpKernels(backend: WasmBackendLike, threads = 1): Promi
       ? new KernelPool(module, memory, threads - 1, POOLED_EXPORTS)
       : null;
   const started = pool ? await pool.started() : 0;
-  instances.set(backend, { exports, table, variant, pool, threads: 1 + started });
+  instances.set(backend, { exports, table, variant, pool, threads: 1 + started, pooling: true });
   return true;
 }
 

@@ -58,11 +58,17 @@ export async function registerWasmKernels(threads = 1): Promise<boolean> {
   return true;
 }
 
-/** Wakes the kernels' workers (if any) ahead of an inference on the 'wasm' backend. */
-export function wakeWasmKernelThreads(): void {
+/**
+ * Whether the next convs on the 'wasm' backend are split over the kernels' workers (then
+ * woken, ahead of an inference) or run on the calling thread alone. A model sets it before
+ * each forward; without a pool it changes nothing.
+ */
+export function useWasmKernelThreads(on: boolean): void {
   const backend = tf.findBackend('wasm');
-  if (backend && kernelThreadsOf(backend) > 1)
-    kernelsOf(backend as unknown as WasmBackendLike).pool?.wake();
+  if (!backend || kernelThreadsOf(backend) < 2) return;
+  const kernels = kernelsOf(backend as unknown as WasmBackendLike);
+  kernels.pooling = on;
+  if (on) kernels.pool?.wake();
 }
 
 /** Threads webnets' WASM kernels run on (1 before registration or without a pool). */
@@ -105,7 +111,7 @@ function runSliced(
 ): void {
   const run = kernels.exports[name];
   const pool = kernels.pool;
-  if (pool === null || pool.threads < 2 || macs < MIN_POOLED_MACS) {
+  if (pool === null || !kernels.pooling || pool.threads < 2 || macs < MIN_POOLED_MACS) {
     run(...args, 0, 1);
     return;
   }
