@@ -13,7 +13,8 @@ export const DEFAULT_MODELS = [
 
 export const usage = `Usage: npm run bench -- [options]
   --models a,b,…       model ids (default ${DEFAULT_MODELS.join(',')})
-  --backends …         wasm<threads> and/or webgpu (default wasm1,wasm<all cores>)
+  --backends …         wasm<threads>, wasmauto (webnets threads: 'auto', ORT all cores) and/or
+                       webgpu (default wasm1,wasm<all cores>,wasmauto)
   --runs N             timed runs per side (default 20)
   --warmup N           untimed runs per side first (default 3)
   --profile-runs N     profiled webnets runs for the per-op profile (default 3)
@@ -39,15 +40,21 @@ export type WebnetsCall = (typeof calls)[number];
 
 export function pageConfig(label: string, webnetsCall: PageConfig['webnetsCall']): PageConfig {
   const ortPath = '/ort/';
-  if (label === 'webgpu') return { label, backend: 'webgpu', threads: 1, ortPath, webnetsCall };
+  const page = { label, ortPath, webnetsCall };
+  if (label === 'webgpu') return { ...page, backend: 'webgpu', threads: 1, webnetsThreads: 1 };
+  if (label === 'wasmauto') {
+    // What a user gets by default; ORT with every core, as on the wasm<all cores> page.
+    const threads = availableParallelism();
+    return { ...page, backend: 'wasm', threads, webnetsThreads: 'auto' };
+  }
   const m = /^wasm([1-9]\d*)$/.exec(label);
   if (!m) {
     throw new Error(
-      `--backends: '${label}' is not a backend: expected wasm<threads> (wasm1, wasm2, …) or webgpu`,
+      `--backends: '${label}' is not a backend: expected wasm<threads> (wasm1, wasm2, …), wasmauto or webgpu`,
     );
   }
   const threads = Number(m[1]);
-  return { label, backend: 'wasm', threads, ortPath, webnetsCall };
+  return { ...page, backend: 'wasm', threads, webnetsThreads: threads };
 }
 
 export interface Options extends Settings {
@@ -83,7 +90,10 @@ export function parse(argv: string[]): Options | null {
           .map((s) => s.trim())
           .filter(Boolean);
   const all = availableParallelism();
-  const backends = list(values.backends, all > 1 ? ['wasm1', `wasm${all}`] : ['wasm1']);
+  const backends = list(
+    values.backends,
+    all > 1 ? ['wasm1', `wasm${all}`, 'wasmauto'] : ['wasm1', 'wasmauto'],
+  );
   const call = values['webnets-call'] as WebnetsCall;
   if (!calls.includes(call)) {
     throw new Error(`--webnets-call is '${call}': expected ${calls.join(', ')}`);

@@ -57,6 +57,11 @@ export async function loadForward(
   options: WebnetsLoadOptions,
   nchw: Float32Array,
 ): Promise<WebnetsSide> {
+  if (options.threads === 'auto') {
+    throw new Error(
+      "webnets threads 'auto' (page wasmauto) is load()'s policy: use --webnets-call predict",
+    );
+  }
   await startBackend(options.backend, options.threads);
   const spec = getSpec(id);
   const { manifest, weights } = await loadPack(options.weightsUrl, { spec, cache: false });

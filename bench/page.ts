@@ -104,7 +104,12 @@ async function startWebnets(
   const start = performance.now();
   const side = await load(
     job.id,
-    { weightsUrl: job.packUrl, backend: config.backend, threads: config.threads, cache: false },
+    {
+      weightsUrl: job.packUrl,
+      backend: config.backend,
+      threads: config.webnetsThreads,
+      cache: false,
+    },
     { pixels, side: resizeSize },
     nchw,
   );

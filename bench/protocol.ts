@@ -6,11 +6,13 @@
 
 /** One page load: which backend both sides run on, and with how many WASM threads. */
 export interface PageConfig {
-  /** 'wasm1', 'wasm2', …, 'webgpu': the name the command line and the report use. */
+  /** 'wasm1', 'wasm2', …, 'wasmauto', 'webgpu': the name the command line and the report use. */
   label: string;
   backend: 'wasm' | 'webgpu';
-  /** WASM threads for both sides (webnets `threads`, ORT `env.wasm.numThreads`). */
+  /** WASM threads: ORT's `env.wasm.numThreads`, and webnets' unless webnetsThreads says 'auto'. */
   threads: number;
+  /** webnets' `threads` option: the page's count, or 'auto' (page 'wasmauto'). */
+  webnetsThreads: number | 'auto';
   /** Where onnxruntime-web's .mjs/.wasm files are served (ORT's `env.wasm.wasmPaths`). */
   ortPath: string;
   /**

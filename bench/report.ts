@@ -62,9 +62,13 @@ export interface Scaling {
   threads: number;
   /** t(1 thread) / t(N threads): above 1, more threads help. */
   webnets: number | null;
+  /** t(1 thread) / t(threads: 'auto'), from the wasmauto page (null without one). */
+  webnetsAuto: number | null;
   ort: number | null;
   /** Threads tfjs really ran on the N-thread page (it may use fewer than asked). */
   webnetsThreadsUsed: number | null;
+  /** Threads webnets ran the model with under 'auto' (null without a wasmauto page). */
+  webnetsAutoThreads: number | null;
 }
 
 export interface Summary {
@@ -123,9 +127,14 @@ export function summarizeRow(backend: string, r: ModelResult, macsFallback: numb
   };
 }
 
-/** 1 thread against the most threads measured, per model, from the wasmN rows. */
+/**
+ * 1 thread against the most threads measured, per model, from the wasmN rows; and against
+ * webnets' 'auto' from the wasmauto page, when there is one.
+ */
 export function threadScaling(rows: Row[], pages: PageRun[]): Scaling[] {
-  const wasm = pages.map((p) => p.config).filter((c) => c.backend === 'wasm');
+  const configs = pages.map((p) => p.config).filter((c) => c.backend === 'wasm');
+  const auto = configs.find((c) => c.webnetsThreads === 'auto');
+  const wasm = configs.filter((c) => c !== auto);
   const one = wasm.find((c) => c.threads === 1);
   const most = wasm.reduce<PageConfig | null>(
     (m, c) => (m && m.threads >= c.threads ? m : c),
@@ -135,8 +144,8 @@ export function threadScaling(rows: Row[], pages: PageRun[]): Scaling[] {
   const models = [...new Set(rows.map((r) => r.model))];
   const find = (model: string, label: string): Row | undefined =>
     rows.find((r) => r.model === model && r.backend === label);
-  const threadsUsed = (model: string): number | null =>
-    pages.find((p) => p.config.label === most.label)?.results.find((r) => r.id === model)
+  const threadsUsed = (model: string, label: string | undefined): number | null =>
+    pages.find((p) => p.config.label === label)?.results.find((r) => r.id === model)
       ?.webnetsThreads ?? null;
   return models.map((model) => {
     const a = find(model, one.label);
@@ -147,8 +156,10 @@ export function threadScaling(rows: Row[], pages: PageRun[]): Scaling[] {
       model,
       threads: most.threads,
       webnets: speedup(a?.webnets, b?.webnets),
+      webnetsAuto: auto ? speedup(a?.webnets, find(model, auto.label)?.webnets) : null,
       ort: speedup(a?.ort, b?.ort),
-      webnetsThreadsUsed: threadsUsed(model),
+      webnetsThreadsUsed: threadsUsed(model, most.label),
+      webnetsAutoThreads: auto ? threadsUsed(model, auto.label) : null,
     };
   });
 }

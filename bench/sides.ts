@@ -28,7 +28,7 @@ export interface WebnetsModel {
 export interface WebnetsLoadOptions {
   weightsUrl: string;
   backend: 'wasm' | 'webgpu';
-  threads: number;
+  threads: number | 'auto';
   cache: false;
 }
 

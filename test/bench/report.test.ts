@@ -52,7 +52,14 @@ describe('bench summary', () => {
     webnetsThreads: null,
   });
   const page = (label: string, threads: number, ms: number[]): PageRun => ({
-    config: { label, backend: 'wasm', threads, ortPath: '/ort/', webnetsCall: 'forward' },
+    config: {
+      label,
+      backend: 'wasm',
+      threads,
+      webnetsThreads: threads,
+      ortPath: '/ort/',
+      webnetsCall: 'forward',
+    },
     facts: null,
     error: null,
     results: [ortOnly(ms)],
@@ -81,6 +88,31 @@ describe('bench summary', () => {
     expect(summary.failures).toEqual([
       'efficientnet-b0 on wasm1, wasm2: webnets: dist/webnets.js exports no load()',
     ]);
+  });
+
+  it("scales webnets to 'auto' from the wasmauto page, with the threads it ran", () => {
+    const memory = { residentBytes: 0, peakBytes: 0, growthBytes: 0, growthTensors: 0 };
+    const withWebnets = (ms: number[], threads: number): ModelResult => ({
+      ...ortOnly(ms),
+      webnets: {
+        ms,
+        firstPredictionMs: 1,
+        memory: { ...memory, wasmHeapBefore: null, wasmHeapAfter: null },
+        profile: { wallMs: 0, kernelMs: 0, ops: [], note: '' },
+      },
+      webnetsThreads: threads,
+    });
+    const run = (label: string, threads: number, ms: number[], used: number): PageRun => ({
+      ...page(label, threads, ms),
+      results: [withWebnets(ms, used)],
+    });
+    const auto = run('wasmauto', 2, [40, 40, 40], 1);
+    auto.config.webnetsThreads = 'auto';
+    const pages = [run('wasm1', 1, [36, 36, 36], 1), run('wasm2', 2, [48, 48, 48], 2), auto];
+    const [scaling] = summarize(pages, () => b0Macs).scaling;
+    expect(scaling).toMatchObject({ threads: 2, webnetsThreadsUsed: 2, webnetsAutoThreads: 1 });
+    expect(scaling?.webnets).toBeCloseTo(36 / 48, 12);
+    expect(scaling?.webnetsAuto).toBeCloseTo(36 / 40, 12);
   });
 
   it('flags logits that disagree beyond the tolerance, NaN included', () => {
