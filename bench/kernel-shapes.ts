@@ -188,6 +188,11 @@ const regnetY: BenchCase[] = [
   se('regnety-400mf', 14, 208, 52, 5, false),
   se('regnety-400mf', 7, 440, 52, 1, false),
   se('regnety-400mf', 7, 440, 110, 5, false),
+  // 1×1 a/c convs (widths 104 and 440 leave a two-vector remainder after 16-wide blocks).
+  dense('regnety-400mf', 112, 32, 48, 1, 'relu'),
+  dense('regnety-400mf', 28, 104, 104, 5, 'relu'),
+  dense('regnety-400mf', 14, 208, 208, 11, 'relu'),
+  dense('regnety-400mf', 7, 440, 440, 11, 'relu'),
 ];
 
 /** EfficientNet-B0: the SiLUs after the stem and expand convs, and SE (fed by the depthwise conv). */
