@@ -110,7 +110,7 @@ let kernelThreads: number | 'auto' = 'auto';
  * calling thread: its convs are too small for a split to repay waking and syncing the
  * workers. Measured (2026-11-23, 2-core VM, Chromium 156, `npm run bench`, 20 ms between
  * inferences), 2 threads vs 1: FD-MobileNet 0.5× (40 M MACs) 0.68–1.10× over four runs,
- * EfficientNet-B0 (390 M) 1.33×, RegNetY-400MF 1.33×, RegNetX-400MF 1.41×.
+ * EfficientNet-B0 (390 M) 1.33–1.48×, RegNetY-400MF 1.33–1.41×, RegNetX-400MF 1.41–1.71×.
  */
 export const AUTO_POOLED_MIN_MACS = 100_000_000;
 
