@@ -11,7 +11,9 @@ import {
   depthwiseConv2d,
   GROUP_CONV2D,
   groupConv2d,
+  packDenseFilter,
   registerKernels,
+  unpackDenseFilter,
 } from '../src/kernels';
 import type { KernelActivation } from '../src/kernels';
 import { expectClose } from './kernels/expect';
@@ -118,6 +120,61 @@ describe(`${GROUP_CONV2D} (wasm)`, () => {
     });
     expectClose(got, stock.dataSync(), 'vs stock tfjs');
     tf.dispose([x, w, b, r, stock]);
+  });
+
+  // Packed 1×1: whole 16-wide panels, a rest of 1–3 vectors, a lane tail, a rest alone.
+  const packedRows: ConvRow[] = [
+    [2, 5, 7, 64, 32, 1, 1, 1, 'relu'],
+    [1, 7, 7, 96, 104, 1, 1, 1, 'silu'],
+    [1, 3, 5, 70, 90, 1, 1, 1, 'linear'],
+    [1, 4, 4, 128, 7, 1, 1, 1, 'relu'],
+    [1, 2, 3, 440, 440, 1, 1, 1, 'relu'],
+  ];
+  it.each(packedRows.map(convCase).map((c, i) => [convLabel(c), c, i] as const))(
+    'dense %s on a packed filter, with and without residual, as on the HWIO filter',
+    (_label, c, i) => {
+      const { batch, height, width, inChannels: cin, outChannels: cout } = c;
+      const xData = randomArray(batch * height * width * cin, 800 + i);
+      const wData = randomArray(cin * cout, 810 + i, Math.sqrt(3 / cin));
+      const bData = randomArray(cout, 820 + i, 0.5);
+      const rData = randomArray(batch * height * width * cout, 830 + i);
+      const x = tf.tensor4d(xData, [batch, height, width, cin]);
+      const w = tf.tensor4d(wData, [1, 1, cin, cout]);
+      const packed = packDenseFilter(w);
+      const b = tf.tensor1d(bData);
+      const r = tf.tensor4d(rData, [batch, height, width, cout]);
+      expect(Array.from(unpackDenseFilter(packed).dataSync())).toEqual(Array.from(w.dataSync()));
+      if (cout > 16) expect(packed.dataSync()[1]).toBe(wData[1]); // panel 0 row 0 = HWIO row 0 …
+      if (cout > 16) expect(packed.dataSync()[16]).toBe(wData[cout]); // … then row 1, not col 16
+      for (const residual of [undefined, r]) {
+        const attrs = { strides: 1, groups: 1, activation: c.activation };
+        const got = groupConv2d(x, packed, b, { ...attrs, packed: true }, residual).dataSync();
+        const want = groupConv2d(x, w, b, attrs, residual).dataSync();
+        expectClose(got, want, 'packed vs HWIO');
+        expectClose(
+          got,
+          refGroupConv(c, xData, wData, bData, residual && rData),
+          'vs JS reference',
+        );
+      }
+      tf.dispose([x, w, packed, b, r]);
+    },
+  );
+
+  it('rejects packed: true on anything but a 1×1 stride-1 dense conv', () => {
+    const x = tf.zeros([1, 4, 4, 16]) as tf.Tensor4D;
+    const b = tf.zeros([16]) as tf.Tensor1D;
+    const attrs = { strides: 1, groups: 1, activation: 'relu', packed: true } as const;
+    expect(() => groupConv2d(x, tf.zeros([3, 3, 16, 16]), b, attrs)).toThrow(
+      /WebnetsGroupConv2D: a packed filter is a 1×1 dense conv's \(k 1, strides 1, groups 1, pad 0\), got k 3, strides 1, groups 1, pad 1/,
+    );
+    expect(() => groupConv2d(x, tf.zeros([1, 1, 8, 16]), b, { ...attrs, groups: 2 })).toThrow(
+      /got k 1, strides 1, groups 2, pad 0/,
+    );
+    expect(() => packDenseFilter(tf.zeros([3, 3, 16, 16]))).toThrow(
+      /packDenseFilter: expected a \[1, 1, Cin, Cout\] filter, got \[3, 3, 16, 16\]/,
+    );
+    tf.dispose([x, b]);
   });
 
   it('rejects a filter that does not match the groups, naming the shapes', () => {

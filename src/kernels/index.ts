@@ -91,6 +91,49 @@ export function groupConv2d(
   return tf.engine().runKernel(GROUP_CONV2D, inputs, { ...full });
 }
 
+/**
+ * A 1×1 dense conv's filter [1, 1, Cin, Cout] in the layout the wasm kernel reads with
+ * `packed: true`: per 16 output channels a contiguous [Cin, 16] panel, then the last
+ * Cout mod 16 channels as [Cin, rest]. Same shape, same values, another order.
+ */
+export function packDenseFilter(filter: tf.Tensor4D): tf.Tensor4D {
+  const [k, , cin, cout] = filter.shape;
+  if (k !== 1 || filter.shape[1] !== 1) {
+    throw new Error(
+      `packDenseFilter: expected a [1, 1, Cin, Cout] filter, got [${filter.shape.join(', ')}]`,
+    );
+  }
+  return tf.tidy(() => {
+    const matrix = tf.reshape(filter, [cin, cout]);
+    const full = Math.floor(cout / 16);
+    const rest = cout - 16 * full;
+    const parts: tf.Tensor[] = [];
+    if (full > 0) {
+      const panels = tf.reshape(tf.slice(matrix, [0, 0], [cin, 16 * full]), [cin, full, 16]);
+      parts.push(tf.reshape(tf.transpose(panels, [1, 0, 2]), [-1]));
+    }
+    if (rest > 0) parts.push(tf.reshape(tf.slice(matrix, [0, 16 * full], [cin, rest]), [-1]));
+    return tf.reshape(parts.length === 1 ? parts[0]! : tf.concat(parts), [1, 1, cin, cout]);
+  });
+}
+
+/** The inverse of packDenseFilter: the [1, 1, Cin, Cout] HWIO filter back. */
+export function unpackDenseFilter(packed: tf.Tensor4D): tf.Tensor4D {
+  const [, , cin, cout] = packed.shape;
+  return tf.tidy(() => {
+    const flat = tf.reshape(packed, [-1]);
+    const full = Math.floor(cout / 16);
+    const rest = cout - 16 * full;
+    const parts: tf.Tensor2D[] = [];
+    if (full > 0) {
+      const panels = tf.reshape(tf.slice(flat, 0, 16 * full * cin), [full, cin, 16]);
+      parts.push(tf.reshape(tf.transpose(panels, [1, 0, 2]), [cin, 16 * full]));
+    }
+    if (rest > 0) parts.push(tf.reshape(tf.slice(flat, 16 * full * cin, rest * cin), [cin, rest]));
+    return tf.reshape(parts.length === 1 ? parts[0]! : tf.concat(parts, 1), [1, 1, cin, cout]);
+  });
+}
+
 /** activation(depthwise conv(x) + bias); filter [k, k, C, 1]; `pad` defaults to ⌊k/2⌋. */
 export function depthwiseConv2d(
   x: tf.Tensor4D,

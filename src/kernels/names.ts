@@ -64,9 +64,14 @@ export interface GroupConv2DAttrs {
   pad: number;
   groups: number;
   activation: KernelActivation;
+  /**
+   * The filter holds a 1×1 dense conv's weight as `packDenseFilter` lays it out (wasm
+   * only; k = 1, stride 1, groups 1, pad 0).
+   */
+  packed?: boolean;
 }
 
-export type DepthwiseConv2DAttrs = Omit<GroupConv2DAttrs, 'groups'>;
+export type DepthwiseConv2DAttrs = Omit<GroupConv2DAttrs, 'groups' | 'packed'>;
 
 export interface SqueezeExciteAttrs {
   activation: 'relu' | 'silu';

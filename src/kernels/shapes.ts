@@ -89,6 +89,8 @@ export interface GroupConvGeometry {
   outHeight: number;
   outWidth: number;
   activation: number;
+  /** The filter is packed (see GroupConv2DAttrs.packed). */
+  packed: boolean;
 }
 
 export function groupConvGeometry(
@@ -119,6 +121,13 @@ export function groupConvGeometry(
     throw new Error(`${K}: bias must be [${outChannels}] (Cout), got ${describe(bias)}`);
   }
   const [outHeight, outWidth] = outputSize(K, x, kh, stride, pad);
+  const packed = attrs.packed === true;
+  if (packed && (kh !== 1 || stride !== 1 || groups !== 1 || pad !== 0)) {
+    throw new Error(
+      `${K}: a packed filter is a 1×1 dense conv's (k 1, strides 1, groups 1, pad 0), got ` +
+        `k ${kh}, strides ${stride}, groups ${groups}, pad ${pad}`,
+    );
+  }
   if (inputs.residual !== undefined) {
     const residual = expectFloat(K, 'residual', inputs.residual, 4);
     const outShape = [batch, outHeight, outWidth, outChannels];
@@ -141,10 +150,14 @@ export function groupConvGeometry(
     outHeight,
     outWidth,
     activation,
+    packed,
   };
 }
 
-export type DepthwiseGeometry = Omit<GroupConvGeometry, 'inChannels' | 'outChannels' | 'groups'> & {
+export type DepthwiseGeometry = Omit<
+  GroupConvGeometry,
+  'inChannels' | 'outChannels' | 'groups' | 'packed'
+> & {
   channels: number;
 };
 

@@ -56,7 +56,28 @@ function finish<T extends tf.Tensor>(y: T, act: Activation): T {
   return act === 'silu' ? silu(y) : y;
 }
 
-/** Dense k×k conv + bias [+ residual] + activation. filter: HWIO. */
+/**
+ * 1×1 dense convs with at least this many inputs run on a packed weight on WASM (see
+ * K.packDenseFilter). Measured (2026-11-23, 2-core VM), packed / in place, per conv in
+ * Node: FD-MobileNet's 7²×256→512 1.46×, 14²×128→128 1.27×, RegNetX's 7²×384→384 1.24×,
+ * EfficientNet-B0's 7²×192→1152 1.16×, 28²×64→64 1.02×, but 0.87–0.91× at 16–32 inputs;
+ * whole networks in Chromium (one page, alternating, three runs): FD-MobileNet 0.5×
+ * 1.07–1.11×, RegNetY-400MF 0.98–1.12×, EfficientNet-B0 1.00–1.12×, RegNetX-400MF 0.98–1.05×.
+ */
+export const PACKED_DENSE_MIN_INPUTS = 64;
+
+/** Whether a dense conv of `spec` runs on a packed weight here (see PACKED_DENSE_MIN_INPUTS). */
+function packsDense(spec: ConvSpec): boolean {
+  return (
+    spec.kernel === 1 &&
+    spec.stride === 1 &&
+    spec.inChannels >= PACKED_DENSE_MIN_INPUTS &&
+    kernelAct(spec.act) !== null &&
+    denseOnKernel()
+  );
+}
+
+/** Dense k×k conv + bias [+ residual] + activation. filter: HWIO, or packed (1×1 only). */
 export function denseConv(
   x: tf.Tensor4D,
   filter: tf.Tensor4D,
@@ -64,10 +85,16 @@ export function denseConv(
   stride: number,
   act: Activation,
   residual?: tf.Tensor4D,
+  packed = false,
 ): tf.Tensor4D {
   const activation = kernelAct(act);
   if (activation && denseOnKernel()) {
-    return K.groupConv2d(x, filter, bias, { strides: stride, groups: 1, activation }, residual);
+    const attrs = { strides: stride, groups: 1, activation, packed };
+    return K.groupConv2d(x, filter, bias, attrs, residual);
+  }
+  if (packed) {
+    // Only after a move to a backend without the kernel: back to HWIO, once per call.
+    return tf.tidy(() => denseConv(x, K.unpackDenseFilter(filter), bias, stride, act, residual));
   }
   const pad = filter.shape[0] >> 1;
   if (residual) {
@@ -218,6 +245,8 @@ export type PreparedConv =
       stride: number;
       groups: number;
       act: Activation;
+      /** A dense 1×1 filter in K.packDenseFilter's layout. */
+      packed?: boolean;
     }
   | {
       op: 'grouped-split';
@@ -230,11 +259,14 @@ export type PreparedConv =
 /**
  * Prepares a conv's runtime-layout weight (see spec.ts) for its op, once: grouped convs
  * keep the HWIO weight where the backend has webnets' grouped kernel, else take the
- * layout of the stock composition.
+ * layout of the stock composition; wide 1×1 convs on WASM take the packed layout.
  */
 export function prepareConv(spec: ConvSpec, weight: tf.Tensor4D, bias: tf.Tensor1D): PreparedConv {
   const { stride, groups, act } = spec;
   const kind = convKind(spec);
+  if (kind === 'dense' && packsDense(spec)) {
+    return { op: kind, filter: K.packDenseFilter(weight), bias, stride, groups, act, packed: true };
+  }
   if (kind !== 'grouped') return { op: kind, filter: weight, bias, stride, groups, act };
   if (K.hasKernel(K.GROUP_CONV2D))
     return { op: 'grouped-kernel', filter: weight, bias, stride, groups, act };
@@ -254,7 +286,7 @@ export function preparedTensors(p: PreparedConv): tf.Tensor[] {
 export function conv(x: tf.Tensor4D, p: PreparedConv): tf.Tensor4D {
   switch (p.op) {
     case 'dense':
-      return denseConv(x, p.filter, p.bias, p.stride, p.act);
+      return denseConv(x, p.filter, p.bias, p.stride, p.act, undefined, p.packed);
     case 'depthwise':
       return depthwiseConv(x, p.filter, p.bias, p.stride, p.act);
     case 'grouped':
@@ -277,7 +309,7 @@ export function convResidual(
   act: 'linear' | 'relu',
 ): tf.Tensor4D {
   if (p.op === 'dense' && p.act === 'linear') {
-    return denseConv(x, p.filter, p.bias, p.stride, act, residual);
+    return denseConv(x, p.filter, p.bias, p.stride, act, residual, p.packed);
   }
   return residualAdd(conv(x, p), residual, act);
 }

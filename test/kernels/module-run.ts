@@ -45,7 +45,7 @@ export async function runKernelModule(variant: Variant): Promise<Float32Array> {
   const bias = alloc(32, (i) => 0.01 * i);
   const res = alloc(9 * 9 * 32, (i) => Math.sin(i * 0.05));
   const conv = alloc(9 * 9 * 32);
-  k.group_conv2d!(x, w, bias, res, conv, 1, 9, 9, 32, 32, 3, 1, 1, 2, 2, table, 0, 1);
+  k.group_conv2d!(x, w, bias, res, conv, 1, 9, 9, 32, 32, 3, 1, 1, 2, 2, table, 0, 0, 1);
   const silu = alloc(9 * 9 * 32);
   k.silu!(x, silu, 9 * 9 * 32, table);
   // squeeze-excite on the conv output: C 32 → 6, relu, silu input
@@ -100,7 +100,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
 /**
  * group_conv2d and depthwise_conv2d computed whole (part 0 of 1) and as `parts` slices
  * called out of order (as pool workers may run them): a 3×3 grouped conv (row slices), a
- * 1×1 conv (pixel slices) and a depthwise 3×3 (plain and pre-padded), batch 2: the
+ * 1×1 conv (pixel slices; filter in place and packed) and a depthwise 3×3 (plain and pre-padded), batch 2: the
  * largest |whole − sliced|, 0 when slices tile the output.
  */
 export async function sliceDifference(variant: Variant, parts: number): Promise<number> {
@@ -121,10 +121,12 @@ export async function sliceDifference(variant: Variant, parts: number): Promise<
   const table = alloc(64);
   k.init_constants!(table);
   let worst = 0;
-  // [kernel, stride, groups]: RegNet's grouped 3×3 (stride 2) and a dense 1×1.
-  for (const [kernel, stride, groups] of [
-    [3, 2, 4],
-    [1, 1, 1],
+  // [kernel, stride, groups, packed]: RegNet's grouped 3×3 (stride 2), a dense 1×1 on a
+  // filter in place and on a packed one (any weights do for slices).
+  for (const [kernel, stride, groups, packed] of [
+    [3, 2, 4, 0],
+    [1, 1, 1, 0],
+    [1, 1, 1, 1],
   ] as const) {
     const [batch, size, cin, cout] = [2, 11, 32, 48];
     const out = Math.floor((size + 2 * (kernel >> 1) - kernel) / stride) + 1;
@@ -134,9 +136,9 @@ export async function sliceDifference(variant: Variant, parts: number): Promise<
     const bias = alloc(cout, (i) => 0.01 * i);
     const [whole, sliced] = [alloc(n), alloc(n)];
     const geometry = [batch, size, size, cin, cout, kernel, stride, kernel >> 1, groups, 1];
-    k.group_conv2d!(x, w, bias, 0, whole, ...geometry, table, 0, 1);
+    k.group_conv2d!(x, w, bias, 0, whole, ...geometry, table, packed, 0, 1);
     for (let part = parts - 1; part >= 0; part--) {
-      k.group_conv2d!(x, w, bias, 0, sliced, ...geometry, table, part, parts);
+      k.group_conv2d!(x, w, bias, 0, sliced, ...geometry, table, packed, part, parts);
     }
     for (let i = 0; i < n; i++) {
       worst = Math.max(worst, Math.abs(f32[whole / 4 + i]! - f32[sliced / 4 + i]!));

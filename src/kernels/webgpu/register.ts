@@ -20,6 +20,7 @@ interface KernelArgs {
 
 function groupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const g = groupConvGeometry(inputs, attrs ?? {});
+  if (g.packed) throw new Error(`${GROUP_CONV2D}: packed filters are for the wasm kernel only`);
   const { x, filter, bias } = inputs as Record<'x' | 'filter' | 'bias', TensorInfo>;
   const program = new GroupConv2DProgram(
     [g.batch, g.outHeight, g.outWidth, g.outChannels],
