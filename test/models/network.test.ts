@@ -4,7 +4,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createNetwork } from '../../src/models/network';
+import { packDenseFilter } from '../../src/kernels';
 import {
+  denseConv,
   groupedConv,
   prepareGroupedFilter,
   splitGroupedConv,
@@ -77,6 +79,21 @@ describe.each(TEST_BACKENDS)('on %s', (backend) => {
       }
     },
   );
+
+  it('a 1×1 conv on a packed filter gives what the HWIO filter gives (kernel, or unpacked)', async () => {
+    const x = tf.randomNormal([2, 5, 6, 64], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const w = tf.randomNormal([1, 1, 64, 40], 0, 0.2, 'float32', 5) as tf.Tensor4D;
+    const b = tf.randomNormal([40], 0, 0.3, 'float32', 6) as tf.Tensor1D;
+    const r = tf.randomNormal([2, 5, 6, 40], 0, 1, 'float32', 7) as tf.Tensor4D;
+    const packed = packDenseFilter(w);
+    for (const residual of [undefined, r]) {
+      const want = await denseConv(x, w, b, 1, 'relu', residual).data();
+      const got = await denseConv(x, packed, b, 1, 'relu', residual, true).data();
+      const maxDiff = Math.max(...got.map((v, i) => Math.abs(v - want[i]!)));
+      expect(maxDiff).toBeLessThan(1e-5);
+    }
+    tf.dispose([x, w, b, r, packed]);
+  });
 
   it('takes ownership of the weights: dispose() frees them all, and forward leaks nothing', async () => {
     const spec = getSpec('regnety-200mf');
