@@ -22,8 +22,12 @@ export function memoryFor(variant: Variant): WebAssembly.Memory {
     : new WebAssembly.Memory({ initial: 256 });
 }
 
-/** Outputs of a fixed set of kernel calls (deterministic inputs). */
-export async function runKernelModule(variant: Variant): Promise<Float32Array> {
+/**
+ * One build instantiated on a fresh memory, with a bump allocator (16-byte aligned) and
+ * the constants table set up. poison: fill each allocation with NaN first, so output a
+ * kernel never writes shows up.
+ */
+async function instantiate(variant: Variant, poison: boolean) {
   const memory = memoryFor(variant);
   const instance = await WebAssembly.instantiate(await WebAssembly.compile(moduleBytes(variant)), {
     env: { memory },
@@ -34,11 +38,18 @@ export async function runKernelModule(variant: Variant): Promise<Float32Array> {
   const alloc = (floats: number, fill?: (i: number) => number): number => {
     const ptr = next;
     next += Math.ceil(floats / 4) * 16;
+    if (poison) f32.fill(Number.NaN, ptr / 4, ptr / 4 + floats);
     if (fill) for (let i = 0; i < floats; i++) f32[ptr / 4 + i] = fill(i);
     return ptr;
   };
   const table = alloc(64);
   k.init_constants!(table);
+  return { k, f32, alloc, table };
+}
+
+/** Outputs of a fixed set of kernel calls (deterministic inputs). */
+export async function runKernelModule(variant: Variant): Promise<Float32Array> {
+  const { k, f32, alloc, table } = await instantiate(variant, false);
   // grouped conv: x [1, 9, 9, 32], 2 groups of 16, stride 1, silu, + residual
   const x = alloc(9 * 9 * 32, (i) => Math.sin(i * 0.37));
   const w = alloc(9 * 16 * 32, (i) => Math.cos(i * 0.11) * 0.1);
@@ -104,22 +115,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
  * largest |whole − sliced|, 0 when slices tile the output.
  */
 export async function sliceDifference(variant: Variant, parts: number): Promise<number> {
-  const memory = memoryFor(variant);
-  const instance = await WebAssembly.instantiate(await WebAssembly.compile(moduleBytes(variant)), {
-    env: { memory },
-  });
-  const k = instance.exports as Record<string, (...args: number[]) => number>;
-  const f32 = new Float32Array(memory.buffer);
-  let next = 0;
-  const alloc = (floats: number, fill?: (i: number) => number): number => {
-    const ptr = next;
-    next += Math.ceil(floats / 4) * 16;
-    f32.fill(Number.NaN, ptr / 4, ptr / 4 + floats);
-    if (fill) for (let i = 0; i < floats; i++) f32[ptr / 4 + i] = fill(i);
-    return ptr;
-  };
-  const table = alloc(64);
-  k.init_constants!(table);
+  const { k, f32, alloc, table } = await instantiate(variant, true);
   let worst = 0;
   // [kernel, stride, groups, packed]: RegNet's grouped 3×3 (stride 2), a dense 1×1 on a
   // filter in place and on a packed one (any weights do for slices).
