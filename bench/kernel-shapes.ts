@@ -22,6 +22,7 @@ export type BenchCase = { net: string; layer: string; count: number } & (
       inputAct: 'linear' | 'silu';
     }
   | { op: 'silu' | 'addRelu'; shape: number[] }
+  | { op: 'stem'; size: number; cout: number; act: 'relu' | 'silu' }
   | {
       op: 'dense';
       size: number;
@@ -67,16 +68,18 @@ const depthwise = (
   k: number,
   stride: number,
   count: number,
+  net = 'efficientnet-b0',
+  act: 'relu' | 'silu' = 'silu',
 ): BenchCase => ({
-  net: 'efficientnet-b0',
-  layer: `dw ${size}²×${channels} k${k} s${stride} silu`,
+  net,
+  layer: `dw ${size}²×${channels} k${k} s${stride} ${act}`,
   count,
   op: 'depthwise',
   size,
   channels,
   k,
   stride,
-  act: 'silu',
+  act,
 });
 
 /** A RegNet stage's grouped convs: the downsampling first block, then the others. */
@@ -287,8 +290,17 @@ const efficientNet: BenchCase[] = [
   se('efficientnet-b0', 7, 1152, 48, 4, true),
 ];
 
-/** FD-MobileNet 0.5×: the pointwise convs (ReLU), 80% of its MACs. */
+/** FD-MobileNet 0.5×: the pointwise convs (ReLU), 80% of its MACs, and the depthwise ones. */
+const fdDepthwise = (size: number, channels: number, stride: number, count: number): BenchCase =>
+  depthwise(size, channels, 3, stride, count, 'fd-mobilenet-0.5x', 'relu');
 const fdMobileNet: BenchCase[] = [
+  fdDepthwise(112, 16, 2, 1),
+  fdDepthwise(56, 32, 2, 1),
+  fdDepthwise(28, 64, 1, 1),
+  fdDepthwise(28, 64, 2, 1),
+  fdDepthwise(14, 128, 1, 1),
+  fdDepthwise(14, 128, 2, 1),
+  fdDepthwise(7, 256, 1, 4),
   dense('fd-mobilenet-0.5x', 56, 16, 32, 1, 'relu'),
   dense('fd-mobilenet-0.5x', 28, 32, 64, 1, 'relu'),
   dense('fd-mobilenet-0.5x', 28, 64, 64, 1, 'relu'),
@@ -299,4 +311,24 @@ const fdMobileNet: BenchCase[] = [
   dense('fd-mobilenet-0.5x', 7, 256, 512, 1, 'relu'),
 ];
 
-export const benchCases: BenchCase[] = [...regnetX, ...regnetY, ...efficientNet, ...fdMobileNet];
+/** Every network's stem: a dense 3×3 stride-2 conv of the RGB input (pad 1). */
+const stem = (net: string, cout: number, act: 'relu' | 'silu'): BenchCase => ({
+  net,
+  layer: `stem 224²×3→${cout} 3×3 s2 ${act}`,
+  count: 1,
+  op: 'stem',
+  size: 224,
+  cout,
+  act,
+});
+
+export const benchCases: BenchCase[] = [
+  stem('regnetx-400mf', 32, 'relu'),
+  ...regnetX,
+  stem('regnety-400mf', 32, 'relu'),
+  ...regnetY,
+  stem('efficientnet-b0', 32, 'silu'),
+  ...efficientNet,
+  stem('fd-mobilenet-0.5x', 16, 'relu'),
+  ...fdMobileNet,
+];

@@ -120,6 +120,28 @@ function runner(c: BenchCase): Runner {
       dispose: () => tf.dispose([x, w, b, r]),
     };
   }
+  if (c.op === 'stem') {
+    const x = tensor([1, c.size, c.size, 3], 1) as tf.Tensor4D;
+    const w = tensor([3, 3, 3, c.cout], 2, 0.3) as tf.Tensor4D;
+    const b = tensor([c.cout], 3) as tf.Tensor1D;
+    const act = c.act;
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ];
+    return {
+      stock: () =>
+        tf.tidy(() => {
+          const fused = act === 'relu' ? 'relu' : 'linear';
+          const y = tf.fused.conv2d({ x, filter: w, bias: b, strides: 2, pad, activation: fused });
+          return act === 'silu' ? stockActivate(y, 'silu') : y;
+        }),
+      kernel: () => groupConv2d(x, w, b, { strides: 2, groups: 1, activation: act }),
+      dispose: () => tf.dispose([x, w, b]),
+    };
+  }
   if (c.op === 'depthwise') {
     const { size, channels, k, stride, act } = c;
     const x = tensor([1, size, size, channels], 1) as tf.Tensor4D;

@@ -223,8 +223,12 @@ describe(`${DEPTHWISE_CONV2D} (wasm)`, () => {
     [[1, 7, 7, 20], 3, 1, 'silu'],
     [[1, 9, 11, 13], 3, 1, 'relu'], // channel tail
     [[2, 5, 6, 6], 5, 2, 'silu'],
-    [[1, 6, 6, 8], 7, 1, 'relu'], // no unrolled path for k = 7
+    [[1, 6, 6, 8], 7, 1, 'relu'],
     [[1, 1, 1, 12], 3, 1, 'linear'],
+    // maps big enough to skip the padded copy: tap rows clipped at the top and bottom,
+    // border columns on their own path, rows of 6-pixel blocks ending in an overlapping one
+    [[1, 83, 81, 8], 3, 1, 'relu'],
+    [[1, 200, 200, 4], 5, 2, 'silu'],
   ];
   it.each(cases.map((c, i) => [JSON.stringify(c), c, i] as const))(
     '%s',
