@@ -53,6 +53,7 @@ const convRows: ConvRow[] = [
   [1, 9, 8, 40, 40, 5, 2, 1, 'silu'],
   [2, 5, 5, 12, 20, 1, 1, 4, 'relu'],
   [1, 6, 5, 5, 7, 3, 1, 1, 'linear'],
+  [1, 12, 10, 3, 16, 3, 2, 1, 'relu'], // a stem: a tap row's k·cin inputs are one loop
 ];
 const convCases = convRows.map(convCase);
 
