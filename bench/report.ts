@@ -6,7 +6,7 @@
 import { relativeError } from './compare';
 import type { Machine } from './machine';
 import type { ModelResult, PageConfig, PageFacts, WebnetsProfile } from './protocol';
-import { gflops, median, p95, ratio } from './stats';
+import { gflops, median, p95, pairedRatios, ratio } from './stats';
 
 /** Logits of the two sides may differ by this much relative to the largest logit (float32 both). */
 export const AGREEMENT_TOLERANCE = 1e-3;
@@ -42,6 +42,8 @@ export interface Row {
   ort: SideSummary | null;
   /** webnets median / ORT median: below 1, webnets is faster. */
   ratio: number | null;
+  /** webnets / ORT round by round (each round times both, back to back): median and IQR. */
+  pairedRatio: { q25: number; median: number; q75: number } | null;
   /** webnets against ORT: max |Δ| / max |logit|, and whether the top-1 classes match. */
   relativeError: number | null;
   top1Agrees: boolean | null;
@@ -114,6 +116,7 @@ export function summarizeRow(backend: string, r: ModelResult, macsFallback: numb
     webnets: w,
     ort: o,
     ratio: w && o ? ratio(w.medianMs, o.medianMs) : null,
+    pairedRatio: 'ms' in r.webnets && 'ms' in r.ort ? pairedRatios(r.webnets.ms, r.ort.ms) : null,
     relativeError: r.agreement ? relativeError(r.agreement) : null,
     top1Agrees: r.agreement ? r.agreement.top1[0] === r.agreement.top1[1] : null,
     ortVsPytorch: r.ortVsPytorch ? relativeError(r.ortVsPytorch) : null,

@@ -29,6 +29,21 @@ export function ratio(numerator: number, denominator: number): number {
   return numerator / denominator;
 }
 
+/**
+ * Per-round ratios a[i] / b[i] of two sides timed back to back in each round, as
+ * median and interquartile range. The machine's speed drifts more between minutes than
+ * between the two runs of a round, so these show how much one ratio can be trusted.
+ * Null when the rounds do not pair up.
+ */
+export function pairedRatios(
+  a: readonly number[],
+  b: readonly number[],
+): { q25: number; median: number; q75: number } | null {
+  if (a.length === 0 || a.length !== b.length) return null;
+  const ratios = a.map((x, i) => x / (b[i] as number));
+  return { q25: quantile(ratios, 0.25), median: median(ratios), q75: quantile(ratios, 0.75) };
+}
+
 /** Achieved GFLOP/s: 2 FLOPs per multiply-accumulate, over the latency. */
 export function gflops(macs: number, ms: number): number {
   return (2 * macs) / (ms * 1e6);

@@ -3,7 +3,7 @@ import { agreement, centerCropNormalizedNchw, relativeError } from '../../bench/
 import { opTimes, opType } from '../../bench/profile';
 import type { ModelResult } from '../../bench/protocol';
 import { summarize, type PageRun } from '../../bench/report';
-import { gflops, median, p95, quantile, ratio } from '../../bench/stats';
+import { gflops, median, p95, pairedRatios, quantile, ratio } from '../../bench/stats';
 import { formatTable, isNumeric } from '../../bench/table';
 
 // onnxruntime-web 1.30.0, EfficientNet-B0, 20 alternated runs on this project's shared
@@ -35,6 +35,24 @@ describe('bench statistics', () => {
     // 2 × 385,814,752 FLOP in 173.675 ms = 4.4430 GFLOP/s
     expect(gflops(b0Macs, 173.675)).toBeCloseTo(4.44295, 4);
     expect(ratio(86.8375, 173.675)).toBe(0.5);
+  });
+
+  it('pairs the two sides round by round: median and interquartile range of the ratios', () => {
+    // The 2-thread runs against the 1-thread ones, round i against round i. numpy on
+    // a / b: np.percentile(a / b, [25, 50, 75]) = 1.240243…, 1.361775…, 1.693369…
+    const r = pairedRatios(ortB0TwoThreads, ortB0OneThread);
+    expect(r?.q25).toBeCloseTo(1.2402431, 6);
+    expect(r?.median).toBeCloseTo(1.3617752, 6);
+    expect(r?.q75).toBeCloseTo(1.6933694, 6);
+    // Halving one side halves every ratio; rounds that do not pair give nothing.
+    expect(
+      pairedRatios(
+        ortB0OneThread.map((t) => t / 2),
+        ortB0OneThread,
+      )?.median,
+    ).toBe(0.5);
+    expect(pairedRatios(ortB0OneThread.slice(1), ortB0OneThread)).toBeNull();
+    expect(pairedRatios([], [])).toBeNull();
   });
 });
 
