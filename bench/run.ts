@@ -65,7 +65,9 @@ async function main(argv: string[]): Promise<number> {
 
   const server = await createServer({
     configFile: join(root, 'vite.config.ts'),
-    server: { port: settings.port, strictPort: true, host: 'localhost' },
+    // No file watching, no HMR: an edit in the repository during a run would reload the
+    // page under the benchmark, which then waits out --timeout for an answer that never comes.
+    server: { port: settings.port, strictPort: true, host: 'localhost', hmr: false, watch: null },
     logLevel: 'warn',
     clearScreen: false,
     // Pre-bundle tfjs at start: bench/forward.ts imports it through the sources, and a
