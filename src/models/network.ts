@@ -5,7 +5,8 @@
 import { tf } from '../runtime/tf';
 import { buildLayer } from './layers';
 import type { Layer, WeightReader } from './layers';
-import { globalAvgPool, linear } from './ops';
+import { globalAvgPool, linear, prepareLinear } from './ops';
+import type { PreparedLinear } from './ops';
 import { paramSpecs } from './spec';
 import type { NetworkSpec } from './spec';
 
@@ -47,7 +48,18 @@ export function createNetwork(spec: NetworkSpec, weights: tf.NamedTensorMap): Ne
   }
   const fcWeight = weights[`${spec.classifier.name}.weight`] as tf.Tensor2D;
   const fcBias = weights[`${spec.classifier.name}.bias`] as tf.Tensor1D;
-  const live = new Set<tf.Tensor>([...layers.flatMap((l) => l.tensors), fcWeight, fcBias]);
+  let classifier: PreparedLinear;
+  try {
+    classifier = prepareLinear(fcWeight, fcBias);
+  } catch (err) {
+    disposeDerived(layers, weights);
+    throw err;
+  }
+  const live = new Set<tf.Tensor>([
+    ...layers.flatMap((l) => l.tensors),
+    classifier.weight,
+    classifier.bias,
+  ]);
   for (const tensor of Object.values(weights)) if (!live.has(tensor)) tensor.dispose();
 
   let disposed = false;
@@ -71,7 +83,7 @@ export function createNetwork(spec: NetworkSpec, weights: tf.NamedTensorMap): Ne
           x = next;
         }
         const features = globalAvgPool(x);
-        return { logits: linear(features, fcWeight, fcBias), features };
+        return { logits: linear(features, classifier), features };
       });
     },
     dispose() {
