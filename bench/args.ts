@@ -15,6 +15,7 @@ export const usage = `Usage: npm run bench -- [options]
   --models a,b,…       model ids (default ${DEFAULT_MODELS.join(',')})
   --backends …         wasm<threads>, wasmauto (webnets threads: 'auto', ORT all cores) and/or
                        webgpu (default wasm1,wasm<all cores>,wasmauto)
+  --webgpu             add the webgpu page to the backends (default or given)
   --runs N             timed runs per side (default 20)
   --warmup N           untimed runs per side first (default 3)
   --profile-runs N     profiled webnets runs for the per-op profile (default 3)
@@ -78,6 +79,7 @@ export function parse(argv: string[]): Options | null {
       'webnets-call': { type: 'string', default: 'auto' },
       timeout: { type: 'string', default: '900' },
       'skip-build': { type: 'boolean', default: false },
+      webgpu: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -94,6 +96,7 @@ export function parse(argv: string[]): Options | null {
     values.backends,
     all > 1 ? ['wasm1', `wasm${all}`, 'wasmauto'] : ['wasm1', 'wasmauto'],
   );
+  if (values.webgpu && !backends.includes('webgpu')) backends.push('webgpu');
   const call = values['webnets-call'] as WebnetsCall;
   if (!calls.includes(call)) {
     throw new Error(`--webnets-call is '${call}': expected ${calls.join(', ')}`);
