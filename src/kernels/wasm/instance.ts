@@ -65,7 +65,7 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
-function memoryOf(backend: WasmBackendLike): WebAssembly.Memory {
+export function memoryOf(backend: WasmBackendLike): WebAssembly.Memory {
   const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) {
     throw new Error(
