@@ -34,12 +34,14 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '30' },
   },
 });
-if (!values.against) {
-  throw new Error('bench/ab: --against REV is required (the commit whose kernels to compare with)');
+function fail(message: string): never {
+  console.error(`bench/ab: ${message}`);
+  process.exit(2);
 }
+if (!values.against) fail('--against REV is required (the commit whose kernels to compare with)');
 const rounds = Number(values.rounds);
 if (!Number.isInteger(rounds) || rounds < 2) {
-  throw new Error(`bench/ab: --rounds is '${values.rounds}': expected a whole number ≥ 2`);
+  fail(`--rounds is '${values.rounds}': expected a whole number ≥ 2`);
 }
 
 /** The base64 modules of src/kernels/wasm/binary.generated.ts at `rev`. */
@@ -53,7 +55,10 @@ function modulesAt(rev: string): Record<string, string> {
   for (const m of text.matchAll(/'([a-z-]+)':\s*'([A-Za-z0-9+/=]+)'/g)) {
     modules[m[1] as string] = m[2] as string;
   }
-  if (Object.keys(modules).length === 0) throw new Error(`bench/ab: no modules in ${rev}:${path}`);
+  if (Object.keys(modules).length === 0)
+    throw new Error(
+      `bench/ab: found no kernel modules in ${rev}:${path} (a commit before the current file format?)`,
+    );
   return modules;
 }
 
@@ -177,4 +182,9 @@ async function main(): Promise<void> {
   use(now);
 }
 
-await main();
+// Say what went wrong in one line: tfjs' Node module rethrows uncaught errors with its own
+// source attached, which buries the message.
+await main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});
