@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { registerKernels } from '../src/kernels';
 import type { KernelExports, WasmBackendLike } from '../src/kernels/wasm/instance';
-import { kernelsOf, memoryOf } from '../src/kernels/wasm/instance';
+import { decodeBase64, kernelsOf, memoryOf } from '../src/kernels/wasm/instance';
 import { createNetwork } from '../src/models/network';
 import { getSpec } from '../src/models/presets';
 import { tf } from '../src/runtime/tf';
@@ -73,8 +73,7 @@ async function otherBuild(backend: WasmBackendLike, rev: string): Promise<Build>
   const base64 = modulesAt(rev)[current.variant];
   if (base64 === undefined) throw new Error(`bench/ab: ${rev} has no '${current.variant}' build`);
   const memory = memoryOf(backend);
-  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-  const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
+  const { instance } = await WebAssembly.instantiate(decodeBase64(base64), { env: { memory } });
   const exports = instance.exports as unknown as KernelExports;
   const arity = (e: KernelExports, name: string): number | undefined =>
     (e as unknown as Record<string, { length: number } | undefined>)[name]?.length;

@@ -61,7 +61,7 @@ const instances = new WeakMap<object, Kernels>();
 /** The exports whose last two arguments are (part, parts): the pool splits them. */
 export const POOLED_EXPORTS = ['group_conv2d', 'depthwise_conv2d'] as const;
 
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
