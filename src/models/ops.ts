@@ -66,14 +66,18 @@ function finish<T extends tf.Tensor>(y: T, act: Activation): T {
  */
 export const PACKED_DENSE_MIN_INPUTS = 64;
 
+/** Whether a 1×1 stride-1 dense conv (or the classifier) with `inputs` inputs runs packed here. */
+function packsInputs(inputs: number): boolean {
+  return inputs >= PACKED_DENSE_MIN_INPUTS && denseOnKernel();
+}
+
 /** Whether a dense conv of `spec` runs on a packed weight here (see PACKED_DENSE_MIN_INPUTS). */
 function packsDense(spec: ConvSpec): boolean {
   return (
     spec.kernel === 1 &&
     spec.stride === 1 &&
-    spec.inChannels >= PACKED_DENSE_MIN_INPUTS &&
     kernelAct(spec.act) !== null &&
-    denseOnKernel()
+    packsInputs(spec.inChannels)
   );
 }
 
@@ -387,7 +391,7 @@ export interface PreparedLinear {
 
 export function prepareLinear(weight: tf.Tensor2D, bias: tf.Tensor1D): PreparedLinear {
   const [inputs, outputs] = weight.shape;
-  if (inputs >= PACKED_DENSE_MIN_INPUTS && denseOnKernel()) {
+  if (packsInputs(inputs)) {
     const filter = tf.tidy(() => K.packDenseFilter(tf.reshape(weight, [1, 1, inputs, outputs])));
     return { weight: filter, bias, outputs, packed: true };
   }
