@@ -1,9 +1,35 @@
 /** Driving the benchmark page in Chromium: one browser context per backend configuration. */
+import { join } from 'node:path';
 import type { Browser } from '@playwright/test';
+import { createServer, type ViteDevServer } from 'vite';
 import type { WebnetsCall } from './args';
 import type { BenchPage } from './page';
 import type { ModelJob, ModelResult, PageConfig } from './protocol';
 import type { PageRun } from './report';
+
+/** Vite serving the repository's pages (bench/*.html) on localhost: `port`, listening. */
+export async function startServer(root: string, port: number): Promise<ViteDevServer> {
+  const server = await createServer({
+    configFile: join(root, 'vite.config.ts'),
+    // No file watching, no HMR: an edit in the repository during a run would reload the
+    // page under the benchmark, which then waits out --timeout for an answer that never comes.
+    server: { port, strictPort: true, host: 'localhost', hmr: false, watch: null },
+    logLevel: 'warn',
+    clearScreen: false,
+    // Pre-bundle tfjs at start: bench/forward.ts imports it through the sources, and a
+    // dependency Vite discovered mid-run would reload the page under the benchmark.
+    optimizeDeps: {
+      include: [
+        '@tensorflow/tfjs-core',
+        '@tensorflow/tfjs-backend-cpu',
+        '@tensorflow/tfjs-backend-wasm',
+        '@tensorflow/tfjs-backend-webgpu',
+      ],
+    },
+  });
+  await server.listen();
+  return server;
+}
 
 /** A model whose page call threw: both sides marked with the error, the page goes on. */
 function failedModel(j: ModelJob, err: unknown): ModelResult {

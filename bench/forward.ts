@@ -18,7 +18,7 @@ import type { WebnetsLoadOptions, WebnetsSide } from './sides';
 let started: string | null = null;
 
 /** tfjs fixes its backend and WASM threads once a page: the first call decides. */
-async function startBackend(backend: 'wasm' | 'webgpu', threads: number): Promise<void> {
+export async function startBackend(backend: 'wasm' | 'webgpu', threads: number): Promise<void> {
   const wanted = `${backend}/${threads}`;
   if (started === wanted) return;
   if (started !== null) throw new Error(`tfjs already runs ${started} in this page, not ${wanted}`);

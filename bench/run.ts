@@ -8,10 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
-import { createServer } from 'vite';
 import { chromiumArgs, chromiumPath } from '../playwright.config';
 import { pageConfig, parse, usage } from './args';
-import { resolveCall, runPage } from './browser';
+import { resolveCall, runPage, startServer } from './browser';
 import { describeMachine, loadNow } from './machine';
 import { ensurePack, jobPreprocessing, packDir, readOnnxMetas, type OnnxMeta } from './prepare';
 import type { ModelJob } from './protocol';
@@ -63,25 +62,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const jobs = metas.map((m) => job(m, settings, packErrors.get(m.id) ?? null));
 
-  const server = await createServer({
-    configFile: join(root, 'vite.config.ts'),
-    // No file watching, no HMR: an edit in the repository during a run would reload the
-    // page under the benchmark, which then waits out --timeout for an answer that never comes.
-    server: { port: settings.port, strictPort: true, host: 'localhost', hmr: false, watch: null },
-    logLevel: 'warn',
-    clearScreen: false,
-    // Pre-bundle tfjs at start: bench/forward.ts imports it through the sources, and a
-    // dependency Vite discovered mid-run would reload the page under the benchmark.
-    optimizeDeps: {
-      include: [
-        '@tensorflow/tfjs-core',
-        '@tensorflow/tfjs-backend-cpu',
-        '@tensorflow/tfjs-backend-wasm',
-        '@tensorflow/tfjs-backend-webgpu',
-      ],
-    },
-  });
-  await server.listen();
+  const server = await startServer(root, settings.port);
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     args: chromiumArgs,

@@ -1,0 +1,154 @@
+/**
+ * bench/ab.ts's measurement, the same in Node and in a Chromium page (bench/ab-page.ts):
+ * another build of the kernels module instantiated on tfjs' memory beside the running one,
+ * and the two swapped between alternating timed calls on bench/kernel-shapes.ts's layers and
+ * on whole networks (synthetic weights, `network.forward` + readback).
+ */
+import { registerKernels } from '../src/kernels';
+import type { KernelExports, WasmBackendLike } from '../src/kernels/wasm/instance';
+import { decodeBase64, kernelsOf, memoryOf } from '../src/kernels/wasm/instance';
+import { createNetwork } from '../src/models/network';
+import { getSpec } from '../src/models/presets';
+import { tf } from '../src/runtime/tf';
+import { syntheticWeights } from '../src/weights/synthetic';
+import { runner } from './kernels-runner';
+import { benchCases } from './kernel-shapes';
+
+export interface AbOptions {
+  /** The other build's base64 modules by variant (binary.generated.ts at some commit). */
+  modules: Record<string, string>;
+  /** What the other build is called in the output (a commit). */
+  label: string;
+  /** Layers whose "<net> <layer>" contains this; null: none. */
+  filter: string | null;
+  networks: string[];
+  rounds: number;
+}
+
+interface Build {
+  exports: KernelExports;
+  table: number;
+}
+
+/** The other build, same variant as the running one, on the same memory. */
+async function otherBuild(backend: WasmBackendLike, options: AbOptions): Promise<Build> {
+  const current = kernelsOf(backend);
+  const base64 = options.modules[current.variant];
+  if (base64 === undefined) {
+    throw new Error(`bench/ab: ${options.label} has no '${current.variant}' build`);
+  }
+  const memory = memoryOf(backend);
+  const { instance } = await WebAssembly.instantiate(decodeBase64(base64), { env: { memory } });
+  const exports = instance.exports as unknown as KernelExports;
+  const arity = (e: KernelExports, name: string): number | undefined =>
+    (e as unknown as Record<string, { length: number } | undefined>)[name]?.length;
+  const differ = Object.keys(current.exports).filter(
+    (name) => arity(current.exports, name) !== arity(exports, name),
+  );
+  if (differ.length > 0) {
+    throw new Error(
+      `bench/ab: ${options.label}'s kernels differ in ${differ.join(', ')} (missing or other parameters): cannot swap them`,
+    );
+  }
+  const table = backend.wasm._malloc(exports.constants_bytes());
+  exports.init_constants(table);
+  return { exports, table };
+}
+
+const median = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >> 1] ?? NaN;
+
+/** Median ms of `f` under each build, alternating which goes first, `reps` calls a turn. */
+function alternate(
+  rounds: number,
+  builds: [Build, Build],
+  use: (b: Build) => void,
+  f: () => void,
+  reps: number,
+): [number, number] {
+  const times: [number[], number[]] = [[], []];
+  for (let r = -2; r < rounds; r++) {
+    for (const i of r % 2 === 0 ? [0, 1] : [1, 0]) {
+      use(builds[i] as Build);
+      const t0 = performance.now();
+      for (let k = 0; k < reps; k++) f();
+      if (r >= 0) times[i]?.push((performance.now() - t0) / reps);
+    }
+  }
+  return [median(times[0]), median(times[1])];
+}
+
+interface Job {
+  label: string;
+  run: () => void;
+  reps: number;
+  dispose: () => void;
+}
+
+/** A network on synthetic weights: forward + logits readback, as an inference. */
+function networkJob(id: string): Job {
+  const spec = getSpec(id);
+  const network = createNetwork(spec, syntheticWeights(spec, 1));
+  const x = tf.randomNormal([1, spec.inputSize, spec.inputSize, 3]) as tf.Tensor4D;
+  const run = (): void => {
+    const { logits, features } = network.forward(x);
+    logits.dataSync();
+    tf.dispose([logits, features]);
+  };
+  return {
+    label: `${id} forward`,
+    run,
+    reps: 2,
+    dispose: () => {
+      network.dispose();
+      x.dispose();
+    },
+  };
+}
+
+function layerJobs(filter: string | null): Job[] {
+  if (filter === null) return [];
+  return benchCases
+    .filter((k) => `${k.net} ${k.layer}`.includes(filter))
+    .map((c) => {
+      const r = runner(c);
+      return { label: `${c.net} ${c.layer}`, run: () => r.kernel().dispose(), reps: 5, ...r };
+    });
+}
+
+/**
+ * Runs the comparison on tfjs' wasm backend (set by the caller) and reports one line per
+ * layer or network through `log`: the other build's median ms, this build's, and their ratio.
+ */
+export async function runAb(options: AbOptions, log: (line: string) => void): Promise<void> {
+  if (!(await registerKernels('wasm')))
+    throw new Error('bench/ab: the WASM kernels did not register');
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  const kernels = kernelsOf(backend);
+  const now: Build = { exports: kernels.exports, table: kernels.table };
+  const builds: [Build, Build] = [await otherBuild(backend, options), now];
+  const use = (b: Build): void => {
+    kernels.exports = b.exports;
+    kernels.table = b.table;
+  };
+  log(
+    `kernels (${kernels.variant}) at ${options.label} against the working tree, ${options.rounds} alternated rounds`,
+  );
+  const jobs = [...layerJobs(options.filter), ...options.networks.map(networkJob)];
+  try {
+    // Both modules start in V8's baseline tier and move to the optimizing one after some
+    // calls: run everything under both first, so neither is timed while still baseline.
+    for (const build of builds) {
+      use(build);
+      for (const job of jobs) for (let i = 0; i < 10; i++) job.run();
+    }
+    for (const job of jobs) {
+      const [then, current] = alternate(options.rounds, builds, use, job.run, job.reps);
+      log(
+        `${job.label.padEnd(52)} ${options.label} ${then.toFixed(3).padStart(8)} ms  now ${current.toFixed(3).padStart(8)} ms  ${(then / current).toFixed(2)}×`,
+      );
+    }
+  } finally {
+    for (const job of jobs) job.dispose();
+    use(now);
+  }
+}
