@@ -77,6 +77,46 @@ test('every kind of source gives the logits of the same pixels as a tensor', asy
   expect(result.videoClasses).toBe(5);
 });
 
+test('an HD frame (the pre-shrink path) from ImageData, a canvas or a bitmap gives the logits of its tensor on WASM', async ({
+  page,
+}) => {
+  const diffs = await page.evaluate(async () => {
+    const { load, tf } = (window as unknown as WebnetsWindow).webnets;
+    const model = await load('fd-mobilenet-0.25x', { synthetic: true, backend: 'wasm' });
+    // 1283×721: shrunk 2× (floor(721 / 256)) from a centred 1282×720 region, odd remainders.
+    const canvas = document.createElement('canvas');
+    canvas.width = 1283;
+    canvas.height = 721;
+    const ctx = canvas.getContext('2d')!;
+    // Opaque: a bitmap of translucent pixels is premultiplied, which changes their RGB.
+    ctx.fillStyle = '#3a6b2c';
+    ctx.fillRect(0, 0, 1283, 721);
+    for (let i = 0; i < 400; i++) {
+      ctx.fillStyle = `hsla(${(i * 47) % 360}, 70%, ${30 + (i % 5) * 10}%, ${0.3 + (i % 7) / 10})`;
+      ctx.fillRect((i * 97) % 1200, (i * 61) % 680, 20 + (i % 9) * 9, 15 + (i % 11) * 7);
+    }
+    const imageData = ctx.getImageData(0, 0, 1283, 721);
+    const pixels = tf.browser.fromPixels(imageData);
+    const reference = await model.predict(pixels);
+    const bitmap = await createImageBitmap(imageData);
+    const diffs: Record<string, number> = {};
+    for (const [name, source] of [
+      ['ImageData', imageData],
+      ['HTMLCanvasElement', canvas],
+      ['ImageBitmap', bitmap],
+    ] as const) {
+      const logits = await model.predict(source);
+      diffs[name] = Math.max(...logits.map((v, i) => Math.abs(v - reference[i]!)));
+    }
+    bitmap.close();
+    pixels.dispose();
+    model.dispose();
+    return diffs;
+  });
+  expect(Object.keys(diffs)).toHaveLength(3);
+  for (const [name, diff] of Object.entries(diffs)) expect(diff, name).toBeLessThan(1e-5);
+});
+
 for (const backend of ['wasm', 'webgpu'] as const) {
   test(`no tensor leaks on ${backend}: 200 classify calls, then dispose returns to the count before load`, async ({
     page,

@@ -79,6 +79,8 @@ export const EXPORTS = [
   'squeeze_excite',
   'resize_crop_normalize_f32',
   'resize_crop_normalize_i32',
+  'resize_crop_normalize_rgba8',
+  'area_shrink_rgba8',
 ];
 
 export interface KernelBinaries {

@@ -12,6 +12,7 @@
 import { tf } from '../runtime/tf';
 import type {
   AddActivationAttrs,
+  AreaShrinkRgbaAttrs,
   DepthwiseConv2DAttrs,
   GroupConv2DAttrs,
   KernelActivation,
@@ -21,6 +22,7 @@ import type {
 } from './names';
 import {
   ADD_ACTIVATION,
+  AREA_SHRINK_RGBA,
   DEPTHWISE_CONV2D,
   GROUP_CONV2D,
   RESIZE_CROP_NORMALIZE,
@@ -49,6 +51,7 @@ export const BACKEND_KERNELS: Record<string, readonly KernelName[]> = {
     SQUEEZE_EXCITE,
     ADD_ACTIVATION,
     RESIZE_CROP_NORMALIZE,
+    AREA_SHRINK_RGBA,
   ],
   webgpu: [GROUP_CONV2D],
 };
@@ -177,7 +180,15 @@ export function squeezeExcite(
   return tf.engine().runKernel(SQUEEZE_EXCITE, { x, ...weights }, { ...full });
 }
 
-/** Pixels [1, H, W, 3] (0–255) → the normalized [1, size, size, 3] crop of their resize. */
+/**
+ * Pixels [1, H, W, 3] (0–255), or [1, H, W, 1] int32 of packed RGBA bytes → the normalized
+ * [1, size, size, 3] crop of their resize.
+ */
 export function resizeCropNormalize(x: tf.Tensor4D, attrs: ResizeCropNormalizeAttrs): tf.Tensor4D {
   return tf.engine().runKernel(RESIZE_CROP_NORMALIZE, { x }, { ...attrs });
+}
+
+/** Packed RGBA pixels [1, H, W, 1] int32 → the mean RGB of each factor² block of a region. */
+export function areaShrinkRgba(x: tf.Tensor4D, attrs: AreaShrinkRgbaAttrs): tf.Tensor4D {
+  return tf.engine().runKernel(AREA_SHRINK_RGBA, { x }, { ...attrs });
 }

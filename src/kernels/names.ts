@@ -38,11 +38,22 @@ export const ADD_ACTIVATION = 'WebnetsAddActivation';
 /**
  * The network's input from pixels in one pass: bilinear resize (half-pixel centres,
  * edges clamped), center crop and normalize, computing only the cropped pixels.
- * inputs: x [1, H, W, 3] (float32 or int32, 0–255). attrs: resizedHeight, resizedWidth
+ * inputs: x [1, H, W, 3] (float32 or int32, 0–255), or x [1, H, W, 1] int32 whose every
+ * element holds one pixel's 4 bytes R, G, B, A (a canvas's ImageData as it is, read through
+ * an Int32Array; alpha ignored). attrs: resizedHeight, resizedWidth
  * (the virtual resize), top, left (the crop's corner in it), size, scale and shift (3
  * each: y = v · scale − shift). Output [1, size, size, 3] float32. WASM only.
  */
 export const RESIZE_CROP_NORMALIZE = 'WebnetsResizeCropNormalize';
+
+/**
+ * The area pre-shrink of packed RGBA pixels: each factor × factor block of a region becomes
+ * its mean RGB (alpha dropped). inputs: x [1, H, W, 1] int32 of packed RGBA bytes (as for
+ * RESIZE_CROP_NORMALIZE). attrs: top, left, height, width (the region; height and width
+ * multiples of factor), factor ≥ 2. Output [1, height / factor, width / factor, 3] float32,
+ * 0–255. WASM only.
+ */
+export const AREA_SHRINK_RGBA = 'WebnetsAreaShrinkRgba';
 
 export const KERNEL_NAMES = [
   GROUP_CONV2D,
@@ -51,6 +62,7 @@ export const KERNEL_NAMES = [
   SQUEEZE_EXCITE,
   ADD_ACTIVATION,
   RESIZE_CROP_NORMALIZE,
+  AREA_SHRINK_RGBA,
 ] as const;
 export type KernelName = (typeof KERNEL_NAMES)[number];
 
@@ -90,4 +102,12 @@ export interface ResizeCropNormalizeAttrs {
   size: number;
   scale: readonly [number, number, number];
   shift: readonly [number, number, number];
+}
+
+export interface AreaShrinkRgbaAttrs {
+  top: number;
+  left: number;
+  height: number;
+  width: number;
+  factor: number;
 }

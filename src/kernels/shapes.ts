@@ -3,6 +3,7 @@
  * implementation: a bad call throws before any output is allocated.
  */
 import type {
+  AreaShrinkRgbaAttrs,
   DepthwiseConv2DAttrs,
   GroupConv2DAttrs,
   KernelActivation,
@@ -11,6 +12,7 @@ import type {
 } from './names';
 import {
   ACTIVATION_CODES,
+  AREA_SHRINK_RGBA,
   DEPTHWISE_CONV2D,
   GROUP_CONV2D,
   RESIZE_CROP_NORMALIZE,
@@ -268,29 +270,49 @@ export function sameShape(
   return ta.shape.reduce((n, d) => n * d, 1);
 }
 
+/** Pixels for the input kernels: [1, H, W, 3] float32 / int32, or [1, H, W, 1] packed RGBA. */
+function pixelLayout(
+  K: string,
+  x: TensorLike | undefined,
+  allowed: readonly ('rgb' | 'rgba8')[],
+): { height: number; width: number; layout: 'rgb' | 'rgba8' } {
+  if (x === undefined) throw new Error(`${K}: input 'x' is missing`);
+  const [batch, height, width, channels] = x.shape;
+  const rgba = x.shape.length === 4 && batch === 1 && channels === 1 && x.dtype === 'int32';
+  const rgb =
+    x.shape.length === 4 &&
+    batch === 1 &&
+    channels === 3 &&
+    (x.dtype === 'float32' || x.dtype === 'int32');
+  const layout = rgba ? 'rgba8' : 'rgb';
+  if ((!rgba && !rgb) || !allowed.includes(layout)) {
+    const expected = allowed
+      .map((l) =>
+        l === 'rgb' ? '[1, H, W, 3] float32 or int32' : '[1, H, W, 1] int32 (packed RGBA bytes)',
+      )
+      .join(', or ');
+    throw new Error(`${K}: 'x' must be ${expected}, got ${describe(x)}`);
+  }
+  return { height: height as number, width: width as number, layout };
+}
+
 /**
- * RESIZE_CROP_NORMALIZE's sizes, checked: x is [1, H, W, 3] float32 or int32, the crop
- * lies inside the virtual resized image, scale and shift are 3 finite numbers each.
+ * RESIZE_CROP_NORMALIZE's sizes, checked: x is [1, H, W, 3] float32 or int32, or
+ * [1, H, W, 1] int32 of packed RGBA bytes; the crop lies inside the virtual resized image,
+ * scale and shift are 3 finite numbers each.
  */
 export function resizeCropGeometry(
   inputs: Record<string, TensorLike | undefined>,
   attrs: Partial<Record<keyof ResizeCropNormalizeAttrs, unknown>>,
-): ResizeCropNormalizeAttrs & { height: number; width: number } {
+): ResizeCropNormalizeAttrs & { height: number; width: number; layout: 'rgb' | 'rgba8' } {
   const K = RESIZE_CROP_NORMALIZE;
-  const x = inputs.x;
-  if (x === undefined) throw new Error(`${K}: input 'x' is missing`);
-  const [batch, height, width, channels] = x.shape;
-  if (x.shape.length !== 4 || batch !== 1 || channels !== 3) {
-    throw new Error(`${K}: 'x' must be [1, H, W, 3], got ${describe(x)}`);
-  }
-  if (x.dtype !== 'float32' && x.dtype !== 'int32') {
-    throw new Error(`${K}: 'x' must be float32 or int32, got ${describe(x)}`);
-  }
+  const { height, width, layout } = pixelLayout(K, inputs.x, ['rgb', 'rgba8']);
   const int = (name: keyof ResizeCropNormalizeAttrs, min: number): number =>
     positiveInt(K, name, attrs[name], min);
   const g = {
-    height: height as number,
-    width: width as number,
+    height,
+    width,
+    layout,
     resizedHeight: int('resizedHeight', 1),
     resizedWidth: int('resizedWidth', 1),
     top: int('top', 0),
@@ -315,4 +337,41 @@ export function resizeCropGeometry(
     return v as [number, number, number];
   };
   return { ...g, scale: triple('scale'), shift: triple('shift') };
+}
+
+/**
+ * AREA_SHRINK_RGBA's sizes, checked: x is [1, H, W, 1] int32 of packed RGBA bytes, the
+ * region lies inside it and its sides are whole multiples of factor ≥ 2.
+ */
+export function areaShrinkGeometry(
+  inputs: Record<string, TensorLike | undefined>,
+  attrs: Partial<Record<keyof AreaShrinkRgbaAttrs, unknown>>,
+): AreaShrinkRgbaAttrs & { imageWidth: number; outHeight: number; outWidth: number } {
+  const K = AREA_SHRINK_RGBA;
+  const { height, width } = pixelLayout(K, inputs.x, ['rgba8']);
+  const int = (name: keyof AreaShrinkRgbaAttrs, min: number): number =>
+    positiveInt(K, name, attrs[name], min);
+  const g = {
+    top: int('top', 0),
+    left: int('left', 0),
+    height: int('height', 1),
+    width: int('width', 1),
+    factor: int('factor', 2),
+  };
+  if (g.top + g.height > height || g.left + g.width > width) {
+    throw new Error(
+      `${K}: the ${g.height}×${g.width} region at (${g.top}, ${g.left}) leaves the ${height}×${width} image`,
+    );
+  }
+  if (g.height % g.factor !== 0 || g.width % g.factor !== 0) {
+    throw new Error(
+      `${K}: the region ${g.height}×${g.width} is not a whole number of ${g.factor}×${g.factor} blocks`,
+    );
+  }
+  return {
+    ...g,
+    imageWidth: width,
+    outHeight: g.height / g.factor,
+    outWidth: g.width / g.factor,
+  };
 }

@@ -17,8 +17,8 @@ import type { ActiveBackend, WasmSetup } from './activate';
 import { activateBackend, beforeForward, labelFor, runOn, webgpuLost } from './activate';
 import type { BackendName } from './backend';
 import type { ImageSource, PreparedSource } from './source';
-import { pixelsOf, prepareSource, releaseSource } from './source';
-import { preprocess } from './preprocess';
+import { prepareSource, releaseSource } from './source';
+import { networkInput } from './preprocess';
 import { SerialQueue } from './queue';
 import { tf } from './tf';
 
@@ -245,7 +245,7 @@ export class WebnetsModel implements Model {
     beforeForward(this.active.name, this.info.complexity.macs);
     const result = await runOn(this.active.name, () =>
       tf.tidy(() => {
-        const input = preprocess(pixelsOf(prepared), preprocessing);
+        const input = networkInput(prepared, preprocessing);
         const outputs = network.forward(input);
         return outputs[output];
       }),

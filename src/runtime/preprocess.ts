@@ -15,13 +15,16 @@
  * 4. Normalize: (x / 255 − mean) / std, folded into one multiply and one subtract.
  *
  * On WASM with webnets' kernels, 2–4 are one kernel that computes only the cropped
- * pixels (src/kernels/wasm/c/preprocess.c); elsewhere they are tfjs ops.
+ * pixels (src/kernels/wasm/c/preprocess.c); elsewhere they are tfjs ops. There, images,
+ * canvases and video frames also skip tfjs' fromPixels: their RGBA bytes go to the kernels
+ * as they are (`networkInput`), pre-shrink included.
  *
  * 'bicubic' packs are resized bilinearly: tfjs-core has no bicubic resize. The
  * difference to PIL bicubic is small next to the pre-shrink's, and the same on every backend.
  */
 import type { Preprocessing } from '../models/spec';
 import * as K from '../kernels';
+import { pixelsOf, rgbaOf, type PreparedSource } from './source';
 import { tf } from './tf';
 
 /** Every size and offset of the pipeline for one input size. */
@@ -97,6 +100,17 @@ export function planPreprocessing(height: number, width: number, p: Preprocessin
   };
 }
 
+/** Normalize's (x / 255 − mean) / std as x · scale − shift. */
+function normalization(p: Preprocessing): {
+  scale: [number, number, number];
+  shift: [number, number, number];
+} {
+  return {
+    scale: p.std.map((s) => 1 / (255 * s)) as [number, number, number],
+    shift: p.mean.map((m, i) => m / (p.std[i] as number)) as [number, number, number],
+  };
+}
+
 /**
  * Pixels [H, W, 3] (0–255, int32 or float32) → the network's input [1, inputSize, inputSize, 3],
  * normalized float32. Intermediates are freed; the caller owns the result.
@@ -104,8 +118,7 @@ export function planPreprocessing(height: number, width: number, p: Preprocessin
 export function preprocess(pixels: tf.Tensor3D, p: Preprocessing): tf.Tensor4D {
   const [height, width] = pixels.shape;
   const plan = planPreprocessing(height, width, p);
-  const scale = p.std.map((s) => 1 / (255 * s)) as [number, number, number];
-  const shift = p.mean.map((m, i) => m / (p.std[i] as number)) as [number, number, number];
+  const { scale, shift } = normalization(p);
   return tf.tidy(() => {
     let x = tf.expandDims<tf.Tensor4D>(pixels, 0);
     if (plan.shrink > 1) {
@@ -133,4 +146,36 @@ export function preprocess(pixels: tf.Tensor3D, p: Preprocessing): tf.Tensor4D {
     x = tf.slice(x, [0, plan.crop.top, plan.crop.left, 0], [1, p.inputSize, p.inputSize, 3]);
     return tf.sub(tf.mul(x, tf.tensor1d(scale)), tf.tensor1d(shift));
   });
+}
+
+/**
+ * Packed RGBA bytes [1, H, W, 1] int32 → the network's input, as `preprocess` makes it from
+ * the same pixels' RGB (alpha ignored): the pre-shrink and the resize-crop-normalize as two
+ * kernels. Needs webnets' WASM kernels (`K.hasKernel(K.AREA_SHRINK_RGBA)`).
+ */
+export function preprocessRgba(rgba: tf.Tensor4D, p: Preprocessing): tf.Tensor4D {
+  const [, height, width] = rgba.shape;
+  const plan = planPreprocessing(height, width, p);
+  return tf.tidy(() => {
+    const x =
+      plan.shrink > 1 ? K.areaShrinkRgba(rgba, { ...plan.region, factor: plan.shrink }) : rgba;
+    return K.resizeCropNormalize(x, {
+      resizedHeight: plan.resized.height,
+      resizedWidth: plan.resized.width,
+      ...plan.crop,
+      size: p.inputSize,
+      ...normalization(p),
+    });
+  });
+}
+
+/**
+ * A checked source → the network's input (call inside tf.tidy): pixel sources as RGBA bytes
+ * where webnets' WASM kernels run, else through tfjs' fromPixels (on WebGPU a GPU upload).
+ */
+export function networkInput(prepared: PreparedSource, p: Preprocessing): tf.Tensor4D {
+  if (prepared.kind === 'pixels' && K.hasKernel(K.AREA_SHRINK_RGBA)) {
+    return preprocessRgba(rgbaOf(prepared), p);
+  }
+  return preprocess(pixelsOf(prepared), p);
 }

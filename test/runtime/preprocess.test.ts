@@ -5,11 +5,12 @@ import {
   checkPreprocessing,
   planPreprocessing,
   preprocess,
+  preprocessRgba,
   resizedSize,
   roundHalfEven,
 } from '../../src/runtime/preprocess';
 import { tf } from '../../src/runtime/tf';
-import { hasKernel, RESIZE_CROP_NORMALIZE } from '../../src/kernels';
+import { AREA_SHRINK_RGBA, hasKernel, RESIZE_CROP_NORMALIZE } from '../../src/kernels';
 import { TEST_BACKENDS, useBackend } from '../helpers/backends';
 
 /** Made by tools/reference/make_preprocess_fixtures.py with torchvision 0.14. */
@@ -148,4 +149,71 @@ describe.each(TEST_BACKENDS)('preprocessing numerics on %s', (backend) => {
       expect(toPil).toBeLessThan(0.25); // normalized units (std ≈ 0.225 of the 0–1 scale)
     },
   );
+});
+
+/** A case's RGB pixels as a canvas holds them: 4 bytes a pixel, alpha arbitrary (ignored). */
+function packedRgba(c: Case): tf.Tensor4D {
+  const bytes = new Uint8Array(c.height * c.width * 4);
+  for (let i = 0; i < c.height * c.width; i++) {
+    for (let ch = 0; ch < 3; ch++) bytes[i * 4 + ch] = c.pixels[i * 3 + ch] as number;
+    bytes[i * 4 + 3] = (i * 37) % 256;
+  }
+  return tf.tensor4d(new Int32Array(bytes.buffer), [1, c.height, c.width, 1], 'int32');
+}
+
+describe('preprocessing from packed RGBA bytes (WASM kernels)', () => {
+  beforeAll(async () => {
+    await useBackend('wasm+kernels');
+  });
+  afterAll(() => {
+    expect(tf.memory().numTensors).toBe(0);
+  });
+
+  it('is registered with the other WASM kernels', () => {
+    expect(hasKernel(AREA_SHRINK_RGBA)).toBe(true);
+  });
+
+  it.each(fixture.cases.map((c) => [c.name, c] as const))(
+    'gives what the RGB path gives from the same pixels: %s',
+    async (_name, c) => {
+      const rgba = packedRgba(c);
+      const out = preprocessRgba(rgba, c.preprocessing);
+      const viaRgb = await run(c, 'int32');
+      const size = c.preprocessing.inputSize;
+      expect(out.shape).toEqual([1, size, size, 3]);
+      const ours = (await out.data()) as Float32Array;
+      tf.dispose([rgba, out]);
+      // Same bytes, same arithmetic but for the pre-shrink's mean (a sum times 1/k² here,
+      // tfjs' avgPool divides): equal up to float rounding.
+      expect(maxAbsDiff(ours, viaRgb)).toBeLessThan(1e-5);
+      if (planPreprocessing(c.height, c.width, c.preprocessing).shrink === 1) {
+        expect(maxAbsDiff(ours, c.tensor)).toBeLessThan(2e-5);
+      }
+    },
+  );
+
+  it('refuses packed pixels of the wrong shape or dtype, and regions that do not fit', () => {
+    const x = tf.zeros([1, 8, 8, 1], 'int32') as tf.Tensor4D;
+    const f = tf.zeros([1, 8, 8, 1], 'float32') as tf.Tensor4D;
+    const shrink = (t: tf.Tensor4D, attrs: Record<string, number>): unknown =>
+      tf.engine().runKernel(AREA_SHRINK_RGBA, { x: t }, attrs);
+    const region = { top: 0, left: 0, height: 8, width: 8, factor: 2 };
+    try {
+      expect(() => shrink(f, region)).toThrow(
+        /WebnetsAreaShrinkRgba: 'x' must be \[1, H, W, 1\] int32 \(packed RGBA bytes\), got \[1, 8, 8, 1\] float32/,
+      );
+      expect(() => shrink(x, { ...region, top: 2 })).toThrow(
+        /the 8×8 region at \(2, 0\) leaves the 8×8 image/,
+      );
+      expect(() => shrink(x, { ...region, width: 6, factor: 4 })).toThrow(
+        /the region 8×6 is not a whole number of 4×4 blocks/,
+      );
+      expect(() => shrink(x, { ...region, factor: 1 })).toThrow(
+        /attr 'factor' must be an integer >= 2/,
+      );
+      expect(tf.memory().numTensors).toBe(2);
+    } finally {
+      tf.dispose([x, f]);
+    }
+  });
 });

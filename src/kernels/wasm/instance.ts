@@ -29,6 +29,8 @@ export interface KernelExports {
   squeeze_excite(...args: number[]): void;
   resize_crop_normalize_f32(...args: number[]): void;
   resize_crop_normalize_i32(...args: number[]): void;
+  resize_crop_normalize_rgba8(...args: number[]): void;
+  area_shrink_rgba8(...args: number[]): void;
 }
 
 /** One backend instance's kernels module and its constants table (in the tfjs heap). */

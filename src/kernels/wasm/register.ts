@@ -9,6 +9,7 @@ import { tf } from '../../runtime/tf';
 import type { SqueezeExciteAttrs } from '../names';
 import {
   ADD_ACTIVATION,
+  AREA_SHRINK_RGBA,
   DEPTHWISE_CONV2D,
   GROUP_CONV2D,
   RESIZE_CROP_NORMALIZE,
@@ -17,6 +18,7 @@ import {
 } from '../names';
 import {
   activationCode,
+  areaShrinkGeometry,
   depthwiseGeometry,
   groupConvGeometry,
   resizeCropGeometry,
@@ -255,12 +257,25 @@ function resizeCropNormalize({ inputs, backend, attrs }: KernelArgs): TensorInfo
   const kernels = kernelsOf(b);
   const out = b.makeOutput([1, g.size, g.size, 3], 'float32');
   const run =
-    x.dtype === 'int32'
-      ? kernels.exports.resize_crop_normalize_i32
-      : kernels.exports.resize_crop_normalize_f32;
+    g.layout === 'rgba8'
+      ? kernels.exports.resize_crop_normalize_rgba8
+      : x.dtype === 'int32'
+        ? kernels.exports.resize_crop_normalize_i32
+        : kernels.exports.resize_crop_normalize_f32;
   run(
     ...[offsetOf(b, x), offsetOf(b, out), g.height, g.width, g.resizedHeight, g.resizedWidth],
     ...[g.top, g.left, g.size, ...g.scale, ...g.shift],
+  );
+  return out;
+}
+
+function areaShrinkRgba({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const b = backend as WasmBackendLike;
+  const g = areaShrinkGeometry(inputs, attrs ?? {});
+  const out = b.makeOutput([1, g.outHeight, g.outWidth, 3], 'float32');
+  kernelsOf(b).exports.area_shrink_rgba8(
+    ...[offsetOf(b, inputs.x as TensorInfo), offsetOf(b, out), g.imageWidth],
+    ...[g.top, g.left, g.outHeight, g.outWidth, g.factor],
   );
   return out;
 }
@@ -272,4 +287,5 @@ const kernelFuncs: [string, (args: KernelArgs) => TensorInfo][] = [
   [ADD_ACTIVATION, addActivation],
   [SQUEEZE_EXCITE, squeezeExcite],
   [RESIZE_CROP_NORMALIZE, resizeCropNormalize],
+  [AREA_SHRINK_RGBA, areaShrinkRgba],
 ];

@@ -5,7 +5,8 @@
  * resize → slice → mul → sub: four passes and three full-size intermediates, measured at
  * 3.5–4 ms of a 7.5 ms FD-MobileNet predict in Chromium (the slice alone 2.3–2.8 ms).
  *
- * x: [H, W, 3] pixels (float32 or int32, 0–255); y: [size, size, 3] float32 with
+ * x: [H, W, 3] pixels (float32 or int32, 0–255), or [H, W] packed RGBA bytes (a canvas's
+ * ImageData as it is: the alpha byte is ignored); y: [size, size, 3] float32 with
  * y = v · scale[c] − shift[c] (scale = 1 / (255·std), shift = mean / std). The virtual
  * resized image is resized_h × resized_w; the crop starts at (top, left) in it. When the
  * resize is the identity the source coordinates are whole numbers and v is the pixel
@@ -76,3 +77,114 @@ INLINE f4 load_i32(const int *p) { return wasm_f32x4_convert_i32x4(wasm_v128_loa
 
 RESIZE_CROP_NORMALIZE(resize_crop_normalize_f32, float, load_f32)
 RESIZE_CROP_NORMALIZE(resize_crop_normalize_i32, int, load_i32)
+
+/*
+ * One RGBA pixel's 4 bytes as floats [r, g, b, a]: the bytes widened to 32-bit lanes and
+ * made floats by the exponent trick (2²³ + n as bits, minus 2²³; exact for n < 2²³). clang
+ * 14 turns an int-to-float conversion of zero-extended bytes into four scalar conversions
+ * and lane inserts, which ran this kernel 3× slower than the scalar RGB one.
+ */
+INLINE f4 rgba_at(const unsigned char *p) {
+  const v128_t n =
+      wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(p)));
+  return wasm_f32x4_sub(wasm_v128_or(n, wasm_i32x4_splat(0x4B000000)), splat(8388608.0f));
+}
+
+/*
+ * Stores lanes 0–2 of v at out. A 4-lane store whose last lane the next pixel overwrites,
+ * except for the output's last pixel, which must not write past the end.
+ */
+INLINE void store_rgb(float *out, f4 v, int last) {
+  if (!last) {
+    store4(out, v);
+    return;
+  }
+  out[0] = wasm_f32x4_extract_lane(v, 0);
+  out[1] = wasm_f32x4_extract_lane(v, 1);
+  out[2] = wasm_f32x4_extract_lane(v, 2);
+}
+
+/*
+ * The same from packed RGBA bytes, which is how a canvas hands out pixels: tfjs'
+ * fromPixels would first unpack them into an int32 RGB tensor with a JavaScript loop
+ * (3.1 ms for a 640×480 frame in Chromium here, more than FD-MobileNet itself). A pixel's
+ * four channels are one vector; the interpolation runs on all four, the alpha lane is
+ * dropped. Column taps are computed 4 columns at a time in vectors (the scalar floor and
+ * float-to-int conversions cost more than the interpolation).
+ */
+EXPORT(resize_crop_normalize_rgba8)
+void resize_crop_normalize_rgba8(const unsigned char *x, float *y, int height, int width,
+                                 int resized_h, int resized_w, int top, int left, int size,
+                                 float s0, float s1, float s2, float t0, float t1, float t2) {
+  const float row_scale = (float)height / (float)resized_h;
+  const float col_scale = (float)width / (float)resized_w;
+  const f4 scale = wasm_f32x4_make(s0, s1, s2, 0.0f), shift = wasm_f32x4_make(t0, t1, t2, 0.0f);
+  const f4 steps = wasm_f32x4_make(0.5f, 1.5f, 2.5f, 3.5f), cs = splat(col_scale);
+  const v128_t zero = wasm_i32x4_splat(0), last_col = wasm_i32x4_splat(width - 1);
+  for (int i = 0; i < size; i++) {
+    const Tap r = tap(top + i, row_scale, height);
+    const unsigned char *row0 = x + r.lo * width * 4, *row1 = x + r.hi * width * 4;
+    const f4 rf = splat(r.frac);
+    float *out = y + i * size * 3;
+    for (int j0 = 0; j0 < size; j0 += 4) {
+      /* f = (out + 0.5) · scale − 0.5 for 4 columns; lo = ⌊f⌋, hi = ⌈f⌉, clamped. */
+      const f4 f = wasm_f32x4_sub(
+          wasm_f32x4_mul(wasm_f32x4_add(splat((float)(left + j0)), steps), cs), splat(0.5f));
+      const f4 fl = wasm_f32x4_floor(f);
+      const f4 fracs = wasm_f32x4_sub(f, fl);
+      const v128_t lo = wasm_i32x4_min(
+          wasm_i32x4_max(wasm_i32x4_trunc_sat_f32x4(fl), zero), last_col);
+      const v128_t hi = wasm_i32x4_min(
+          wasm_i32x4_max(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_ceil(f)), zero), last_col);
+      const int n = size - j0 < 4 ? size - j0 : 4;
+#define RGBA_PIXEL(q)                                                                      \
+  if (q < n) {                                                                             \
+    const int l = wasm_i32x4_extract_lane(lo, q) * 4, h = wasm_i32x4_extract_lane(hi, q) * 4; \
+    const f4 cf = wasm_f32x4_splat(wasm_f32x4_extract_lane(fracs, q));                     \
+    const f4 a = rgba_at(row0 + l), b = rgba_at(row0 + h);                                 \
+    const f4 d = rgba_at(row1 + l), e = rgba_at(row1 + h);                                 \
+    const f4 up = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_f32x4_sub(b, a), cf));             \
+    const f4 down = wasm_f32x4_add(d, wasm_f32x4_mul(wasm_f32x4_sub(e, d), cf));           \
+    const f4 v = wasm_f32x4_add(up, wasm_f32x4_mul(wasm_f32x4_sub(down, up), rf));         \
+    store_rgb(out + (j0 + q) * 3, wasm_f32x4_sub(wasm_f32x4_mul(v, scale), shift),         \
+              i == size - 1 && j0 + q == size - 1);                                        \
+  }
+      RGBA_PIXEL(0) RGBA_PIXEL(1) RGBA_PIXEL(2) RGBA_PIXEL(3)
+#undef RGBA_PIXEL
+    }
+  }
+}
+
+/*
+ * The area pre-shrink of src/runtime/preprocess.ts on packed RGBA bytes: y [out_h, out_w, 3]
+ * float32 is the mean of each k×k block of the region whose top-left pixel is (top, left)
+ * in the width-pixel-wide image x. One pass over the region, no float copy of the frame.
+ * A block row is summed in 16-bit lanes two pixels (8 bytes) a load (255 · ⌈k/2⌉ fits),
+ * then widened into the 32-bit total.
+ */
+EXPORT(area_shrink_rgba8)
+void area_shrink_rgba8(const unsigned char *x, float *y, int width, int top, int left, int out_h,
+                       int out_w, int k) {
+  const f4 inv = splat(1.0f / (float)(k * k));
+  const int pairs = k >> 1;
+  for (int i = 0; i < out_h; i++) {
+    const unsigned char *block_row = x + ((top + i * k) * width + left) * 4;
+    float *out = y + i * out_w * 3;
+    for (int j = 0; j < out_w; j++, out += 3) {
+      const unsigned char *block = block_row + j * k * 4;
+      v128_t total = wasm_i32x4_splat(0);
+      for (int u = 0; u < k; u++) {
+        const unsigned char *p = block + u * width * 4;
+        v128_t row = wasm_i16x8_splat(0); /* lanes 0–3: even pixels, 4–7: odd pixels */
+        for (int v = 0; v < pairs; v++) row = wasm_i16x8_add(row, wasm_u16x8_load8x8(p + v * 8));
+        if (k & 1) {
+          row = wasm_i16x8_add(row, wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(p + pairs * 8)));
+        }
+        total = wasm_i32x4_add(total, wasm_i32x4_add(wasm_u32x4_extend_low_u16x8(row),
+                                                     wasm_u32x4_extend_high_u16x8(row)));
+      }
+      const f4 mean = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(total), inv);
+      store_rgb(out, mean, i == out_h - 1 && j == out_w - 1);
+    }
+  }
+}
