@@ -111,6 +111,17 @@ function normalization(p: Preprocessing): {
   };
 }
 
+/** Steps 2–4 as webnets' WASM kernel, on RGB pixels or packed RGBA bytes. */
+function resizeCropKernel(x: tf.Tensor4D, plan: PreprocessPlan, p: Preprocessing): tf.Tensor4D {
+  return K.resizeCropNormalize(x, {
+    resizedHeight: plan.resized.height,
+    resizedWidth: plan.resized.width,
+    ...plan.crop,
+    size: p.inputSize,
+    ...normalization(p),
+  });
+}
+
 /**
  * Pixels [H, W, 3] (0–255, int32 or float32) → the network's input [1, inputSize, inputSize, 3],
  * normalized float32. Intermediates are freed; the caller owns the result.
@@ -129,14 +140,7 @@ export function preprocess(pixels: tf.Tensor3D, p: Preprocessing): tf.Tensor4D {
     }
     // One pass on WASM (webnets' kernel): the crop's pixels only, normalized as they are made.
     if (K.hasKernel(K.RESIZE_CROP_NORMALIZE)) {
-      return K.resizeCropNormalize(x, {
-        resizedHeight: plan.resized.height,
-        resizedWidth: plan.resized.width,
-        ...plan.crop,
-        size: p.inputSize,
-        scale,
-        shift,
-      });
+      return resizeCropKernel(x, plan, p);
     }
     x = tf.cast(x, 'float32');
     const [, h, w] = x.shape;
@@ -159,13 +163,7 @@ export function preprocessRgba(rgba: tf.Tensor4D, p: Preprocessing): tf.Tensor4D
   return tf.tidy(() => {
     const x =
       plan.shrink > 1 ? K.areaShrinkRgba(rgba, { ...plan.region, factor: plan.shrink }) : rgba;
-    return K.resizeCropNormalize(x, {
-      resizedHeight: plan.resized.height,
-      resizedWidth: plan.resized.width,
-      ...plan.crop,
-      size: p.inputSize,
-      ...normalization(p),
-    });
+    return resizeCropKernel(x, plan, p);
   });
 }
 
