@@ -77,30 +77,33 @@ test('every kind of source gives the logits of the same pixels as a tensor', asy
   expect(result.videoClasses).toBe(5);
 });
 
-test('a WebGL canvas is read as it shows (drawn onto the readback canvas, no 2d context of its own)', async ({
-  page,
-}) => {
-  const diff = await page.evaluate(async () => {
-    const { load, tf } = (window as unknown as WebnetsWindow).webnets;
-    const model = await load('fd-mobilenet-0.25x', { synthetic: true, backend: 'wasm' });
-    const canvas = document.createElement('canvas');
-    canvas.width = 200;
-    canvas.height = 150;
-    const gl = canvas.getContext('webgl', { preserveDrawingBuffer: true })!;
-    // 0.2, 0.6, 0.4 are 51, 153, 102 exactly in 8 bits.
-    gl.clearColor(0.2, 0.6, 0.4, 1);
-    gl.clear(gl.COLOR_BUFFER_BIT);
-    const solid = tf.tidy(() =>
-      tf.mul<Tensor3D>(tf.ones([150, 200, 3]), tf.tensor1d([51, 153, 102])),
-    );
-    const reference = await model.predict(solid);
-    const logits = await model.predict(canvas);
-    tf.dispose(solid);
-    model.dispose();
-    return Math.max(...logits.map((v, i) => Math.abs(v - reference[i]!)));
+// WASM draws the canvas onto webnets' readback canvas; WebGPU hands it to tfjs' GPU copy.
+for (const backend of ['wasm', 'webgpu'] as const) {
+  test(`a WebGL canvas is read as it shows on ${backend} (no 2d context of its own)`, async ({
+    page,
+  }) => {
+    const diff = await page.evaluate(async (backend) => {
+      const { load, tf } = (window as unknown as WebnetsWindow).webnets;
+      const model = await load('fd-mobilenet-0.25x', { synthetic: true, backend });
+      const canvas = document.createElement('canvas');
+      canvas.width = 200;
+      canvas.height = 150;
+      const gl = canvas.getContext('webgl', { preserveDrawingBuffer: true })!;
+      // 0.2, 0.6, 0.4 are 51, 153, 102 exactly in 8 bits.
+      gl.clearColor(0.2, 0.6, 0.4, 1);
+      gl.clear(gl.COLOR_BUFFER_BIT);
+      const solid = tf.tidy(() =>
+        tf.mul<Tensor3D>(tf.ones([150, 200, 3]), tf.tensor1d([51, 153, 102])),
+      );
+      const reference = await model.predict(solid);
+      const logits = await model.predict(canvas);
+      tf.dispose(solid);
+      model.dispose();
+      return Math.max(...logits.map((v, i) => Math.abs(v - reference[i]!)));
+    }, backend);
+    expect(diff).toBeLessThan(1e-5);
   });
-  expect(diff).toBeLessThan(1e-5);
-});
+}
 
 test('an HD frame (the pre-shrink path) from ImageData, a canvas or a bitmap gives the logits of its tensor on WASM', async ({
   page,

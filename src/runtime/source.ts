@@ -9,10 +9,11 @@
  * Sources go to `tf.browser.fromPixels` as they are when tfjs reads them faithfully
  * (video frames, ImageBitmap, ImageData). Images and VideoFrames first become an
  * ImageBitmap: fromPixels reads an <img> at its layout size (not its natural size) and
- * does not know VideoFrame at all. Canvases are drawn onto webnets' own 2-D readback
- * context when the call runs, whatever their context type: fromPixels would read them
- * through a '2d' context of their own (null for a WebGL/WebGPU canvas), and a copy into
- * an ImageBitmap first was half of a 1280×720 canvas's cost (7.7 of 15.4 ms in Chromium).
+ * does not know VideoFrame at all. Canvases are read when the call runs, whatever their
+ * context type: on WebGPU by tfjs' GPU copy, elsewhere drawn onto webnets' own 2-D readback
+ * context (tfjs would read them through a '2d' context of their own, null for a WebGL or
+ * WebGPU canvas). A copy into an ImageBitmap first was half of a 1280×720 canvas's cost
+ * on WASM (7.7 of 15.4 ms in Chromium).
  */
 import { tf } from './tf';
 
@@ -169,11 +170,21 @@ function isCanvas(pixels: FromPixelsInput | Canvas): pixels is Canvas {
   );
 }
 
-/** The source's pixels as an HWC tensor on the active backend (call inside tf.tidy). */
+/**
+ * The source's pixels as an HWC tensor on the active backend (call inside tf.tidy). A
+ * backend with its own FromPixels kernel (WebGPU: a GPU copy of any canvas) takes canvases
+ * as they are; elsewhere tfjs would read them through a '2d' context of their own, so they
+ * are drawn onto the readback canvas first.
+ */
 export function pixelsOf(prepared: PreparedSource): tf.Tensor3D {
   if (prepared.kind === 'tensor') return prepared.tensor;
   const { pixels } = prepared;
-  return tf.browser.fromPixels(isCanvas(pixels) ? imageDataOf(pixels) : pixels, 3);
+  if (!isCanvas(pixels)) return tf.browser.fromPixels(pixels, 3);
+  if (tf.getKernel('FromPixels', tf.getBackend()) === undefined) {
+    return tf.browser.fromPixels(imageDataOf(pixels), 3);
+  }
+  // tfjs-core's typing omits OffscreenCanvas, which its FromPixels kernels take.
+  return tf.browser.fromPixels(pixels as HTMLCanvasElement, 3);
 }
 
 let readback: OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D | null = null;
