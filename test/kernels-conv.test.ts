@@ -230,6 +230,14 @@ describe(`${DEPTHWISE_CONV2D} (wasm)`, () => {
     // border columns on their own path, rows of 6-pixel blocks ending in an overlapping one
     [[1, 83, 81, 8], 3, 1, 'relu'],
     [[1, 200, 200, 4], 5, 2, 'silu'],
+    // the 3×3 row walk (ReLU / linear, pad 1, whole channel vectors): tap rows outside the
+    // image, odd widths at stride 2, batches, rows split into L1-sized spans
+    [[2, 9, 7, 8], 3, 2, 'linear'],
+    [[1, 2, 1, 4], 3, 2, 'relu'],
+    [[1, 1, 3, 4], 3, 1, 'relu'],
+    [[1, 5, 60, 64], 3, 1, 'relu'],
+    [[1, 6, 90, 64], 3, 2, 'linear'],
+    [[1, 5, 91, 64], 3, 2, 'relu'],
   ];
   it.each(cases.map((c, i) => [JSON.stringify(c), c, i] as const))(
     '%s',

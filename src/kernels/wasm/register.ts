@@ -8,6 +8,7 @@ import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../runtime/tf';
 import type { SqueezeExciteAttrs } from '../names';
 import {
+  ACTIVATION_CODES,
   ADD_ACTIVATION,
   AREA_SHRINK_RGBA,
   DEPTHWISE_CONV2D,
@@ -141,6 +142,26 @@ function groupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
 }
 
 /**
+ * Whether depthwise_conv2d takes its 3×3 row walk (pad 1, stride 1 or 2, whole channel
+ * vectors, ReLU or linear; the rule in wasm/c/depthwise.c), which needs no padded copy.
+ */
+function walksRows(g: {
+  kernel: number;
+  pad: number;
+  stride: number;
+  channels: number;
+  activation: number;
+}): boolean {
+  return (
+    g.kernel === 3 &&
+    g.pad === 1 &&
+    g.stride <= 2 &&
+    g.channels % 4 === 0 &&
+    g.activation !== ACTIVATION_CODES.silu
+  );
+}
+
+/**
  * Whether the depthwise kernel should pad the input into scratch first: when the border
  * pixels (outside [pad, size - pad) in either axis, a slower per-tap loop each) are more
  * than 5% of the output, as on EfficientNet's 28² and smaller maps.
@@ -149,12 +170,14 @@ function padsInput(g: {
   kernel: number;
   pad: number;
   stride: number;
+  channels: number;
+  activation: number;
   outHeight: number;
   outWidth: number;
   height: number;
   width: number;
 }): boolean {
-  if (g.pad === 0) return false;
+  if (g.pad === 0 || walksRows(g)) return false;
   const inside = (size: number, out: number): number => {
     const lo = Math.ceil(g.pad / g.stride);
     const hi = Math.min(out, Math.floor((size - g.kernel + g.pad) / g.stride) + 1);

@@ -9,9 +9,14 @@
  * any k and stride, the tap rows clipped at the top and bottom edges; the few left and
  * right border pixels loop over their valid taps. On small maps, where those are many,
  * the caller pads the input into scratch first (depthwise_pad), which makes every pixel
- * interior (see depthwise_conv2d).
+ * interior (see depthwise_conv2d). 3×3 convs with ReLU or no activation (FD-MobileNet's)
+ * take a row walk instead (depthwise3x3.c).
  */
 #include "simd.h"
+
+/* depthwise3x3.c: output rows [part, part + 1) / parts of a 3×3, pad 1 conv, stride 1 or 2. */
+void depthwise3x3_rows(const float *x, const float *w, const float *bias, float *y, int batch,
+                       int height, int width, int c, int stride, int act, int part, int parts);
 
 /*
  * P interior pixels of one row (input columns xPix apart) × every channel vector, for
@@ -114,9 +119,9 @@ static void dw_pixel_any(const float *xp, const float *w, const float *bias, flo
 }
 
 INLINE int clamp_i(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
-
 INLINE int min_i(int a, int b) { return a < b ? a : b; }
 INLINE int max_i(int a, int b) { return a > b ? a : b; }
+
 
 /* dst [batch, height + 2·pad, width + 2·pad, c] = x with a zero border of `pad` pixels. */
 static void pad_input(const float *x, float *dst, int batch, int height, int width, int c, int pad) {
@@ -163,6 +168,10 @@ EXPORT(depthwise_conv2d)
 void depthwise_conv2d(const float *x, const float *w, const float *bias, float *y,
                       const float *scratch, int batch, int height, int width, int c, int k,
                       int stride, int pad, int act, const float *kc, int part, int parts) {
+  if (k == 3 && pad == 1 && (stride == 1 || stride == 2) && (c & 3) == 0 && act != ACT_SILU) {
+    depthwise3x3_rows(x, w, bias, y, batch, height, width, c, stride, act, part, parts);
+    return;
+  }
   if (scratch && pad > 0) {
     x = scratch;
     height += 2 * pad;
