@@ -119,9 +119,9 @@ static void dw_pixel_any(const float *xp, const float *w, const float *bias, flo
 }
 
 INLINE int clamp_i(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
 INLINE int min_i(int a, int b) { return a < b ? a : b; }
 INLINE int max_i(int a, int b) { return a > b ? a : b; }
-
 
 /* dst [batch, height + 2·pad, width + 2·pad, c] = x with a zero border of `pad` pixels. */
 static void pad_input(const float *x, float *dst, int batch, int height, int width, int c, int pad) {
@@ -168,6 +168,8 @@ EXPORT(depthwise_conv2d)
 void depthwise_conv2d(const float *x, const float *w, const float *bias, float *y,
                       const float *scratch, int batch, int height, int width, int c, int k,
                       int stride, int pad, int act, const float *kc, int part, int parts) {
+  /* The row walk's rule; walksRows in ../register.ts mirrors it to skip the padded copy (a
+   * drift between them costs a needless copy or the slower border loop, never a wrong result). */
   if (k == 3 && pad == 1 && (stride == 1 || stride == 2) && (c & 3) == 0 && act != ACT_SILU) {
     depthwise3x3_rows(x, w, bias, y, batch, height, width, c, stride, act, part, parts);
     return;
