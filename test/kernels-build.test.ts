@@ -83,7 +83,7 @@ describe('WASM kernels module', () => {
   });
 
   it.each([2, 3, 7, 40])(
-    'group and depthwise convs in %i slices (any order, as pool threads run them) equal the whole conv',
+    'group and depthwise convs and squeeze-excitation in %i slices (any order, as pool threads run them) equal the whole op',
     async (parts) => {
       // NaN-filled outputs: a pixel no slice wrote would show as NaN.
       expect(await sliceDifference('simd', parts)).toBe(0);

@@ -36,6 +36,7 @@ export * from './names';
 export {
   registerWasmKernels,
   useWasmKernelThreads,
+  wasmKernelSplitCalls,
   wasmKernelThreads,
   wasmKernelVariant,
 } from './wasm/register';

@@ -64,9 +64,11 @@ export async function runKernelModule(variant: Variant): Promise<Float32Array> {
   const b1 = alloc(6, (i) => 0.1 * i);
   const w2 = alloc(6 * 32, (i) => Math.cos(i) * 0.3);
   const b2 = alloc(32, () => 0.2);
-  const scratch = alloc(2 * 32 + 8);
+  const [sums, gates, hidden] = [alloc(32), alloc(32), alloc(8)];
   const se = alloc(9 * 9 * 32);
-  k.squeeze_excite!(conv, w1, b1, w2, b2, se, scratch, 1, 81, 32, 6, 1, 2, table);
+  k.se_sums!(conv, se, sums, 1, 81, 32, 2, table, 0, 1);
+  k.se_gates!(sums, 1, w1, b1, w2, b2, gates, hidden, 1, 81, 32, 6, 1, table);
+  k.se_scale!(se, gates, se, 1, 81, 32, 0, 1);
   // depthwise 5×5 stride 1 with silu on x, once along the border loops, once padded
   const wd = alloc(25 * 32, (i) => Math.sin(i * 0.3) * 0.2);
   const dw = alloc(9 * 9 * 32);
@@ -157,6 +159,50 @@ export async function sliceDifference(variant: Variant, parts: number): Promise<
     }
     for (let i = 0; i < n; i++) {
       worst = Math.max(worst, Math.abs(f32[whole / 4 + i]! - f32[sliced / 4 + i]!));
+    }
+  }
+  return Math.max(worst, squeezeExciteSliceDifference(k, f32, alloc, table, parts));
+}
+
+/**
+ * Squeeze-excitation's two passes split as the pool splits them — pixel slices, each
+ * summing into its own row of partial sums, called out of order — against the whole passes:
+ * batch 2 with slices across the images' boundary, 37 channels (a partial vector), SiLU
+ * input activation (y written by the sums pass, then scaled in place) and none.
+ */
+function squeezeExciteSliceDifference(
+  k: Record<string, (...args: number[]) => number>,
+  f32: Float32Array,
+  alloc: (floats: number, fill?: (i: number) => number) => number,
+  table: number,
+  parts: number,
+): number {
+  const [batch, hw, c, cs] = [2, 23, 37, 5];
+  const n = batch * hw * c;
+  const row = batch * 40; // batch × round4(c)
+  const x = alloc(n, (i) => Math.sin(i * 0.41));
+  const w1 = alloc(c * cs, (i) => Math.sin(i) * 0.3);
+  const b1 = alloc(cs, (i) => 0.1 * i);
+  const w2 = alloc(cs * c, (i) => Math.cos(i) * 0.3);
+  const b2 = alloc(c, () => 0.2);
+  let worst = 0;
+  for (const inAct of [0, 2]) {
+    const outputs = [1, parts].map((p) => {
+      const [partials, gates, hidden, y] = [alloc(p * row), alloc(row), alloc(8), alloc(n)];
+      for (let part = p - 1; part >= 0; part--) {
+        k.se_sums!(x, y, partials, batch, hw, c, inAct, table, part, p);
+      }
+      k.se_gates!(partials, p, w1, b1, w2, b2, gates, hidden, batch, hw, c, cs, 1, table);
+      for (let part = p - 1; part >= 0; part--) {
+        k.se_scale!(inAct === 0 ? x : y, gates, y, batch, hw, c, part, p);
+      }
+      return y;
+    });
+    for (let i = 0; i < n; i++) {
+      // Partial sums add in another order: equal to float32 rounding, not bit for bit.
+      const [whole, sliced] = [f32[outputs[0]! / 4 + i]!, f32[outputs[1]! / 4 + i]!];
+      worst = Math.max(worst, Math.abs(whole - sliced) > 1e-5 * (1 + Math.abs(whole)) ? 1 : 0);
+      if (Number.isNaN(sliced)) worst = 1;
     }
   }
   return worst;

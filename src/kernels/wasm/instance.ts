@@ -26,7 +26,9 @@ export interface KernelExports {
   depthwise_pad(...args: number[]): void;
   silu(x: number, y: number, n: number, table: number): void;
   add_act(a: number, b: number, y: number, n: number, act: number, table: number): void;
-  squeeze_excite(...args: number[]): void;
+  se_sums(...args: number[]): void;
+  se_gates(...args: number[]): void;
+  se_scale(...args: number[]): void;
   resize_crop_normalize_f32(...args: number[]): void;
   resize_crop_normalize_i32(...args: number[]): void;
   resize_crop_normalize_rgba8(...args: number[]): void;
@@ -42,7 +44,7 @@ export interface Kernels {
   pool: KernelPool | null;
   /** Threads the kernels were set up with (the caller and the pool's workers). */
   threads: number;
-  /** Whether convs are split over the pool now (see useWasmKernelThreads). */
+  /** Whether kernels are split over the pool now (see useWasmKernelThreads). */
   pooling: boolean;
 }
 
@@ -61,7 +63,7 @@ export interface WasmBackendLike {
 const instances = new WeakMap<object, Kernels>();
 
 /** The exports whose last two arguments are (part, parts): the pool splits them. */
-export const POOLED_EXPORTS = ['group_conv2d', 'depthwise_conv2d'] as const;
+export const POOLED_EXPORTS = ['group_conv2d', 'depthwise_conv2d', 'se_sums', 'se_scale'] as const;
 
 export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));

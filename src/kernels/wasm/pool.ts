@@ -6,28 +6,34 @@
  * the same kernels module on that very memory and take slices of a kernel's output.
  *
  * One call: the caller publishes the export's arguments in a small shared control block,
- * opens the slice counter and wakes the workers; then everyone, the caller included,
- * claims slices with an atomic add until none is left, and the caller spins until every
- * claimed slice is done (a page's thread may not block in Atomics.wait). Because the
- * caller claims slices too, a call completes even if no worker ever started. Workers spin
- * a little between calls and then sleep.
+ * opens the slices and wakes the workers; then everyone, the caller included, claims slices
+ * with an atomic add until none is left — its own home range first (claimSlices), so a
+ * thread mostly reads rows it wrote in the previous kernel — and the caller spins until
+ * every claimed slice is done (a page's thread may not block in Atomics.wait). Because the
+ * caller claims slices too, a call completes even if no worker ever started. Workers spin a
+ * little between calls and then sleep.
  *
- * Measured (2026-11-23, 2-core AMD EPYC VM, Chromium 156, threads: 2, one page
- * alternating pooled and single-threaded predict calls, 80 pairs, two runs): RegNetX-400MF
- * 1.50–1.57×, RegNetY-400MF 1.36–1.41×, EfficientNet-B0 1.34–1.40×, FD-MobileNet 0.5×
- * 1.50–1.72× (group and depthwise convs pooled; SE, SiLU and adds stay on one thread).
+ * Measured (2026-11-24, 2-core AMD EPYC VM, Chromium 156, threads: 2, one page alternating
+ * the variants and a threads: 1 model, 100 rounds, two runs): EfficientNet-B0 1.49–1.64×
+ * and RegNetY-400MF 1.58–1.62× faster than one thread (per-round medians); home ranges
+ * against first-come claiming 1.02–1.04× (B0) and 1.01–1.04× (RegNetY); squeeze-
+ * excitation split over the threads against on one 1.01–1.02× (B0), 0.98–1.01× (RegNetY).
+ * A conv alone, back to back: 1.1–1.9× depending on the moment; the caller ends up running
+ * ~55% of the slices (Chromium's own threads take time from the worker's core).
  */
 
 /** Slots of the control block (Int32Array over a SharedArrayBuffer). */
 const GENERATION = 0; // bumped per call; workers wait on it
-const NEXT = 1; // next slice to claim; CLOSED between calls
-const DONE = 2; // slices finished in this call
-const PARTS = 3; // slices in this call
-const ARGC = 4; // arguments in this call
-const READY = 5; // workers that have instantiated the module
-const EXPORT = 6; // which of the pool's exports this call runs
-const SLEEPING = 7; // workers in Atomics.wait, or about to be
-const ARGS = 8; // the arguments (int32: pointers and sizes)
+const DONE = 1; // slices finished in this call
+const PARTS = 2; // slices in this call
+const ARGC = 3; // arguments in this call
+const READY = 4; // workers that have instantiated the module
+const EXPORT = 5; // which of the pool's exports this call runs
+const SLEEPING = 6; // workers in Atomics.wait, or about to be
+const TEAM = 7; // threads the slices are homed on: the caller and every worker started or not
+const NEXT = 8; // NEXT + t: the next slice of thread t's home range; CLOSED between calls
+const MAX_THREADS = 16;
+const ARGS = NEXT + MAX_THREADS; // the arguments (int32: pointers and sizes)
 const MAX_ARGS = 32;
 const CLOSED = 1 << 30;
 /**
@@ -37,10 +43,78 @@ const CLOSED = 1 << 30;
  */
 const SPIN_MS = 1;
 
+/**
+ * Where thread t's home slices start (the caller is thread 0; `team` counts the caller and
+ * every worker, started or not): a thread works through its own range first, then takes
+ * what is left of the others'. Row slices of consecutive kernels then mostly land on the
+ * core that wrote their input rows, still in that core's L2; claimed first-come, about
+ * half of every kernel's input came from the other core's cache.
+ */
+export function homeStart(t: number, parts: number, team: number): number {
+  return Math.floor((t * parts) / team);
+}
+
+/** A control block for a caller and `workers` workers (the team, at most MAX_THREADS). */
+export function newControl(workers: number): Int32Array {
+  const c = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_ARGS)));
+  c[TEAM] = Math.min(1 + workers, MAX_THREADS);
+  c.fill(CLOSED, NEXT, NEXT + MAX_THREADS);
+  return c;
+}
+
+/** Opens a call of `parts` slices, range by range: slices claimed from here on see its arguments. */
+export function openSlices(c: Int32Array, parts: number): void {
+  Atomics.store(c, PARTS, parts);
+  Atomics.store(c, DONE, 0);
+  const team = c[TEAM] as number;
+  for (let t = 0; t < team; t++) Atomics.store(c, NEXT + t, homeStart(t, parts, team));
+}
+
+/** Closes the call: late claims find nothing. */
+export function closeSlices(c: Int32Array): void {
+  for (let t = 0; t < (c[TEAM] as number); t++) Atomics.store(c, NEXT + t, CLOSED);
+}
+
+/**
+ * Claims and runs slices until none is left: thread `self`'s home range, then the others'
+ * in turn. The workers run the same loop (WORKER_SOURCE's claimSlices: keep them alike).
+ */
+export function claimSlices(
+  c: Int32Array,
+  self: number,
+  runSlice: (part: number, parts: number) => void,
+): void {
+  const team = Atomics.load(c, TEAM);
+  for (let k = 0; k < team; k++) {
+    const t = (self + k) % team;
+    for (;;) {
+      const part = Atomics.add(c, NEXT + t, 1);
+      const parts = Atomics.load(c, PARTS);
+      if (part >= homeStart(t + 1, parts, team)) break;
+      runSlice(part, parts);
+      Atomics.add(c, DONE, 1);
+    }
+  }
+}
+
 /** The worker: instantiate the module on the shared memory, then serve calls forever. */
 const WORKER_SOURCE = `
+// The claim loop of pool.ts's claimSlices and homeStart.
+function claimSlices(c, self, runSlice) {
+  const team = Atomics.load(c, ${TEAM});
+  for (let k = 0; k < team; k++) {
+    const t = (self + k) % team;
+    for (;;) {
+      const part = Atomics.add(c, ${NEXT} + t, 1);
+      const parts = Atomics.load(c, ${PARTS});
+      if (part >= Math.floor(((t + 1) * parts) / team)) break;
+      runSlice(part, parts);
+      Atomics.add(c, ${DONE}, 1);
+    }
+  }
+}
 onmessage = async ({ data }) => {
-  const { module, memory, control, exportNames } = data;
+  const { module, memory, control, exportNames, self } = data;
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const exports = exportNames.map((name) => instance.exports[name]);
   const c = new Int32Array(control);
@@ -60,20 +134,19 @@ onmessage = async ({ data }) => {
       }
     }
     seen = Atomics.load(c, ${GENERATION});
-    for (;;) {
-      const part = Atomics.add(c, ${NEXT}, 1);
-      if (part >= Atomics.load(c, ${PARTS})) break;
+    claimSlices(c, self, (part, parts) => {
       const args = Array.from(c.subarray(${ARGS}, ${ARGS} + Atomics.load(c, ${ARGC})));
-      exports[Atomics.load(c, ${EXPORT})](...args, part, Atomics.load(c, ${PARTS}));
-      Atomics.add(c, ${DONE}, 1);
-    }
+      exports[Atomics.load(c, ${EXPORT})](...args, part, parts);
+    });
   }
 };
 `;
 
 export class KernelPool {
-  private readonly control = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_ARGS)));
+  private readonly control: Int32Array;
   private readonly workers: Worker[] = [];
+  /** Calls split over the pool so far (diagnostics: which kernels really ran on threads). */
+  splitCalls = 0;
 
   /**
    * Threads a call may use: the caller plus the workers that have started (read from the
@@ -90,15 +163,17 @@ export class KernelPool {
     workers: number,
     private readonly exportNames: readonly string[],
   ) {
-    this.control[NEXT] = CLOSED;
+    this.control = newControl(workers);
+    const team = this.control[TEAM] as number;
     const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
     try {
-      for (let i = 0; i < workers; i++) {
+      for (let i = 1; i < team; i++) {
         const worker = new Worker(url);
         worker.onerror = (e) => {
           console.warn(`webnets: a kernel worker failed (${e.message}); its slices run elsewhere`);
         };
-        worker.postMessage({ module, memory, control: this.control.buffer, exportNames });
+        const control = this.control.buffer;
+        worker.postMessage({ module, memory, control, exportNames, self: i });
         this.workers.push(worker);
       }
     } finally {
@@ -127,18 +202,15 @@ export class KernelPool {
     }
     Atomics.store(c, EXPORT, index);
     Atomics.store(c, ARGC, args.length);
-    Atomics.store(c, PARTS, parts);
-    Atomics.store(c, DONE, 0);
-    Atomics.store(c, NEXT, 0); // opens the call: slices claimed from here on see its arguments
+    this.splitCalls++;
+    // The caller's own claims start after every range is open, so it alone would run them all.
+    openSlices(c, parts);
     this.signal();
-    for (let part = Atomics.add(c, NEXT, 1); part < parts; part = Atomics.add(c, NEXT, 1)) {
-      local(part, parts);
-      Atomics.add(c, DONE, 1);
-    }
+    claimSlices(c, 0, local);
     while (Atomics.load(c, DONE) < parts) {
       // Workers are finishing slices they claimed.
     }
-    Atomics.store(c, NEXT, CLOSED);
+    closeSlices(c);
   }
 
   /**
@@ -146,7 +218,7 @@ export class KernelPool {
    * start (waking one costs about as much as a small conv's slice).
    */
   wake(): void {
-    this.signal(); // NEXT is CLOSED: workers find no slice and spin again
+    this.signal(); // every range is CLOSED: workers find no slice and spin again
   }
 
   /** A new generation; sleepers are notified (a system call) only when there are any. */

@@ -80,6 +80,16 @@ export function wasmKernelThreads(): number {
   return backend ? kernelThreadsOf(backend) : 1;
 }
 
+/**
+ * How many kernel calls on the 'wasm' backend were split over the kernels' workers so far
+ * (0 without a pool): tells whether a model's kernels really ran on threads.
+ */
+export function wasmKernelSplitCalls(): number {
+  const backend = tf.findBackend('wasm');
+  if (!backend || kernelThreadsOf(backend) < 2) return 0;
+  return kernelsOf(backend as unknown as WasmBackendLike).pool?.splitCalls ?? 0;
+}
+
 /** The kernels build running on the initialized 'wasm' backend, or null before registration. */
 export function wasmKernelVariant(): WasmKernelVariant | null {
   const backend = tf.findBackend('wasm');
@@ -101,26 +111,44 @@ interface KernelArgs {
 const MIN_POOLED_MACS = 1_000_000;
 
 /**
- * Calls a sliceable export (its last arguments: part, parts) whole, or split over the
- * kernels' worker pool when there is one and the conv is big enough. A few slices per
- * thread, claimed dynamically, even out uneven progress; never more slices than rows.
+ * Below this many elements a squeeze-excitation pass runs on one thread: a pass costs
+ * about one vector op per 4 elements, a conv of MIN_POOLED_MACS about as long.
+ */
+const MIN_POOLED_ELEMENTS = 100_000;
+
+/**
+ * Into how many slices a kernel of `work` (MACs, or elements) over `rows` rows is split: 1
+ * (the calling thread alone) without a pool, with pooling off, or under `minWork`; else a
+ * few slices per thread (claimed dynamically, they even out uneven progress), never more
+ * than rows.
+ */
+function slicesFor(
+  kernels: Kernels,
+  work: number,
+  rows: number,
+  minWork = MIN_POOLED_MACS,
+): number {
+  const pool = kernels.pool;
+  if (pool === null || !kernels.pooling || pool.threads < 2 || work < minWork) return 1;
+  return Math.min(3 * pool.threads, rows);
+}
+
+/**
+ * Calls a sliceable export (its last arguments: part, parts) whole (`parts` 1), or split
+ * into `parts` slices over the kernels' worker pool.
  */
 function runSliced(
   kernels: Kernels,
   name: (typeof POOLED_EXPORTS)[number],
   args: number[],
-  macs: number,
-  rows: number,
+  parts: number,
 ): void {
   const run = kernels.exports[name];
-  const pool = kernels.pool;
-  if (pool === null || !kernels.pooling || pool.threads < 2 || macs < MIN_POOLED_MACS) {
-    run(...args, 0, 1);
+  if (parts === 1 || kernels.pool === null) {
+    for (let part = 0; part < parts; part++) run(...args, part, parts);
     return;
   }
-  pool.run(name, args, Math.min(3 * pool.threads, rows), (part, parts) =>
-    run(...args, part, parts),
-  );
+  kernels.pool.run(name, args, parts, (part, total) => run(...args, part, total));
 }
 
 function groupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
@@ -137,7 +165,7 @@ function groupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   ];
   const [outPixels, tapMacs] = [g.batch * g.outHeight * g.outWidth, g.kernel * g.kernel];
   const macs = outPixels * g.outChannels * tapMacs * (g.inChannels / g.groups);
-  runSliced(kernels, 'group_conv2d', args, macs, g.batch * g.outHeight);
+  runSliced(kernels, 'group_conv2d', args, slicesFor(kernels, macs, g.batch * g.outHeight));
   return out;
 }
 
@@ -206,7 +234,7 @@ function depthwiseConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
       kernels.table,
     ];
     const macs = g.batch * g.outHeight * g.outWidth * g.channels * g.kernel * g.kernel;
-    runSliced(kernels, 'depthwise_conv2d', args, macs, g.batch * g.outHeight);
+    runSliced(kernels, 'depthwise_conv2d', args, slicesFor(kernels, macs, g.batch * g.outHeight));
   } finally {
     if (scratch) b.wasm._free(scratch);
   }
@@ -250,25 +278,29 @@ function squeezeExcite({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   >;
   const kernels = kernelsOf(b);
   const out = b.makeOutput([...t.x.shape], 'float32');
-  // Channel sums, gate and hidden vector (each rounded up to whole v128s): see squeeze_excite.c.
-  const round4 = (n: number): number => (n + 3) & ~3;
-  const scratch = b.wasm._malloc(4 * (2 * round4(g.channels) + round4(g.squeezed)));
+  // Partial sums (a row per slice), gates and the hidden vector: see squeeze_excite.c.
+  const { batch, pixels, channels } = g;
+  const parts = slicesFor(kernels, batch * pixels * channels, batch * pixels, MIN_POOLED_ELEMENTS);
+  const rowFloats = batch * ((channels + 3) & ~3);
+  const block = b.wasm._malloc(4 * ((parts + 1) * rowFloats + ((g.squeezed + 3) & ~3)));
   try {
-    kernels.exports.squeeze_excite(
-      ...[offsetOf(b, t.x), offsetOf(b, t.reduceWeight), offsetOf(b, t.reduceBias)],
-      ...[offsetOf(b, t.expandWeight), offsetOf(b, t.expandBias), offsetOf(b, out), scratch],
-      ...[
-        g.batch,
-        g.pixels,
-        g.channels,
-        g.squeezed,
-        g.activation,
-        g.inputActivation,
-        kernels.table,
-      ],
+    const [x, y, partials] = [offsetOf(b, t.x), offsetOf(b, out), block];
+    const [gates, hidden] = [
+      partials + 4 * parts * rowFloats,
+      partials + 4 * (parts + 1) * rowFloats,
+    ];
+    const sumArgs = [x, y, partials, batch, pixels, channels, g.inputActivation, kernels.table];
+    runSliced(kernels, 'se_sums', sumArgs, parts);
+    kernels.exports.se_gates(
+      ...[partials, parts, offsetOf(b, t.reduceWeight), offsetOf(b, t.reduceBias)],
+      ...[offsetOf(b, t.expandWeight), offsetOf(b, t.expandBias), gates, hidden],
+      ...[batch, pixels, channels, g.squeezed, g.activation, kernels.table],
     );
+    // With an input activation, y already holds act(x): scale it in place.
+    const scaled = g.inputActivation === ACTIVATION_CODES.linear ? x : y;
+    runSliced(kernels, 'se_scale', [scaled, gates, y, batch, pixels, channels], parts);
   } finally {
-    b.wasm._free(scratch);
+    b.wasm._free(block);
   }
   return out;
 }
