@@ -219,39 +219,42 @@ test.describe('WASM binaries and threads', () => {
     );
   });
 
-  test("threads: 2 splits webnets' convs over a worker sharing tfjs' memory, logits as on 1 thread", async ({
+  test("threads: 2 splits webnets' convs and squeeze-excitations over a worker sharing tfjs' memory, logits as on 1 thread", async ({
     browser,
   }) => {
     // No core spoofing: on a 2-core machine tfjs gives XNNPACK 1 thread, webnets' pool 2.
-    const runs: { threads: number; reason: string; logits: number[] }[] = [];
+    // RegNetX: grouped and 1×1 convs; EfficientNet-B0: depthwise convs and SE passes.
+    const ids = ['regnetx-400mf', 'efficientnet-b0'];
+    const runs: { threads: number; reason: string; logits: number[][] }[] = [];
     for (const threads of [1, 2]) {
       const page = await browser.newPage();
       await openRuntimePage(page);
       runs.push(
-        await page.evaluate(async (threads) => {
-          const w = (window as unknown as WebnetsWindow).webnets;
-          const model = await w.load('regnetx-400mf', {
-            synthetic: true,
-            backend: 'wasm',
-            threads,
-          });
-          const image = w.tf.tidy(() =>
-            w.tf.cast(
-              w.tf.mul(w.tf.randomUniform([240, 320, 3], 0, 1, 'float32', 7), 255),
-              'int32',
-            ),
-          ) as Tensor3D;
-          const logits = Array.from(await model.predict(image));
-          image.dispose();
-          const kernels = (w as unknown as { _kernels: { wasmKernelThreads(): number } })._kernels;
-          const result = {
-            threads: kernels.wasmKernelThreads(),
-            reason: model.backendReason,
-            logits,
-          };
-          model.dispose();
-          return result;
-        }, threads),
+        await page.evaluate(
+          async ({ threads, ids }) => {
+            const w = (window as unknown as WebnetsWindow).webnets;
+            const logits: number[][] = [];
+            let reason = '';
+            let image: Tensor3D | null = null;
+            for (const id of ids) {
+              const model = await w.load(id, { synthetic: true, backend: 'wasm', threads });
+              image ??= w.tf.tidy(() =>
+                w.tf.cast(
+                  w.tf.mul(w.tf.randomUniform([240, 320, 3], 0, 1, 'float32', 7), 255),
+                  'int32',
+                ),
+              ) as Tensor3D; // after the first load: tfjs is up
+              logits.push(Array.from(await model.predict(image)));
+              reason = model.backendReason;
+              model.dispose();
+            }
+            image?.dispose();
+            const kernels = (w as unknown as { _kernels: { wasmKernelThreads(): number } })
+              ._kernels;
+            return { threads: kernels.wasmKernelThreads(), reason, logits };
+          },
+          { threads, ids },
+        ),
       );
       await page.close();
     }
@@ -259,10 +262,50 @@ test.describe('WASM binaries and threads', () => {
       [1, "wasm-simd (1 thread): requested (backend: 'wasm')"],
       [2, "wasm-simd (2 threads): requested (backend: 'wasm')"],
     ]);
-    const [one, two] = runs.map((r) => r.logits);
-    const scale = Math.max(...one!.map(Math.abs));
-    const maxDiff = Math.max(...one!.map((v, i) => Math.abs(v - two![i]!)));
-    expect(one).toHaveLength(1000);
+    for (const [m, id] of ids.entries()) {
+      const [one, two] = runs.map((r) => r.logits[m]!);
+      const scale = Math.max(...one!.map(Math.abs));
+      const maxDiff = Math.max(...one!.map((v, i) => Math.abs(v - two![i]!)));
+      expect(one, id).toHaveLength(1000);
+      expect(maxDiff / scale, `${id}: 2 threads vs 1`).toBeLessThan(1e-5);
+    }
+  });
+
+  test('a model loaded with threads: 1 after the backend started with 2 keeps its kernels on one thread; one with 2 splits them', async ({
+    page,
+  }) => {
+    await openRuntimePage(page);
+    const runs = await page.evaluate(async () => {
+      const w = (window as unknown as WebnetsWindow).webnets;
+      const kernels = (w as unknown as { _kernels: { wasmKernelSplitCalls(): number } })._kernels;
+      const out: { threads: number; reason: string; splitCalls: number; logits: number[] }[] = [];
+      let image: Tensor3D | null = null;
+      for (const threads of [2, 1]) {
+        const model = await w.load('efficientnet-b0', {
+          synthetic: true,
+          backend: 'wasm',
+          threads,
+        });
+        image ??= w.tf.tidy(() =>
+          w.tf.cast(w.tf.mul(w.tf.randomUniform([224, 224, 3], 0, 1, 'float32', 3), 255), 'int32'),
+        ) as Tensor3D; // after the first load: tfjs is up
+        const before = kernels.wasmKernelSplitCalls();
+        const logits = Array.from(await model.predict(image));
+        const splitCalls = kernels.wasmKernelSplitCalls() - before;
+        out.push({ threads, reason: model.backendReason, splitCalls, logits });
+        model.dispose();
+      }
+      image?.dispose();
+      return out;
+    });
+    const [two, one] = runs;
+    expect(two!.reason).toBe("wasm-simd (2 threads): requested (backend: 'wasm')");
+    expect(one!.reason).toBe("wasm-simd (1 thread): requested (backend: 'wasm')");
+    // B0's big convs, depthwise convs and squeeze-excitations: dozens of split calls.
+    expect(two!.splitCalls).toBeGreaterThan(40);
+    expect(one!.splitCalls).toBe(0);
+    const scale = Math.max(...one!.logits.map(Math.abs));
+    const maxDiff = Math.max(...one!.logits.map((v, i) => Math.abs(v - two!.logits[i]!)));
     expect(maxDiff / scale).toBeLessThan(1e-5);
   });
 

@@ -33,7 +33,9 @@ export type WasmPaths = string | Record<string, string>;
 export interface WasmSetup {
   /**
    * WASM threads: a number, or 'auto' (webnets' kernels: every core up to 4, for networks
-   * of AUTO_POOLED_MIN_MACS or more; tfjs' XNNPACK: hardwareConcurrency / 2).
+   * of AUTO_POOLED_MIN_MACS or more; tfjs' XNNPACK: hardwareConcurrency / 2). The first
+   * model to start the wasm backend fixes the page's threads; a later model's 1 keeps its
+   * own kernels on the calling thread (poolsNetwork).
    */
   threads?: number | 'auto';
   wasmPaths?: WasmPaths;
@@ -114,14 +116,23 @@ let kernelThreads: number | 'auto' = 'auto';
  */
 export const AUTO_POOLED_MIN_MACS = 100_000_000;
 
-/** Whether a network of `macs` splits its convs over webnets' kernel workers. */
-export function poolsNetwork(macs: number): boolean {
-  return kernelThreads !== 'auto' || macs >= AUTO_POOLED_MIN_MACS;
+/**
+ * Whether a network of `macs` splits its kernels over webnets' kernel workers, for a model
+ * loaded with `threads` (the page's pool is fixed at the first init; a model asking for 1
+ * thread keeps its kernels on the calling thread, any other count uses the pool).
+ */
+export function poolsNetwork(macs: number, threads: number | 'auto' | undefined): boolean {
+  const asked = threads ?? 'auto';
+  return asked === 'auto' ? macs >= AUTO_POOLED_MIN_MACS : asked > 1;
 }
 
 /** Sets webnets' kernels up for one forward of a network of `macs` on `name`. */
-export function beforeForward(name: BackendName, macs: number): void {
-  if (name === 'wasm') useWasmKernelThreads(poolsNetwork(macs));
+export function beforeForward(
+  name: BackendName,
+  macs: number,
+  threads: number | 'auto' | undefined,
+): void {
+  if (name === 'wasm') useWasmKernelThreads(poolsNetwork(macs, threads));
 }
 
 function autoKernelThreads(): number {
@@ -149,11 +160,15 @@ async function wasmLabel(): Promise<string> {
   return `${simd ? 'wasm-simd' : 'wasm'} (${threads} thread${threads === 1 ? '' : 's'})`;
 }
 
-/** The backend as a network of `macs` runs it: a small one under 'auto' says its threads. */
-export function labelFor(active: ActiveBackend, macs: number): string {
-  if (active.name !== 'wasm' || poolsNetwork(macs)) return active.label;
-  const threads = getThreadsCount();
-  return active.label.replace(/\(\d+ threads?\)/, `(${threads} thread${threads === 1 ? '' : 's'})`);
+/** The backend as a model of `macs` loaded with `threads` runs it: unpooled ones say their threads. */
+export function labelFor(
+  active: ActiveBackend,
+  macs: number,
+  threads: number | 'auto' | undefined,
+): string {
+  if (active.name !== 'wasm' || poolsNetwork(macs, threads)) return active.label;
+  const xnnpack = getThreadsCount();
+  return active.label.replace(/\(\d+ threads?\)/, `(${xnnpack} thread${xnnpack === 1 ? '' : 's'})`);
 }
 
 function describeWasmFailure(setup: WasmSetup): string {

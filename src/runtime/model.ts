@@ -148,7 +148,7 @@ export class WebnetsModel implements Model {
   }
 
   get backendReason(): string {
-    return `${labelFor(this.active, this.info.complexity.macs)}: ${this.reason}`;
+    return `${labelFor(this.active, this.info.complexity.macs, this.wasm.threads)}: ${this.reason}`;
   }
 
   get inputSize(): number {
@@ -242,7 +242,7 @@ export class WebnetsModel implements Model {
     const network = this.network;
     if (network === null) throw new Error(`the model '${this.id}' has no network`);
     const preprocessing = this.info.preprocessing;
-    beforeForward(this.active.name, this.info.complexity.macs);
+    beforeForward(this.active.name, this.info.complexity.macs, this.wasm.threads);
     const result = await runOn(this.active.name, () =>
       tf.tidy(() => {
         const input = networkInput(prepared, preprocessing);

@@ -7,7 +7,7 @@
  */
 import type { Network } from '../models/network';
 import type { WasmSetup } from './activate';
-import { activateBackend, checkWasmSetup, runOn } from './activate';
+import { activateBackend, beforeForward, checkWasmSetup, runOn } from './activate';
 import type { BackendFacts, BackendName, BackendOption } from './backend';
 import type { CalibrationRecord } from './calibrate';
 import {
@@ -114,6 +114,8 @@ async function calibrated(
       continue;
     }
     const size = candidate.network.spec.inputSize;
+    // Timed as the model will run: its kernels on the threads it will use.
+    beforeForward(name, candidate.info.complexity.macs, options.threads);
     ms[name] = await medianMs(async () => {
       const logits = await runOn(name, () =>
         tf.tidy(() => candidate.network.forward(tf.zeros([1, size, size, 3])).logits),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AdapterFacts, BackendFacts, PlatformFacts } from '../../src/runtime/backend';
 import { autoRules, decideBackend } from '../../src/runtime/backend';
+import { AUTO_POOLED_MIN_MACS, poolsNetwork } from '../../src/runtime/activate';
 
 const desktop: PlatformFacts = { os: 'linux', architecture: 'x86', mobile: false };
 const android: PlatformFacts = { os: 'android', architecture: 'arm', mobile: true };
@@ -167,5 +168,20 @@ describe('the auto policy', () => {
       rule: 'always',
     });
     expect(() => decideBackend(withAdapter({}), [])).toThrow(/no rule decided/);
+  });
+});
+
+describe('which models split their WASM kernels over the page’s threads', () => {
+  it("'auto' (or no option) splits networks of 100 M MACs or more; a number splits unless it is 1", () => {
+    const b0 = 385_814_752;
+    const fd = 40_000_000;
+    expect(AUTO_POOLED_MIN_MACS).toBe(100_000_000);
+    expect([b0, fd].map((macs) => poolsNetwork(macs, 'auto'))).toEqual([true, false]);
+    expect([b0, fd].map((macs) => poolsNetwork(macs, undefined))).toEqual([true, false]);
+    expect(poolsNetwork(AUTO_POOLED_MIN_MACS, 'auto')).toBe(true);
+    expect(poolsNetwork(AUTO_POOLED_MIN_MACS - 1, 'auto')).toBe(false);
+    // A model loaded with threads: 1 on a page whose pool has more keeps its kernels on one.
+    expect([b0, fd].map((macs) => poolsNetwork(macs, 1))).toEqual([false, false]);
+    expect([b0, fd].map((macs) => poolsNetwork(macs, 2))).toEqual([true, true]);
   });
 });
