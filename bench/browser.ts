@@ -45,6 +45,7 @@ function failedModel(j: ModelJob, err: unknown): ModelResult {
     ortVsPytorch: null,
     webnetsBackend: null,
     webnetsThreads: null,
+    webnetsOneThread: null,
   };
 }
 

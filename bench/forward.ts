@@ -7,7 +7,7 @@
  * (`--webnets-call forward`). Served from the TypeScript sources by Vite (this page only),
  * so it also runs on a dist/webnets.js without load().
  */
-import { registerKernels } from '../src/kernels';
+import { registerKernels, useWasmKernelThreads, wasmKernelThreads } from '../src/kernels';
 import { complexity } from '../src/models/complexity';
 import { createNetwork } from '../src/models/network';
 import { getSpec } from '../src/models/presets';
@@ -15,13 +15,20 @@ import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from '../src/runti
 import { loadPack } from '../src/weights/load';
 import type { WebnetsLoadOptions, WebnetsSide } from './sides';
 
-let started: string | null = null;
+let started: { backend: 'wasm' | 'webgpu'; threads: number } | null = null;
 
-/** tfjs fixes its backend and WASM threads once a page: the first call decides. */
+/**
+ * tfjs fixes its backend and WASM threads once a page: the first call decides. A later
+ * side may ask for 1 thread on a multi-thread page: its kernels then run unpooled, as
+ * the runtime runs a model loaded with `threads: 1` there.
+ */
 export async function startBackend(backend: 'wasm' | 'webgpu', threads: number): Promise<void> {
-  const wanted = `${backend}/${threads}`;
-  if (started === wanted) return;
-  if (started !== null) throw new Error(`tfjs already runs ${started} in this page, not ${wanted}`);
+  if (started !== null) {
+    if (started.backend === backend && (started.threads === threads || threads === 1)) return;
+    throw new Error(
+      `tfjs already runs ${started.backend}/${started.threads} in this page, not ${backend}/${threads}`,
+    );
+  }
   if (backend === 'wasm') {
     setWasmPaths('/dist/'); // npm run build copies tfjs' WASM binaries next to webnets.js
     setThreadsCount(threads);
@@ -33,10 +40,10 @@ export async function startBackend(backend: 'wasm' | 'webgpu', threads: number):
   }
   await tf.ready();
   // webnets' own kernels, as the runtime registers them when it activates a backend.
-  if (!(await registerKernels(backend))) {
+  if (!(await registerKernels(backend, { threads }))) {
     console.warn(`webnets kernels unavailable on ${backend}: timing tfjs' own ops`);
   }
-  started = wanted;
+  started = { backend, threads };
 }
 
 /** NCHW (ORT's layout) to NHWC (webnets'): the very same numbers ORT gets. */
@@ -62,23 +69,26 @@ export async function loadForward(
       "webnets threads 'auto' (page wasmauto) is load()'s policy: use --webnets-call predict",
     );
   }
-  await startBackend(options.backend, options.threads);
+  const threads = options.threads;
+  await startBackend(options.backend, threads);
   const spec = getSpec(id);
   const { manifest, weights } = await loadPack(options.weightsUrl, { spec, cache: false });
   const network = createNetwork(spec, weights);
   const size = spec.inputSize;
   const input = tf.tensor4d(nhwcOf(nchw, size), [1, size, size, 3]);
   const { params, macs } = complexity(spec);
-  // What tfjs actually runs with, not what was asked (it caps threads at cores / 2).
-  const threads = options.backend === 'wasm' ? `, ${getThreadsCount()} thread(s)` : '';
+  // What runs: webnets' kernel threads, else tfjs' (which caps threads at cores / 2).
+  const used = threads > 1 ? Math.max(getThreadsCount(), wasmKernelThreads()) : getThreadsCount();
+  const said = options.backend === 'wasm' ? ` (${used} thread${used === 1 ? '' : 's'})` : '';
   return {
     model: {
-      backendReason: `${tf.getBackend()}${threads}: network.forward (no load/predict)`,
+      backendReason: `${tf.getBackend()}${said}: network.forward (no load/predict)`,
       info: { complexity: { params, macs }, preprocessing: manifest.preprocessing },
       predict: () => Promise.reject(new Error('forward side: use run()')),
       dispose: () => network.dispose(),
     },
     run: async () => {
+      if (options.backend === 'wasm') useWasmKernelThreads(threads > 1);
       const logits = tf.tidy(() => network.forward(input).logits);
       try {
         return (await logits.data()) as Float32Array;

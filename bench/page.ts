@@ -99,17 +99,13 @@ async function startWebnets(
   job: ModelJob,
   pixels: Float32Array,
   nchw: Float32Array,
+  threads: number | 'auto' = config.webnetsThreads,
 ): Promise<Started<WebnetsSide>> {
   const { inputSize, resizeSize } = job.preprocessing;
   const start = performance.now();
   const side = await load(
     job.id,
-    {
-      weightsUrl: job.packUrl,
-      backend: config.backend,
-      threads: config.webnetsThreads,
-      cache: false,
-    },
+    { weightsUrl: job.packUrl, backend: config.backend, threads, cache: false },
     { pixels, side: resizeSize },
     nchw,
   );
@@ -151,6 +147,35 @@ async function attempt<T>(what: string, f: () => Promise<T>): Promise<T | { erro
   }
 }
 
+/** Whether this page also times webnets with `threads: 1` (see ModelResult.webnetsOneThread). */
+function timesOneThread(): boolean {
+  return (
+    config.backend === 'wasm' &&
+    typeof config.webnetsThreads === 'number' &&
+    config.webnetsThreads > 1
+  );
+}
+
+/**
+ * webnets again, loaded with `threads: 1` in this multi-thread page; its logits must be
+ * those of the multi-thread side (same kernels, one thread).
+ */
+async function startOneThread(
+  load: NonNullable<typeof loadSide>,
+  job: ModelJob,
+  pixels: Float32Array,
+  nchw: Float32Array,
+  reference: Float32Array,
+): Promise<Started<WebnetsSide>> {
+  const started = await startWebnets(load, job, pixels, nchw, 1);
+  const { maxAbsDiff, maxAbsLogit } = agreement(started.first, reference);
+  if (!(maxAbsDiff <= 1e-5 * maxAbsLogit)) {
+    await started.side.dispose();
+    throw new Error(`its logits differ from the ${config.label} side's by ${maxAbsDiff}`);
+  }
+  return started;
+}
+
 async function runModel(job: ModelJob): Promise<ModelResult> {
   const { inputSize, resizeSize, mean, std } = job.preprocessing;
   const pixels = await photoPixels(resizeSize);
@@ -166,6 +191,7 @@ async function runModel(job: ModelJob): Promise<ModelResult> {
     ortVsPytorch: null,
     webnetsBackend: null,
     webnetsThreads: null,
+    webnetsOneThread: null,
   };
 
   log(`${job.id}: webnets load + first prediction`);
@@ -174,6 +200,10 @@ async function runModel(job: ModelJob): Promise<ModelResult> {
     load === null
       ? { error: 'webnets: no pack, or no way to load it (see the page facts)' }
       : await attempt('webnets', () => startWebnets(load, job, pixels, nchw));
+  const one: Started<WebnetsSide> | { error: string } | null =
+    load !== null && 'side' in w && timesOneThread()
+      ? await attempt('webnets threads: 1', () => startOneThread(load, job, pixels, nchw, w.first))
+      : null;
   log(`${job.id}: ORT session + first prediction`);
   const o = await attempt('onnxruntime-web', () => startOrt(job, nchw));
   try {
@@ -196,7 +226,7 @@ async function runModel(job: ModelJob): Promise<ModelResult> {
     }
     if ('side' in w && 'side' in o) result.agreement = agreement(w.first, o.first);
 
-    const sides: Side[] = [w, o].flatMap((s) => ('side' in s ? [s.side] : []));
+    const sides: Side[] = [w, o, one].flatMap((s) => (s && 'side' in s ? [s.side] : []));
     log(`${job.id}: ${job.warmup} warm-ups and ${job.runs} timed runs per side, alternating`);
     // tf has no backend until webnets loaded a model: measure its memory only then.
     const before = 'side' in w ? tensorMemory(tf) : null;
@@ -220,7 +250,12 @@ async function runModel(job: ModelJob): Promise<ModelResult> {
     if ('side' in o) {
       result.ort = { ms: times[sides.indexOf(o.side)] as number[], firstPredictionMs: o.firstMs };
     }
+    if (one !== null) {
+      result.webnetsOneThread =
+        'side' in one ? { ms: times[sides.indexOf(one.side)] as number[] } : one;
+    }
   } finally {
+    if (one !== null && 'side' in one) await one.side.dispose();
     if ('side' in w) await w.side.dispose();
     if ('side' in o) await o.side.dispose();
   }

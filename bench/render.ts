@@ -28,10 +28,19 @@ function header(report: BenchReport): string[] {
   ];
 }
 
-/** '0.61 (0.55–0.68)': webnets/ORT round by round, median and interquartile range. */
+/** '0.61 (0.55–0.68)': a ratio round by round, median and interquartile range. */
+function quartiles(p: { q25: number; median: number; q75: number } | null, unit = ''): string {
+  return p ? `${fixed(p.median, 2, unit)} (${fixed(p.q25, 2)}–${fixed(p.q75, 2)})` : 'n/a';
+}
+
+/** webnets/ORT round by round. */
 function roundRatios(r: Row): string {
-  const p = r.pairedRatio;
-  return p ? `${fixed(p.median, 2)} (${fixed(p.q25, 2)}–${fixed(p.q75, 2)})` : 'n/a';
+  return quartiles(r.pairedRatio);
+}
+
+/** t(1 thread) / t(N threads) round by round, in the N-thread page. */
+function samePageCell(p: Scaling['webnetsSamePage']): string {
+  return quartiles(p, '×');
 }
 
 function latencyTable(rows: Row[]): string {
@@ -85,11 +94,13 @@ function detailTable(rows: Row[]): string {
 function scalingTable(scaling: Scaling[]): string {
   const n = scaling[0]?.threads ?? 0;
   const auto = scaling.some((s) => s.webnetsAuto !== null);
+  const same = scaling.some((s) => s.webnetsSamePage !== null);
   const count = (threads: number | null): string => (threads === null ? 'n/a' : String(threads));
   return formatTable(
     [
       'model',
       `webnets t(1)/t(${n})`,
+      ...(same ? [`same page, per round (IQR)`] : []),
       `ORT t(1)/t(${n})`,
       `webnets threads used of ${n}`,
       ...(auto ? ["webnets t(1)/t('auto')", "threads 'auto' used"] : []),
@@ -97,6 +108,7 @@ function scalingTable(scaling: Scaling[]): string {
     scaling.map((s) => [
       s.model,
       fixed(s.webnets, 2, '×'),
+      ...(same ? [samePageCell(s.webnetsSamePage)] : []),
       fixed(s.ort, 2, '×'),
       count(s.webnetsThreadsUsed),
       ...(auto ? [fixed(s.webnetsAuto, 2, '×'), count(s.webnetsAutoThreads)] : []),
@@ -147,10 +159,16 @@ function targets(report: BenchReport): string[] {
   }
   // B0 with all threads ≥ 1.3× one thread; every model under 'auto' (when measured,
   // else with all threads) never slower than one thread.
+  // Judged on the same-page rounds when measured (the two pages' medians drift apart
+  // with the machine's speed between their minutes); both are printed.
   for (const s of scaling.filter((row) => row.model === 'efficientnet-b0')) {
-    const ok = s.webnets === null ? null : s.webnets >= 1.3;
+    const judged = s.webnetsSamePage?.median ?? s.webnets;
+    const ok = judged === null ? null : judged >= 1.3;
+    const samePage = s.webnetsSamePage
+      ? `same page, per round ${samePageCell(s.webnetsSamePage)}; pages' medians ${fixed(s.webnets, 2, '×')}`
+      : fixed(s.webnets, 2, '×');
     lines.push(
-      `  webnets ${s.threads} threads ≥ 1.3× 1 thread, ${s.model}: ${fixed(s.webnets, 2, '×')} ${verdict(ok)}`,
+      `  webnets ${s.threads} threads ≥ 1.3× 1 thread, ${s.model}: ${samePage} ${verdict(ok)}`,
     );
   }
   for (const s of scaling) {

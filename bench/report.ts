@@ -62,8 +62,14 @@ export interface Scaling {
   model: string;
   /** The most threads measured (the 'all threads' configuration). */
   threads: number;
-  /** t(1 thread) / t(N threads): above 1, more threads help. */
+  /** t(1 thread) / t(N threads), medians of the two pages: above 1, more threads help. */
   webnets: number | null;
+  /**
+   * The same in the N-thread page, round by round (webnets loaded there again with
+   * threads: 1, timed in the same rounds): median and IQR. Drift between the two pages'
+   * minutes does not enter it.
+   */
+  webnetsSamePage: { q25: number; median: number; q75: number } | null;
   /** t(1 thread) / t(threads: 'auto'), from the wasmauto page (null without one). */
   webnetsAuto: number | null;
   ort: number | null;
@@ -147,9 +153,15 @@ export function threadScaling(rows: Row[], pages: PageRun[]): Scaling[] {
   const models = [...new Set(rows.map((r) => r.model))];
   const find = (model: string, label: string): Row | undefined =>
     rows.find((r) => r.model === model && r.backend === label);
+  const result = (model: string, label: string | undefined): ModelResult | undefined =>
+    pages.find((p) => p.config.label === label)?.results.find((r) => r.id === model);
   const threadsUsed = (model: string, label: string | undefined): number | null =>
-    pages.find((p) => p.config.label === label)?.results.find((r) => r.id === model)
-      ?.webnetsThreads ?? null;
+    result(model, label)?.webnetsThreads ?? null;
+  const samePage = (model: string): Scaling['webnetsSamePage'] => {
+    const r = result(model, most.label);
+    const one = r?.webnetsOneThread;
+    return r && one && 'ms' in one && 'ms' in r.webnets ? pairedRatios(one.ms, r.webnets.ms) : null;
+  };
   return models.map((model) => {
     const a = find(model, one.label);
     const b = find(model, most.label);
@@ -159,6 +171,7 @@ export function threadScaling(rows: Row[], pages: PageRun[]): Scaling[] {
       model,
       threads: most.threads,
       webnets: speedup(a?.webnets, b?.webnets),
+      webnetsSamePage: samePage(model),
       webnetsAuto: auto ? speedup(a?.webnets, find(model, auto.label)?.webnets) : null,
       ort: speedup(a?.ort, b?.ort),
       webnetsThreadsUsed: threadsUsed(model, most.label),

@@ -68,6 +68,7 @@ describe('bench summary', () => {
     ortVsPytorch: { maxAbsDiff: 6.2e-7, maxAbsLogit: 0.2129, top1: [488, 488] },
     webnetsBackend: null,
     webnetsThreads: null,
+    webnetsOneThread: null,
   });
   const page = (label: string, threads: number, ms: number[]): PageRun => ({
     config: {
@@ -131,6 +132,40 @@ describe('bench summary', () => {
     expect(scaling).toMatchObject({ threads: 2, webnetsThreadsUsed: 2, webnetsAutoThreads: 1 });
     expect(scaling?.webnets).toBeCloseTo(36 / 48, 12);
     expect(scaling?.webnetsAuto).toBeCloseTo(36 / 40, 12);
+    expect(scaling?.webnetsSamePage).toBeNull(); // the wasm2 page timed no 1-thread side
+  });
+
+  it('scales threads round by round from the 1-thread side timed in the N-thread page', () => {
+    const memory = { residentBytes: 0, peakBytes: 0, growthBytes: 0, growthTensors: 0 };
+    const twoThreads = page('wasm2', 2, []);
+    twoThreads.results[0] = {
+      ...ortOnly([50, 50, 50, 50]),
+      webnets: {
+        ms: [20, 30, 25, 40],
+        firstPredictionMs: 1,
+        memory: { ...memory, wasmHeapBefore: null, wasmHeapAfter: null },
+        profile: { wallMs: 0, kernelMs: 0, ops: [], note: '' },
+      },
+      webnetsThreads: 2,
+      // Rounds 1.5, 1.2, 1.6, 1.0: the machine slowed down and sped up within the page.
+      webnetsOneThread: { ms: [30, 36, 40, 40] },
+    };
+    const [scaling] = summarize(
+      [page('wasm1', 1, [40, 40, 40, 40]), twoThreads],
+      () => b0Macs,
+    ).scaling;
+    // np.percentile([1.5, 1.2, 1.6, 1.0], [25, 50, 75]) = 1.15, 1.35, 1.525
+    expect(scaling?.webnetsSamePage?.q25).toBeCloseTo(1.15, 12);
+    expect(scaling?.webnetsSamePage?.median).toBeCloseTo(1.35, 12);
+    expect(scaling?.webnetsSamePage?.q75).toBeCloseTo(1.525, 12);
+    // A side that failed to load gives no same-page scaling.
+    twoThreads.results[0] = { ...twoThreads.results[0]!, webnetsOneThread: { error: 'x' } };
+    expect(summarize([twoThreads], () => b0Macs).scaling).toEqual([]);
+    const [again] = summarize(
+      [page('wasm1', 1, [40, 40, 40, 40]), twoThreads],
+      () => b0Macs,
+    ).scaling;
+    expect(again?.webnetsSamePage).toBeNull();
   });
 
   it('flags logits that disagree beyond the tolerance, NaN included', () => {
