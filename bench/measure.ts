@@ -41,20 +41,26 @@ export function wasmThreads(tf: Tf, backendReason?: string): number | null {
 /**
  * Idle time before each timed run. Both sides keep worker threads that spin a while after
  * a run before they sleep; back to back, one side's spinning workers took cores from the
- * other's run (on 2 cores, FD-MobileNet with 2 threads measured 3× slower that way).
+ * other's run (on 2 cores, FD-MobileNet with 2 threads measured 3× slower that way). 20 ms
+ * was not enough after ORT's 2-thread runs: webnets' 2-thread run right after one was
+ * 1.35–1.55× slower than after its own (EfficientNet-B0 39.5 vs 29.3 ms, RegNetY-400MF 30.5
+ * vs 20.2; 100 ms apart 28.0 vs 26.6 and 18.9 vs 19.5; 2026-11-24, 2-core VM). Pages of one
+ * thread have no workers and keep 20 ms: closer to a camera loop's pace.
  */
-export const GAP_MS = 20;
+export function gapMs(threads: number): number {
+  return threads > 1 ? 100 : 20;
+}
 
 const idle = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Warm-ups, then `runs` rounds alternating which side goes first, GAP_MS apart. */
-export async function alternate(sides: Side[], job: ModelJob): Promise<number[][]> {
+/** Warm-ups, then `runs` rounds alternating which side goes first, `gap` ms apart. */
+export async function alternate(sides: Side[], job: ModelJob, gap: number): Promise<number[][]> {
   for (let i = 0; i < job.warmup; i++) for (const side of sides) await side.run();
   const ms = sides.map((): number[] => []);
   for (let round = 0; round < job.runs; round++) {
     const order = round % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) {
-      await idle(GAP_MS);
+      await idle(gap);
       const { ms: t } = await timed(() => side.run());
       (ms[sides.indexOf(side)] as number[]).push(t);
     }
