@@ -154,13 +154,9 @@ async function attempt<T>(what: string, f: () => Promise<T>): Promise<T | { erro
   }
 }
 
-/** Whether this page also times webnets with `threads: 1` (see ModelResult.webnetsOneThread). */
+/** Whether this page also times webnets with `threads: 1` (see ModelResult.webnetsOneThread): N-thread and 'auto' pages. */
 function timesOneThread(): boolean {
-  return (
-    config.backend === 'wasm' &&
-    typeof config.webnetsThreads === 'number' &&
-    config.webnetsThreads > 1
-  );
+  return config.backend === 'wasm' && config.threads > 1 && config.webnetsThreads !== 1;
 }
 
 /**

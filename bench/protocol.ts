@@ -110,7 +110,7 @@ export interface ModelResult {
   /** WASM threads tfjs actually runs (it may use fewer than asked); null on WebGPU. */
   webnetsThreads: number | null;
   /**
-   * On WASM pages of more than one thread: webnets loaded again with `threads: 1` in the
+   * On WASM pages of more than one thread ('auto' included): webnets loaded again with `threads: 1` in the
    * same page (its kernels on the calling thread), timed in the same rounds as the other
    * sides, so thread scaling is read round by round like webnets/ORT. Null elsewhere.
    */

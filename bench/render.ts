@@ -103,7 +103,9 @@ function scalingTable(scaling: Scaling[]): string {
       ...(same ? [`same page, per round (IQR)`] : []),
       `ORT t(1)/t(${n})`,
       `webnets threads used of ${n}`,
-      ...(auto ? ["webnets t(1)/t('auto')", "threads 'auto' used"] : []),
+      ...(auto
+        ? ["webnets t(1)/t('auto')", 'same page, per round (IQR)', "threads 'auto' used"]
+        : []),
     ],
     scaling.map((s) => [
       s.model,
@@ -111,7 +113,13 @@ function scalingTable(scaling: Scaling[]): string {
       ...(same ? [samePageCell(s.webnetsSamePage)] : []),
       fixed(s.ort, 2, '×'),
       count(s.webnetsThreadsUsed),
-      ...(auto ? [fixed(s.webnetsAuto, 2, '×'), count(s.webnetsAutoThreads)] : []),
+      ...(auto
+        ? [
+            fixed(s.webnetsAuto, 2, '×'),
+            samePageCell(s.webnetsAutoSamePage),
+            count(s.webnetsAutoThreads),
+          ]
+        : []),
     ]),
   );
 }
@@ -171,14 +179,20 @@ function targets(report: BenchReport): string[] {
       `  webnets ${s.threads} threads ≥ 1.3× 1 thread, ${s.model}: ${samePage} ${verdict(ok)}`,
     );
   }
+  // 'auto' (or all threads) against 1 thread: from the same page's rounds when measured.
+  // Slower means slower in most rounds (the IQR below 1): where 'auto' picks one thread,
+  // both sides run the very same kernels and their ratio is 1 ± the machine's noise.
   for (const s of scaling) {
-    const [what, speedup] =
+    const [what, cross, same] =
       s.webnetsAuto !== null
-        ? ["threads 'auto'", s.webnetsAuto]
-        : [`${s.threads} threads`, s.webnets];
-    const ok = speedup === null ? null : speedup >= 1;
+        ? ["threads 'auto'", s.webnetsAuto, s.webnetsAutoSamePage]
+        : [`${s.threads} threads`, s.webnets, s.webnetsSamePage];
+    const ok = same ? same.q75 >= 1 : cross === null ? null : cross >= 1;
+    const measured = same
+      ? `same page, per round ${samePageCell(same)}; pages' medians ${fixed(cross, 2, '×')}`
+      : fixed(cross, 2, '×');
     lines.push(
-      `  webnets ${what} ≥ 1× 1 thread, ${s.model}: ${fixed(speedup, 2, '×')} ${verdict(ok)}`,
+      `  webnets ${what} not slower than 1 thread, ${s.model}: ${measured} ${verdict(ok)}`,
     );
   }
   const grew = rows.filter((r) => (r.growthBytes ?? 0) !== 0 || (r.growthTensors ?? 0) !== 0);

@@ -72,6 +72,8 @@ export interface Scaling {
   webnetsSamePage: { q25: number; median: number; q75: number } | null;
   /** t(1 thread) / t(threads: 'auto'), from the wasmauto page (null without one). */
   webnetsAuto: number | null;
+  /** The same in the wasmauto page, round by round (as webnetsSamePage). */
+  webnetsAutoSamePage: { q25: number; median: number; q75: number } | null;
   ort: number | null;
   /** Threads tfjs really ran on the N-thread page (it may use fewer than asked). */
   webnetsThreadsUsed: number | null;
@@ -157,8 +159,8 @@ export function threadScaling(rows: Row[], pages: PageRun[]): Scaling[] {
     pages.find((p) => p.config.label === label)?.results.find((r) => r.id === model);
   const threadsUsed = (model: string, label: string | undefined): number | null =>
     result(model, label)?.webnetsThreads ?? null;
-  const samePage = (model: string): Scaling['webnetsSamePage'] => {
-    const r = result(model, most.label);
+  const samePage = (model: string, label: string): Scaling['webnetsSamePage'] => {
+    const r = result(model, label);
     const one = r?.webnetsOneThread;
     return r && one && 'ms' in one && 'ms' in r.webnets ? pairedRatios(one.ms, r.webnets.ms) : null;
   };
@@ -171,8 +173,9 @@ export function threadScaling(rows: Row[], pages: PageRun[]): Scaling[] {
       model,
       threads: most.threads,
       webnets: speedup(a?.webnets, b?.webnets),
-      webnetsSamePage: samePage(model),
+      webnetsSamePage: samePage(model, most.label),
       webnetsAuto: auto ? speedup(a?.webnets, find(model, auto.label)?.webnets) : null,
+      webnetsAutoSamePage: auto ? samePage(model, auto.label) : null,
       ort: speedup(a?.ort, b?.ort),
       webnetsThreadsUsed: threadsUsed(model, most.label),
       webnetsAutoThreads: auto ? threadsUsed(model, auto.label) : null,

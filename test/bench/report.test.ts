@@ -133,6 +133,13 @@ describe('bench summary', () => {
     expect(scaling?.webnets).toBeCloseTo(36 / 48, 12);
     expect(scaling?.webnetsAuto).toBeCloseTo(36 / 40, 12);
     expect(scaling?.webnetsSamePage).toBeNull(); // the wasm2 page timed no 1-thread side
+    expect(scaling?.webnetsAutoSamePage).toBeNull();
+    // The wasmauto page with its own 1-thread side: 'auto' against 1 thread, round by round.
+    auto.results[0] = { ...auto.results[0]!, webnetsOneThread: { ms: [40, 44, 36] } };
+    const [withSide] = summarize(pages, () => b0Macs).scaling;
+    expect(withSide?.webnetsAutoSamePage?.median).toBeCloseTo(1, 12); // ratios 1, 1.1, 0.9
+    expect(withSide?.webnetsAutoSamePage?.q25).toBeCloseTo(0.95, 12);
+    expect(withSide?.webnetsAutoSamePage?.q75).toBeCloseTo(1.05, 12);
   });
 
   it('scales threads round by round from the 1-thread side timed in the N-thread page', () => {
