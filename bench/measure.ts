@@ -44,24 +44,27 @@ export function wasmThreads(tf: Tf, backendReason?: string): number | null {
  * other's run (on 2 cores, FD-MobileNet with 2 threads measured 3× slower that way). 20 ms
  * was not enough after ORT's 2-thread runs: webnets' 2-thread run right after one was
  * 1.35–1.55× slower than after its own (EfficientNet-B0 39.5 vs 29.3 ms, RegNetY-400MF 30.5
- * vs 20.2; 100 ms apart 28.0 vs 26.6 and 18.9 vs 19.5; 2026-11-24, 2-core VM). The same gap
- * on every page, so pages compare: idle time itself slows the next run (B0 on one thread,
- * webnets/ORT 0.43–0.45 at 20 ms, 0.48–0.52 at 100 ms), and with 100 ms only on
- * multi-thread pages their 1-vs-2-thread ratio read 1.11–1.29× where the same page's
- * rounds said 1.44–1.73×.
+ * vs 20.2; 100 ms apart 28.0 vs 26.6 and 18.9 vs 19.5; 2026-11-24, 2-core VM). Pages of one
+ * thread have no workers and keep 20 ms, since idle time itself slows the next run, the
+ * faster side's more (100 ms everywhere, three full runs: RegNetY and RegNetX webnets/ORT on
+ * one thread 0.54–0.60 and 0.50–0.60, against 0.53–0.57 and 0.49–0.52 at 20 ms). So the
+ * pages' 1-vs-N-thread ratio mixes two gaps (B0 1.11–1.29× where the N-thread page's own
+ * rounds said 1.44–1.73×): thread scaling is judged in one page (ModelResult.webnetsOneThread).
  */
-export const GAP_MS = 100;
+export function gapMs(threads: number): number {
+  return threads > 1 ? 100 : 20;
+}
 
 const idle = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Warm-ups, then `runs` rounds alternating which side goes first, GAP_MS apart. */
-export async function alternate(sides: Side[], job: ModelJob): Promise<number[][]> {
+/** Warm-ups, then `runs` rounds alternating which side goes first, `gap` ms apart. */
+export async function alternate(sides: Side[], job: ModelJob, gap: number): Promise<number[][]> {
   for (let i = 0; i < job.warmup; i++) for (const side of sides) await side.run();
   const ms = sides.map((): number[] => []);
   for (let round = 0; round < job.runs; round++) {
     const order = round % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) {
-      await idle(GAP_MS);
+      await idle(gap);
       const { ms: t } = await timed(() => side.run());
       (ms[sides.indexOf(side)] as number[]).push(t);
     }

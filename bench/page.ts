@@ -5,7 +5,14 @@
  * so that drift on the shared machine hits both sides alike.
  */
 import { agreement, centerCropNormalizedNchw } from './compare';
-import { alternate, memoryFacts, profileWebnets, tensorMemory, wasmThreads } from './measure';
+import {
+  alternate,
+  gapMs,
+  memoryFacts,
+  profileWebnets,
+  tensorMemory,
+  wasmThreads,
+} from './measure';
 import { fetchFloats, photoPixels } from './photo';
 import type { ModelJob, ModelResult, PageConfig, PageFacts } from './protocol';
 import type * as tfType from '@tensorflow/tfjs-core';
@@ -226,7 +233,7 @@ async function runModel(job: ModelJob): Promise<ModelResult> {
     log(`${job.id}: ${job.warmup} warm-ups and ${job.runs} timed runs per side, alternating`);
     // tf has no backend until webnets loaded a model: measure its memory only then.
     const before = 'side' in w ? tensorMemory(tf) : null;
-    const times = await alternate(sides, job);
+    const times = await alternate(sides, job, gapMs(config.threads));
     const after = 'side' in w ? tensorMemory(tf) : null;
     if ('side' in w && before && after) {
       log(`${job.id}: profiling webnets (${job.profileRuns} inferences)`);
