@@ -110,9 +110,10 @@ let kernelThreads: number | 'auto' = 'auto';
 /**
  * With threads 'auto', a network under this many MACs keeps webnets' kernels on the
  * calling thread: its convs are too small for a split to repay waking and syncing the
- * workers. Measured (2026-11-23, 2-core VM, Chromium 156, `npm run bench`, 20 ms between
- * inferences), 2 threads vs 1: FD-MobileNet 0.5× (40 M MACs) 0.68–1.10× over four runs,
- * EfficientNet-B0 (390 M) 1.33–1.48×, RegNetY-400MF 1.33–1.41×, RegNetX-400MF 1.41–1.71×.
+ * workers. Measured (2026-11-24, 2-core VM, Chromium 156, `npm run bench`, 100 ms between
+ * inferences, 2 threads vs 1 in the same page, five runs): FD-MobileNet 0.5× (40 M MACs)
+ * 0.67–0.96×, EfficientNet-B0 (390 M) 1.44–1.73×, RegNetY-400MF 1.39–1.64×, RegNetX-400MF
+ * 1.35–1.56×.
  */
 export const AUTO_POOLED_MIN_MACS = 100_000_000;
 
