@@ -119,8 +119,8 @@ const MIN_POOLED_ELEMENTS = 100_000;
 /**
  * Into how many slices a kernel of `work` (MACs, or elements) over `rows` rows is split: 1
  * (the calling thread alone) without a pool, with pooling off, or under `minWork`; else a
- * few slices per thread (claimed dynamically, they even out uneven progress), never more
- * than rows.
+ * few slices per thread (a thread that finishes its own takes the others' leftovers, which
+ * evens out uneven progress), never more than rows.
  */
 function slicesFor(
   kernels: Kernels,
