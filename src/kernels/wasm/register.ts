@@ -106,15 +106,20 @@ interface KernelArgs {
  * Below this many multiply-accumulates a conv runs on one thread. Measured with 20 ms
  * between inferences (workers asleep at the start, as in a camera loop), 2 threads vs 1:
  * at 1 M, EfficientNet-B0 1.6×, RegNetY-400MF 1.4×, FD-MobileNet 0.5× 1.0× (its convs are
- * small; at 200 k it was no better).
+ * small; at 200 k it was no better). Since slices have home ranges (pool.ts), a small
+ * kernel left on one thread reads half its input from the other core's cache: B0's 14²
+ * depthwise convs ran 0.7–0.9× of their one-thread time. At 250 k instead of 1 M (and SE
+ * passes at 25 k elements instead of 100 k), same page, alternating, 80 rounds, two runs
+ * (2026-11-24): B0 1.017–1.022×, RegNetY 1.00×, RegNetX 1.00×, FD-MobileNet at threads: 2
+ * 0.90× and 1.10× (noise; 'auto' keeps it on one thread anyway); at 100 k no better.
  */
-const MIN_POOLED_MACS = 1_000_000;
+const MIN_POOLED_MACS = 250_000;
 
 /**
  * Below this many elements a squeeze-excitation pass runs on one thread: a pass costs
  * about one vector op per 4 elements, a conv of MIN_POOLED_MACS about as long.
  */
-const MIN_POOLED_ELEMENTS = 100_000;
+const MIN_POOLED_ELEMENTS = 25_000;
 
 /**
  * Into how many slices a kernel of `work` (MACs, or elements) over `rows` rows is split: 1
