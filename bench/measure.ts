@@ -108,13 +108,15 @@ export async function profileWebnets(
   };
 }
 
+/** `residentBytes`: tf.memory() with only the measured model loaded (default: `before`'s). */
 export function memoryFacts(
   before: TensorMemory,
   after: TensorMemory,
   peakBytes: number,
+  residentBytes = before.numBytes,
 ): MemoryFacts {
   return {
-    residentBytes: before.numBytes,
+    residentBytes,
     peakBytes,
     growthBytes: after.numBytes - before.numBytes,
     growthTensors: after.numTensors - before.numTensors,
