@@ -134,7 +134,9 @@ export function summarizeRow(backend: string, r: ModelResult, macsFallback: numb
     growthTensors: wm?.growthTensors ?? null,
     wasmHeapGrowth: heapGrowth,
     profile: 'profile' in r.webnets ? r.webnets.profile : null,
-    errors: [r.webnets, r.ort].flatMap((s) => ('error' in s ? [s.error] : [])),
+    errors: [r.webnets, r.ort, r.webnetsOneThread].flatMap((s) =>
+      s !== null && 'error' in s ? [s.error] : [],
+    ),
   };
 }
 

@@ -165,9 +165,18 @@ describe('bench summary', () => {
     expect(scaling?.webnetsSamePage?.q25).toBeCloseTo(1.15, 12);
     expect(scaling?.webnetsSamePage?.median).toBeCloseTo(1.35, 12);
     expect(scaling?.webnetsSamePage?.q75).toBeCloseTo(1.525, 12);
-    // A side that failed to load gives no same-page scaling.
-    twoThreads.results[0] = { ...twoThreads.results[0]!, webnetsOneThread: { error: 'x' } };
-    expect(summarize([twoThreads], () => b0Macs).scaling).toEqual([]);
+    // A side that failed to load gives no same-page scaling, and is a failure of the run.
+    twoThreads.results[0] = {
+      ...twoThreads.results[0]!,
+      webnetsOneThread: {
+        error: "webnets threads: 1: its logits differ from the wasm2 side's by 0.5",
+      },
+    };
+    const failed = summarize([twoThreads], () => b0Macs);
+    expect(failed.scaling).toEqual([]);
+    expect(failed.failures).toEqual([
+      "efficientnet-b0 on wasm2: webnets threads: 1: its logits differ from the wasm2 side's by 0.5",
+    ]);
     const [again] = summarize(
       [page('wasm1', 1, [40, 40, 40, 40]), twoThreads],
       () => b0Macs,
