@@ -2,7 +2,7 @@
  * Constructors for the spec's leaf records, shared by the family generators so that a
  * conv, a squeeze-excitation and a classifier are spelled the same way everywhere.
  */
-import type { Activation, ConvSpec, LinearSpec, SqueezeExciteSpec } from './spec';
+import type { Activation, BlockSpec, ConvSpec, LinearSpec, SqueezeExciteSpec } from './spec';
 
 export interface ConvShape {
   inChannels: number;
@@ -24,6 +24,19 @@ export function bnConv(name: string, shape: ConvShape, eps: number): ConvSpec {
     groups: shape.groups ?? 1,
     act: shape.act,
     norm: { kind: 'bn', eps },
+  };
+}
+
+/** The block every family starts with: a 3×3 stride-2 conv from RGB, batch norm, `act`. */
+export function stemBlock(
+  name: string,
+  outChannels: number,
+  act: Activation,
+  eps: number,
+): BlockSpec {
+  return {
+    kind: 'conv',
+    conv: bnConv(name, { inChannels: 3, outChannels, kernel: 3, stride: 2, act }, eps),
   };
 }
 

@@ -21,7 +21,7 @@
  *   6 | 1.772 2.986 520  | B6 (1.8, 2.6, 528)
  *   7 | 1.949 3.583 592  | B7 (2.0, 3.1, 600)
  */
-import { bnConv, classifier, squeezeExcite } from './builders';
+import { bnConv, classifier, squeezeExcite, stemBlock } from './builders';
 import {
   IMAGENET_MEAN,
   IMAGENET_STD,
@@ -186,16 +186,7 @@ export function efficientnet(options: EfficientNetOptions): NetworkSpec {
   const { config, widthMult, depthMult, inputSize, bnEps, numClasses } = resolve(options);
   const channels = (c: number) => makeDivisible(c * widthMult, 8);
   const stemChannels = channels(B0_STEM_CHANNELS);
-  const blocks: BlockSpec[] = [
-    {
-      kind: 'conv',
-      conv: bnConv(
-        'stem',
-        { inChannels: 3, outChannels: stemChannels, kernel: 3, stride: 2, act: 'silu' },
-        bnEps,
-      ),
-    },
-  ];
+  const blocks: BlockSpec[] = [stemBlock('stem', stemChannels, 'silu', bnEps)];
   let inChannels = stemChannels;
   B0_STAGES.forEach((stage, s) => {
     const outChannels = channels(stage.channels);

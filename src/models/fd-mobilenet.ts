@@ -7,7 +7,7 @@
  * `features.pw_conv_i`; their norms are `features.norm_0`, `features.dw_norm_i`,
  * `features.pw_norm_i`), so the name map only swaps `conv` for `norm`.
  */
-import { bnConv, classifier } from './builders';
+import { bnConv, classifier, stemBlock } from './builders';
 import {
   IMAGENET_MEAN,
   IMAGENET_STD,
@@ -73,16 +73,7 @@ export function fdMobileNet(options: FdMobileNetOptions): NetworkSpec {
   }
   const config = { alpha, numClasses };
   const stem = width(STEM_CHANNELS);
-  const blocks: BlockSpec[] = [
-    {
-      kind: 'conv',
-      conv: bnConv(
-        'features.conv_0',
-        { inChannels: 3, outChannels: stem, kernel: 3, stride: 2, act: 'relu' },
-        BN_EPS,
-      ),
-    },
-  ];
+  const blocks: BlockSpec[] = [stemBlock('features.conv_0', stem, 'relu', BN_EPS)];
   let channels = stem;
   FD_UNITS.forEach((unit, i) => {
     const out = width(unit.channels);

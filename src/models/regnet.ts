@@ -17,7 +17,7 @@
  * `_make_divisible` for some members (RegNetX-400MF's last stage: 384 vs 400;
  * RegNetY-4.0GF's second: 192 vs 256). Use it to convert pycls or timm checkpoints.
  */
-import { bnConv, classifier, squeezeExcite } from './builders';
+import { bnConv, classifier, squeezeExcite, stemBlock } from './builders';
 import {
   IMAGENET_MEAN,
   IMAGENET_STD,
@@ -184,16 +184,7 @@ export function regnet(options: RegNetOptions): NetworkSpec {
   const config = validate(options);
   const stages = regnetStages(config);
   const eps = REGNET_BN_EPS;
-  const blocks: BlockSpec[] = [
-    {
-      kind: 'conv',
-      conv: bnConv(
-        'stem',
-        { inChannels: 3, outChannels: STEM_WIDTH, kernel: 3, stride: 2, act: 'relu' },
-        eps,
-      ),
-    },
-  ];
+  const blocks: BlockSpec[] = [stemBlock('stem', STEM_WIDTH, 'relu', eps)];
   let widthIn = STEM_WIDTH;
   stages.forEach((stage, s) => {
     for (let i = 0; i < stage.depth; i++) {
