@@ -9,7 +9,7 @@ import type { KernelExports, WasmBackendLike } from '../src/kernels/wasm/instanc
 import { decodeBase64, kernelsOf, memoryOf } from '../src/kernels/wasm/instance';
 import { createNetwork } from '../src/models/network';
 import { getSpec } from '../src/models/presets';
-import { tf } from '../src/runtime/tf';
+import { tf } from '../src/tf';
 import { syntheticWeights } from '../src/weights/synthetic';
 import { runner } from './kernels-runner';
 import { benchCases } from './kernel-shapes';

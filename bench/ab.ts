@@ -21,7 +21,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { tf } from '../src/runtime/tf';
+import { tf } from '../src/tf';
 import { runAb, type AbOptions } from './ab-core';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');

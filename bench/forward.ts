@@ -11,7 +11,7 @@ import { registerKernels, useWasmKernelThreads, wasmKernelThreads } from '../src
 import { complexity } from '../src/models/complexity';
 import { createNetwork } from '../src/models/network';
 import { getSpec } from '../src/models/presets';
-import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from '../src/runtime/tf';
+import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from '../src/tf';
 import { loadPack } from '../src/weights/load';
 import type { WebnetsLoadOptions, WebnetsSide } from './sides';
 

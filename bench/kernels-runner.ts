@@ -3,7 +3,7 @@
  * composition it replaces, on seeded random inputs (bench/kernels.ts, bench/ab.ts).
  */
 import { addActivation, depthwiseConv2d, groupConv2d, silu, squeezeExcite } from '../src/kernels';
-import { tf } from '../src/runtime/tf';
+import { tf } from '../src/tf';
 import { randomArray } from '../test/kernels/random';
 import { stockOps } from '../test/kernels/stock';
 import type { BenchCase } from './kernel-shapes';

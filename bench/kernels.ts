@@ -13,7 +13,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { tf } from '../src/runtime/tf';
+import { tf } from '../src/tf';
 import { registerKernels, wasmKernelVariant } from '../src/kernels';
 import { benchCases } from './kernel-shapes';
 import { runner } from './kernels-runner';

@@ -21,7 +21,7 @@ export type { WasmPaths } from './runtime/activate';
 export type { LoadProgress } from './weights/load';
 export type { NetworkSpec, BlockSpec, ConvSpec, Preprocessing, Family } from './models/spec';
 export type { PackManifest } from './weights/pack';
-export { tf } from './runtime/tf';
+export { tf } from './tf';
 
 /**
  * Internal: webnets' custom tfjs kernels (registration and calls), exported for the

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { VERSION } from '../src/version';
-import { tf } from '../src/runtime/tf';
+import { tf } from '../src/tf';
 
 describe('foundation', () => {
   it('keeps src/version.ts equal to package.json', () => {

@@ -5,7 +5,7 @@
  * Chromium by e2e/kernels.spec.ts).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf } from '../src/runtime/tf';
+import { tf } from '../src/tf';
 import {
   DEPTHWISE_CONV2D,
   depthwiseConv2d,

@@ -4,7 +4,7 @@
  * kernels write nothing but their outputs.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf } from '../src/runtime/tf';
+import { tf } from '../src/tf';
 import {
   ADD_ACTIVATION,
   addActivation,

@@ -17,7 +17,7 @@ import { getSpec } from '../models/presets';
 import { labelSet } from '../runtime/labels';
 import { topClasses } from '../runtime/model';
 import { preprocess } from '../runtime/preprocess';
-import { tf } from '../runtime/tf';
+import { tf } from '../tf';
 import { loadPack } from '../weights/load';
 import type { PackManifest } from '../weights/pack';
 

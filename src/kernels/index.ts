@@ -9,7 +9,7 @@
  * They throw when the kernel is not registered for the active backend: callers check
  * `hasKernel` and fall back to their stock-op composition.
  */
-import { tf } from '../runtime/tf';
+import { tf } from '../tf';
 import type {
   AddActivationAttrs,
   AreaShrinkRgbaAttrs,

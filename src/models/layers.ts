@@ -3,7 +3,7 @@
  * prepared once from its spec and weights (layout work in ops.ts `prepare*`), then its
  * `forward` only chains ops.
  */
-import type { tf } from '../runtime/tf';
+import type { tf } from '../tf';
 import {
   conv,
   convResidual,

@@ -2,7 +2,7 @@
  * A runnable network: a spec bound to weights on the current tfjs backend.
  * (The implementation, `createNetwork`, lives here too; see layers.ts for the blocks.)
  */
-import { tf } from '../runtime/tf';
+import { tf } from '../tf';
 import { buildLayer } from './layers';
 import type { Layer, WeightReader } from './layers';
 import { globalAvgPool, linear, prepareLinear } from './ops';

@@ -16,7 +16,7 @@
  */
 import * as K from '../kernels';
 import type { KernelActivation } from '../kernels';
-import { getThreadsCount, tf } from '../runtime/tf';
+import { getThreadsCount, tf } from '../tf';
 import { convKind } from './spec';
 import type { Activation, ConvSpec } from './spec';
 

@@ -23,8 +23,8 @@
  *   (no worker startup).
  */
 import { registerKernels, useWasmKernelThreads, wasmKernelThreads } from '../kernels';
-import type { WebGPUBackend } from './tf';
-import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from './tf';
+import type { WebGPUBackend } from '../tf';
+import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from '../tf';
 import type { BackendName } from './backend';
 
 /** Where the tfjs WASM binaries are: a folder URL (ending in '/') or one URL per binary. */

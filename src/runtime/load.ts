@@ -19,7 +19,7 @@ import { labelSet } from './labels';
 import type { BuiltNetwork, Model, ModelInfo, NetworkBuilder } from './model';
 import { openModel } from './open';
 import { checkPreprocessing } from './preprocess';
-import { tf } from './tf';
+import { tf } from '../tf';
 
 export interface LoadOptions extends WasmSetup {
   /** 'auto' (default) follows the backend policy; a name forces that backend. */

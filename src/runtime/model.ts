@@ -20,7 +20,7 @@ import type { ImageSource, PreparedSource } from './source';
 import { prepareSource, releaseSource } from './source';
 import { networkInput } from './preprocess';
 import { SerialQueue } from './queue';
-import { tf } from './tf';
+import { tf } from '../tf';
 
 export interface Classification {
   /** Class index in the label set. */

@@ -21,7 +21,7 @@ import type { Model, NetworkBuilder, Running } from './model';
 import { fellBackReason, WebnetsModel } from './model';
 import { probeFacts } from './probe';
 import { chooseBackend } from './select';
-import { tf } from './tf';
+import { tf } from '../tf';
 
 export interface OpenOptions extends WasmSetup {
   backend?: BackendOption;

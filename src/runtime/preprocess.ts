@@ -25,7 +25,7 @@
 import type { Preprocessing } from '../models/spec';
 import * as K from '../kernels';
 import { pixelsOf, rgbaOf, type PreparedSource } from './source';
-import { tf } from './tf';
+import { tf } from '../tf';
 
 /** Every size and offset of the pipeline for one input size. */
 export interface PreprocessPlan {

@@ -15,7 +15,7 @@
  * WebGPU canvas). A copy into an ImageBitmap first was half of a 1280×720 canvas's cost
  * on WASM (7.7 of 15.4 ms in Chromium).
  */
-import { tf } from './tf';
+import { tf } from '../tf';
 
 /** Anything a model can look at. Tensors are HWC RGB, int32 or float32, values 0–255. */
 export type ImageSource =

@@ -4,7 +4,7 @@
  * pack makes no network request. Each entry records the sha256 of its weight bytes and is
  * checked on every read; an entry that fails the check is deleted, never used.
  */
-import { tf } from '../runtime/tf';
+import { tf } from '../tf';
 import type { PackManifest } from './pack';
 import type { PackEntry } from './quantize';
 import { sha256Hex } from './sha256';

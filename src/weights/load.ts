@@ -8,7 +8,7 @@
  */
 import type { NetworkSpec } from '../models/spec';
 import { paramSpecs } from '../models/spec';
-import { tf } from '../runtime/tf';
+import { tf } from '../tf';
 import { cacheAvailable, cacheKey, readCachedPack, writeCachedPack } from './cache';
 import type { FetchLike } from './fetch-bytes';
 import { fetchBytes } from './fetch-bytes';

@@ -7,7 +7,7 @@
  */
 import type { NetworkSpec, ParamSpec } from '../models/spec';
 import { paramSpecs } from '../models/spec';
-import { tf } from '../runtime/tf';
+import { tf } from '../tf';
 
 /** FNV-1a over the name and seed: a per-tensor PRNG seed. */
 function hashSeed(name: string, seed: number): number {

@@ -4,7 +4,7 @@
  * registered once registered, so list 'wasm+kernels' after 'wasm' in a test file.
  */
 import { registerKernels } from '../../src/kernels';
-import { tf } from '../../src/runtime/tf';
+import { tf } from '../../src/tf';
 
 export const TEST_BACKENDS = ['cpu', 'wasm', 'wasm+kernels'] as const;
 export type TestBackend = (typeof TEST_BACKENDS)[number];

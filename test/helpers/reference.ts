@@ -10,7 +10,7 @@ import type { EfficientNetOptions } from '../../src/models/efficientnet';
 import { regnet } from '../../src/models/regnet';
 import type { RegNetOptions } from '../../src/models/regnet';
 import type { NetworkSpec } from '../../src/models/spec';
-import { tf } from '../../src/runtime/tf';
+import { tf } from '../../src/tf';
 
 export interface Fixture {
   generator: 'efficientnet' | 'regnet';

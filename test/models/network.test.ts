@@ -13,7 +13,7 @@ import {
   splitGroupedFilter,
 } from '../../src/models/ops';
 import { getSpec } from '../../src/models/presets';
-import { tf } from '../../src/runtime/tf';
+import { tf } from '../../src/tf';
 import { syntheticWeights } from '../../src/weights/synthetic';
 import { TEST_BACKENDS, useBackend } from '../helpers/backends';
 

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { toWebnetsWeights } from '../../src/convert/map';
 import { complexity } from '../../src/models/complexity';
 import { createNetwork } from '../../src/models/network';
-import { tf } from '../../src/runtime/tf';
+import { tf } from '../../src/tf';
 import {
   FIXTURES,
   agreement,

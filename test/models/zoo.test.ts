@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { complexity } from '../../src/models/complexity';
 import { createNetwork } from '../../src/models/network';
 import { getSpec, presetIds } from '../../src/models/presets';
-import { tf } from '../../src/runtime/tf';
+import { tf } from '../../src/tf';
 import { syntheticWeights } from '../../src/weights/synthetic';
 
 async function runPreset(id: string, side: number): Promise<void> {

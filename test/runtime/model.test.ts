@@ -5,7 +5,7 @@ import { topClasses } from '../../src/runtime/model';
 import { openModel } from '../../src/runtime/open';
 import type { ImageSource } from '../../src/runtime/source';
 import { preprocess } from '../../src/runtime/preprocess';
-import { tf } from '../../src/runtime/tf';
+import { tf } from '../../src/tf';
 import { tinyInfo, tinyNetwork, tinyPreprocessing } from './tiny-network';
 
 const nvidia: BackendFacts = {

@@ -9,7 +9,7 @@ import {
   resizedSize,
   roundHalfEven,
 } from '../../src/runtime/preprocess';
-import { tf } from '../../src/runtime/tf';
+import { tf } from '../../src/tf';
 import { AREA_SHRINK_RGBA, hasKernel, RESIZE_CROP_NORMALIZE } from '../../src/kernels';
 import { TEST_BACKENDS, useBackend } from '../helpers/backends';
 

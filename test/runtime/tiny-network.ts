@@ -5,7 +5,7 @@
 import type { Network } from '../../src/models/network';
 import type { NetworkSpec, Preprocessing } from '../../src/models/spec';
 import type { ModelInfo } from '../../src/runtime/model';
-import { tf } from '../../src/runtime/tf';
+import { tf } from '../../src/tf';
 
 export const tinyPreprocessing: Preprocessing = {
   inputSize: 16,

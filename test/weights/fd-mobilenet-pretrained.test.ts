@@ -14,7 +14,7 @@ import { convertCheckpoint } from '../../src/convert/convert';
 import { fileFetch, packUrl } from '../../src/convert/file-fetch';
 import { createNetwork } from '../../src/models/network';
 import { getSpec } from '../../src/models/presets';
-import { tf } from '../../src/runtime/tf';
+import { tf } from '../../src/tf';
 import { loadPack } from '../../src/weights/load';
 import type { PackDtype } from '../../src/weights/pack';
 import { TEST_BACKENDS, useBackend } from '../helpers/backends';

@@ -8,7 +8,7 @@ import { writePack } from '../../src/convert/write-pack';
 import type { SourceTensor } from '../../src/convert/state-dict';
 import type { NetworkSpec } from '../../src/models/spec';
 import { paramSpecs } from '../../src/models/spec';
-import { tf } from '../../src/runtime/tf';
+import { tf } from '../../src/tf';
 import { loadPack } from '../../src/weights/load';
 import type { PackDtype, PackManifest } from '../../src/weights/pack';
 import { syntheticValues } from '../../src/weights/synthetic';

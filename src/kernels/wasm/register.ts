@@ -5,7 +5,7 @@
  * run, as tfjs runs one op at a time, so the convs have their own workers (pool.ts).
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { tf } from '../../runtime/tf';
+import { tf } from '../../tf';
 import type { SqueezeExciteAttrs } from '../names';
 import {
   ACTIVATION_CODES,

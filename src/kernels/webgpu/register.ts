@@ -4,7 +4,7 @@
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { tf } from '../../runtime/tf';
+import { tf } from '../../tf';
 import type { GroupConv2DAttrs } from '../names';
 import { GROUP_CONV2D } from '../names';
 import { groupConvGeometry } from '../shapes';

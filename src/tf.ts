@@ -1,6 +1,8 @@
 /**
  * The one place that imports tfjs: tfjs-core plus the three backends webnets runs on.
- * Everything else imports `tf` from here, so a single tfjs instance is guaranteed.
+ * Everything else imports `tf` from here, so a single tfjs instance is guaranteed. It is
+ * the bottom layer: it imports nothing of webnets, and every folder of src/ may import it
+ * (test/architecture.test.ts keeps the folder graph acyclic).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
