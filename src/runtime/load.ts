@@ -4,7 +4,8 @@
  * The spec comes from the id (src/models/presets.ts); the weights from a pack
  * (`weightsUrl`, src/weights/load.ts) or from a seed (`synthetic`). The pack's manifest,
  * not the preset, says how to preprocess and which labels apply. The backend is chosen
- * and started by open.ts; the builder here runs again if the model has to move to WASM.
+ * and started by open.ts (backend/start.ts); the builder here runs again for each backend
+ * the model starts on (calibration, fallback).
  */
 import { complexity } from '../models/complexity';
 import { createNetwork } from '../models/network';
@@ -13,8 +14,8 @@ import type { NetworkSpec } from '../models/spec';
 import type { LoadProgress } from '../weights/load';
 import { loadPack } from '../weights/load';
 import { syntheticWeights } from '../weights/synthetic';
-import type { WasmSetup } from './activate';
-import type { BackendOption } from './backend';
+import type { WasmSetup } from '../backend/activate';
+import type { BackendOption } from '../backend/policy';
 import { labelSet } from './labels';
 import type { BuiltNetwork, Model, ModelInfo, NetworkBuilder } from './model';
 import { openModel } from './open';

@@ -7,20 +7,23 @@
  *   output kept is disposed after its values are read with `await data()` (never
  *   dataSync, which stalls WebGPU's queue and the page).
  * - A bad source rejects that call only; the model keeps serving.
- * - If the WebGPU device is lost, the model rebuilds itself on WASM and says so in
- *   `backendReason` (tfjs cannot recreate its WebGPU device within a page).
+ * - If the WebGPU device is lost, the model starts the rest of its backend plan (WASM) and
+ *   says so in `backendReason` (tfjs cannot recreate its WebGPU device within a page).
  */
-import type { Family, Preprocessing } from '../models/spec';
+import type { ActiveBackend, WasmSetup } from '../backend/activate';
+import { backendLost, beforeForward, labelFor, runOn } from '../backend/activate';
+import type { BackendName, BackendPlan } from '../backend/policy';
+import { afterLoss } from '../backend/policy';
+import type { Started } from '../backend/start';
+import { startFirst } from '../backend/start';
 import type { Network } from '../models/network';
+import type { Family, Preprocessing } from '../models/spec';
+import { tf } from '../tf';
 import type { PackSource } from '../weights/pack';
-import type { ActiveBackend, WasmSetup } from './activate';
-import { activateBackend, beforeForward, labelFor, runOn, webgpuLost } from './activate';
-import type { BackendName } from './backend';
-import type { ImageSource, PreparedSource } from './source';
-import { prepareSource, releaseSource } from './source';
 import { networkInput } from './preprocess';
 import { SerialQueue } from './queue';
-import { tf } from '../tf';
+import type { ImageSource, PreparedSource } from './source';
+import { prepareSource, releaseSource } from './source';
 
 export interface Classification {
   /** Class index in the label set. */
@@ -80,15 +83,6 @@ export interface BuiltNetwork {
 /** Builds the network on the backend that is active when called (weights onto it). */
 export type NetworkBuilder = () => Promise<BuiltNetwork>;
 
-/** What `openModel` hands over: a warmed-up network on a running backend. */
-export interface Running {
-  active: ActiveBackend;
-  network: Network;
-  info: ModelInfo;
-  /** The policy's (or calibration's, or fallback's) reason. */
-  reason: string;
-}
-
 /** Softmax over the logits, then the k best, ties to the lower index. */
 export function topClasses(
   logits: Float32Array,
@@ -109,11 +103,6 @@ export function topClasses(
   }));
 }
 
-/** The reason a model gives after leaving WebGPU. */
-export function fellBackReason(why: string): string {
-  return `fell back from WebGPU: ${why}`;
-}
-
 function prefixed(what: string, err: unknown): Error {
   return new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }
@@ -126,6 +115,9 @@ export class WebnetsModel implements Model {
   private network: Network | null;
   private active: ActiveBackend;
   private reason: string;
+  /** The backends this model may run on, and which of them it runs on. */
+  private plan: BackendPlan;
+  private at: number;
   private disposed = false;
   private busy = false;
 
@@ -133,14 +125,17 @@ export class WebnetsModel implements Model {
 
   constructor(
     readonly id: string,
-    running: Running,
+    plan: BackendPlan,
+    started: Started<BuiltNetwork>,
     private readonly build: NetworkBuilder,
     private readonly wasm: WasmSetup,
   ) {
-    this.info = running.info;
-    this.network = running.network;
-    this.active = running.active;
-    this.reason = running.reason;
+    this.info = started.bound.info;
+    this.network = started.bound.network;
+    this.active = started.active;
+    this.reason = started.reason;
+    this.plan = plan;
+    this.at = started.at;
   }
 
   get backend(): BackendName {
@@ -217,20 +212,17 @@ export class WebnetsModel implements Model {
     prepared: PreparedSource,
     output: 'logits' | 'features',
   ): Promise<Float32Array> {
-    const lost = webgpuLost();
-    if (this.active.name === 'webgpu' && lost !== null) {
-      await this.fallBack(`the WebGPU device was lost (${lost})`);
-    } else if (this.network === null) {
-      await this.fallBack(`rebuilt after a failed fallback`);
-    }
+    const lost = backendLost(this.active.name);
+    if (lost !== null) await this.moveOn(lost);
+    else if (this.network === null) await this.moveOn('rebuilt after a failed fallback');
     try {
       return await this.forward(prepared, output);
     } catch (err) {
-      if (this.active.name !== 'webgpu') throw err;
+      // A failed call is the device's loss only if the loss is reported (after this task).
       await nextTask();
-      const lostNow = webgpuLost();
+      const lostNow = backendLost(this.active.name);
       if (lostNow === null) throw err;
-      await this.fallBack(`the WebGPU device was lost (${lostNow})`);
+      await this.moveOn(lostNow);
       return this.forward(prepared, output);
     }
   }
@@ -257,16 +249,23 @@ export class WebnetsModel implements Model {
     }
   }
 
-  /** Moves the model to WASM: frees the WebGPU weights, rebuilds them on WASM. */
-  private async fallBack(why: string): Promise<void> {
+  /**
+   * The model's backend is gone (`why`): frees what is left of its network and starts the
+   * rest of its plan (policy.ts `afterLoss`), as `load` started the plan.
+   */
+  private async moveOn(why: string): Promise<void> {
     try {
       this.network?.dispose();
     } catch {
       // The device is gone; tfjs may fail to release its buffers. Nothing else holds them.
     }
     this.network = null;
-    this.active = await activateBackend('wasm', this.wasm);
-    this.reason = fellBackReason(why);
-    this.network = (await runOn('wasm', () => this.build())).network;
+    const plan = afterLoss(this.plan, this.at, why);
+    const started = await startFirst(plan, this.build, this.wasm);
+    this.plan = plan;
+    this.at = started.at;
+    this.active = started.active;
+    this.reason = started.reason;
+    this.network = started.bound.network;
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AdapterFacts, BackendFacts, PlatformFacts } from '../../src/runtime/backend';
-import { autoRules, decideBackend } from '../../src/runtime/backend';
-import { AUTO_POOLED_MIN_MACS, poolsNetwork } from '../../src/runtime/activate';
+import type { AdapterFacts, BackendFacts, PlatformFacts } from '../../src/backend/policy';
+import { afterLoss, autoRules, backendPlan, decideBackend } from '../../src/backend/policy';
+import { AUTO_POOLED_MIN_MACS, poolsNetwork } from '../../src/backend/activate';
 
 const desktop: PlatformFacts = { os: 'linux', architecture: 'x86', mobile: false };
 const android: PlatformFacts = { os: 'android', architecture: 'arm', mobile: true };
@@ -183,5 +183,27 @@ describe('which models split their WASM kernels over the page’s threads', () =
     // A model loaded with threads: 1 on a page whose pool has more keeps its kernels on one.
     expect([b0, fd].map((macs) => poolsNetwork(macs, 1))).toEqual([false, false]);
     expect([b0, fd].map((macs) => poolsNetwork(macs, 2))).toEqual([true, true]);
+  });
+});
+
+describe('the plan a model starts, and moves along when a backend fails or is lost', () => {
+  it("'auto' follows WebGPU with WASM; a requested backend stands alone", () => {
+    expect(backendPlan('webgpu', 'hardware WebGPU adapter (nvidia ampere)', true)).toEqual({
+      order: ['webgpu', 'wasm'],
+      reason: 'hardware WebGPU adapter (nvidia ampere)',
+    });
+    expect(backendPlan('wasm', 'no WebGPU', true).order).toEqual(['wasm']);
+    expect(backendPlan('webgpu', "requested (backend: 'webgpu')", false).order).toEqual(['webgpu']);
+  });
+
+  it('a lost backend hands over to the rest of the plan, else to WASM, with the loss as the reason', () => {
+    const auto = backendPlan('webgpu', 'hardware WebGPU adapter (nvidia ampere)', true);
+    const lost = 'the WebGPU device was lost (destroyed)';
+    expect(afterLoss(auto, 0, lost)).toEqual({
+      order: ['wasm'],
+      reason: 'fell back from WebGPU: the WebGPU device was lost (destroyed)',
+    });
+    const requested = backendPlan('webgpu', "requested (backend: 'webgpu')", false);
+    expect(afterLoss(requested, 0, lost)).toEqual(afterLoss(auto, 0, lost));
   });
 });

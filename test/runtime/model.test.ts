@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { BackendFacts } from '../../src/runtime/backend';
+import type { BackendFacts } from '../../src/backend/policy';
 import type { BuiltNetwork, Model } from '../../src/runtime/model';
 import { topClasses } from '../../src/runtime/model';
 import { openModel } from '../../src/runtime/open';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { platformFromUserAgent, probeFacts, probeWebGpu } from '../../src/runtime/probe';
-import { selectBackend } from '../../src/runtime/select';
+import { platformFromUserAgent, probeFacts, probeWebGpu } from '../../src/backend/probe';
+import { selectBackend } from '../../src/backend/select';
 
 afterEach(() => {
   vi.unstubAllGlobals();

@@ -1,9 +1,9 @@
 /**
- * Gathers the facts the backend policy (backend.ts) decides on. Everything here talks to
+ * Gathers the facts the backend policy (policy.ts) decides on. Everything here talks to
  * the browser; nothing decides. In Node there is no `navigator.gpu`, so the facts say
  * WebGPU is missing.
  */
-import type { AdapterFacts, BackendFacts, PlatformFacts, WebGpuFacts } from './backend';
+import type { AdapterFacts, BackendFacts, PlatformFacts, WebGpuFacts } from './policy';
 
 /** The parts of the WebGPU API the probe touches (the full types are not in TS's DOM lib). */
 interface GpuAdapterInfoLike {

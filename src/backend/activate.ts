@@ -25,7 +25,7 @@
 import { registerKernels, useWasmKernelThreads, wasmKernelThreads } from '../kernels';
 import type { WebGPUBackend } from '../tf';
 import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from '../tf';
-import type { BackendName } from './backend';
+import type { BackendName } from './policy';
 
 /** Where the tfjs WASM binaries are: a folder URL (ending in '/') or one URL per binary. */
 export type WasmPaths = string | Record<string, string>;
@@ -196,9 +196,14 @@ function watchDeviceLoss(backend: WebGPUBackend): void {
   });
 }
 
-/** Non-null once the page's WebGPU device was lost: why. tfjs cannot recreate its device. */
-export function webgpuLost(): string | null {
-  return webgpuLoss;
+/**
+ * Non-null once backend `name` is gone for this page: why. Only WebGPU's device can be
+ * lost, and tfjs cannot recreate it.
+ */
+export function backendLost(name: BackendName): string | null {
+  return name === 'webgpu' && webgpuLoss !== null
+    ? `the WebGPU device was lost (${webgpuLoss})`
+    : null;
 }
 
 let activation: Promise<unknown> = Promise.resolve();
@@ -212,7 +217,8 @@ function serialized<T>(task: () => Promise<T>): Promise<T> {
 
 async function setBackendOrThrow(name: BackendName, setup: WasmSetup): Promise<void> {
   if (name === 'webgpu') {
-    if (webgpuLoss !== null) throw new Error(`the WebGPU device was lost (${webgpuLoss})`);
+    const lost = backendLost(name);
+    if (lost !== null) throw new Error(lost);
     if (tf.findBackendFactory('webgpu') === null) {
       throw new Error(
         'WebGPU is not available here (navigator.gpu was missing when webnets loaded)',

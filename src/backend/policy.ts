@@ -7,6 +7,11 @@
  * has an opinion wins, and says why in a sentence the user can read (`model.backendReason`).
  * Every rule is a small pure function, so each one is unit-tested on hand-written facts.
  *
+ * The decision is the head of a plan (`BackendPlan`): the backends a model tries in order.
+ * Starting one can still fail (a driver that cannot compile a pipeline, a device lost
+ * later); start.ts then moves to the next backend of the plan, and the failure becomes
+ * the reason the model gives. That is the one fallback mechanism, at load and later.
+ *
  * Why WASM wins on some GPUs: a software adapter (SwiftShader, llvmpipe) runs WGSL on
  * the CPU, slower than XNNPACK's SIMD kernels on the same CPU; low-power mobile GPUs
  * (Mali, Adreno, PowerVR) share memory bandwidth with the CPU and pay WebGPU's dispatch
@@ -195,4 +200,47 @@ export function decideBackend(
   throw new Error(
     `backend policy: no rule decided (rules: ${rules.map((r) => r.name).join(', ')})`,
   );
+}
+
+/**
+ * The backends a model tries, best first. The first says why it was chosen (`reason`); a
+ * later one is reached only when the one before failed, and gives that failure as its
+ * reason (`fellBackReason`).
+ */
+export interface BackendPlan {
+  order: readonly BackendName[];
+  reason: string;
+}
+
+/** What 'auto' tries when its choice cannot start: WebGPU's fallback is WASM. */
+const autoFallback: Partial<Record<BackendName, BackendName>> = { webgpu: 'wasm' };
+
+/** The backends every page has: where a model whose plan is used up goes when its backend is lost. */
+const lastResort: BackendName = 'wasm';
+
+const displayNames: Record<BackendName, string> = { webgpu: 'WebGPU', wasm: 'WASM', cpu: 'CPU' };
+
+/**
+ * The plan for a choice: under 'auto' the choice and its fallback; a backend requested by
+ * name stands alone (asked for by name, it fails by name).
+ */
+export function backendPlan(backend: BackendName, reason: string, auto: boolean): BackendPlan {
+  const fallback = auto ? autoFallback[backend] : undefined;
+  return { order: fallback === undefined ? [backend] : [backend, fallback], reason };
+}
+
+/** The reason a model gives on a backend it reached because `from` failed with `why`. */
+export function fellBackReason(from: BackendName, why: string): string {
+  return `fell back from ${displayNames[from]}: ${why}`;
+}
+
+/**
+ * Where a running model goes when backend `at` of its plan is lost (a WebGPU device does
+ * not come back within a page): the rest of the plan, else WASM, so a model that loaded
+ * keeps answering, even one that asked for WebGPU by name.
+ */
+export function afterLoss(plan: BackendPlan, at: number, why: string): BackendPlan {
+  const lost = plan.order[at] ?? plan.order[0]!;
+  const rest = plan.order.slice(at + 1);
+  return { order: rest.length > 0 ? rest : [lastResort], reason: fellBackReason(lost, why) };
 }

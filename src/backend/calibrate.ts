@@ -6,8 +6,12 @@
  * The device key holds what changes the answer: the adapter, the core count, whether the
  * page is cross-origin isolated (threads) and the threads option.
  */
-import type { BackendFacts } from './backend';
-import { adapterName } from './backend';
+import { tf } from '../tf';
+import { beforeForward, runOn } from './activate';
+import type { BackendFacts, BackendPlan } from './policy';
+import { adapterName, backendPlan } from './policy';
+import type { Binder, Bound, StartOptions, Started } from './start';
+import { startFirst } from './start';
 
 export interface CalibrationRecord {
   backend: 'webgpu' | 'wasm';
@@ -106,4 +110,61 @@ export function describeCalibration(record: CalibrationRecord, remembered: boole
   return remembered
     ? `calibrated earlier on this device (${record.at.slice(0, 10)}): ${times}`
     : `calibrated on this device: ${times}`;
+}
+
+/**
+ * Starts a model where it runs fastest on this device: the remembered answer, else both
+ * candidates started and timed on the model (the slower freed). Returns the plan the
+ * model runs on: the faster backend, then 'auto''s fallback for it.
+ */
+export async function calibratedStart<B extends Bound & { info: { complexity: { macs: number } } }>(
+  modelId: string,
+  facts: BackendFacts,
+  bind: Binder<B>,
+  options: StartOptions,
+): Promise<{ plan: BackendPlan; started: Started<B> }> {
+  const key = calibrationKey(modelId, facts, options.threads);
+  const known = recallCalibration(key);
+  if (known !== null) {
+    const plan = backendPlan(known.backend, describeCalibration(known, true), true);
+    return { plan, started: await startFirst(plan, bind, options) };
+  }
+  const ms = { webgpu: Infinity, wasm: Infinity };
+  let best: Started<B> | null = null;
+  for (const name of ['wasm', 'webgpu'] as const) {
+    let candidate: Started<B>;
+    try {
+      candidate = await startFirst({ order: [name], reason: '' }, bind, options);
+    } catch (err) {
+      options.signal?.throwIfAborted();
+      if (name === 'wasm') throw err; // nothing to fall back to
+      continue;
+    }
+    const { network } = candidate.bound;
+    const size = network.spec.inputSize;
+    // Timed as the model will run: its kernels on the threads it will use.
+    beforeForward(name, candidate.bound.info.complexity.macs, options.threads);
+    ms[name] = await medianMs(async () => {
+      const logits = await runOn(name, () =>
+        tf.tidy(() => network.forward(tf.zeros([1, size, size, 3])).logits),
+      );
+      await logits.data();
+      logits.dispose();
+    });
+    if (best === null || ms[name] < ms[best.active.name as 'wasm' | 'webgpu']) {
+      best?.bound.network.dispose();
+      best = candidate;
+    } else {
+      network.dispose();
+    }
+  }
+  if (best === null) throw new Error('calibration: no backend could run the model');
+  const record: CalibrationRecord = {
+    backend: best.active.name as 'wasm' | 'webgpu',
+    ms,
+    at: new Date().toISOString(),
+  };
+  rememberCalibration(key, record);
+  const plan = backendPlan(record.backend, describeCalibration(record, false), true);
+  return { plan, started: { ...best, reason: plan.reason } };
 }

@@ -2,8 +2,8 @@
  * `selectBackend`: resolves the `backend` option to a backend and a reason, without
  * loading a model or initializing tfjs. `load` starts from the same answer.
  */
-import type { BackendFacts, BackendName, BackendOption } from './backend';
-import { decideBackend } from './backend';
+import type { BackendFacts, BackendName, BackendOption } from './policy';
+import { decideBackend } from './policy';
 import { probeFacts } from './probe';
 
 export interface BackendChoice {
