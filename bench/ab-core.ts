@@ -5,8 +5,8 @@
  * on whole networks (synthetic weights, `network.forward` + readback).
  */
 import { registerKernels } from '../src/kernels';
-import type { KernelExports, WasmBackendLike } from '../src/kernels/wasm/instance';
-import { decodeBase64, kernelsOf, memoryOf } from '../src/kernels/wasm/instance';
+import type { KernelExports, WasmBackendLike } from '../src/kernels/wasm/module';
+import { decodeBase64, kernelsOf, memoryOf } from '../src/kernels/wasm/module';
 import { createNetwork } from '../src/models/network';
 import { getSpec } from '../src/models/presets';
 import { tf } from '../src/tf';
@@ -30,8 +30,16 @@ interface Build {
   table: number;
 }
 
-/** The other build, same variant as the running one, on the same memory. */
-async function otherBuild(backend: WasmBackendLike, options: AbOptions): Promise<Build> {
+/**
+ * The other build, same variant as the running one, on the same memory. Exports it lacks
+ * (added since: the activation codes, depthwise_walks_rows) are taken from this build, and
+ * said so; an export both have with other parameters makes the builds unswappable.
+ */
+async function otherBuild(
+  backend: WasmBackendLike,
+  options: AbOptions,
+  log: (line: string) => void,
+): Promise<Build> {
   const current = kernelsOf(backend);
   const base64 = options.modules[current.variant];
   if (base64 === undefined) {
@@ -39,17 +47,21 @@ async function otherBuild(backend: WasmBackendLike, options: AbOptions): Promise
   }
   const memory = memoryOf(backend);
   const { instance } = await WebAssembly.instantiate(decodeBase64(base64), { env: { memory } });
-  const exports = instance.exports as unknown as KernelExports;
-  const arity = (e: KernelExports, name: string): number | undefined =>
-    (e as unknown as Record<string, { length: number } | undefined>)[name]?.length;
-  const differ = Object.keys(current.exports).filter(
-    (name) => arity(current.exports, name) !== arity(exports, name),
+  const theirs = instance.exports as unknown as Record<string, { length: number } | undefined>;
+  const ours = current.exports as unknown as Record<string, { length: number } | undefined>;
+  const missing = Object.keys(ours).filter((name) => theirs[name] === undefined);
+  const differ = Object.keys(ours).filter(
+    (name) => theirs[name] !== undefined && theirs[name].length !== ours[name]?.length,
   );
   if (differ.length > 0) {
     throw new Error(
-      `bench/ab: ${options.label}'s kernels differ in ${differ.join(', ')} (missing or other parameters): cannot swap them`,
+      `bench/ab: ${options.label}'s kernels differ in ${differ.join(', ')} (other parameters): cannot swap them`,
     );
   }
+  if (missing.length > 0) {
+    log(`${options.label} lacks ${missing.join(', ')}: those come from the working tree's build`);
+  }
+  const exports = { ...current.exports, ...instance.exports } as unknown as KernelExports;
   const table = backend.wasm._malloc(exports.constants_bytes());
   exports.init_constants(table);
   return { exports, table };
@@ -125,7 +137,7 @@ export async function runAb(options: AbOptions, log: (line: string) => void): Pr
   const backend = tf.backend() as unknown as WasmBackendLike;
   const kernels = kernelsOf(backend);
   const now: Build = { exports: kernels.exports, table: kernels.table };
-  const builds: [Build, Build] = [await otherBuild(backend, options), now];
+  const builds: [Build, Build] = [await otherBuild(backend, options, log), now];
   const use = (b: Build): void => {
     kernels.exports = b.exports;
     kernels.table = b.table;

@@ -4,7 +4,7 @@
  * say whether the 1×1 pointwise convs or the 3×3 stem dominate — which is what tells the
  * kernel work where to go next.
  */
-import { DEPTHWISE_CONV2D, GROUP_CONV2D } from '../src/kernels/names';
+import { DEPTHWISE_CONV2D, GROUP_CONV2D } from '../src/kernels';
 import type { OpTime } from './protocol';
 import { median } from './stats';
 
@@ -15,7 +15,7 @@ export interface KernelRecord {
   kernelTimeMs: number | { error: string };
 }
 
-// tfjs' and webnets' own (src/kernels/names.ts): the same filter layouts.
+// tfjs' and webnets' own (src/kernels/): the same filter layouts.
 const convKernels = new Set(['Conv2D', 'FusedConv2D', GROUP_CONV2D]);
 const depthwiseKernels = new Set([
   'DepthwiseConv2dNative',

@@ -1,26 +1,15 @@
 import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import type { KernelReport } from './pages/kernels-page';
+import { serveTfjsWasm } from './runtime-fixtures';
 
 /**
- * webnets' custom kernels from the built bundle in real Chromium: the WASM kernels on
+ * webnets' custom kernels (from the sources, served by Vite) in real Chromium: the WASM kernels on
  * tfjs' unshared SIMD build and on its threaded build (shared memory; the page is
  * cross-origin isolated), and the WGSL grouped conv on WebGPU (SwiftShader when headless:
  * correctness only). Each kernel is compared with the stock tfjs composition on the same
  * backend and with a float64 JS reference, within 1e-4 relative (see kernels-page.ts).
  */
-/**
- * tfjs' Emscripten loader looks for its .wasm binaries next to the page, not next to
- * dist/webnets.js, unless `setWasmPaths` says otherwise (the runtime's activation does
- * that; this page runs below it): serve them from dist/ here.
- */
-async function serveTfjsWasm(page: Page): Promise<void> {
-  await page.route(/\/e2e\/pages\/(tfjs-backend-wasm[-a-z]*\.wasm)$/, (route) => {
-    const name = new URL(route.request().url()).pathname.split('/').pop() ?? '';
-    return route.fulfill({ path: `dist/${name}`, contentType: 'application/wasm' });
-  });
-}
-
 async function runChecks(
   page: Page,
   url: string,

@@ -5,10 +5,46 @@
 import { resolve } from 'node:path';
 import type { Page } from '@playwright/test';
 import type * as Webnets from '../src/index';
+import type { Internals } from './pages/internals-page';
 
 /** The runtime page's window: `webnets` holds the exports of dist/webnets.js. */
 export interface WebnetsWindow {
   webnets: typeof Webnets;
+}
+
+/** The internals page's window: the API and the internals, both from the sources. */
+export interface InternalsWindow extends WebnetsWindow {
+  internals: Internals;
+}
+
+/**
+ * Pages built from the sources by Vite: tfjs' loader looks for its .wasm binaries next to
+ * the page or the module asking (not next to dist/webnets.js, where the build puts them):
+ * serve every such request from dist/.
+ */
+export async function serveTfjsWasm(page: Page): Promise<void> {
+  // Vite turns a source module's `new URL('./', import.meta.url)` into its folder's path
+  // without the final '/', so the binary's name may follow the folder's name directly.
+  const binary = /(tfjs-backend-wasm(?:-simd|-threaded-simd)?\.wasm)$/;
+  await page.route(binary, (route) => {
+    const name = binary.exec(new URL(route.request().url()).pathname)?.[1] ?? '';
+    return route.fulfill({ path: `dist/${name}`, contentType: 'application/wasm' });
+  });
+}
+
+/**
+ * Opens the page whose module script puts the public API (from the sources) on
+ * window.webnets and what tests inspect on window.internals (e2e/pages/internals-page.ts).
+ */
+export async function openInternalsPage(page: Page): Promise<void> {
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await serveTfjsWasm(page);
+  await page.goto('/e2e/pages/internals.html');
+  await page.waitForFunction(() => document.getElementById('out')?.textContent === 'ready', null, {
+    timeout: 60_000,
+  });
+  if (errors.length > 0) throw new Error(`internals page errors: ${errors.join('; ')}`);
 }
 
 /** Opens the page whose module script puts `dist/webnets.js`'s exports on window.webnets. */

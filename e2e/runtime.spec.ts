@@ -10,7 +10,9 @@ import { expect, test } from '@playwright/test';
 import type { Tensor3D } from '@tensorflow/tfjs-core';
 import {
   breakComputePipelines,
+  type InternalsWindow,
   noAdapter,
+  openInternalsPage,
   openRuntimePage,
   packUrl,
   removeWebGpu,
@@ -228,11 +230,11 @@ test.describe('WASM binaries and threads', () => {
     const runs: { threads: number; reason: string; logits: number[][] }[] = [];
     for (const threads of [1, 2]) {
       const page = await browser.newPage();
-      await openRuntimePage(page);
+      await openInternalsPage(page);
       runs.push(
         await page.evaluate(
           async ({ threads, ids }) => {
-            const w = (window as unknown as WebnetsWindow).webnets;
+            const w = (window as unknown as InternalsWindow).webnets;
             const logits: number[][] = [];
             let reason = '';
             let image: Tensor3D | null = null;
@@ -249,8 +251,7 @@ test.describe('WASM binaries and threads', () => {
               model.dispose();
             }
             image?.dispose();
-            const kernels = (w as unknown as { _kernels: { wasmKernelThreads(): number } })
-              ._kernels;
+            const { kernels } = (window as unknown as InternalsWindow).internals;
             return { threads: kernels.wasmKernelThreads(), reason, logits };
           },
           { threads, ids },
@@ -274,10 +275,10 @@ test.describe('WASM binaries and threads', () => {
   test('a model loaded with threads: 1 after the backend started with 2 keeps its kernels on one thread; one with 2 splits them', async ({
     page,
   }) => {
-    await openRuntimePage(page);
+    await openInternalsPage(page);
     const runs = await page.evaluate(async () => {
-      const w = (window as unknown as WebnetsWindow).webnets;
-      const kernels = (w as unknown as { _kernels: { wasmKernelSplitCalls(): number } })._kernels;
+      const w = (window as unknown as InternalsWindow).webnets;
+      const { kernels } = (window as unknown as InternalsWindow).internals;
       const out: { threads: number; reason: string; splitCalls: number; logits: number[] }[] = [];
       let image: Tensor3D | null = null;
       for (const threads of [2, 1]) {

@@ -22,9 +22,3 @@ export type { LoadProgress } from './weights/load';
 export type { NetworkSpec, BlockSpec, ConvSpec, Preprocessing, Family } from './models/spec';
 export type { PackManifest } from './weights/pack';
 export { tf } from './tf';
-
-/**
- * Internal: webnets' custom tfjs kernels (registration and calls), exported for the
- * e2e tests that exercise them in a real browser. Not a stable API.
- */
-export * as _kernels from './kernels';

@@ -1,6 +1,6 @@
 /**
  * The committed WASM kernels module (src/kernels/wasm/binary.generated.ts) is current —
- * a rebuild from src/kernels/wasm/c/ gives the same bytes — and safe to instantiate on
+ * a rebuild from the C sources of src/kernels/ gives the same bytes — and safe to instantiate on
  * tfjs' memory: it imports that memory and writes nothing but what it is handed.
  */
 import { execFileSync } from 'node:child_process';
@@ -16,8 +16,11 @@ import {
 } from '../tools/build-kernels';
 import type { Variant } from '../tools/build-kernels';
 import { checkGuestModule, RELAXED_MADD } from '../tools/wasm-inspect';
+import { ACTIVATION_CODES } from '../src/kernels';
+import { checkActivationCodes } from '../src/kernels/wasm/module';
 import {
   maxRelativeDiff,
+  memoryFor,
   moduleBytes,
   runKernelModule,
   sliceDifference,
@@ -50,6 +53,28 @@ describe('WASM kernels module', () => {
       expect(facts.exports.sort()).toEqual([...EXPORTS].sort());
       expect(facts.simdOpcodes.has(RELAXED_MADD)).toBe(relaxed);
       if (!relaxed) expect(WebAssembly.validate(moduleBytes(variant))).toBe(true);
+    },
+  );
+
+  it.each(['simd', 'threaded-simd'] as const)(
+    'the %s build exports its activation codes, and they are the TypeScript table; setup refuses codes that differ',
+    async (variant) => {
+      const memory = memoryFor(variant);
+      const { instance } = await WebAssembly.instantiate(moduleBytes(variant), { env: { memory } });
+      const codes = Object.keys(ACTIVATION_CODES).map((name) =>
+        (instance.exports[`activation_${name}`] as () => number)(),
+      );
+      expect(codes).toEqual(Object.values(ACTIVATION_CODES));
+      expect(() => checkActivationCodes(instance.exports, variant)).not.toThrow();
+      const swapped = {
+        activation_linear: () => 0,
+        activation_relu: () => 2,
+        activation_silu: () => 1,
+      };
+      expect(() => checkActivationCodes(swapped, 'a foreign build')).toThrow(
+        "webnets WASM kernels (a foreign build): the module's activation code for 'relu' is 2, src/kernels/kernel.ts says 1: rebuild the module (npm run build:kernels)",
+      );
+      expect(() => checkActivationCodes({}, 'an old build')).toThrow(/'linear' is missing/);
     },
   );
 
@@ -117,7 +142,7 @@ describe('WASM kernels module', () => {
     }
   });
 
-  it('rebuilds from src/kernels/wasm/c/ to exactly the committed module (needs clang + wasm-ld)', () => {
+  it('rebuilds from the C sources of src/kernels/ to exactly the committed module (needs clang + wasm-ld)', () => {
     const built = buildKernels(); // throws, saying how to install clang and lld, when they are missing
     const current = readFileSync(GENERATED_PATH, 'utf8');
     const stale = variants.filter(

@@ -1,12 +1,13 @@
 /**
- * The e2e kernels page: runs webnets' custom kernels from the built bundle
- * (/dist/webnets.js, its internal `_kernels` export) on the 'wasm' or 'webgpu' backend
+ * The e2e kernels page: runs webnets' custom kernels, built from the sources by Vite
+ * (src/kernels is internal: the public bundle does not export it), on the 'wasm' or 'webgpu' backend
  * and compares each with the stock tfjs composition (on the same backend) and a float64
  * JS reference. `?threads=0` keeps tfjs on its unshared SIMD build even though the page
  * is cross-origin isolated (which otherwise selects the threaded build).
  * e2e/kernels.spec.ts calls `window.kernelChecks.run(backend)`.
  */
-import type * as Webnets from '../../src/index';
+import * as kernels from '../../src/kernels';
+import { tf } from '../../src/tf';
 import type { ConvCase } from '../../test/kernels/reference';
 import {
   activate,
@@ -18,8 +19,6 @@ import {
 import { closeness, randomArray } from '../../test/kernels/random';
 import { stockOps } from '../../test/kernels/stock';
 
-const bundleUrl = '/dist/webnets.js';
-const { tf, _kernels: kernels } = (await import(/* @vite-ignore */ bundleUrl)) as typeof Webnets;
 const stock = stockOps(tf);
 
 export interface Check {

@@ -15,7 +15,7 @@
  * 4. Normalize: (x / 255 − mean) / std, folded into one multiply and one subtract.
  *
  * On WASM with webnets' kernels, 2–4 are one kernel that computes only the cropped
- * pixels (src/kernels/wasm/c/preprocess.c); elsewhere they are tfjs ops. There, images,
+ * pixels (src/kernels/resize-crop-normalize/, src/kernels/area-shrink-rgba/); elsewhere they are tfjs ops. There, images,
  * canvases and video frames also skip tfjs' fromPixels: their RGBA bytes go to the kernels
  * as they are (`networkInput`), pre-shrink included.
  *

@@ -244,7 +244,7 @@ describe('bench profile', () => {
         ],
       }),
     ).toBe('FusedConv2D 3×3 grouped');
-    // webnets' own kernels (src/kernels/names.ts), same layouts: RegNetY-400MF stage 2's 3×3, groups 13.
+    // webnets' own kernels (src/kernels/), same layouts: RegNetY-400MF stage 2's 3×3, groups 13.
     expect(
       opType({
         name: 'WebnetsGroupConv2D',

@@ -6,11 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  CLAIM_SLOTS,
   claimSlices,
   closeSlices,
   homeStart,
   newControl,
   openSlices,
+  WORKER_SOURCE,
 } from '../../src/kernels/wasm/pool';
 
 describe('kernel pool slices', () => {
@@ -64,5 +66,29 @@ describe('kernel pool slices', () => {
       expect(ran.sort((a, b) => a - b)).toEqual(Array.from({ length: parts }, (_, i) => i));
       closeSlices(c);
     }
+  });
+
+  it("the workers' claim loop is the caller's, from its own text, and needs nothing around it", () => {
+    // The worker script evaluated alone (as a worker would), its message handler kept aside.
+    const worker = new Function(
+      `let onmessage; ${WORKER_SOURCE}; return { claimLoop, onmessage };`,
+    )() as {
+      claimLoop: (...args: unknown[]) => void;
+      onmessage: unknown;
+    };
+    expect(typeof worker.onmessage).toBe('function');
+    const c = newControl(2);
+    openSlices(c, 7);
+    const ran: [number, number][] = [];
+    // The caller's own claimSlices passes its slot layout; the worker is handed the same one.
+    claimSlices(c, 1, (part) => {
+      ran.push([1, part]);
+      if (ran.length === 1) {
+        worker.claimLoop(c, 0, (p: number) => ran.push([0, p]), CLAIM_SLOTS);
+      }
+    });
+    expect(ran.map(([, p]) => p).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(ran[0]).toEqual([1, 2]); // worker 1's home range starts at ⌊7/3⌋
+    closeSlices(c);
   });
 });

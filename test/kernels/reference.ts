@@ -1,8 +1,8 @@
 /**
  * Straightforward float64 references for the custom kernels: loops that read like the
- * definitions in src/kernels/names.ts, independent of tfjs and of the kernels' blocking.
+ * definitions in src/kernels/<kernel>/index.ts, independent of tfjs and of the kernels' blocking.
  */
-import type { KernelActivation } from '../../src/kernels/names';
+import type { KernelActivation } from '../../src/kernels';
 
 export function activate(v: number, act: KernelActivation): number {
   if (act === 'relu') return Math.max(v, 0);

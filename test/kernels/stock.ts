@@ -4,7 +4,7 @@
  * Takes the tfjs namespace, so the browser page can run them on the bundled tfjs.
  */
 import type * as tfc from '@tensorflow/tfjs-core';
-import type { KernelActivation } from '../../src/kernels/names';
+import type { KernelActivation } from '../../src/kernels';
 
 type Tf = typeof tfc;
 

@@ -7,7 +7,7 @@
  *
  * One call: the caller publishes the export's arguments in a small shared control block,
  * opens the slices and wakes the workers; then everyone, the caller included, claims slices
- * with an atomic add until none is left — its own home range first (claimSlices), so a
+ * with an atomic add until none is left — its own home range first (claimLoop), so a
  * thread mostly reads rows it wrote in the previous kernel — and the caller spins until
  * every claimed slice is done (a page's thread may not block in Atomics.wait). Because the
  * caller claims slices too, a call completes even if no worker ever started. Workers spin a
@@ -31,9 +31,10 @@ const READY = 4; // workers that have instantiated the module
 const EXPORT = 5; // which of the pool's exports this call runs
 const SLEEPING = 6; // workers in Atomics.wait, or about to be
 const TEAM = 7; // threads the slices are homed on: the caller and every worker started or not
-const NEXT = 8; // NEXT + t: the next slice of thread t's home range; CLOSED between calls
 const MAX_THREADS = 16;
-const ARGS = NEXT + MAX_THREADS; // the arguments (int32: pointers and sizes)
+const NEXT = 8; // NEXT + t: the next slice of thread t's home range; CLOSED between calls
+const END = NEXT + MAX_THREADS; // END + t: where thread t's home range ends
+const ARGS = END + MAX_THREADS; // the arguments (int32: pointers and sizes)
 const MAX_ARGS = 32;
 const CLOSED = 1 << 30;
 /**
@@ -42,6 +43,22 @@ const CLOSED = 1 << 30;
  * much as a small conv's slice.
  */
 const SPIN_MS = 1;
+
+/** Where the claim loop finds what it reads (passed to the workers with their start message). */
+interface ClaimSlots {
+  team: number;
+  parts: number;
+  done: number;
+  next: number;
+  end: number;
+}
+export const CLAIM_SLOTS: ClaimSlots = {
+  team: TEAM,
+  parts: PARTS,
+  done: DONE,
+  next: NEXT,
+  end: END,
+};
 
 /**
  * Where thread t's home slices start (the caller is thread 0; `team` counts the caller and
@@ -67,7 +84,10 @@ export function openSlices(c: Int32Array, parts: number): void {
   Atomics.store(c, PARTS, parts);
   Atomics.store(c, DONE, 0);
   const team = c[TEAM] as number;
-  for (let t = 0; t < team; t++) Atomics.store(c, NEXT + t, homeStart(t, parts, team));
+  for (let t = 0; t < team; t++) {
+    Atomics.store(c, END + t, homeStart(t + 1, parts, team));
+    Atomics.store(c, NEXT + t, homeStart(t, parts, team));
+  }
 }
 
 /** Closes the call: late claims find nothing. */
@@ -76,70 +96,99 @@ export function closeSlices(c: Int32Array): void {
 }
 
 /**
- * Claims and runs slices until none is left: thread `self`'s home range, then the others'
- * in turn. The workers run the same loop (WORKER_SOURCE's claimSlices: keep them alike).
+ * The claim loop of the caller and of every worker: claims and runs slices until none is
+ * left, thread `self`'s home range first, then the others' in turn. It reads nothing but
+ * its arguments and Atomics, so the workers run this very function, from its source text
+ * (WORKER_SOURCE): one definition for both sides, no eval.
  */
+function claimLoop(
+  c: Int32Array,
+  self: number,
+  runSlice: (part: number, parts: number) => void,
+  slots: ClaimSlots,
+): void {
+  const team = Atomics.load(c, slots.team);
+  for (let k = 0; k < team; k++) {
+    const t = (self + k) % team;
+    for (;;) {
+      const part = Atomics.add(c, slots.next + t, 1);
+      if (part >= Atomics.load(c, slots.end + t)) break;
+      runSlice(part, Atomics.load(c, slots.parts));
+      Atomics.add(c, slots.done, 1);
+    }
+  }
+}
+
+/** Claims and runs slices until none is left (claimLoop on this control block's layout). */
 export function claimSlices(
   c: Int32Array,
   self: number,
   runSlice: (part: number, parts: number) => void,
 ): void {
-  const team = Atomics.load(c, TEAM);
-  for (let k = 0; k < team; k++) {
-    const t = (self + k) % team;
-    for (;;) {
-      const part = Atomics.add(c, NEXT + t, 1);
-      const parts = Atomics.load(c, PARTS);
-      if (part >= homeStart(t + 1, parts, team)) break;
-      runSlice(part, parts);
-      Atomics.add(c, DONE, 1);
+  claimLoop(c, self, runSlice, CLAIM_SLOTS);
+}
+
+/** What a worker is started with. */
+interface WorkerStart {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  control: SharedArrayBuffer;
+  exportNames: readonly string[];
+  self: number;
+  slots: ClaimSlots;
+  /** Control slots the worker's own loop reads. */
+  generation: number;
+  ready: number;
+  sleeping: number;
+  exportSlot: number;
+  argc: number;
+  args: number;
+  spinMs: number;
+}
+
+/**
+ * A worker's life: instantiate the module on the shared memory, then serve calls forever.
+ * Like claimLoop it reads nothing but its arguments and the worker's globals (WORKER_SOURCE
+ * is its source text).
+ */
+async function serveCalls(start: WorkerStart, claim: typeof claimLoop): Promise<void> {
+  const instance = await WebAssembly.instantiate(start.module, { env: { memory: start.memory } });
+  const exports = start.exportNames.map(
+    (name) => instance.exports[name] as (...args: number[]) => void,
+  );
+  const c = new Int32Array(start.control);
+  let seen = Atomics.load(c, start.generation);
+  Atomics.add(c, start.ready, 1);
+  for (;;) {
+    // Spin for up to spinMs after a call (the next conv is usually that close), then sleep.
+    // A wake() is a generation without slices: it just starts a new spin.
+    const idleSince = performance.now();
+    while (Atomics.load(c, start.generation) === seen) {
+      if (performance.now() - idleSince > start.spinMs) {
+        // Counted before waiting: a waker bumps the generation, then reads the sleepers, so
+        // either it notifies or this wait sees the new generation and returns at once.
+        Atomics.add(c, start.sleeping, 1);
+        Atomics.wait(c, start.generation, seen, 1000);
+        Atomics.sub(c, start.sleeping, 1);
+      }
     }
+    seen = Atomics.load(c, start.generation);
+    claim(
+      c,
+      start.self,
+      (part, parts) => {
+        const args = Array.from(c.subarray(start.args, start.args + Atomics.load(c, start.argc)));
+        exports[Atomics.load(c, start.exportSlot)]!(...args, part, parts);
+      },
+      start.slots,
+    );
   }
 }
 
-/** The worker: instantiate the module on the shared memory, then serve calls forever. */
-const WORKER_SOURCE = `
-// The claim loop of pool.ts's claimSlices and homeStart.
-function claimSlices(c, self, runSlice) {
-  const team = Atomics.load(c, ${TEAM});
-  for (let k = 0; k < team; k++) {
-    const t = (self + k) % team;
-    for (;;) {
-      const part = Atomics.add(c, ${NEXT} + t, 1);
-      const parts = Atomics.load(c, ${PARTS});
-      if (part >= Math.floor(((t + 1) * parts) / team)) break;
-      runSlice(part, parts);
-      Atomics.add(c, ${DONE}, 1);
-    }
-  }
-}
-onmessage = async ({ data }) => {
-  const { module, memory, control, exportNames, self } = data;
-  const instance = await WebAssembly.instantiate(module, { env: { memory } });
-  const exports = exportNames.map((name) => instance.exports[name]);
-  const c = new Int32Array(control);
-  let seen = Atomics.load(c, ${GENERATION});
-  Atomics.add(c, ${READY}, 1);
-  for (;;) {
-    // Spin for up to SPIN_MS after a call (the next conv is usually that close), then sleep.
-    // A wake() is a generation without slices: it just starts a new spin.
-    const idleSince = performance.now();
-    while (Atomics.load(c, ${GENERATION}) === seen) {
-      if (performance.now() - idleSince > ${SPIN_MS}) {
-        // Counted before waiting: a waker bumps GENERATION, then reads SLEEPING, so either
-        // it notifies or this wait sees the new generation and returns at once.
-        Atomics.add(c, ${SLEEPING}, 1);
-        Atomics.wait(c, ${GENERATION}, seen, 1000);
-        Atomics.sub(c, ${SLEEPING}, 1);
-      }
-    }
-    seen = Atomics.load(c, ${GENERATION});
-    claimSlices(c, self, (part, parts) => {
-      const args = Array.from(c.subarray(${ARGS}, ${ARGS} + Atomics.load(c, ${ARGC})));
-      exports[Atomics.load(c, ${EXPORT})](...args, part, parts);
-    });
-  }
-};
+/** The worker script: the two functions above, from their own source text. */
+export const WORKER_SOURCE = `const claimLoop = ${claimLoop.toString()};
+const serveCalls = ${serveCalls.toString()};
+onmessage = ({ data }) => void serveCalls(data, claimLoop);
 `;
 
 export class KernelPool {
@@ -172,8 +221,22 @@ export class KernelPool {
         worker.onerror = (e) => {
           console.warn(`webnets: a kernel worker failed (${e.message}); its slices run elsewhere`);
         };
-        const control = this.control.buffer;
-        worker.postMessage({ module, memory, control, exportNames, self: i });
+        const start: WorkerStart = {
+          module,
+          memory,
+          control: this.control.buffer as SharedArrayBuffer,
+          exportNames,
+          self: i,
+          slots: CLAIM_SLOTS,
+          generation: GENERATION,
+          ready: READY,
+          sleeping: SLEEPING,
+          exportSlot: EXPORT,
+          argc: ARGC,
+          args: ARGS,
+          spinMs: SPIN_MS,
+        };
+        worker.postMessage(start);
         this.workers.push(worker);
       }
     } finally {

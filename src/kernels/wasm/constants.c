@@ -1,4 +1,8 @@
-/* The constants table of simd.h, written once into tfjs' heap by the JS side. */
+/*
+ * The constants table of simd.h, written once into tfjs' heap by the JS side, and the
+ * activation codes, which setup (src/kernels/wasm/module.ts) checks against the TypeScript
+ * table before any kernel runs.
+ */
 #include "simd.h"
 
 EXPORT(constants_bytes) int constants_bytes(void) { return CONSTANTS_BYTES; }
@@ -18,3 +22,7 @@ void init_constants(float *k) {
   store4(k + 4 * K_MIN_EXP, splat(-87.33654f));
   store4(k + 4 * K_SIGN, wasm_i32x4_splat((int)0x80000000u));
 }
+
+EXPORT(activation_linear) int activation_linear(void) { return ACT_LINEAR; }
+EXPORT(activation_relu) int activation_relu(void) { return ACT_RELU; }
+EXPORT(activation_silu) int activation_silu(void) { return ACT_SILU; }

@@ -8,8 +8,9 @@
  * `pad`, `stride`, `groups` declared here), `getX(b, r, c, d)`-style accessors,
  * `getOutputCoords()` and `setOutputAtIndex()`, and calls `main(index)`.
  */
-import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import type { KernelActivation } from '../names';
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelActivation } from '../kernel';
 
 const WORKGROUP = 64;
 
@@ -20,7 +21,7 @@ const ACTIVATION_WGSL: Record<KernelActivation, string> = {
   silu: 'return v / (1.0 + exp(-v));',
 };
 
-export class GroupConv2DProgram implements WebGPUProgram {
+class GroupConv2DProgram implements WebGPUProgram {
   variableNames = ['x', 'W', 'bias'];
   uniforms = 'pad : i32, stride : i32, groups : i32,';
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
@@ -74,4 +75,18 @@ export class GroupConv2DProgram implements WebGPUProgram {
       }
     `;
   }
+}
+
+/** Runs the grouped conv program (compiled and cached by tfjs, by shaderKey) on checked inputs. */
+export function runGroupConvProgram(
+  backend: WebGPUBackend,
+  inputs: { x: TensorInfo; filter: TensorInfo; bias: TensorInfo; residual?: TensorInfo },
+  g: { outShape: number[]; pad: number; stride: number; groups: number },
+  activation: KernelActivation,
+): TensorInfo {
+  const { x, filter, bias, residual } = inputs;
+  const program = new GroupConv2DProgram(g.outShape, activation, residual !== undefined);
+  const uniforms = [g.pad, g.stride, g.groups].map((v) => ({ type: 'int32', data: [v] }));
+  const programInputs = residual ? [x, filter, bias, residual] : [x, filter, bias];
+  return backend.runWebGPUProgram(program, programInputs, 'float32', uniforms);
 }

@@ -1,7 +1,7 @@
 /*
- * One-pass elementwise kernels: what tfjs would run as two or three ops (each a full
- * pass over memory plus a fresh output tensor) done in a single read-and-write pass.
- * `k` is the constants table (simd.h).
+ * SiLU in one pass: what tfjs runs as two ops (sigmoid, then mul: each a full pass over
+ * memory plus a fresh output tensor) in a single read-and-write pass. `k` is the
+ * constants table (simd.h).
  */
 #include "simd.h"
 
@@ -22,16 +22,4 @@ void silu(const float *x, float *y, int n, const float *k) {
     store4(y + i + 12, silu4(e, c));
   }
   for (; i < n; i += 4) store_n(y + i, silu4(load_n(x + i, n - i), c), n - i);
-}
-
-/* y = act(a + b), same shapes: a residual sum and its activation. */
-EXPORT(add_act)
-void add_act(const float *a, const float *b, float *y, int n, int act, const float *k) {
-  const Consts c = load_consts(k);
-  int i = 0;
-  for (; i + 4 <= n; i += 4) store4(y + i, activate(wasm_f32x4_add(load4(a + i), load4(b + i)), act, c));
-  if (i < n) {
-    f4 sum = wasm_f32x4_add(load_n(a + i, n - i), load_n(b + i, n - i));
-    store_n(y + i, activate(sum, act, c), n - i);
-  }
 }

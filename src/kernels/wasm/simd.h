@@ -1,5 +1,6 @@
 /*
- * Shared SIMD helpers for the webnets WASM kernels.
+ * Shared SIMD helpers for the webnets WASM kernels (each kernel's C source is in its folder,
+ * src/kernels/<kernel>/).
  *
  * The module runs inside the tfjs WASM backend's memory (imported, never owned):
  * no static data, no C stack. Everything here is `static inline` on v128 values, so
@@ -26,7 +27,10 @@ typedef v128_t f4;
 #define REP4(M, a) REP2(M, a) M(2, a) M(3, a)
 #define REP8(M, a) REP4(M, a) M(4, a) M(5, a) M(6, a) M(7, a)
 
-/* Activation codes: keep in sync with ACTIVATION_CODES in ../register.ts. */
+/*
+ * Activation codes. The module exports them (activation_linear, … in constants.c), and
+ * setup checks them against ACTIVATION_CODES in src/kernels/kernel.ts.
+ */
 enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_SILU = 2 };
 
 INLINE f4 splat(float v) { return wasm_f32x4_splat(v); }
@@ -63,6 +67,20 @@ INLINE void store_n(float *p, f4 v, int n) {
   wasm_v128_store32_lane(p, v, 0);
   if (n > 1) wasm_v128_store32_lane(p + 1, v, 1);
   if (n > 2) wasm_v128_store32_lane(p + 2, v, 2);
+}
+
+/*
+ * Stores lanes 0–2 of v at out (an RGB pixel). A 4-lane store whose last lane the next
+ * pixel overwrites, except for the output's last pixel, which must not write past the end.
+ */
+INLINE void store_rgb(float *out, f4 v, int last) {
+  if (!last) {
+    store4(out, v);
+    return;
+  }
+  out[0] = wasm_f32x4_extract_lane(v, 0);
+  out[1] = wasm_f32x4_extract_lane(v, 1);
+  out[2] = wasm_f32x4_extract_lane(v, 2);
 }
 
 /*

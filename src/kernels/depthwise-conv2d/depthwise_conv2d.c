@@ -148,6 +148,15 @@ static void pad_input(const float *x, float *dst, int batch, int height, int wid
 }
 
 /*
+ * Whether a conv takes depthwise3x3.c's row walk, which needs no padded input: exported so
+ * the caller asks rather than repeats the rule before it pads (wasm: depthwise-conv2d/index.ts).
+ */
+EXPORT(depthwise_walks_rows)
+int depthwise_walks_rows(int k, int pad, int stride, int c, int act) {
+  return k == 3 && pad == 1 && (stride == 1 || stride == 2) && (c & 3) == 0 && act != ACT_SILU;
+}
+
+/*
  * scratch: 0, or room for the zero-padded input ([batch, h + 2·pad, w + 2·pad, c]
  * floats), which turns every pixel into an interior one: the caller passes it for small
  * maps, where the border pixels (their taps a loop each) are a large share — at 14×14
@@ -168,9 +177,7 @@ EXPORT(depthwise_conv2d)
 void depthwise_conv2d(const float *x, const float *w, const float *bias, float *y,
                       const float *scratch, int batch, int height, int width, int c, int k,
                       int stride, int pad, int act, const float *kc, int part, int parts) {
-  /* The row walk's rule; walksRows in ../register.ts mirrors it to skip the padded copy (a
-   * drift between them costs a needless copy or the slower border loop, never a wrong result). */
-  if (k == 3 && pad == 1 && (stride == 1 || stride == 2) && (c & 3) == 0 && act != ACT_SILU) {
+  if (depthwise_walks_rows(k, pad, stride, c, act)) {
     depthwise3x3_rows(x, w, bias, y, batch, height, width, c, stride, act, part, parts);
     return;
   }

@@ -1,0 +1,15 @@
+/**
+ * The page for browser tests that look inside: the public API as window.webnets and what
+ * they inspect as window.internals, both built from the sources by Vite, so they share one
+ * tfjs and one kernels module. (The public bundle, /dist/webnets.js, exports no internals;
+ * the runtime page tests it as users get it.)
+ */
+import * as webnets from '../../src/index';
+import * as kernels from '../../src/kernels';
+
+const internals = { kernels };
+
+export type Internals = typeof internals;
+
+Object.assign(window, { webnets, internals });
+document.getElementById('out')!.textContent = 'ready';

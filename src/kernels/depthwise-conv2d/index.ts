@@ -1,0 +1,124 @@
+/**
+ * Depthwise 2-D convolution with bias and activation: y = activation(dwconv(x) + bias).
+ * inputs: x [N, H, W, C]; filter [k, k, C, 1] (tfjs' depthwise layout, read in place);
+ * bias [C]. attrs: strides, pad, activation, as for the grouped conv. WASM only:
+ * depthwise_conv2d.c (pixel blocks, any k and stride) and depthwise3x3.c (the 3×3 row walk).
+ */
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { tf } from '../../tf';
+import type { KernelArgs, KernelDefinition, TensorLike } from '../kernel';
+import { activationCode, describe, expectFloat, outputSize, positiveInt } from '../kernel';
+import type { GroupConv2DAttrs, GroupConvGeometry } from '../group-conv2d';
+import type { Kernels, WasmBackendLike } from '../wasm/module';
+import { kernelsOf, offsetOf, runSliced, slicesFor } from '../wasm/module';
+
+export const DEPTHWISE_CONV2D = 'WebnetsDepthwiseConv2D';
+
+export type DepthwiseConv2DAttrs = Omit<GroupConv2DAttrs, 'groups' | 'packed'>;
+
+export type DepthwiseGeometry = Omit<
+  GroupConvGeometry,
+  'inChannels' | 'outChannels' | 'groups' | 'packed'
+> & {
+  channels: number;
+};
+
+/** The call's sizes, checked: throws naming the input or attr before anything is allocated. */
+export function depthwiseGeometry(
+  inputs: { x?: TensorLike; filter?: TensorLike; bias?: TensorLike },
+  attrs: Partial<DepthwiseConv2DAttrs>,
+): DepthwiseGeometry {
+  const K = DEPTHWISE_CONV2D;
+  const x = expectFloat(K, 'x', inputs.x, 4);
+  const filter = expectFloat(K, 'filter', inputs.filter, 4);
+  const bias = expectFloat(K, 'bias', inputs.bias, 1);
+  const [batch = 0, height = 0, width = 0, channels = 0] = x.shape;
+  const [kh = 0, kw = 0, filterChannels = 0, multiplier = 0] = filter.shape;
+  const stride = positiveInt(K, 'strides', attrs.strides);
+  const pad = positiveInt(K, 'pad', attrs.pad, 0);
+  const activation = activationCode(K, 'activation', attrs.activation);
+  if (kh !== kw || filterChannels !== channels || multiplier !== 1) {
+    throw new Error(
+      `${K}: filter must be [k, k, ${channels}, 1] for x ${describe(x)}, got ${describe(filter)}`,
+    );
+  }
+  if (bias.shape[0] !== channels)
+    throw new Error(`${K}: bias must be [${channels}], got ${describe(bias)}`);
+  const [outHeight, outWidth] = outputSize(K, x, kh, stride, pad);
+  return {
+    batch,
+    height,
+    width,
+    channels,
+    kernel: kh,
+    stride,
+    pad,
+    outHeight,
+    outWidth,
+    activation,
+  };
+}
+
+/** activation(depthwise conv(x) + bias); filter [k, k, C, 1]; `pad` defaults to ⌊k/2⌋. */
+export function depthwiseConv2d(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D,
+  attrs: Omit<DepthwiseConv2DAttrs, 'pad'> & { pad?: number },
+): tf.Tensor4D {
+  const full: DepthwiseConv2DAttrs = {
+    ...attrs,
+    pad: attrs.pad ?? Math.floor((filter.shape[0] ?? 1) / 2),
+  };
+  return tf.engine().runKernel(DEPTHWISE_CONV2D, { x, filter, bias }, { ...full });
+}
+
+/**
+ * Whether the kernel should pad the input into scratch first: when the border pixels
+ * (outside [pad, size - pad) in either axis, a slower per-tap loop each) are more than 5%
+ * of the output, as on EfficientNet's 28² and smaller maps — unless the conv takes the
+ * 3×3 row walk, which needs no padding (the module says which: depthwise_walks_rows).
+ */
+function padsInput(kernels: Kernels, g: DepthwiseGeometry): boolean {
+  if (g.pad === 0) return false;
+  if (kernels.exports.depthwise_walks_rows(g.kernel, g.pad, g.stride, g.channels, g.activation))
+    return false;
+  const inside = (size: number, out: number): number => {
+    const lo = Math.ceil(g.pad / g.stride);
+    const hi = Math.min(out, Math.floor((size - g.kernel + g.pad) / g.stride) + 1);
+    return Math.max(0, hi - lo);
+  };
+  const interior = inside(g.height, g.outHeight) * inside(g.width, g.outWidth);
+  return interior < 0.95 * g.outHeight * g.outWidth;
+}
+
+function wasmDepthwiseConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const b = backend as WasmBackendLike;
+  const g = depthwiseGeometry(inputs, attrs ?? {});
+  const { x, filter, bias } = inputs as Record<'x' | 'filter' | 'bias', TensorInfo>;
+  const kernels = kernelsOf(b);
+  const out = b.makeOutput([g.batch, g.outHeight, g.outWidth, g.channels], 'float32');
+  const paddedFloats = g.batch * (g.height + 2 * g.pad) * (g.width + 2 * g.pad) * g.channels;
+  const scratch = padsInput(kernels, g) ? b.wasm._malloc(4 * (paddedFloats + 4)) : 0;
+  try {
+    const xAt = offsetOf(b, x);
+    if (scratch) {
+      kernels.exports.depthwise_pad(xAt, scratch, g.batch, g.height, g.width, g.channels, g.pad);
+    }
+    const args = [
+      ...[xAt, offsetOf(b, filter), offsetOf(b, bias), offsetOf(b, out), scratch],
+      ...[g.batch, g.height, g.width, g.channels, g.kernel, g.stride, g.pad, g.activation],
+      kernels.table,
+    ];
+    const macs = g.batch * g.outHeight * g.outWidth * g.channels * g.kernel * g.kernel;
+    runSliced(kernels, 'depthwise_conv2d', args, slicesFor(kernels, macs, g.batch * g.outHeight));
+  } finally {
+    if (scratch) b.wasm._free(scratch);
+  }
+  return out;
+}
+
+export const depthwiseConv2dKernel: KernelDefinition<typeof DEPTHWISE_CONV2D> = {
+  name: DEPTHWISE_CONV2D,
+  backends: { wasm: wasmDepthwiseConv2d },
+};
