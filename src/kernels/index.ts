@@ -9,7 +9,8 @@
  * The calls run through `tf.engine().runKernel`, so they work inside `tf.tidy` like any op.
  * They throw when the kernel is not registered for the active backend.
  */
-import { tf } from '../tf';
+import { getThreadsCount, tf } from '../tf';
+import type { KernelConfig } from './config';
 import { addActivationKernel } from './add-activation';
 import { areaShrinkRgbaKernel } from './area-shrink-rgba';
 import { depthwiseConv2dKernel } from './depthwise-conv2d';
@@ -17,7 +18,7 @@ import { groupConv2dKernel } from './group-conv2d';
 import { resizeCropNormalizeKernel } from './resize-crop-normalize';
 import { siluKernel } from './silu';
 import { squeezeExciteKernel } from './squeeze-excite';
-import { setUpKernels } from './wasm/module';
+import { setUpKernels, wasmKernelThreads } from './wasm/module';
 import type { WasmBackendLike } from './wasm/module';
 
 export * from './add-activation';
@@ -27,6 +28,7 @@ export * from './group-conv2d';
 export * from './resize-crop-normalize';
 export * from './silu';
 export * from './squeeze-excite';
+export * from './config';
 export { ACTIVATION_CODES } from './kernel';
 export type { KernelActivation } from './kernel';
 export {
@@ -37,20 +39,22 @@ export {
 } from './wasm/module';
 export type { WasmKernelVariant } from './wasm/module';
 
-/** Every webnets kernel. */
-export const KERNELS = [
-  groupConv2dKernel,
-  depthwiseConv2dKernel,
-  siluKernel,
-  squeezeExciteKernel,
-  addActivationKernel,
-  resizeCropNormalizeKernel,
-  areaShrinkRgbaKernel,
-] as const;
+/** Every webnets kernel, by the key the kernel configuration (config.ts) knows it by. */
+export const KERNELS = {
+  groupConv2d: groupConv2dKernel,
+  depthwiseConv2d: depthwiseConv2dKernel,
+  silu: siluKernel,
+  squeezeExcite: squeezeExciteKernel,
+  addActivation: addActivationKernel,
+  resizeCropNormalize: resizeCropNormalizeKernel,
+  areaShrinkRgba: areaShrinkRgbaKernel,
+} as const;
 
-export type KernelName = (typeof KERNELS)[number]['name'];
+export type KernelKey = keyof typeof KERNELS;
 
-export const KERNEL_NAMES: readonly KernelName[] = KERNELS.map((k) => k.name);
+export type KernelName = (typeof KERNELS)[KernelKey]['name'];
+
+export const KERNEL_NAMES: readonly KernelName[] = Object.values(KERNELS).map((k) => k.name);
 
 type KernelBackend = 'wasm' | 'webgpu';
 
@@ -59,7 +63,7 @@ const registered = new Set<KernelBackend>();
 
 function register(backendName: KernelBackend): void {
   if (registered.has(backendName)) return;
-  for (const kernel of KERNELS) {
+  for (const kernel of Object.values(KERNELS)) {
     const kernelFunc = kernel.backends[backendName];
     if (kernelFunc) {
       tf.registerKernel({
@@ -102,4 +106,21 @@ export async function registerKernels(
 /** Whether `name` is registered for `backendName` (default: the active backend). */
 export function hasKernel(name: KernelName, backendName: string = tf.getBackend()): boolean {
   return tf.getKernel(name, backendName) !== undefined;
+}
+
+/**
+ * What `backendName` (default: the active backend, initialized) offers webnets' kernel
+ * configuration: its kernels and threads. Read once, when a network is built there.
+ */
+export function kernelConfig(backendName: string = tf.getBackend()): KernelConfig {
+  const kernels = Object.fromEntries(
+    Object.entries(KERNELS).map(([key, kernel]) => [key, hasKernel(kernel.name, backendName)]),
+  ) as Record<KernelKey, boolean>;
+  const wasm = backendName === 'wasm';
+  return {
+    backend: backendName,
+    kernels,
+    xnnpackThreads: wasm ? getThreadsCount() : 1,
+    poolThreads: wasm ? wasmKernelThreads() : 1,
+  };
 }

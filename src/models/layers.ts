@@ -1,18 +1,13 @@
 /**
  * One forward implementation per block kind, shared by every preset. A block is
- * prepared once from its spec and weights (layout work in ops.ts `prepare*`), then its
- * `forward` only chains ops.
+ * prepared once from its spec, its weights and the kernel configuration of the backend
+ * (ops.ts `prepare*`: implementation and weight layout chosen there), then its `forward`
+ * only chains the prepared ops.
  */
+import type { KernelConfig } from '../kernels';
 import type { tf } from '../tf';
-import {
-  conv,
-  convResidual,
-  pointwiseMatrix,
-  prepareConv,
-  preparedTensors,
-  squeezeExcite,
-} from './ops';
-import type { PreparedConv, PreparedSqueezeExcite } from './ops';
+import { pointwiseMatrix, prepareConv, prepareResidualConv, prepareSqueezeExcite } from './ops';
+import type { PreparedConv, PreparedResidualConv, PreparedSqueezeExcite } from './ops';
 import type { BlockSpec, ConvSpec, SqueezeExciteSpec } from './spec';
 
 /** Reads a weight by name (createNetwork checked names and shapes beforehand). */
@@ -24,70 +19,73 @@ export interface Layer {
   tensors: tf.Tensor[];
 }
 
-function prepare(spec: ConvSpec, read: WeightReader): PreparedConv {
-  return prepareConv(
-    spec,
-    read(`${spec.name}.weight`) as tf.Tensor4D,
-    read(`${spec.name}.bias`) as tf.Tensor1D,
-  );
-}
-
-function prepareSE(spec: SqueezeExciteSpec, read: WeightReader): PreparedSqueezeExcite {
+/** Prepares the ops of layers for one backend's kernel configuration. */
+function preparer(read: WeightReader, config: KernelConfig) {
+  const weight = (spec: ConvSpec) => read(`${spec.name}.weight`) as tf.Tensor4D;
+  const bias = (spec: ConvSpec) => read(`${spec.name}.bias`) as tf.Tensor1D;
   return {
-    reduceWeight: pointwiseMatrix(read(`${spec.reduce.name}.weight`) as tf.Tensor4D),
-    reduceBias: read(`${spec.reduce.name}.bias`) as tf.Tensor1D,
-    reduceAct: spec.reduce.act,
-    expandWeight: pointwiseMatrix(read(`${spec.expand.name}.weight`) as tf.Tensor4D),
-    expandBias: read(`${spec.expand.name}.bias`) as tf.Tensor1D,
+    conv: (spec: ConvSpec): PreparedConv => prepareConv(spec, weight(spec), bias(spec), config),
+    residualConv: (spec: ConvSpec, act: 'linear' | 'relu'): PreparedResidualConv =>
+      prepareResidualConv(spec, weight(spec), bias(spec), act, config),
+    se: (spec: SqueezeExciteSpec): PreparedSqueezeExcite =>
+      prepareSqueezeExcite(
+        {
+          reduceWeight: pointwiseMatrix(weight(spec.reduce)),
+          reduceBias: bias(spec.reduce),
+          expandWeight: pointwiseMatrix(weight(spec.expand)),
+          expandBias: bias(spec.expand),
+        },
+        spec.reduce.act,
+        config,
+      ),
   };
 }
 
-const convTensors = (...convs: (PreparedConv | undefined)[]) =>
-  convs.flatMap((c) => (c ? preparedTensors(c) : []));
-const seTensors = (se: PreparedSqueezeExcite | undefined) =>
-  se ? [se.reduceWeight, se.reduceBias, se.expandWeight, se.expandBias] : [];
+const tensorsOf = (...ops: ({ tensors: tf.Tensor[] } | undefined)[]) =>
+  ops.flatMap((op) => op?.tensors ?? []);
 
-/** Builds the runnable layer for a block. */
-export function buildLayer(block: BlockSpec, read: WeightReader): Layer {
+/** Builds the runnable layer for a block on the backend `config` describes. */
+export function buildLayer(block: BlockSpec, read: WeightReader, config: KernelConfig): Layer {
+  const prepare = preparer(read, config);
   switch (block.kind) {
     case 'conv': {
-      const c = prepare(block.conv, read);
-      return { forward: (x) => conv(x, c), tensors: convTensors(c) };
+      const c = prepare.conv(block.conv);
+      return { forward: c.run, tensors: c.tensors };
     }
     case 'dwsep': {
-      const dw = prepare(block.depthwise, read);
-      const pw = prepare(block.pointwise, read);
-      return { forward: (x) => conv(conv(x, dw), pw), tensors: convTensors(dw, pw) };
+      const dw = prepare.conv(block.depthwise);
+      const pw = prepare.conv(block.pointwise);
+      return { forward: (x) => pw.run(dw.run(x)), tensors: tensorsOf(dw, pw) };
     }
     case 'mbconv': {
-      const expand = block.expand && prepare(block.expand, read);
-      const dw = prepare(block.depthwise, read);
-      const se = block.se && prepareSE(block.se, read);
-      const project = prepare(block.project, read);
-      const residual = block.residual;
+      const expand = block.expand && prepare.conv(block.expand);
+      const dw = prepare.conv(block.depthwise);
+      const se = block.se && prepare.se(block.se);
+      const project = block.residual ? null : prepare.conv(block.project);
+      const projectAdd = block.residual ? prepare.residualConv(block.project, 'linear') : null;
       return {
         forward(x) {
-          let h = expand ? conv(x, expand) : x;
-          h = conv(h, dw);
-          if (se) h = squeezeExcite(h, se);
-          return residual ? convResidual(h, project, x, 'linear') : conv(h, project);
+          let h = expand ? expand.run(x) : x;
+          h = dw.run(h);
+          if (se) h = se.run(h);
+          return projectAdd ? projectAdd.run(h, x) : project!.run(h);
         },
-        tensors: [...convTensors(expand, dw, project), ...seTensors(se)],
+        tensors: tensorsOf(expand, dw, se, project ?? projectAdd!),
       };
     }
     case 'bottleneck': {
-      const a = prepare(block.a, read);
-      const b = prepare(block.b, read);
-      const se = block.se && prepareSE(block.se, read);
-      const c = prepare(block.c, read);
-      const shortcut = block.shortcut && prepare(block.shortcut, read);
+      const a = prepare.conv(block.a);
+      const b = prepare.conv(block.b);
+      const se = block.se && prepare.se(block.se);
+      const c = prepare.residualConv(block.c, 'relu');
+      const shortcut = block.shortcut && prepare.conv(block.shortcut);
       return {
         forward(x) {
-          let h = conv(conv(x, a), b);
-          if (se) h = squeezeExcite(h, se);
-          return convResidual(h, c, shortcut ? conv(x, shortcut) : x, 'relu');
+          let h = b.run(a.run(x));
+          if (se) h = se.run(h);
+          return c.run(h, shortcut ? shortcut.run(x) : x);
         },
-        tensors: [...convTensors(a, b, c, shortcut), ...seTensors(se)],
+        tensors: tensorsOf(a, b, se, c, shortcut),
       };
     }
   }

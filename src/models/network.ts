@@ -2,10 +2,12 @@
  * A runnable network: a spec bound to weights on the current tfjs backend.
  * (The implementation, `createNetwork`, lives here too; see layers.ts for the blocks.)
  */
+import type { KernelConfig } from '../kernels';
+import { kernelConfig } from '../kernels';
 import { tf } from '../tf';
 import { buildLayer } from './layers';
 import type { Layer, WeightReader } from './layers';
-import { globalAvgPool, linear, prepareLinear } from './ops';
+import { globalAvgPool, prepareLinear } from './ops';
 import type { PreparedLinear } from './ops';
 import { paramSpecs } from './spec';
 import type { NetworkSpec } from './spec';
@@ -30,18 +32,25 @@ export interface Network {
 
 /**
  * Binds a spec to its weights (runtime layout, BN folded: see spec.ts) on the current
- * backend. Takes ownership of `weights`: `dispose()` frees them, and tensors whose
- * layout is converted here (grouped-conv filters) are freed as soon as the converted
- * copy exists. Throws, owning nothing, if a tensor is missing, extra or misshaped.
- * The networks are fully convolutional: `forward` accepts any square or non-square side
- * (the tests run small ones); `spec.inputSize` is the side the weights were trained at.
+ * backend, each op's implementation chosen by that backend's kernel configuration
+ * (`config`, default: read from the active backend). Takes ownership of `weights`:
+ * `dispose()` frees them, and tensors whose layout is converted here (packed or grouped
+ * filters) are freed as soon as the converted copy exists. Throws, owning nothing, if a
+ * tensor is missing, extra or misshaped. The network runs on that backend only (its ops
+ * were chosen for it). The networks are fully convolutional: `forward` accepts any square
+ * or non-square side (the tests run small ones); `spec.inputSize` is the side the weights
+ * were trained at.
  */
-export function createNetwork(spec: NetworkSpec, weights: tf.NamedTensorMap): Network {
+export function createNetwork(
+  spec: NetworkSpec,
+  weights: tf.NamedTensorMap,
+  config: KernelConfig = kernelConfig(),
+): Network {
   checkWeights(spec, weights);
   const read: WeightReader = (name) => weights[name]!;
   const layers: Layer[] = [];
   try {
-    for (const block of spec.blocks) layers.push(buildLayer(block, read));
+    for (const block of spec.blocks) layers.push(buildLayer(block, read, config));
   } catch (err) {
     disposeDerived(layers, weights);
     throw err;
@@ -50,16 +59,12 @@ export function createNetwork(spec: NetworkSpec, weights: tf.NamedTensorMap): Ne
   const fcBias = weights[`${spec.classifier.name}.bias`] as tf.Tensor1D;
   let classifier: PreparedLinear;
   try {
-    classifier = prepareLinear(fcWeight, fcBias);
+    classifier = prepareLinear(fcWeight, fcBias, config);
   } catch (err) {
     disposeDerived(layers, weights);
     throw err;
   }
-  const live = new Set<tf.Tensor>([
-    ...layers.flatMap((l) => l.tensors),
-    classifier.weight,
-    classifier.bias,
-  ]);
+  const live = new Set<tf.Tensor>([...layers.flatMap((l) => l.tensors), ...classifier.tensors]);
   for (const tensor of Object.values(weights)) if (!live.has(tensor)) tensor.dispose();
 
   let disposed = false;
@@ -67,6 +72,12 @@ export function createNetwork(spec: NetworkSpec, weights: tf.NamedTensorMap): Ne
     spec,
     forward(input) {
       if (disposed) throw new Error(`network ${spec.id}: forward() after dispose()`);
+      if (tf.getBackend() !== config.backend) {
+        throw new Error(
+          `network ${spec.id}: built for the ${config.backend} backend (its ops were chosen for it), ` +
+            `but the active backend is ${tf.getBackend()}: build it again there`,
+        );
+      }
       if (input.rank !== 4 || input.shape[3] !== 3 || input.dtype !== 'float32') {
         throw new Error(
           `network ${spec.id}: input must be a float32 NHWC batch [N, ${spec.inputSize}, ${spec.inputSize}, 3], ` +
@@ -83,7 +94,7 @@ export function createNetwork(spec: NetworkSpec, weights: tf.NamedTensorMap): Ne
           x = next;
         }
         const features = globalAvgPool(x);
-        return { logits: linear(features, classifier), features };
+        return { logits: classifier.run(features), features };
       });
     },
     dispose() {

@@ -4,14 +4,16 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createNetwork } from '../../src/models/network';
-import { packDenseFilter } from '../../src/kernels';
+import { kernelConfig, packDenseFilter, selectConv, unpackDenseFilter } from '../../src/kernels';
+import { prepareConv, prepareResidualConv } from '../../src/models/ops';
+import type { ConvSpec } from '../../src/models/spec';
 import {
   denseConv,
   groupedConv,
   prepareGroupedFilter,
   splitGroupedConv,
   splitGroupedFilter,
-} from '../../src/models/ops';
+} from '../../src/models/stock';
 import { getSpec } from '../../src/models/presets';
 import { tf } from '../../src/tf';
 import { syntheticWeights } from '../../src/weights/synthetic';
@@ -85,14 +87,32 @@ describe.each(TEST_BACKENDS)('on %s', (backend) => {
     const w = tf.randomNormal([1, 1, 64, 40], 0, 0.2, 'float32', 5) as tf.Tensor4D;
     const b = tf.randomNormal([40], 0, 0.3, 'float32', 6) as tf.Tensor1D;
     const r = tf.randomNormal([2, 5, 6, 40], 0, 1, 'float32', 7) as tf.Tensor4D;
-    const packed = packDenseFilter(w);
+    const spec: ConvSpec = {
+      name: 'conv',
+      inChannels: 64,
+      outChannels: 40,
+      kernel: 1,
+      stride: 1,
+      groups: 1,
+      act: 'relu',
+      norm: { kind: 'bias' },
+    };
+    const config = kernelConfig();
+    // Packed where webnets' kernel reads packed filters; elsewhere the packing's inverse.
+    const kernel = backend === 'wasm+kernels';
+    expect(selectConv({ kind: 'dense', ...spec }, config)).toBe(kernel ? 'kernel-packed' : 'stock');
+    const weight = kernel ? w : unpackDenseFilter(packDenseFilter(w));
+    const plain = prepareConv(spec, weight, b, config);
+    const closing = prepareResidualConv({ ...spec, act: 'linear' }, weight, b, 'relu', config);
     for (const residual of [undefined, r]) {
-      const want = await denseConv(x, w, b, 1, 'relu', residual).data();
-      const got = await denseConv(x, packed, b, 1, 'relu', residual, true).data();
+      const hwio = denseConv(x, w, b, 1, residual ? 'linear' : 'relu');
+      const want = await (residual ? tf.relu(tf.add(hwio, residual)) : hwio).data();
+      const got = await (residual ? closing.run(x, residual) : plain.run(x)).data();
       const maxDiff = Math.max(...got.map((v, i) => Math.abs(v - want[i]!)));
       expect(maxDiff).toBeLessThan(1e-5);
     }
-    tf.dispose([x, w, b, r, packed]);
+    tf.dispose([...plain.tensors, ...closing.tensors]);
+    tf.dispose([x, w, b, r, weight]);
   });
 
   it('takes ownership of the weights: dispose() frees them all, and forward leaks nothing', async () => {

@@ -10,7 +10,8 @@ import type { KernelArgs, KernelDefinition, TensorLike } from '../kernel';
 import { activationCode, describe, expectFloat, outputSize, positiveInt } from '../kernel';
 import type { GroupConv2DAttrs, GroupConvGeometry } from '../group-conv2d';
 import type { Kernels, WasmBackendLike } from '../wasm/module';
-import { kernelsOf, offsetOf, runSliced, slicesFor } from '../wasm/module';
+import { THRESHOLDS } from '../config';
+import { kernelsOf, offsetOf, runSliced, slices } from '../wasm/module';
 
 export const DEPTHWISE_CONV2D = 'WebnetsDepthwiseConv2D';
 
@@ -74,10 +75,9 @@ export function depthwiseConv2d(
 }
 
 /**
- * Whether the kernel should pad the input into scratch first: when the border pixels
- * (outside [pad, size - pad) in either axis, a slower per-tap loop each) are more than 5%
- * of the output, as on EfficientNet's 28² and smaller maps — unless the conv takes the
- * 3×3 row walk, which needs no padding (the module says which: depthwise_walks_rows).
+ * Whether the kernel pads the input into scratch first: when the border pixels are more
+ * than THRESHOLDS.depthwisePadBorderShare of the output (config.ts), unless the conv takes
+ * the 3×3 row walk, which needs no padding (the module says which: depthwise_walks_rows).
  */
 function padsInput(kernels: Kernels, g: DepthwiseGeometry): boolean {
   if (g.pad === 0) return false;
@@ -89,7 +89,7 @@ function padsInput(kernels: Kernels, g: DepthwiseGeometry): boolean {
     return Math.max(0, hi - lo);
   };
   const interior = inside(g.height, g.outHeight) * inside(g.width, g.outWidth);
-  return interior < 0.95 * g.outHeight * g.outWidth;
+  return interior < (1 - THRESHOLDS.depthwisePadBorderShare) * g.outHeight * g.outWidth;
 }
 
 function wasmDepthwiseConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
@@ -111,7 +111,8 @@ function wasmDepthwiseConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo
       kernels.table,
     ];
     const macs = g.batch * g.outHeight * g.outWidth * g.channels * g.kernel * g.kernel;
-    runSliced(kernels, 'depthwise_conv2d', args, slicesFor(kernels, macs, g.batch * g.outHeight));
+    const parts = slices(kernels, macs, g.batch * g.outHeight, THRESHOLDS.pooledMinMacs);
+    runSliced(kernels, 'depthwise_conv2d', args, parts);
   } finally {
     if (scratch) b.wasm._free(scratch);
   }

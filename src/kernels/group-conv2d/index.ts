@@ -16,7 +16,8 @@ import { tf } from '../../tf';
 import type { KernelActivation, KernelArgs, KernelDefinition, TensorLike } from '../kernel';
 import { activationCode, describe, expectFloat, outputSize, positiveInt } from '../kernel';
 import type { WasmBackendLike } from '../wasm/module';
-import { kernelsOf, offsetOf, runSliced, slicesFor } from '../wasm/module';
+import { THRESHOLDS } from '../config';
+import { kernelsOf, offsetOf, runSliced, slices } from '../wasm/module';
 import { runGroupConvProgram } from './webgpu';
 
 export const GROUP_CONV2D = 'WebnetsGroupConv2D';
@@ -188,7 +189,8 @@ function wasmGroupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   ];
   const [outPixels, tapMacs] = [g.batch * g.outHeight * g.outWidth, g.kernel * g.kernel];
   const macs = outPixels * g.outChannels * tapMacs * (g.inChannels / g.groups);
-  runSliced(kernels, 'group_conv2d', args, slicesFor(kernels, macs, g.batch * g.outHeight));
+  const parts = slices(kernels, macs, g.batch * g.outHeight, THRESHOLDS.pooledMinMacs);
+  runSliced(kernels, 'group_conv2d', args, parts);
   return out;
 }
 

@@ -10,7 +10,8 @@ import { tf } from '../../tf';
 import type { KernelArgs, KernelDefinition, TensorLike } from '../kernel';
 import { ACTIVATION_CODES, describe, expectFloat } from '../kernel';
 import type { WasmBackendLike } from '../wasm/module';
-import { kernelsOf, MIN_POOLED_ELEMENTS, offsetOf, runSliced, slicesFor } from '../wasm/module';
+import { THRESHOLDS } from '../config';
+import { kernelsOf, offsetOf, runSliced, slices } from '../wasm/module';
 
 export const SQUEEZE_EXCITE = 'WebnetsSqueezeExcite';
 
@@ -105,7 +106,8 @@ function wasmSqueezeExcite({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const out = b.makeOutput([...t.x.shape], 'float32');
   // Partial sums (a row per slice), gates and the hidden vector: see squeeze_excite.c.
   const { batch, pixels, channels } = g;
-  const parts = slicesFor(kernels, batch * pixels * channels, batch * pixels, MIN_POOLED_ELEMENTS);
+  const work = batch * pixels * channels;
+  const parts = slices(kernels, work, batch * pixels, THRESHOLDS.pooledMinElements);
   const rowFloats = batch * ((channels + 3) & ~3);
   const block = b.wasm._malloc(4 * ((parts + 1) * rowFloats + ((g.squeezed + 3) & ~3)));
   try {

@@ -11,6 +11,7 @@
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../tf';
+import { slicesFor } from '../config';
 import { ACTIVATION_CODES } from '../kernel';
 import { KERNEL_MODULES } from './binary.generated';
 import { KernelPool, poolSupported } from './pool';
@@ -225,39 +226,14 @@ export function wasmKernelVariant(): WasmKernelVariant | null {
 }
 
 /**
- * Below this many multiply-accumulates a conv runs on one thread. Measured with 20 ms
- * between inferences (workers asleep at the start, as in a camera loop), 2 threads vs 1:
- * at 1 M, EfficientNet-B0 1.6×, RegNetY-400MF 1.4×, FD-MobileNet 0.5× 1.0× (its convs are
- * small; at 200 k it was no better). Since slices have home ranges (pool.ts), a small
- * kernel left on one thread reads half its input from the other core's cache: B0's 14²
- * depthwise convs ran 0.7–0.9× of their one-thread time. At 250 k instead of 1 M (and SE
- * passes at 25 k elements instead of 100 k), same page, alternating, 80 rounds, two runs
- * (2026-11-24): B0 1.017–1.022×, RegNetY 1.00×, RegNetX 1.00×, FD-MobileNet at threads: 2
- * 0.90× and 1.10× (noise; 'auto' keeps it on one thread anyway); at 100 k no better.
+ * Into how many slices a kernel of `work` (MACs, or elements) over `rows` rows is split:
+ * 1 (the calling thread alone) without a pool, with pooling off, or under `minWork`
+ * (config.ts THRESHOLDS); else a few slices per thread, never more than rows.
  */
-export const MIN_POOLED_MACS = 250_000;
-
-/**
- * Below this many elements a squeeze-excitation pass runs on one thread: a pass costs
- * about one vector op per 4 elements, a conv of MIN_POOLED_MACS about as long.
- */
-export const MIN_POOLED_ELEMENTS = 25_000;
-
-/**
- * Into how many slices a kernel of `work` (MACs, or elements) over `rows` rows is split: 1
- * (the calling thread alone) without a pool, with pooling off, or under `minWork`; else a
- * few slices per thread (a thread that finishes its own takes the others' leftovers, which
- * evens out uneven progress), never more than rows.
- */
-export function slicesFor(
-  kernels: Kernels,
-  work: number,
-  rows: number,
-  minWork = MIN_POOLED_MACS,
-): number {
+export function slices(kernels: Kernels, work: number, rows: number, minWork: number): number {
   const pool = kernels.pool;
-  if (pool === null || !kernels.pooling || pool.threads < 2 || work < minWork) return 1;
-  return Math.min(3 * pool.threads, rows);
+  const threads = pool !== null && kernels.pooling ? pool.threads : 1;
+  return slicesFor(work, minWork, rows, threads);
 }
 
 /**

@@ -1,0 +1,237 @@
+/**
+ * Which implementation runs each op, decided once per network from what its backend offers:
+ * the counterpart of XNNPACK's src/configs/ (one micro-kernel per shape class, selected at
+ * init). Every threshold that picks a kernel or splits one over threads is here, with the
+ * rules that use it, as data: ordered rules, the first that applies wins, each with why.
+ * src/models/ops.ts prepares an op from `selectConv` & co.; the WASM kernels read the
+ * thresholds of their own splitting; backend/threads.ts the thread policy's.
+ */
+import type { KernelKey } from '.';
+
+/** What a backend offers webnets, read once when a network is built (kernelConfig in index.ts). */
+export interface KernelConfig {
+  /** The tfjs backend: 'wasm', 'webgpu' or 'cpu'. */
+  backend: string;
+  /** Which of webnets' kernels it has registered. */
+  kernels: Readonly<Record<KernelKey, boolean>>;
+  /** Threads of tfjs' XNNPACK pool (wasm; fixed when the backend started). */
+  xnnpackThreads: number;
+  /** Threads of webnets' kernel pool: the caller and its started workers (wasm). */
+  poolThreads: number;
+}
+
+/** Activations as the specs name them (src/models/spec.ts). */
+type Activation = 'linear' | 'relu' | 'silu' | 'sigmoid';
+
+/** The numbers the rules below and the WASM kernels' splitting decide on. */
+export const THRESHOLDS = {
+  /**
+   * 1×1 dense convs (and the classifier) with at least this many inputs run on a packed
+   * weight on WASM (group-conv2d/ packDenseFilter). Measured (2026-11-23, 2-core VM),
+   * packed / in place, per conv in Node: FD-MobileNet's 7²×256→512 1.46×, 14²×128→128 1.27×,
+   * RegNetX's 7²×384→384 1.24×, EfficientNet-B0's 7²×192→1152 1.16×, 28²×64→64 1.02×, but
+   * 0.87–0.91× at 16–32 inputs; whole networks in Chromium (one page, alternating, three
+   * runs): FD-MobileNet 0.5× 1.07–1.11×, RegNetY-400MF 0.98–1.12×, EfficientNet-B0
+   * 1.00–1.12×, RegNetX-400MF 0.98–1.05×.
+   */
+  packedDenseMinInputs: 64,
+  /**
+   * Without webnets' grouped conv, group widths up to this run as one depthwise conv + group
+   * sum (measured fastest for RegNetX/Y-400MF, group widths 16 and 8); wider groups run one
+   * conv per group, since the depthwise form's intermediate is group-width times the output
+   * (232× at RegNetY-32GF: half a gigabyte for one layer) and its sum then dominates.
+   */
+  depthwiseGroupedMaxWidth: 16,
+  /**
+   * Below this many multiply-accumulates a conv runs on one thread. Measured with 20 ms
+   * between inferences (workers asleep at the start, as in a camera loop), 2 threads vs 1:
+   * at 1 M, EfficientNet-B0 1.6×, RegNetY-400MF 1.4×, FD-MobileNet 0.5× 1.0× (its convs are
+   * small; at 200 k it was no better). Since slices have home ranges (wasm/pool.ts), a small
+   * kernel left on one thread reads half its input from the other core's cache: B0's 14²
+   * depthwise convs ran 0.7–0.9× of their one-thread time. At 250 k instead of 1 M (and SE
+   * passes at 25 k elements instead of 100 k), same page, alternating, 80 rounds, two runs
+   * (2026-11-24): B0 1.017–1.022×, RegNetY 1.00×, RegNetX 1.00×, FD-MobileNet at threads: 2
+   * 0.90× and 1.10× (noise; 'auto' keeps it on one thread anyway); at 100 k no better.
+   */
+  pooledMinMacs: 250_000,
+  /**
+   * Below this many elements a squeeze-excitation pass runs on one thread: a pass costs
+   * about one vector op per 4 elements, a conv of pooledMinMacs about as long.
+   */
+  pooledMinElements: 25_000,
+  /**
+   * Slices per thread of a split kernel: a thread that finishes its own takes the others'
+   * leftovers, which evens out uneven progress.
+   */
+  slicesPerThread: 3,
+  /**
+   * The depthwise kernel pads its input into scratch first when the border pixels (outside
+   * [pad, size − pad) in either axis, a slower per-tap loop each) are more than this share
+   * of the output, as on EfficientNet's 28² and smaller maps.
+   */
+  depthwisePadBorderShare: 0.05,
+  /**
+   * With threads 'auto', a network under this many MACs keeps webnets' kernels on the
+   * calling thread: its convs are too small for a split to repay waking and syncing the
+   * workers. Measured (2026-11-24, 2-core VM, Chromium 156, `npm run bench`, 100 ms between
+   * inferences, 2 threads vs 1 in the same page, five runs): FD-MobileNet 0.5× (40 M MACs)
+   * 0.67–0.96×, EfficientNet-B0 (390 M) 1.44–1.73×, RegNetY-400MF 1.39–1.64×, RegNetX-400MF
+   * 1.35–1.56×.
+   */
+  autoPooledMinMacs: 100_000_000,
+  /**
+   * With threads 'auto', webnets' kernel pool takes every core up to this many: beyond,
+   * spinning workers would mostly fight the page and the browser for cores.
+   */
+  autoMaxThreads: 4,
+} as const;
+
+/** A rule: for shape class C on a backend, implementation I when `when` holds, and why. */
+export interface Rule<C, I extends string> {
+  impl: I;
+  when: (c: C, config: KernelConfig) => boolean;
+  why: string;
+}
+
+/** The first rule that applies; the last rule of every list always does. */
+function pick<C, I extends string>(rules: readonly Rule<C, I>[], c: C, config: KernelConfig): I {
+  const rule = rules.find((r) => r.when(c, config));
+  if (rule === undefined)
+    throw new Error('kernel config: no rule applies (a list lacks its default)');
+  return rule.impl;
+}
+
+const always = (): boolean => true;
+
+/** The activations webnets' kernels fuse (sigmoid goes to tfjs, which fuses it). */
+const kernelActivation = (act: Activation): boolean => act !== 'sigmoid';
+
+/**
+ * Dense convs go to webnets' kernel on WASM when it has at least as many threads as
+ * XNNPACK's pool: thread for thread it beats XNNPACK on these shapes. (WebGPU's stock convs
+ * are tuned; its WGSL kernel is for grouped convs only.)
+ */
+function denseOnKernel(config: KernelConfig): boolean {
+  return (
+    config.backend === 'wasm' &&
+    config.kernels.groupConv2d &&
+    config.xnnpackThreads <= config.poolThreads
+  );
+}
+
+/** A conv's shape class: what the choice of its implementation depends on. */
+export interface ConvClass {
+  kind: 'dense' | 'depthwise' | 'grouped';
+  kernel: number;
+  stride: number;
+  inChannels: number;
+  groups: number;
+  act: Activation;
+}
+
+export type ConvImpl =
+  /** webnets' conv kernel (grouped, dense or depthwise), the weight read in place */
+  | 'kernel'
+  /** webnets' conv kernel on a 1×1 weight packed into L1-sized panels */
+  | 'kernel-packed'
+  /** tfjs' fused conv or depthwise conv (+ SiLU after) */
+  | 'stock'
+  /** a depthwise conv whose channel multiplier is the group's width, then each group's sum */
+  | 'stock-grouped-depthwise'
+  /** one dense conv per group, concatenated */
+  | 'stock-grouped-split';
+
+export const CONV_RULES: readonly (Rule<ConvClass, ConvImpl> & { kind: ConvClass['kind'] })[] = [
+  {
+    kind: 'dense',
+    impl: 'kernel-packed',
+    when: (c, config) =>
+      kernelActivation(c.act) &&
+      denseOnKernel(config) &&
+      c.kernel === 1 &&
+      c.stride === 1 &&
+      c.inChannels >= THRESHOLDS.packedDenseMinInputs,
+    why: "a wide 1×1 conv's [Cin, Cout] rows, 2ⁿ floats apart, collide in a few cache sets; packed panels stay in L1",
+  },
+  {
+    kind: 'dense',
+    impl: 'kernel',
+    when: (c, config) => kernelActivation(c.act) && denseOnKernel(config),
+    why: "thread for thread, webnets' conv beats XNNPACK's on these shapes",
+  },
+  { kind: 'dense', impl: 'stock', when: always, why: "tfjs' convs (XNNPACK, WebGPU's tuned ones)" },
+  {
+    kind: 'depthwise',
+    impl: 'kernel',
+    when: (c, config) => kernelActivation(c.act) && config.kernels.depthwiseConv2d,
+    why: "webnets' depthwise conv fuses SiLU and walks 3×3 rows in registers",
+  },
+  { kind: 'depthwise', impl: 'stock', when: always, why: "tfjs' fused depthwise conv" },
+  {
+    kind: 'grouped',
+    impl: 'kernel',
+    when: (c, config) => kernelActivation(c.act) && config.kernels.groupConv2d,
+    why: 'tfjs-core has no grouped conv',
+  },
+  {
+    kind: 'grouped',
+    impl: 'stock-grouped-depthwise',
+    when: (c) => c.inChannels / c.groups <= THRESHOLDS.depthwiseGroupedMaxWidth,
+    why: 'the fastest stock composition for narrow groups',
+  },
+  {
+    kind: 'grouped',
+    impl: 'stock-grouped-split',
+    when: always,
+    why: "wide groups: the depthwise form's intermediate would be group-width times the output",
+  },
+];
+
+export function selectConv(c: ConvClass, config: KernelConfig): ConvImpl {
+  return pick(
+    CONV_RULES.filter((r) => r.kind === c.kind),
+    c,
+    config,
+  );
+}
+
+export type ElementwiseImpl = 'kernel' | 'stock';
+
+/** SiLU: one pass on webnets' kernel, else sigmoid and mul. */
+export function selectSilu(config: KernelConfig): ElementwiseImpl {
+  return config.kernels.silu ? 'kernel' : 'stock';
+}
+
+/** act(a + b), a residual's sum: one pass on webnets' kernel for the activations it has. */
+export function selectAddActivation(act: Activation, config: KernelConfig): ElementwiseImpl {
+  return kernelActivation(act) && config.kernels.addActivation ? 'kernel' : 'stock';
+}
+
+/** Squeeze-excitation: webnets' kernel takes ReLU and SiLU as the reduce conv's activation. */
+export function selectSqueezeExcite(reduceAct: Activation, config: KernelConfig): ElementwiseImpl {
+  return config.kernels.squeezeExcite && (reduceAct === 'relu' || reduceAct === 'silu')
+    ? 'kernel'
+    : 'stock';
+}
+
+/**
+ * The classifier: as a packed 1×1 conv where dense convs of that width are (its weight is
+ * read once per inference from beyond the caches, which is all its time), else tfjs' matMul.
+ */
+export function selectLinear(inputs: number, config: KernelConfig): 'kernel-packed' | 'stock' {
+  const asConv: ConvClass = {
+    kind: 'dense',
+    kernel: 1,
+    stride: 1,
+    inChannels: inputs,
+    groups: 1,
+    act: 'linear',
+  };
+  return selectConv(asConv, config) === 'kernel-packed' ? 'kernel-packed' : 'stock';
+}
+
+/** Into how many slices a kernel of `work` over `rows` rows is split on `threads` threads. */
+export function slicesFor(work: number, minWork: number, rows: number, threads: number): number {
+  if (threads < 2 || work < minWork) return 1;
+  return Math.min(THRESHOLDS.slicesPerThread * threads, rows);
+}

@@ -1,0 +1,91 @@
+/**
+ * The kernel configuration's rules (src/kernels/config.ts) on hand-written backends: which
+ * implementation each shape class gets, decided from what the backend offers.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ConvClass, KernelConfig } from '../../src/kernels';
+import {
+  selectAddActivation,
+  selectConv,
+  selectLinear,
+  selectSqueezeExcite,
+  slicesFor,
+  THRESHOLDS,
+} from '../../src/kernels';
+
+const none = {
+  groupConv2d: false,
+  depthwiseConv2d: false,
+  silu: false,
+  squeezeExcite: false,
+  addActivation: false,
+  resizeCropNormalize: false,
+  areaShrinkRgba: false,
+};
+const all = Object.fromEntries(Object.keys(none).map((k) => [k, true])) as typeof none;
+const wasm: KernelConfig = { backend: 'wasm', kernels: all, xnnpackThreads: 1, poolThreads: 2 };
+const wasmStock: KernelConfig = { ...wasm, kernels: none, poolThreads: 1 };
+const webgpu: KernelConfig = {
+  backend: 'webgpu',
+  kernels: { ...none, groupConv2d: true },
+  xnnpackThreads: 1,
+  poolThreads: 1,
+};
+
+const conv = (c: Partial<ConvClass>): ConvClass => ({
+  kind: 'dense',
+  kernel: 1,
+  stride: 1,
+  inChannels: 64,
+  groups: 1,
+  act: 'relu',
+  ...c,
+});
+
+describe('kernel configuration', () => {
+  it('dense convs: packed from 64 inputs on WASM, in place below, stock where XNNPACK has more threads or on WebGPU', () => {
+    expect(selectConv(conv({}), wasm)).toBe('kernel-packed');
+    expect(selectConv(conv({ inChannels: THRESHOLDS.packedDenseMinInputs - 1 }), wasm)).toBe(
+      'kernel',
+    );
+    expect(selectConv(conv({ kernel: 3 }), wasm)).toBe('kernel');
+    expect(selectConv(conv({ stride: 2 }), wasm)).toBe('kernel');
+    expect(selectConv(conv({ act: 'sigmoid' }), wasm)).toBe('stock');
+    expect(selectConv(conv({}), { ...wasm, xnnpackThreads: 4 })).toBe('stock');
+    expect(selectConv(conv({}), webgpu)).toBe('stock');
+    expect(selectConv(conv({}), wasmStock)).toBe('stock');
+  });
+
+  it('grouped convs: the kernel where there is one, else by group width', () => {
+    const grouped = conv({ kind: 'grouped', kernel: 3, inChannels: 64, groups: 4 });
+    expect(selectConv(grouped, wasm)).toBe('kernel');
+    expect(selectConv(grouped, webgpu)).toBe('kernel');
+    expect(selectConv(grouped, wasmStock)).toBe('stock-grouped-depthwise');
+    expect(selectConv({ ...grouped, groups: 2 }, wasmStock)).toBe('stock-grouped-split');
+  });
+
+  it('depthwise convs, squeeze-excitation, residual adds and the classifier', () => {
+    const dw = conv({ kind: 'depthwise', kernel: 3, inChannels: 32, groups: 32, act: 'silu' });
+    expect([wasm, webgpu, wasmStock].map((c) => selectConv(dw, c))).toEqual([
+      'kernel',
+      'stock',
+      'stock',
+    ]);
+    expect(selectSqueezeExcite('silu', wasm)).toBe('kernel');
+    expect(selectSqueezeExcite('sigmoid', wasm)).toBe('stock');
+    expect(selectSqueezeExcite('relu', webgpu)).toBe('stock');
+    expect(selectAddActivation('relu', wasm)).toBe('kernel');
+    expect(selectAddActivation('sigmoid', wasm)).toBe('stock');
+    expect(selectLinear(1280, wasm)).toBe('kernel-packed');
+    expect(selectLinear(32, wasm)).toBe('stock');
+    expect(selectLinear(1280, webgpu)).toBe('stock');
+  });
+
+  it('splits a kernel over threads only above its threshold, a few slices per thread, never more than rows', () => {
+    const min = THRESHOLDS.pooledMinMacs;
+    expect(slicesFor(min - 1, min, 100, 2)).toBe(1);
+    expect(slicesFor(min, min, 100, 1)).toBe(1);
+    expect(slicesFor(min, min, 100, 2)).toBe(2 * THRESHOLDS.slicesPerThread);
+    expect(slicesFor(min, min, 4, 2)).toBe(4);
+  });
+});
