@@ -7,7 +7,12 @@
  * (`--webnets-call forward`). Served from the TypeScript sources by Vite (this page only),
  * so it also runs on a dist/webnets.js without load().
  */
-import { registerKernels, useWasmKernelThreads, wasmKernelThreads } from '../src/kernels';
+import {
+  kernelConfig,
+  registerKernels,
+  wakeWasmKernelPool,
+  wasmKernelThreads,
+} from '../src/kernels';
 import { complexity } from '../src/models/complexity';
 import { createNetwork } from '../src/models/network';
 import { getSpec } from '../src/models/presets';
@@ -73,7 +78,8 @@ export async function loadForward(
   await startBackend(options.backend, threads);
   const spec = getSpec(id);
   const { manifest, weights } = await loadPack(options.weightsUrl, { spec, cache: false });
-  const network = createNetwork(spec, weights);
+  // Its kernels on the pool's threads when more than one is asked for.
+  const network = createNetwork(spec, weights, kernelConfig(undefined, { pooled: threads > 1 }));
   const size = spec.inputSize;
   const input = tf.tensor4d(nhwcOf(nchw, size), [1, size, size, 3]);
   const { params, macs } = complexity(spec);
@@ -88,7 +94,7 @@ export async function loadForward(
       dispose: () => network.dispose(),
     },
     run: async () => {
-      if (options.backend === 'wasm') useWasmKernelThreads(threads > 1);
+      if (threads > 1) wakeWasmKernelPool(); // as a model does ahead of an inference
       const logits = tf.tidy(() => network.forward(input).logits);
       try {
         return (await logits.data()) as Float32Array;

@@ -310,6 +310,60 @@ test.describe('WASM binaries and threads', () => {
     expect(maxDiff / scale).toBeLessThan(1e-5);
   });
 
+  test('two models with different thread settings in one page each keep their own, in turn, overlapping, and while the other loads', async ({
+    page,
+  }) => {
+    await openInternalsPage(page);
+    const result = await page.evaluate(async () => {
+      const w = (window as unknown as InternalsWindow).webnets;
+      const { kernels } = (window as unknown as InternalsWindow).internals;
+      const options = { synthetic: true, backend: 'wasm' } as const;
+      /** Split kernel calls while `run` runs. */
+      const splits = async (run: () => Promise<unknown>): Promise<number> => {
+        const before = kernels.wasmKernelSplitCalls();
+        await run();
+        return kernels.wasmKernelSplitCalls() - before;
+      };
+      const two = await w.load('efficientnet-b0', { ...options, threads: 2 });
+      const image = w.tf.tidy(() =>
+        w.tf.cast(w.tf.mul(w.tf.randomUniform([224, 224, 3], 0, 1, 'float32', 5), 255), 'int32'),
+      ) as Tensor3D;
+      const twoAlone = await splits(() => two.predict(image));
+      // The other model's load (its warm-up inference) comes right after two's inference.
+      let one = two;
+      const oneLoad = await splits(async () => {
+        one = await w.load('efficientnet-b0', { ...options, threads: 1 });
+      });
+      const inTurn: number[] = [];
+      for (const model of [one, two, one, two])
+        inTurn.push(await splits(() => model.predict(image)));
+      const [a, b] = [await one.predict(image), await two.predict(image)];
+      const overlapping = await splits(() => Promise.all([one.predict(image), two.predict(image)]));
+      const out = {
+        reasons: [two.backendReason, one.backendReason],
+        twoAlone,
+        oneLoad,
+        inTurn,
+        overlapping,
+        maxDiff: Math.max(...a.map((v, i) => Math.abs(v - b[i]!))) / Math.max(...a.map(Math.abs)),
+      };
+      image.dispose();
+      one.dispose();
+      two.dispose();
+      return out;
+    });
+    expect(result.reasons).toEqual([
+      "wasm-simd (2 threads): requested (backend: 'wasm')",
+      "wasm-simd (1 thread): requested (backend: 'wasm')",
+    ]);
+    expect(result.twoAlone).toBeGreaterThan(40);
+    // threads: 1 from its warm-up on, though the model before it split its kernels.
+    expect(result.oneLoad).toBe(0);
+    expect(result.inTurn).toEqual([0, result.twoAlone, 0, result.twoAlone]);
+    expect(result.overlapping).toBe(result.twoAlone);
+    expect(result.maxDiff).toBeLessThan(1e-5);
+  });
+
   test("threads: 'auto' splits a 400 M-MAC network over the workers, keeps a 40 M-MAC one on one thread", async ({
     page,
   }) => {

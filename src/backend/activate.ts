@@ -22,10 +22,12 @@
  *   runs single-threaded. `threads: 1` picks the single-threaded SIMD binary outright
  *   (no worker startup).
  */
-import { registerKernels, useWasmKernelThreads, wasmKernelThreads } from '../kernels';
+import { registerKernels } from '../kernels';
 import type { WebGPUBackend } from '../tf';
 import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from '../tf';
 import type { BackendName } from './policy';
+import type { ThreadsOption, WasmTraits } from './threads';
+import { poolThreads } from './threads';
 
 /** Where the tfjs WASM binaries are: a folder URL (ending in '/') or one URL per binary. */
 export type WasmPaths = string | Record<string, string>;
@@ -35,17 +37,17 @@ export interface WasmSetup {
    * WASM threads: a number, or 'auto' (webnets' kernels: every core up to 4, for networks
    * of AUTO_POOLED_MIN_MACS or more; tfjs' XNNPACK: hardwareConcurrency / 2). The first
    * model to start the wasm backend fixes the page's threads; a later model's 1 keeps its
-   * own kernels on the calling thread (poolsNetwork).
+   * own kernels on the calling thread (threads.ts).
    */
-  threads?: number | 'auto';
+  threads?: ThreadsOption;
   wasmPaths?: WasmPaths;
 }
 
-/** A backend that is running, as the user sees it. */
+/** A backend that is running. */
 export interface ActiveBackend {
   name: BackendName;
-  /** 'webgpu', 'wasm-simd (2 threads)', 'wasm (1 thread)', 'cpu': see `labelFor`. */
-  label: string;
+  /** On WASM: its build and XNNPACK's threads (threads.ts `backendLabel` says them). */
+  wasm?: WasmTraits;
 }
 
 const wasmBinaryNames = [
@@ -81,7 +83,7 @@ function checkWasmPaths(paths: WasmPaths): void {
   }
 }
 
-function checkThreads(threads: number | 'auto' | undefined): void {
+function checkThreads(threads: ThreadsOption): void {
   if (threads === undefined || threads === 'auto') return;
   if (!Number.isInteger(threads) || threads < 1) {
     throw new Error(`threads: expected a whole number ≥ 1 or 'auto', got ${String(threads)}`);
@@ -98,49 +100,8 @@ function isInitialized(name: BackendName): boolean {
   return tf.engine().registry[name] !== undefined;
 }
 
-/**
- * Threads of webnets' own WASM kernels (their worker pool, src/kernels/wasm/pool.ts),
- * fixed like tfjs' at the wasm backend's first init: the number asked for (tfjs' cap on
- * XNNPACK does not bind webnets' workers), or with 'auto' every core up to 4. Measured on
- * a 2-core machine, 2 threads ran all four benchmark networks 1.3–1.7× faster than 1;
- * beyond 4, spinning workers would mostly fight the page and the browser for cores.
- */
-let kernelThreads: number | 'auto' = 'auto';
-
-/**
- * With threads 'auto', a network under this many MACs keeps webnets' kernels on the
- * calling thread: its convs are too small for a split to repay waking and syncing the
- * workers. Measured (2026-11-24, 2-core VM, Chromium 156, `npm run bench`, 100 ms between
- * inferences, 2 threads vs 1 in the same page, five runs): FD-MobileNet 0.5× (40 M MACs)
- * 0.67–0.96×, EfficientNet-B0 (390 M) 1.44–1.73×, RegNetY-400MF 1.39–1.64×, RegNetX-400MF
- * 1.35–1.56×.
- */
-export const AUTO_POOLED_MIN_MACS = 100_000_000;
-
-/**
- * Whether a network of `macs` splits its kernels over webnets' kernel workers, for a model
- * loaded with `threads` (the page's pool is fixed at the first init; a model asking for 1
- * thread keeps its kernels on the calling thread, any other count uses the pool).
- */
-export function poolsNetwork(macs: number, threads: number | 'auto' | undefined): boolean {
-  const asked = threads ?? 'auto';
-  return asked === 'auto' ? macs >= AUTO_POOLED_MIN_MACS : asked > 1;
-}
-
-/** Sets webnets' kernels up for one forward of a network of `macs` on `name`. */
-export function beforeForward(
-  name: BackendName,
-  macs: number,
-  threads: number | 'auto' | undefined,
-): void {
-  if (name === 'wasm') useWasmKernelThreads(poolsNetwork(macs, threads));
-}
-
-function autoKernelThreads(): number {
-  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
-    ?.hardwareConcurrency;
-  return Math.max(1, Math.min(4, cores ?? 1));
-}
+/** The threads option of the model that starts the wasm backend: it sizes the kernel pool. */
+let kernelThreads: ThreadsOption = 'auto';
 
 /** Applies paths and thread count; only effective before the wasm backend's first init. */
 function configureWasm(setup: WasmSetup): void {
@@ -153,23 +114,6 @@ function configureWasm(setup: WasmSetup): void {
     // One thread: skip the threaded binary and its workers altogether.
     if (setup.threads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   }
-}
-
-async function wasmLabel(): Promise<string> {
-  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  const threads = Math.max(getThreadsCount(), wasmKernelThreads());
-  return `${simd ? 'wasm-simd' : 'wasm'} (${threads} thread${threads === 1 ? '' : 's'})`;
-}
-
-/** The backend as a model of `macs` loaded with `threads` runs it: unpooled ones say their threads. */
-export function labelFor(
-  active: ActiveBackend,
-  macs: number,
-  threads: number | 'auto' | undefined,
-): string {
-  if (active.name !== 'wasm' || poolsNetwork(macs, threads)) return active.label;
-  const xnnpack = getThreadsCount();
-  return active.label.replace(/\(\d+ threads?\)/, `(${xnnpack} thread${xnnpack === 1 ? '' : 's'})`);
 }
 
 function describeWasmFailure(setup: WasmSetup): string {
@@ -244,8 +188,7 @@ async function setBackendOrThrow(name: BackendName, setup: WasmSetup): Promise<v
  */
 async function registerCustomKernels(name: BackendName): Promise<void> {
   try {
-    const threads = kernelThreads === 'auto' ? autoKernelThreads() : kernelThreads;
-    await registerKernels(name, { threads });
+    await registerKernels(name, { threads: poolThreads(kernelThreads) });
   } catch (err) {
     console.warn(
       `webnets: custom ${name} kernels unavailable, using tfjs's own ops (${(err as Error).message})`,
@@ -257,8 +200,9 @@ async function registerCustomKernels(name: BackendName): Promise<void> {
 export function activateBackend(name: BackendName, setup: WasmSetup = {}): Promise<ActiveBackend> {
   return serialized(async () => {
     await setBackendOrThrow(name, setup);
-    const label = name === 'wasm' ? await wasmLabel() : name;
-    return { name, label };
+    if (name !== 'wasm') return { name };
+    const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
+    return { name, wasm: { simd, xnnpackThreads: getThreadsCount() } };
   });
 }
 

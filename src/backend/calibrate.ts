@@ -7,7 +7,7 @@
  * page is cross-origin isolated (threads) and the threads option.
  */
 import { tf } from '../tf';
-import { beforeForward, runOn } from './activate';
+import { runOn } from './activate';
 import type { BackendFacts, BackendPlan } from './policy';
 import { adapterName, backendPlan } from './policy';
 import type { Binder, Bound, StartOptions, Started } from './start';
@@ -117,7 +117,7 @@ export function describeCalibration(record: CalibrationRecord, remembered: boole
  * candidates started and timed on the model (the slower freed). Returns the plan the
  * model runs on: the faster backend, then 'auto''s fallback for it.
  */
-export async function calibratedStart<B extends Bound & { info: { complexity: { macs: number } } }>(
+export async function calibratedStart<B extends Bound>(
   modelId: string,
   facts: BackendFacts,
   bind: Binder<B>,
@@ -140,10 +140,9 @@ export async function calibratedStart<B extends Bound & { info: { complexity: { 
       if (name === 'wasm') throw err; // nothing to fall back to
       continue;
     }
+    // Timed as the model will run: the network carries its own thread setting.
     const { network } = candidate.bound;
     const size = network.spec.inputSize;
-    // Timed as the model will run: its kernels on the threads it will use.
-    beforeForward(name, candidate.bound.info.complexity.macs, options.threads);
     ms[name] = await medianMs(async () => {
       const logits = await runOn(name, () =>
         tf.tidy(() => network.forward(tf.zeros([1, size, size, 3])).logits),

@@ -18,6 +18,11 @@ export interface KernelConfig {
   xnnpackThreads: number;
   /** Threads of webnets' kernel pool: the caller and its started workers (wasm). */
   poolThreads: number;
+  /**
+   * Threads this network's kernels split a call over (1: the calling thread alone): the
+   * network's own thread setting, passed to each kernel call as its `threads` attr.
+   */
+  threads: number;
 }
 
 /** Activations as the specs name them (src/models/spec.ts). */

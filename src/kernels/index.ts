@@ -32,7 +32,7 @@ export * from './config';
 export { ACTIVATION_CODES } from './kernel';
 export type { KernelActivation } from './kernel';
 export {
-  useWasmKernelThreads,
+  wakeWasmKernelPool,
   wasmKernelSplitCalls,
   wasmKernelThreads,
   wasmKernelVariant,
@@ -111,16 +111,23 @@ export function hasKernel(name: KernelName, backendName: string = tf.getBackend(
 /**
  * What `backendName` (default: the active backend, initialized) offers webnets' kernel
  * configuration: its kernels and threads. Read once, when a network is built there.
+ * `pooled` (default true): the network's kernels split calls over the kernel pool's threads
+ * (false: the calling thread only), as the thread policy decides (backend/threads.ts).
  */
-export function kernelConfig(backendName: string = tf.getBackend()): KernelConfig {
+export function kernelConfig(
+  backendName: string = tf.getBackend(),
+  { pooled = true }: { pooled?: boolean } = {},
+): KernelConfig {
   const kernels = Object.fromEntries(
     Object.entries(KERNELS).map(([key, kernel]) => [key, hasKernel(kernel.name, backendName)]),
   ) as Record<KernelKey, boolean>;
   const wasm = backendName === 'wasm';
+  const poolThreads = wasm ? wasmKernelThreads() : 1;
   return {
     backend: backendName,
     kernels,
     xnnpackThreads: wasm ? getThreadsCount() : 1,
-    poolThreads: wasm ? wasmKernelThreads() : 1,
+    poolThreads,
+    threads: pooled ? poolThreads : 1,
   };
 }

@@ -70,6 +70,14 @@ export function positiveInt(kernel: string, attr: string, value: unknown, min = 
   return value;
 }
 
+/**
+ * The `threads` attr of the kernels a pool can split (default 1): at most this many
+ * threads share one call. A network sets it on every call, from its kernel configuration.
+ */
+export function threadsAttr(kernel: string, value: unknown): number {
+  return value === undefined ? 1 : positiveInt(kernel, 'threads', value);
+}
+
 /** Output height and width of a k×k conv (symmetric pad), or a thrown Error when empty. */
 export function outputSize(
   kernel: string,

@@ -22,6 +22,11 @@ export interface NetworkOutput {
 export interface Network {
   readonly spec: NetworkSpec;
   /**
+   * The kernel configuration its ops were chosen by: its backend, and the threads its
+   * kernels split a call over (absent on networks made otherwise, as in tests).
+   */
+  readonly kernels?: KernelConfig;
+  /**
    * Runs the network on a normalized NHWC float32 batch [N, inputSize, inputSize, 3].
    * Intermediates are freed inside; the caller owns (and disposes) the two outputs.
    */
@@ -70,6 +75,7 @@ export function createNetwork(
   let disposed = false;
   return {
     spec,
+    kernels: config,
     forward(input) {
       if (disposed) throw new Error(`network ${spec.id}: forward() after dispose()`);
       if (tf.getBackend() !== config.backend) {

@@ -64,20 +64,22 @@ export function prepareConv(
   config: KernelConfig,
 ): PreparedConv {
   const { stride: strides, groups, act } = spec;
+  const { threads } = config;
   const kind = convKind(spec);
   const impl = K.selectConv({ kind, ...spec }, config);
   switch (impl) {
     case 'kernel-packed': {
       const filter = K.packDenseFilter(weight);
-      const attrs = { strides, groups: 1, activation: kernelAct(act), packed: true };
+      const attrs = { strides, groups: 1, activation: kernelAct(act), packed: true, threads };
       return { run: (x) => K.groupConv2d(x, filter, bias, attrs), tensors: [filter, bias] };
     }
     case 'kernel': {
       const activation = kernelAct(act);
       const run =
         kind === 'depthwise'
-          ? (x: tf.Tensor4D) => K.depthwiseConv2d(x, weight, bias, { strides, activation })
-          : (x: tf.Tensor4D) => K.groupConv2d(x, weight, bias, { strides, groups, activation });
+          ? (x: tf.Tensor4D) => K.depthwiseConv2d(x, weight, bias, { strides, activation, threads })
+          : (x: tf.Tensor4D) =>
+              K.groupConv2d(x, weight, bias, { strides, groups, activation, threads });
       return { run, tensors: [weight, bias] };
     }
     case 'stock': {
@@ -124,6 +126,7 @@ export function prepareResidualConv(
       groups: 1,
       activation: act,
       packed: impl === 'kernel-packed',
+      threads: config.threads,
     };
     return {
       run: (x, residual) => K.groupConv2d(x, filter, bias, attrs, residual),
@@ -154,7 +157,8 @@ export function prepareSqueezeExcite(
   ];
   if (K.selectSqueezeExcite(reduceAct, config) === 'kernel') {
     const activation = reduceAct as 'relu' | 'silu';
-    return { run: (x) => K.squeezeExcite(x, weights, { activation }), tensors };
+    const attrs = { activation, threads: config.threads };
+    return { run: (x) => K.squeezeExcite(x, weights, attrs), tensors };
   }
   return { run: (x) => stock.squeezeExcite(x, weights, reduceAct), tensors };
 }
@@ -173,7 +177,13 @@ export function prepareLinear(
     return { run: (x) => stock.linear(x, weight, bias), tensors: [weight, bias] };
   }
   const filter = tf.tidy(() => K.packDenseFilter(tf.reshape(weight, [1, 1, inputs, outputs])));
-  const attrs = { strides: 1, groups: 1, activation: 'linear' as const, packed: true };
+  const attrs = {
+    strides: 1,
+    groups: 1,
+    activation: 'linear' as const,
+    packed: true,
+    threads: config.threads,
+  };
   return {
     run: (x) => {
       const [n] = x.shape;

@@ -16,6 +16,8 @@ import { loadPack } from '../weights/load';
 import { syntheticWeights } from '../weights/synthetic';
 import type { WasmSetup } from '../backend/activate';
 import type { BackendOption } from '../backend/policy';
+import type { ThreadsOption } from '../backend/threads';
+import { networkKernels } from '../backend/threads';
 import { labelSet } from './labels';
 import type { BuiltNetwork, Model, ModelInfo, NetworkBuilder } from './model';
 import { openModel } from './open';
@@ -65,7 +67,7 @@ function weightsChoice(
   return { kind: 'pack', url: weightsUrl };
 }
 
-function syntheticBuilder(spec: NetworkSpec, seed: number): NetworkBuilder {
+function syntheticBuilder(spec: NetworkSpec, seed: number, threads: ThreadsOption): NetworkBuilder {
   const info: ModelInfo = {
     family: spec.family,
     complexity: complexity(spec),
@@ -75,8 +77,13 @@ function syntheticBuilder(spec: NetworkSpec, seed: number): NetworkBuilder {
     labels: labelSet('imagenet-1k'),
     source: { format: 'synthetic', seed },
   };
-  return () =>
-    Promise.resolve({ network: createNetwork(spec, syntheticWeights(spec, seed)), info });
+  return () => {
+    const kernels = networkKernels(info.complexity.macs, threads);
+    return Promise.resolve({
+      network: createNetwork(spec, syntheticWeights(spec, seed), kernels),
+      info,
+    });
+  };
 }
 
 function packBuilder(spec: NetworkSpec, url: string, options: LoadOptions): NetworkBuilder {
@@ -98,7 +105,8 @@ function packBuilder(spec: NetworkSpec, url: string, options: LoadOptions): Netw
         labels: labelSet(manifest.labels),
         source: { ...manifest.source, url },
       };
-      return { network: createNetwork(spec, weights), info };
+      const kernels = networkKernels(info.complexity.macs, options.threads);
+      return { network: createNetwork(spec, weights, kernels), info };
     } catch (err) {
       tf.dispose(Object.values(weights));
       throw err;
@@ -116,7 +124,7 @@ export async function load(id: string, options: LoadOptions = {}): Promise<Model
   const weights = weightsChoice(id, options);
   const build =
     weights.kind === 'synthetic'
-      ? syntheticBuilder(spec, weights.seed)
+      ? syntheticBuilder(spec, weights.seed, options.threads)
       : packBuilder(spec, weights.url, options);
   return openModel(spec.id, build, options);
 }

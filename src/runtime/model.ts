@@ -11,11 +11,13 @@
  *   says so in `backendReason` (tfjs cannot recreate its WebGPU device within a page).
  */
 import type { ActiveBackend, WasmSetup } from '../backend/activate';
-import { backendLost, beforeForward, labelFor, runOn } from '../backend/activate';
+import { backendLost, runOn } from '../backend/activate';
 import type { BackendName, BackendPlan } from '../backend/policy';
 import { afterLoss } from '../backend/policy';
 import type { Started } from '../backend/start';
 import { startFirst } from '../backend/start';
+import { backendLabel } from '../backend/threads';
+import { wakeWasmKernelPool } from '../kernels';
 import type { Network } from '../models/network';
 import type { Family, Preprocessing } from '../models/spec';
 import { tf } from '../tf';
@@ -143,7 +145,8 @@ export class WebnetsModel implements Model {
   }
 
   get backendReason(): string {
-    return `${labelFor(this.active, this.info.complexity.macs, this.wasm.threads)}: ${this.reason}`;
+    const threads = this.network?.kernels?.threads ?? 1;
+    return `${backendLabel(this.active.name, this.active.wasm, threads)}: ${this.reason}`;
   }
 
   get inputSize(): number {
@@ -234,7 +237,8 @@ export class WebnetsModel implements Model {
     const network = this.network;
     if (network === null) throw new Error(`the model '${this.id}' has no network`);
     const preprocessing = this.info.preprocessing;
-    beforeForward(this.active.name, this.info.complexity.macs, this.wasm.threads);
+    // The network's kernel threads spin up while the input is prepared.
+    if ((network.kernels?.threads ?? 1) > 1) wakeWasmKernelPool();
     const result = await runOn(this.active.name, () =>
       tf.tidy(() => {
         const input = networkInput(prepared, preprocessing);

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ConvClass, KernelConfig } from '../../src/kernels';
 import {
+  groupConvGeometry,
   selectAddActivation,
   selectConv,
   selectLinear,
@@ -23,13 +24,20 @@ const none = {
   areaShrinkRgba: false,
 };
 const all = Object.fromEntries(Object.keys(none).map((k) => [k, true])) as typeof none;
-const wasm: KernelConfig = { backend: 'wasm', kernels: all, xnnpackThreads: 1, poolThreads: 2 };
-const wasmStock: KernelConfig = { ...wasm, kernels: none, poolThreads: 1 };
+const wasm: KernelConfig = {
+  backend: 'wasm',
+  kernels: all,
+  xnnpackThreads: 1,
+  poolThreads: 2,
+  threads: 2,
+};
+const wasmStock: KernelConfig = { ...wasm, kernels: none, poolThreads: 1, threads: 1 };
 const webgpu: KernelConfig = {
   backend: 'webgpu',
   kernels: { ...none, groupConv2d: true },
   xnnpackThreads: 1,
   poolThreads: 1,
+  threads: 1,
 };
 
 const conv = (c: Partial<ConvClass>): ConvClass => ({
@@ -87,5 +95,19 @@ describe('kernel configuration', () => {
     expect(slicesFor(min, min, 100, 1)).toBe(1);
     expect(slicesFor(min, min, 100, 2)).toBe(2 * THRESHOLDS.slicesPerThread);
     expect(slicesFor(min, min, 4, 2)).toBe(4);
+  });
+});
+
+describe('the threads attribute of the kernels a pool can split', () => {
+  it('is a whole number ≥ 1, named in the error otherwise; absent means the calling thread alone', () => {
+    const x = { shape: [1, 4, 4, 8], dtype: 'float32' };
+    const filter = { shape: [1, 1, 8, 8], dtype: 'float32' };
+    const bias = { shape: [8], dtype: 'float32' };
+    const attrs = { strides: 1, groups: 1, pad: 0, activation: 'relu' as const };
+    expect(groupConvGeometry({ x, filter, bias }, attrs).threads).toBe(1);
+    expect(groupConvGeometry({ x, filter, bias }, { ...attrs, threads: 3 }).threads).toBe(3);
+    expect(() => groupConvGeometry({ x, filter, bias }, { ...attrs, threads: 0 })).toThrow(
+      "WebnetsGroupConv2D: attr 'threads' must be an integer >= 1, got 0",
+    );
   });
 });

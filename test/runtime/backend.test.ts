@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AdapterFacts, BackendFacts, PlatformFacts } from '../../src/backend/policy';
 import { afterLoss, autoRules, backendPlan, decideBackend } from '../../src/backend/policy';
-import { AUTO_POOLED_MIN_MACS, poolsNetwork } from '../../src/backend/activate';
+import { AUTO_POOLED_MIN_MACS, poolsNetwork } from '../../src/backend/threads';
 
 const desktop: PlatformFacts = { os: 'linux', architecture: 'x86', mobile: false };
 const android: PlatformFacts = { os: 'android', architecture: 'arm', mobile: true };

@@ -1,13 +1,20 @@
 /**
  * Depthwise 2-D convolution with bias and activation: y = activation(dwconv(x) + bias).
  * inputs: x [N, H, W, C]; filter [k, k, C, 1] (tfjs' depthwise layout, read in place);
- * bias [C]. attrs: strides, pad, activation, as for the grouped conv. WASM only:
+ * bias [C]. attrs: strides, pad, activation, threads, as for the grouped conv. WASM only:
  * depthwise_conv2d.c (pixel blocks, any k and stride) and depthwise3x3.c (the 3×3 row walk).
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../tf';
 import type { KernelArgs, KernelDefinition, TensorLike } from '../kernel';
-import { activationCode, describe, expectFloat, outputSize, positiveInt } from '../kernel';
+import {
+  activationCode,
+  describe,
+  expectFloat,
+  outputSize,
+  positiveInt,
+  threadsAttr,
+} from '../kernel';
 import type { GroupConv2DAttrs, GroupConvGeometry } from '../group-conv2d';
 import type { Kernels, WasmBackendLike } from '../wasm/module';
 import { THRESHOLDS } from '../config';
@@ -38,6 +45,7 @@ export function depthwiseGeometry(
   const stride = positiveInt(K, 'strides', attrs.strides);
   const pad = positiveInt(K, 'pad', attrs.pad, 0);
   const activation = activationCode(K, 'activation', attrs.activation);
+  const threads = threadsAttr(K, attrs.threads);
   if (kh !== kw || filterChannels !== channels || multiplier !== 1) {
     throw new Error(
       `${K}: filter must be [k, k, ${channels}, 1] for x ${describe(x)}, got ${describe(filter)}`,
@@ -57,6 +65,7 @@ export function depthwiseGeometry(
     outHeight,
     outWidth,
     activation,
+    threads,
   };
 }
 
@@ -111,7 +120,7 @@ function wasmDepthwiseConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo
       kernels.table,
     ];
     const macs = g.batch * g.outHeight * g.outWidth * g.channels * g.kernel * g.kernel;
-    const parts = slices(kernels, macs, g.batch * g.outHeight, THRESHOLDS.pooledMinMacs);
+    const parts = slices(kernels, macs, g.batch * g.outHeight, THRESHOLDS.pooledMinMacs, g.threads);
     runSliced(kernels, 'depthwise_conv2d', args, parts);
   } finally {
     if (scratch) b.wasm._free(scratch);

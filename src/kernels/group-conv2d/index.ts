@@ -7,14 +7,22 @@
  * dense conv's filter packed by `packDenseFilter` (attr `packed`, wasm only); bias [Cout];
  * residual (optional) shaped like y.
  * attrs: strides (one number, both axes), pad (symmetric, usually ⌊k/2⌋ as in PyTorch),
- * groups, activation. Output [N, ⌊(H + 2·pad − k) / s⌋ + 1, …, Cout].
+ * groups, activation, threads (WASM: at most this many threads split the call; default 1).
+ * Output [N, ⌊(H + 2·pad − k) / s⌋ + 1, …, Cout].
  * WASM: group_conv2d.c; WebGPU: webgpu.ts.
  */
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../tf';
 import type { KernelActivation, KernelArgs, KernelDefinition, TensorLike } from '../kernel';
-import { activationCode, describe, expectFloat, outputSize, positiveInt } from '../kernel';
+import {
+  activationCode,
+  describe,
+  expectFloat,
+  outputSize,
+  positiveInt,
+  threadsAttr,
+} from '../kernel';
 import type { WasmBackendLike } from '../wasm/module';
 import { THRESHOLDS } from '../config';
 import { kernelsOf, offsetOf, runSliced, slices } from '../wasm/module';
@@ -32,6 +40,8 @@ export interface GroupConv2DAttrs {
    * only; k = 1, stride 1, groups 1, pad 0).
    */
   packed?: boolean;
+  /** At most this many of the WASM kernel pool's threads split the call (default 1). */
+  threads?: number;
 }
 
 export interface GroupConvGeometry {
@@ -49,6 +59,7 @@ export interface GroupConvGeometry {
   activation: number;
   /** The filter is packed (see GroupConv2DAttrs.packed). */
   packed: boolean;
+  threads: number;
 }
 
 /** The call's sizes, checked: throws naming the input or attr before anything is allocated. */
@@ -66,6 +77,7 @@ export function groupConvGeometry(
   const groups = positiveInt(K, 'groups', attrs.groups);
   const pad = positiveInt(K, 'pad', attrs.pad, 0);
   const activation = activationCode(K, 'activation', attrs.activation);
+  const threads = threadsAttr(K, attrs.threads);
   if (kh !== kw)
     throw new Error(
       `${K}: filter must be square [k, k, Cin/groups, Cout], got ${describe(filter)}`,
@@ -110,6 +122,7 @@ export function groupConvGeometry(
     outWidth,
     activation,
     packed,
+    threads,
   };
 }
 
@@ -189,7 +202,7 @@ function wasmGroupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   ];
   const [outPixels, tapMacs] = [g.batch * g.outHeight * g.outWidth, g.kernel * g.kernel];
   const macs = outPixels * g.outChannels * tapMacs * (g.inChannels / g.groups);
-  const parts = slices(kernels, macs, g.batch * g.outHeight, THRESHOLDS.pooledMinMacs);
+  const parts = slices(kernels, macs, g.batch * g.outHeight, THRESHOLDS.pooledMinMacs, g.threads);
   runSliced(kernels, 'group_conv2d', args, parts);
   return out;
 }

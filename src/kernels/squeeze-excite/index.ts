@@ -2,13 +2,14 @@
  * Squeeze-excitation: y = x' · sigmoid(expand(act(reduce(mean_hw(x'))))), x' =
  * inputActivation(x). inputs: x [N, H, W, C]; reduceWeight [C, Cs]; reduceBias [Cs];
  * expandWeight [Cs, C]; expandBias [C] (the 1×1 conv weights [1, 1, C, Cs] and
- * [1, 1, Cs, C] reshaped). attrs: activation (of the reduce conv), inputActivation.
+ * [1, 1, Cs, C] reshaped). attrs: activation (of the reduce conv), inputActivation,
+ * threads (at most this many threads split the sums and the scaling; default 1).
  * WASM only: squeeze_excite.c, in three passes (sums, gates, scale).
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../tf';
 import type { KernelArgs, KernelDefinition, TensorLike } from '../kernel';
-import { ACTIVATION_CODES, describe, expectFloat } from '../kernel';
+import { ACTIVATION_CODES, describe, expectFloat, threadsAttr } from '../kernel';
 import type { WasmBackendLike } from '../wasm/module';
 import { THRESHOLDS } from '../config';
 import { kernelsOf, offsetOf, runSliced, slices } from '../wasm/module';
@@ -18,6 +19,8 @@ export const SQUEEZE_EXCITE = 'WebnetsSqueezeExcite';
 export interface SqueezeExciteAttrs {
   activation: 'relu' | 'silu';
   inputActivation: 'linear' | 'silu';
+  /** At most this many of the WASM kernel pool's threads split the call (default 1). */
+  threads?: number;
 }
 
 /** Squeeze-excitation weights: the two 1×1 convs' [C, Cs] / [Cs, C] matrices and biases. */
@@ -35,6 +38,7 @@ export interface SqueezeExciteGeometry {
   squeezed: number;
   activation: number;
   inputActivation: number;
+  threads: number;
 }
 
 /** The call's sizes, checked: throws naming the input or attr before anything is allocated. */
@@ -82,6 +86,7 @@ export function squeezeExciteGeometry(
     squeezed,
     activation: ACTIVATION_CODES[attrs.activation],
     inputActivation: ACTIVATION_CODES[inputActivation],
+    threads: threadsAttr(K, attrs.threads),
   };
 }
 
@@ -107,7 +112,7 @@ function wasmSqueezeExcite({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   // Partial sums (a row per slice), gates and the hidden vector: see squeeze_excite.c.
   const { batch, pixels, channels } = g;
   const work = batch * pixels * channels;
-  const parts = slices(kernels, work, batch * pixels, THRESHOLDS.pooledMinElements);
+  const parts = slices(kernels, work, batch * pixels, THRESHOLDS.pooledMinElements, g.threads);
   const rowFloats = batch * ((channels + 3) & ~3);
   const block = b.wasm._malloc(4 * ((parts + 1) * rowFloats + ((g.squeezed + 3) & ~3)));
   try {

@@ -84,8 +84,6 @@ export interface Kernels {
   pool: KernelPool | null;
   /** Threads the kernels were set up with (the caller and the pool's workers). */
   threads: number;
-  /** Whether kernels are split over the pool now (see useWasmKernelThreads). */
-  pooling: boolean;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm (4.22) the kernels use. */
@@ -185,7 +183,7 @@ export async function setUpKernels(backend: WasmBackendLike, threads = 1): Promi
       ? new KernelPool(module, memory, threads - 1, POOLED_EXPORTS)
       : null;
   const started = pool ? await pool.started() : 0;
-  instances.set(backend, { exports, table, variant, pool, threads: 1 + started, pooling: true });
+  instances.set(backend, { exports, table, variant, pool, threads: 1 + started });
   return true;
 }
 
@@ -196,15 +194,12 @@ function activeKernels(): Kernels | null {
 }
 
 /**
- * Whether the next convs on the 'wasm' backend are split over the kernels' workers (then
- * woken, ahead of an inference) or run on the calling thread alone. A model sets it before
- * each forward; without a pool it changes nothing.
+ * Wakes the kernel pool's sleeping workers so they spin, ready for the kernels of an
+ * inference about to start (waking one costs about as much as a small conv's slice).
+ * Changes no setting: how many threads a kernel uses is its `threads` attr.
  */
-export function useWasmKernelThreads(on: boolean): void {
-  const kernels = activeKernels();
-  if (!kernels || kernels.threads < 2) return;
-  kernels.pooling = on;
-  if (on) kernels.pool?.wake();
+export function wakeWasmKernelPool(): void {
+  activeKernels()?.pool?.wake();
 }
 
 /** Threads webnets' WASM kernels run on (1 before registration or without a pool). */
@@ -226,14 +221,19 @@ export function wasmKernelVariant(): WasmKernelVariant | null {
 }
 
 /**
- * Into how many slices a kernel of `work` (MACs, or elements) over `rows` rows is split:
- * 1 (the calling thread alone) without a pool, with pooling off, or under `minWork`
- * (config.ts THRESHOLDS); else a few slices per thread, never more than rows.
+ * Into how many slices a kernel of `work` (MACs, or elements) over `rows` rows is split
+ * when its call allows `threads` threads: 1 (the calling thread alone) without a pool or
+ * under `minWork` (config.ts THRESHOLDS); else a few slices per thread, never more than rows.
  */
-export function slices(kernels: Kernels, work: number, rows: number, minWork: number): number {
-  const pool = kernels.pool;
-  const threads = pool !== null && kernels.pooling ? pool.threads : 1;
-  return slicesFor(work, minWork, rows, threads);
+export function slices(
+  kernels: Kernels,
+  work: number,
+  rows: number,
+  minWork: number,
+  threads: number,
+): number {
+  const started = kernels.pool?.threads ?? 1;
+  return slicesFor(work, minWork, rows, Math.min(threads, started));
 }
 
 /**
