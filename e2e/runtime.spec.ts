@@ -507,3 +507,83 @@ test.describe('the FD-MobileNet 0.5× pack (converted by `npx webnets convert`)'
     expect(ours).toEqual(torch.top5.map((t) => t[0]));
   });
 });
+
+test.describe('a pack is read once per load, however many backends the model starts on', () => {
+  /** Loads the FD-MobileNet 0.5× pack with cache: false; the pack's requests while `run` runs. */
+  async function packRequests(page: Page, run: () => Promise<unknown>): Promise<string[]> {
+    const requests: string[] = [];
+    const count = (r: { url(): string }) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith('/packs/')) requests.push(path.split('/').pop()!);
+    };
+    page.on('request', count);
+    await run();
+    page.off('request', count);
+    return requests;
+  }
+
+  test('calibration (both backends), the fallback after WebGPU fails, and a lost device download it once', async ({
+    browser,
+  }) => {
+    const once = ['model.json', 'group1-shard1of1.bin'];
+    const page = await browser.newPage();
+    await openRuntimePage(page);
+    const calibrated = await packRequests(page, () =>
+      page.evaluate(async (url) => {
+        const { load } = (window as unknown as WebnetsWindow).webnets;
+        const model = await load('fd-mobilenet-0.5x', {
+          weightsUrl: url,
+          cache: false,
+          calibrate: true,
+        });
+        const reason = model.backendReason;
+        model.dispose();
+        return reason;
+      }, packUrl),
+    );
+    expect(calibrated).toEqual(once);
+    const lost = await packRequests(page, () =>
+      page.evaluate(async (url) => {
+        const { load, tf } = (window as unknown as WebnetsWindow).webnets;
+        const model = await load('fd-mobilenet-0.5x', {
+          weightsUrl: url,
+          cache: false,
+          backend: 'webgpu',
+        });
+        const gpu = tf.engine().registry['webgpu'] as unknown as { device: { destroy(): void } };
+        gpu.device.destroy();
+        await new Promise((r) => setTimeout(r, 50));
+        await model.predict(new ImageData(64, 64));
+        const reason = model.backendReason;
+        model.dispose();
+        if (!reason.includes('fell back from WebGPU: the WebGPU device was lost'))
+          throw new Error(reason);
+      }, packUrl),
+    );
+    expect(lost).toEqual(once);
+    await page.close();
+
+    const broken = await browser.newPage();
+    await broken.addInitScript(spoofAdapterInfo, {
+      vendor: 'nvidia',
+      architecture: 'ampere',
+      device: '',
+      description: '',
+    });
+    await broken.addInitScript(breakComputePipelines);
+    await openRuntimePage(broken);
+    let reason = '';
+    const fellBack = await packRequests(broken, async () => {
+      reason = await broken.evaluate(async (url) => {
+        const { load } = (window as unknown as WebnetsWindow).webnets;
+        const model = await load('fd-mobilenet-0.5x', { weightsUrl: url, cache: false });
+        const out = model.backendReason;
+        model.dispose();
+        return out;
+      }, packUrl);
+    });
+    expect(reason).toMatch(/fell back from WebGPU: the first inference on webgpu failed/);
+    expect(fellBack).toEqual(once);
+    await broken.close();
+  });
+});

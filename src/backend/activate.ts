@@ -140,12 +140,17 @@ function watchDeviceLoss(backend: WebGPUBackend): void {
   });
 }
 
+/** Whether backend `name` can be lost while a model runs on it (WebGPU's device can). */
+export function mayBeLost(name: BackendName): boolean {
+  return name === 'webgpu';
+}
+
 /**
  * Non-null once backend `name` is gone for this page: why. Only WebGPU's device can be
  * lost, and tfjs cannot recreate it.
  */
 export function backendLost(name: BackendName): string | null {
-  return name === 'webgpu' && webgpuLoss !== null
+  return mayBeLost(name) && webgpuLoss !== null
     ? `the WebGPU device was lost (${webgpuLoss})`
     : null;
 }

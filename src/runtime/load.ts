@@ -5,14 +5,15 @@
  * (`weightsUrl`, src/weights/load.ts) or from a seed (`synthetic`). The pack's manifest,
  * not the preset, says how to preprocess and which labels apply. The backend is chosen
  * and started by open.ts (backend/start.ts); the builder here runs again for each backend
- * the model starts on (calibration, fallback).
+ * the model starts on (calibration, fallback), binding weights read once.
  */
 import { complexity } from '../models/complexity';
 import { createNetwork } from '../models/network';
 import { getSpec } from '../models/presets';
 import type { NetworkSpec } from '../models/spec';
 import type { LoadProgress } from '../weights/load';
-import { loadPack } from '../weights/load';
+import { decodePack, loadPack } from '../weights/load';
+import type { PackManifest } from '../weights/pack';
 import { syntheticWeights } from '../weights/synthetic';
 import type { WasmSetup } from '../backend/activate';
 import type { BackendOption } from '../backend/policy';
@@ -86,25 +87,47 @@ function syntheticBuilder(spec: NetworkSpec, seed: number, threads: ThreadsOptio
   };
 }
 
+/** What a pack's manifest says about the model (it decides preprocessing and labels). */
+function packInfo(spec: NetworkSpec, url: string, manifest: PackManifest): ModelInfo {
+  checkPreprocessing(manifest.preprocessing, `${url}`);
+  return {
+    family: spec.family,
+    complexity: complexity(spec),
+    preprocessing: manifest.preprocessing,
+    synthetic: false,
+    labelSet: manifest.labels,
+    labels: labelSet(manifest.labels),
+    source: { ...manifest.source, url },
+  };
+}
+
+/**
+ * Builds the network from a pack read and verified once: the first build loads it (from
+ * the network or IndexedDB, sha256-checked) onto the active backend and keeps its verified
+ * bytes; later builds (the other calibration candidate, WebGPU's fallback, a lost device)
+ * decode those bytes onto theirs. `release` drops them once no rebuild can come.
+ */
 function packBuilder(spec: NetworkSpec, url: string, options: LoadOptions): NetworkBuilder {
-  return async (): Promise<BuiltNetwork> => {
-    const { manifest, weights } = await loadPack(url, {
+  let read: { manifest: PackManifest; data: Uint8Array; info: ModelInfo } | null = null;
+  const bind = async (): Promise<{ weights: tf.NamedTensorMap; info: ModelInfo }> => {
+    if (read !== null) return { weights: decodePack(read.manifest, read.data), info: read.info };
+    const { manifest, weights, data } = await loadPack(url, {
       spec,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.cache !== undefined ? { cache: options.cache } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     try {
-      checkPreprocessing(manifest.preprocessing, `${url}`);
-      const info: ModelInfo = {
-        family: spec.family,
-        complexity: complexity(spec),
-        preprocessing: manifest.preprocessing,
-        synthetic: false,
-        labelSet: manifest.labels,
-        labels: labelSet(manifest.labels),
-        source: { ...manifest.source, url },
-      };
+      read = { manifest, data, info: packInfo(spec, url, manifest) };
+      return { weights, info: read.info };
+    } catch (err) {
+      tf.dispose(Object.values(weights));
+      throw err;
+    }
+  };
+  const build = async (): Promise<BuiltNetwork> => {
+    const { weights, info } = await bind();
+    try {
       const kernels = networkKernels(info.complexity.macs, options.threads);
       return { network: createNetwork(spec, weights, kernels), info };
     } catch (err) {
@@ -112,6 +135,7 @@ function packBuilder(spec: NetworkSpec, url: string, options: LoadOptions): Netw
       throw err;
     }
   };
+  return Object.assign(build, { release: () => void (read = null) });
 }
 
 /**

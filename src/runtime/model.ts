@@ -11,7 +11,7 @@
  *   says so in `backendReason` (tfjs cannot recreate its WebGPU device within a page).
  */
 import type { ActiveBackend, WasmSetup } from '../backend/activate';
-import { backendLost, runOn } from '../backend/activate';
+import { backendLost, mayBeLost, runOn } from '../backend/activate';
 import type { BackendName, BackendPlan } from '../backend/policy';
 import { afterLoss } from '../backend/policy';
 import type { Started } from '../backend/start';
@@ -82,8 +82,12 @@ export interface BuiltNetwork {
   info: ModelInfo;
 }
 
-/** Builds the network on the backend that is active when called (weights onto it). */
-export type NetworkBuilder = () => Promise<BuiltNetwork>;
+/**
+ * Builds the network on the backend that is active when called (weights onto it), as
+ * often as the model starts on a backend; `release`, where given, frees what it keeps for
+ * that (a pack's verified bytes) once the model runs where it cannot be lost.
+ */
+export type NetworkBuilder = (() => Promise<BuiltNetwork>) & { release?: () => void };
 
 /** Softmax over the logits, then the k best, ties to the lower index. */
 export function topClasses(
@@ -138,6 +142,12 @@ export class WebnetsModel implements Model {
     this.reason = started.reason;
     this.plan = plan;
     this.at = started.at;
+    this.settle();
+  }
+
+  /** Nothing is rebuilt where the backend cannot be lost: the builder's copy goes. */
+  private settle(): void {
+    if (!mayBeLost(this.active.name)) this.build.release?.();
   }
 
   get backend(): BackendName {
@@ -184,6 +194,7 @@ export class WebnetsModel implements Model {
   private free(): void {
     this.network?.dispose();
     this.network = null;
+    this.build.release?.();
   }
 
   private call<T>(
@@ -271,5 +282,6 @@ export class WebnetsModel implements Model {
     this.active = started.active;
     this.reason = started.reason;
     this.network = started.bound.network;
+    this.settle();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Loading a weight pack: `model.json`, then its shards with byte-level progress; every
  * shard's size and sha256 checked before use; decoded with tfjs-core's io; optionally
- * kept in (and served from) the IndexedDB cache.
+ * kept in (and served from) the IndexedDB cache. The verified bytes come back too:
+ * `decodePack` binds them onto another backend without reading the pack again.
  *
  * Either the whole pack loads and matches the spec, or `loadPack` rejects naming the
  * file and the reason — and leaves no tensors allocated and nothing cached.
@@ -35,7 +36,10 @@ export interface LoadPackOptions {
 
 export interface LoadedPack {
   manifest: PackManifest;
+  /** The weights, decoded onto the backend active during the load. */
   weights: tf.NamedTensorMap;
+  /** Every shard's verified bytes in manifest order (host memory): `decodePack` input. */
+  data: Uint8Array;
   fromCache: boolean;
 }
 
@@ -182,7 +186,8 @@ export async function loadPack(modelJsonUrl: string, opts: LoadPackOptions): Pro
     if (cached) {
       const manifest = validateManifest(cached.manifest, `${url} (cached)`, opts.spec);
       opts.onProgress?.({ loaded: cached.data.length, total: cached.data.length });
-      return { manifest, weights: decodePack(manifest, cached.data), fromCache: true };
+      const { data } = cached;
+      return { manifest, weights: decodePack(manifest, data), data, fromCache: true };
     }
   }
   const json = await fetchBytes(url, {
@@ -206,5 +211,5 @@ export async function loadPack(modelJsonUrl: string, opts: LoadPackOptions): Pro
       console.warn(`webnets: could not cache ${url}: ${(err as Error).message}`);
     }
   }
-  return { manifest, weights, fromCache: false };
+  return { manifest, weights, data, fromCache: false };
 }
