@@ -28,35 +28,31 @@ export interface KernelConfig {
 /** Activations as the specs name them (src/models/spec.ts). */
 type Activation = 'linear' | 'relu' | 'silu' | 'sigmoid';
 
-/** The numbers the rules below and the WASM kernels' splitting decide on. */
+/**
+ * The numbers the rules below and the WASM kernels' splitting decide on. A figure here is
+ * the reason for its threshold, with its date; the full measurements are in
+ * bench/RESULTS.md.
+ */
 export const THRESHOLDS = {
   /**
    * 1×1 dense convs (and the classifier) with at least this many inputs run on a packed
-   * weight on WASM (group-conv2d/ packDenseFilter). Measured (2026-11-23, 2-core VM),
-   * packed / in place, per conv in Node: FD-MobileNet's 7²×256→512 1.46×, 14²×128→128 1.27×,
-   * RegNetX's 7²×384→384 1.24×, EfficientNet-B0's 7²×192→1152 1.16×, 28²×64→64 1.02×, but
-   * 0.87–0.91× at 16–32 inputs; whole networks in Chromium (one page, alternating, three
-   * runs): FD-MobileNet 0.5× 1.07–1.11×, RegNetY-400MF 0.98–1.12×, EfficientNet-B0
-   * 1.00–1.12×, RegNetX-400MF 0.98–1.05×.
+   * weight on WASM (group-conv2d/ packDenseFilter): packed against in place, per conv,
+   * 1.02× at 64 inputs and up to 1.46× at 256, but 0.87–0.91× at 16–32 (2026-11-23).
    */
   packedDenseMinInputs: 64,
   /**
    * Without webnets' grouped conv, group widths up to this run as one depthwise conv + group
-   * sum (measured fastest for RegNetX/Y-400MF, group widths 16 and 8); wider groups run one
+   * sum (the fastest stock form for RegNetX/Y-400MF, group widths 16 and 8); wider groups run one
    * conv per group, since the depthwise form's intermediate is group-width times the output
    * (232× at RegNetY-32GF: half a gigabyte for one layer) and its sum then dominates.
    */
   depthwiseGroupedMaxWidth: 16,
   /**
-   * Below this many multiply-accumulates a conv runs on one thread. Measured with 20 ms
-   * between inferences (workers asleep at the start, as in a camera loop), 2 threads vs 1:
-   * at 1 M, EfficientNet-B0 1.6×, RegNetY-400MF 1.4×, FD-MobileNet 0.5× 1.0× (its convs are
-   * small; at 200 k it was no better). Since slices have home ranges (wasm/pool.ts), a small
-   * kernel left on one thread reads half its input from the other core's cache: B0's 14²
-   * depthwise convs ran 0.7–0.9× of their one-thread time. At 250 k instead of 1 M (and SE
-   * passes at 25 k elements instead of 100 k), same page, alternating, 80 rounds, two runs
-   * (2026-11-24): B0 1.017–1.022×, RegNetY 1.00×, RegNetX 1.00×, FD-MobileNet at threads: 2
-   * 0.90× and 1.10× (noise; 'auto' keeps it on one thread anyway); at 100 k no better.
+   * Below this many multiply-accumulates a conv runs on one thread: a smaller split does
+   * not repay syncing the threads, and a larger threshold leaves kernels on one thread that
+   * then read half their input from the other core's cache (slices have home ranges,
+   * wasm/pool.ts). From 250 k rather than 1 M, EfficientNet-B0 was 1.017–1.022× faster
+   * with 2 threads; from 100 k, no better (2026-11-24).
    */
   pooledMinMacs: 250_000,
   /**
@@ -78,10 +74,8 @@ export const THRESHOLDS = {
   /**
    * With threads 'auto', a network under this many MACs keeps webnets' kernels on the
    * calling thread: its convs are too small for a split to repay waking and syncing the
-   * workers. Measured (2026-11-24, 2-core VM, Chromium 156, `npm run bench`, 100 ms between
-   * inferences, 2 threads vs 1 in the same page, five runs): FD-MobileNet 0.5× (40 M MACs)
-   * 0.67–0.96×, EfficientNet-B0 (390 M) 1.44–1.73×, RegNetY-400MF 1.39–1.64×, RegNetX-400MF
-   * 1.35–1.56×.
+   * workers. With 2 threads against 1, FD-MobileNet 0.5× (40 M MACs) ran 0.67–0.96×, the
+   * 400 M MAC networks 1.35–1.73× (2026-11-24).
    */
   autoPooledMinMacs: 100_000_000,
   /**

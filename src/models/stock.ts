@@ -184,7 +184,7 @@ export function squeezeExcite(
 
 /**
  * Global average pooling: [N, H, W, C] → [N, C], as one H×W average pool: tfjs' wasm Mean
- * over axes 1 and 2 transposes first (measured 2–2.5× slower on 7×7×512 … 7×7×1280).
+ * over axes 1 and 2 transposes first, which made it slower (bench/RESULTS.md).
  */
 export function globalAvgPool(x: tf.Tensor4D): tf.Tensor2D {
   const [n, h, w, c] = x.shape;

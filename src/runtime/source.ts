@@ -12,8 +12,8 @@
  * does not know VideoFrame at all. Canvases are read when the call runs, whatever their
  * context type: on WebGPU by tfjs' GPU copy, elsewhere drawn onto webnets' own 2-D readback
  * context (tfjs would read them through a '2d' context of their own, null for a WebGL or
- * WebGPU canvas). A copy into an ImageBitmap first was half of a 1280×720 canvas's cost
- * on WASM (7.7 of 15.4 ms in Chromium).
+ * WebGPU canvas). A copy into an ImageBitmap first was half of a canvas's cost on WASM
+ * (bench/RESULTS.md).
  */
 import { tf } from '../tf';
 
@@ -222,7 +222,7 @@ function imageDataOf(pixels: FromPixelsInput | Canvas): ImageData {
  * A pixels source (not a tensor) as packed RGBA bytes: [1, H, W, 1] int32, each element one
  * pixel's R, G, B, A, copied once into the backend (call inside tf.tidy). The same pixels
  * fromPixels reads, without its per-pixel JavaScript unpacking to int32 RGB, which took
- * 3.1 ms for a 640×480 frame in Chromium (2026-11-23), more than FD-MobileNet's inference.
+ * longer for a camera frame than FD-MobileNet's inference (bench/RESULTS.md).
  */
 export function rgbaOf(prepared: Extract<PreparedSource, { kind: 'pixels' }>): tf.Tensor4D {
   const { data, width, height } = imageDataOf(prepared.pixels);

@@ -4,14 +4,12 @@
  * walking the row with the 9 weight vectors in registers. Each input vector is loaded
  * once per output row and used by every output pixel whose taps cover it (3 at stride 1,
  * 1–2 at stride 2): 3 loads per output vector at stride 1 and 6 at stride 2 for 9
- * multiply-adds, where depthwise.c's pixel blocks load 10.5. A tap row outside the image
+ * multiply-adds, where depthwise_conv2d.c's pixel blocks load 10.5. A tap row outside the image
  * gets zero weights and the middle row's pointer, so the walk has no edge branches, and
  * the left and right zero padding are where the walk starts and ends: no padded copy.
  *
- * Against depthwise.c's pixel blocks (same process, alternating; Node, this 2-core EPYC,
- * 2026-11-24): FD-MobileNet's 3×3 convs 1.04–1.5× each, the network 1.07×. SiLU stays
- * there: its constants crowd out the weights, and as a second pass over the row, B0's
- * 3×3 convs went 0.90–1.15×.
+ * SiLU convs stay on the pixel blocks: SiLU's constants crowd the weights out of the
+ * registers, and as a second pass over the row it lost to them (bench/RESULTS.md).
  */
 #include "simd.h"
 

@@ -29,9 +29,7 @@ void depthwise3x3_rows(const float *x, const float *w, const float *bias, float 
  * The activation is compile-time too, so the SiLU constants are loaded after the taps,
  * where nothing else is live. The previous kernel (4 pixels, taps unrolled for k = 3
  * and 5, activation at run time) let clang put every load of a tap row first: V8
- * spilled accumulators. Against it, same process, alternating (Node, this 2-core EPYC):
- * 1.0–1.2× on FD-MobileNet's 3×3 shapes, 1.0–1.5× on EfficientNet-B0's (5×5 most);
- * in the networks, FD-MobileNet's depthwise ops 1.0–1.35× each, B0 as a whole 1.05×.
+ * spilled accumulators (what this block gained over it: bench/RESULTS.md).
  */
 #define DW_ACC(p, _) f4 a##p = b;
 #define DW_TAP(p, _) if ((p) < P) a##p = madd(a##p, load4(xq + (p) * xPix), wv);

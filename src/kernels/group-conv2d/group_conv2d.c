@@ -1,15 +1,15 @@
 /*
  * Grouped 2-D convolution, NHWC: RegNet's 3×3 convs with group width 8, 16, 24, …, and
- * with groups = 1 any dense conv (a 1×1 conv is a GEMM; measured faster than tfjs'
- * XNNPACK FusedConv2D on RegNet and EfficientNet shapes).
+ * with groups = 1 any dense conv (a 1×1 conv is a GEMM; faster than tfjs' XNNPACK
+ * FusedConv2D on RegNet and EfficientNet shapes, thread for thread).
  *
  * y[b, oy, ox, g·gOut + co] = act(bias[g·gOut + co] + residual[…] +
  *     Σ_{ky, kx, ci < gIn} x[b, oy·s − pad + ky, ox·s − pad + kx, g·gIn + ci] · w(g, ky, kx, ci, co))
  *
  * The weight is webnets' HWIO layout [k, k, gIn, cout], output channels group by group:
  * w(g, ky, kx, ci, co) = w[((ky·k + kx)·gIn + ci)·cout + g·gOut + co]. It is read in
- * place (no repack): a group-major repack [groups, k, k, gIn, gOut] measured no faster,
- * since one group's weights (k·k·gIn·gOut floats) stay cache-resident either way.
+ * place (no repack): a group-major repack [groups, k, k, gIn, gOut] gains nothing, since
+ * one group's weights (k·k·gIn·gOut floats) stay cache-resident either way.
  *
  * Register blocking: a block computes P output pixels × NV vectors of 4 output channels
  * in P·NV v128 accumulators; each step loads NV weight vectors once and broadcasts one
@@ -154,7 +154,7 @@ INLINE int slice_start(int n, int part, int parts) {
  * 16 output channels is [cin][16] at p·16·cin, the last cout mod 16 channels are
  * [cin][rest] after the panels. Each panel is contiguous, so it stays in L1 while every
  * pixel passes; rows of a [cin][cout] weight 2^n floats apart fall into a few L1 sets
- * and evict each other (measured in Node, 7²×256→512: 1.46×; cin ≥ 128: 1.1–1.3×).
+ * and evict each other (bench/RESULTS.md: what packing gains per conv).
  */
 static void dense_packed(int pixels, BLOCK_PARAMS) {
   const int full = cout / 16, rest = cout - 16 * full;
@@ -218,7 +218,7 @@ void group_conv2d(const float *x, const float *w, const float *bias, const float
         /*
          * Dense, all tap columns inside: a tap row's k·cin inputs are contiguous in x and
          * its k·cin weight rows in w, so one loop of k·cin steps replaces k loops of cin.
-         * The stems (3×3, 3 inputs): 9 steps instead of 3 × 3, 1.08× (same-process A/B).
+         * The stems (3×3, 3 inputs): 9 steps instead of 3 × 3, each step long enough to pay.
          */
         const int flat = groups == 1 && nkx == k;
         conv_pixels(count, groups, gOut, xRowBase + (ix + kx0) * cin, xPix, xRow, cin,

@@ -2,8 +2,8 @@
  * The network's input in one pass: bilinear resize with half-pixel centres (edges
  * clamped, as tf.image.resizeBilinear(x, size, false, true) and PyTorch compute it),
  * center crop and normalize, computing only the pixels the crop keeps. tfjs runs this as
- * resize → slice → mul → sub: four passes and three full-size intermediates, measured at
- * 3.5–4 ms of a 7.5 ms FD-MobileNet predict in Chromium (the slice alone 2.3–2.8 ms).
+ * resize → slice → mul → sub: four passes and three full-size intermediates, which took
+ * about half of an FD-MobileNet predict in Chromium (bench/RESULTS.md).
  *
  * x: [H, W, 3] pixels (float32 or int32, 0–255), or [H, W] packed RGBA bytes (a canvas's
  * ImageData as it is: the alpha byte is ignored); y: [size, size, 3] float32 with
@@ -82,7 +82,7 @@ RESIZE_CROP_NORMALIZE(resize_crop_normalize_i32, int, load_i32)
  * One RGBA pixel's 4 bytes as floats [r, g, b, a]: the bytes widened to 32-bit lanes and
  * made floats by the exponent trick (2²³ + n as bits, minus 2²³; exact for n < 2²³). clang
  * 14 turns an int-to-float conversion of zero-extended bytes into four scalar conversions
- * and lane inserts, which ran this kernel 3× slower than the scalar RGB one.
+ * and lane inserts, which ran this kernel several times slower than the scalar RGB one.
  */
 INLINE f4 rgba_at(const unsigned char *p) {
   const v128_t n =
@@ -93,7 +93,7 @@ INLINE f4 rgba_at(const unsigned char *p) {
 /*
  * The same from packed RGBA bytes, which is how a canvas hands out pixels: tfjs'
  * fromPixels would first unpack them into an int32 RGB tensor with a JavaScript loop
- * (3.1 ms for a 640×480 frame in Chromium here, more than FD-MobileNet itself). A pixel's
+ * (slower, for a camera frame, than FD-MobileNet itself: bench/RESULTS.md). A pixel's
  * four channels are one vector; the interpolation runs on all four, the alpha lane is
  * dropped. Column taps are computed 4 columns at a time in vectors (the scalar floor and
  * float-to-int conversions cost more than the interpolation).

@@ -7,8 +7,7 @@
 
 /*
  * y = x · sigmoid(x) (SiLU / swish). Four independent vectors per iteration: one
- * sigmoid is a long dependent chain, and V8 does not interleave iterations for us
- * (measured 2.0 → 1.1 ns per element from 1 to 4 vectors).
+ * sigmoid is a long dependent chain, and V8 does not interleave iterations for us.
  */
 EXPORT(silu)
 void silu(const float *x, float *y, int n, const float *k) {

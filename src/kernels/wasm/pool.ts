@@ -11,15 +11,8 @@
  * thread mostly reads rows it wrote in the previous kernel — and the caller spins until
  * every claimed slice is done (a page's thread may not block in Atomics.wait). Because the
  * caller claims slices too, a call completes even if no worker ever started. Workers spin a
- * little between calls and then sleep.
- *
- * Measured (2026-11-24, 2-core AMD EPYC VM, Chromium 156, threads: 2, one page alternating
- * the variants and a threads: 1 model, 100 rounds, two runs): EfficientNet-B0 1.49–1.64×
- * and RegNetY-400MF 1.58–1.62× faster than one thread (per-round medians); home ranges
- * against first-come claiming 1.02–1.04× (B0) and 1.01–1.04× (RegNetY); squeeze-
- * excitation split over the threads against on one 1.01–1.02× (B0), 0.98–1.01× (RegNetY).
- * A conv alone, back to back: 1.1–1.9× depending on the moment; the caller ends up running
- * ~55% of the slices (Chromium's own threads take time from the worker's core).
+ * little between calls and then sleep. (What threads and home ranges gain, measured:
+ * bench/RESULTS.md.)
  */
 
 /** Slots of the control block (Int32Array over a SharedArrayBuffer). */
