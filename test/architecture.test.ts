@@ -107,3 +107,28 @@ describe('the folder-level import graph of src/', () => {
     ]);
   });
 });
+
+describe('docs/architecture.md', () => {
+  const doc = readFileSync(resolve(srcDir, '../docs/architecture.md'), 'utf8');
+
+  it('names files and folders that exist', () => {
+    const paths = [...doc.matchAll(/\b((?:src|test|bench)\/[\w./-]*\w\/?)/g)].map((m) => m[1]!);
+    expect(paths.length).toBeGreaterThan(20);
+    const missing = paths.filter((p) => !existsSync(resolve(srcDir, '..', p)));
+    expect(missing, 'paths in docs/architecture.md that do not exist').toEqual([]);
+  });
+
+  it('names functions where their files define them', () => {
+    const named = [...doc.matchAll(/(src\/[\w./-]+\.ts) \((\w+)\)/g)];
+    expect(named.length).toBeGreaterThan(5);
+    const wrong = named
+      .filter(
+        ([, file, name]) =>
+          !new RegExp(`(function|class|const) ${name}\\b`).test(
+            readFileSync(resolve(srcDir, '..', file!), 'utf8'),
+          ),
+      )
+      .map(([whole]) => whole);
+    expect(wrong, 'functions docs/architecture.md places in the wrong file').toEqual([]);
+  });
+});
