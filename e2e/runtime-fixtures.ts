@@ -99,6 +99,17 @@ export function breakComputePipelines(): void {
     Promise.reject(new Error('simulated driver failure: createComputePipelineAsync'));
 }
 
+/** Init scripts: a hardware adapter (NVIDIA) on which compute pipelines cannot be created. */
+export async function brokenHardwareAdapter(page: Page): Promise<void> {
+  await page.addInitScript(spoofAdapterInfo, {
+    vendor: 'nvidia',
+    architecture: 'ampere',
+    device: '',
+    description: '',
+  });
+  await page.addInitScript(breakComputePipelines);
+}
+
 /** Init script: report this many logical cores (tfjs caps WASM threads at cores / 2). */
 export function reportCores(cores: number): void {
   Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => cores });

@@ -9,7 +9,7 @@ import type { Page } from '@playwright/test';
 import { expect, test } from '@playwright/test';
 import type { Tensor3D } from '@tensorflow/tfjs-core';
 import {
-  breakComputePipelines,
+  brokenHardwareAdapter,
   type InternalsWindow,
   noAdapter,
   openInternalsPage,
@@ -112,13 +112,7 @@ test.describe("backend: 'auto'", () => {
   test('falls back to WASM, saying why, when WebGPU fails its first inference', async ({
     page,
   }) => {
-    await page.addInitScript(spoofAdapterInfo, {
-      vendor: 'nvidia',
-      architecture: 'ampere',
-      device: '',
-      description: '',
-    });
-    await page.addInitScript(breakComputePipelines);
+    await brokenHardwareAdapter(page);
     await openRuntimePage(page);
     const choice = await autoChoice(page);
     expect(choice.selected.backend).toBe('webgpu');
@@ -564,13 +558,7 @@ test.describe('a pack is read once per load, however many backends the model sta
     await page.close();
 
     const broken = await browser.newPage();
-    await broken.addInitScript(spoofAdapterInfo, {
-      vendor: 'nvidia',
-      architecture: 'ampere',
-      device: '',
-      description: '',
-    });
-    await broken.addInitScript(breakComputePipelines);
+    await brokenHardwareAdapter(broken);
     await openRuntimePage(broken);
     let reason = '';
     const fellBack = await packRequests(broken, async () => {

@@ -78,6 +78,23 @@ export function threadsAttr(kernel: string, value: unknown): number {
   return value === undefined ? 1 : positiveInt(kernel, 'threads', value);
 }
 
+/** The inputs and attrs every conv kernel has, checked in this order. */
+export function convCall(
+  kernel: string,
+  inputs: { x?: TensorLike; filter?: TensorLike; bias?: TensorLike },
+  attrs: { strides?: unknown; pad?: unknown; activation?: unknown; threads?: unknown },
+) {
+  return {
+    x: expectFloat(kernel, 'x', inputs.x, 4),
+    filter: expectFloat(kernel, 'filter', inputs.filter, 4),
+    bias: expectFloat(kernel, 'bias', inputs.bias, 1),
+    stride: positiveInt(kernel, 'strides', attrs.strides),
+    pad: positiveInt(kernel, 'pad', attrs.pad, 0),
+    activation: activationCode(kernel, 'activation', attrs.activation),
+    threads: threadsAttr(kernel, attrs.threads),
+  };
+}
+
 /** Output height and width of a k×k conv (symmetric pad), or a thrown Error when empty. */
 export function outputSize(
   kernel: string,

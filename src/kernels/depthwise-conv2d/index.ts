@@ -7,14 +7,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../tf';
 import type { KernelArgs, KernelDefinition, TensorLike } from '../kernel';
-import {
-  activationCode,
-  describe,
-  expectFloat,
-  outputSize,
-  positiveInt,
-  threadsAttr,
-} from '../kernel';
+import { convCall, describe, outputSize } from '../kernel';
 import type { GroupConv2DAttrs, GroupConvGeometry } from '../group-conv2d';
 import type { Kernels, WasmBackendLike } from '../wasm/module';
 import { THRESHOLDS } from '../config';
@@ -37,15 +30,9 @@ export function depthwiseGeometry(
   attrs: Partial<DepthwiseConv2DAttrs>,
 ): DepthwiseGeometry {
   const K = DEPTHWISE_CONV2D;
-  const x = expectFloat(K, 'x', inputs.x, 4);
-  const filter = expectFloat(K, 'filter', inputs.filter, 4);
-  const bias = expectFloat(K, 'bias', inputs.bias, 1);
+  const { x, filter, bias, stride, pad, activation, threads } = convCall(K, inputs, attrs);
   const [batch = 0, height = 0, width = 0, channels = 0] = x.shape;
   const [kh = 0, kw = 0, filterChannels = 0, multiplier = 0] = filter.shape;
-  const stride = positiveInt(K, 'strides', attrs.strides);
-  const pad = positiveInt(K, 'pad', attrs.pad, 0);
-  const activation = activationCode(K, 'activation', attrs.activation);
-  const threads = threadsAttr(K, attrs.threads);
   if (kh !== kw || filterChannels !== channels || multiplier !== 1) {
     throw new Error(
       `${K}: filter must be [k, k, ${channels}, 1] for x ${describe(x)}, got ${describe(filter)}`,

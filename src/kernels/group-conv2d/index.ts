@@ -15,14 +15,7 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../tf';
 import type { KernelActivation, KernelArgs, KernelDefinition, TensorLike } from '../kernel';
-import {
-  activationCode,
-  describe,
-  expectFloat,
-  outputSize,
-  positiveInt,
-  threadsAttr,
-} from '../kernel';
+import { convCall, describe, expectFloat, outputSize, positiveInt } from '../kernel';
 import type { WasmBackendLike } from '../wasm/module';
 import { THRESHOLDS } from '../config';
 import { kernelsOf, offsetOf, runSliced, slices } from '../wasm/module';
@@ -68,16 +61,10 @@ export function groupConvGeometry(
   attrs: Partial<GroupConv2DAttrs>,
 ): GroupConvGeometry {
   const K = GROUP_CONV2D;
-  const x = expectFloat(K, 'x', inputs.x, 4);
-  const filter = expectFloat(K, 'filter', inputs.filter, 4);
-  const bias = expectFloat(K, 'bias', inputs.bias, 1);
+  const { x, filter, bias, stride, pad, activation, threads } = convCall(K, inputs, attrs);
+  const groups = positiveInt(K, 'groups', attrs.groups);
   const [batch = 0, height = 0, width = 0, inChannels = 0] = x.shape;
   const [kh = 0, kw = 0, groupIn = 0, outChannels = 0] = filter.shape;
-  const stride = positiveInt(K, 'strides', attrs.strides);
-  const groups = positiveInt(K, 'groups', attrs.groups);
-  const pad = positiveInt(K, 'pad', attrs.pad, 0);
-  const activation = activationCode(K, 'activation', attrs.activation);
-  const threads = threadsAttr(K, attrs.threads);
   if (kh !== kw)
     throw new Error(
       `${K}: filter must be square [k, k, Cin/groups, Cout], got ${describe(filter)}`,
