@@ -229,6 +229,18 @@ export function selectLinear(inputs: number, config: KernelConfig): 'kernel-pack
   return selectConv(asConv, config) === 'kernel-packed' ? 'kernel-packed' : 'stock';
 }
 
+/**
+ * The network's input: resize, crop and normalize as webnets' one-pass kernel where it is
+ * registered, else tfjs' ops; pixel sources go in as RGBA bytes (no tfjs fromPixels) where
+ * the area pre-shrink kernel is registered too.
+ */
+export function selectInput(config: KernelConfig): { resizeCrop: ElementwiseImpl; rgba: boolean } {
+  return {
+    resizeCrop: config.kernels.resizeCropNormalize ? 'kernel' : 'stock',
+    rgba: config.kernels.resizeCropNormalize && config.kernels.areaShrinkRgba,
+  };
+}
+
 /** Into how many slices a kernel of `work` over `rows` rows is split on `threads` threads. */
 export function slicesFor(work: number, minWork: number, rows: number, threads: number): number {
   if (threads < 2 || work < minWork) return 1;

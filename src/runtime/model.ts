@@ -252,7 +252,7 @@ export class WebnetsModel implements Model {
     if ((network.kernels?.threads ?? 1) > 1) wakeWasmKernelPool();
     const result = await runOn(this.active.name, () =>
       tf.tidy(() => {
-        const input = networkInput(prepared, preprocessing);
+        const input = networkInput(prepared, preprocessing, network.kernels);
         const outputs = network.forward(input);
         return outputs[output];
       }),

@@ -15,15 +15,17 @@
  * 4. Normalize: (x / 255 − mean) / std, folded into one multiply and one subtract.
  *
  * On WASM with webnets' kernels, 2–4 are one kernel that computes only the cropped
- * pixels (src/kernels/resize-crop-normalize/, src/kernels/area-shrink-rgba/); elsewhere they are tfjs ops. There, images,
- * canvases and video frames also skip tfjs' fromPixels: their RGBA bytes go to the kernels
- * as they are (`networkInput`), pre-shrink included.
+ * pixels (src/kernels/resize-crop-normalize/, src/kernels/area-shrink-rgba/); elsewhere
+ * they are tfjs ops. There, images, canvases and video frames also skip tfjs' fromPixels:
+ * their RGBA bytes go to the kernels as they are (`networkInput`), pre-shrink included.
+ * Which: kernels/config.ts `selectInput`, for the backend's kernel configuration.
  *
  * 'bicubic' packs are resized bilinearly: tfjs-core has no bicubic resize. The
  * difference to PIL bicubic is small next to the pre-shrink's, and the same on every backend.
  */
 import type { Preprocessing } from '../models/spec';
 import * as K from '../kernels';
+import type { KernelConfig } from '../kernels';
 import { pixelsOf, rgbaOf, type PreparedSource } from './source';
 import { tf } from '../tf';
 
@@ -126,7 +128,11 @@ function resizeCropKernel(x: tf.Tensor4D, plan: PreprocessPlan, p: Preprocessing
  * Pixels [H, W, 3] (0–255, int32 or float32) → the network's input [1, inputSize, inputSize, 3],
  * normalized float32. Intermediates are freed; the caller owns the result.
  */
-export function preprocess(pixels: tf.Tensor3D, p: Preprocessing): tf.Tensor4D {
+export function preprocess(
+  pixels: tf.Tensor3D,
+  p: Preprocessing,
+  config: KernelConfig = K.kernelConfig(),
+): tf.Tensor4D {
   const [height, width] = pixels.shape;
   const plan = planPreprocessing(height, width, p);
   const { scale, shift } = normalization(p);
@@ -139,7 +145,7 @@ export function preprocess(pixels: tf.Tensor3D, p: Preprocessing): tf.Tensor4D {
       x = tf.avgPool(x, plan.shrink, plan.shrink, 'valid');
     }
     // One pass on WASM (webnets' kernel): the crop's pixels only, normalized as they are made.
-    if (K.hasKernel(K.RESIZE_CROP_NORMALIZE)) {
+    if (K.selectInput(config).resizeCrop === 'kernel') {
       return resizeCropKernel(x, plan, p);
     }
     x = tf.cast(x, 'float32');
@@ -155,7 +161,7 @@ export function preprocess(pixels: tf.Tensor3D, p: Preprocessing): tf.Tensor4D {
 /**
  * Packed RGBA bytes [1, H, W, 1] int32 → the network's input, as `preprocess` makes it from
  * the same pixels' RGB (alpha ignored): the pre-shrink and the resize-crop-normalize as two
- * kernels. Needs webnets' WASM kernels (`K.hasKernel(K.AREA_SHRINK_RGBA)`).
+ * kernels. Needs webnets' WASM kernels (kernels/config.ts `selectInput`).
  */
 export function preprocessRgba(rgba: tf.Tensor4D, p: Preprocessing): tf.Tensor4D {
   const [, height, width] = rgba.shape;
@@ -171,9 +177,13 @@ export function preprocessRgba(rgba: tf.Tensor4D, p: Preprocessing): tf.Tensor4D
  * A checked source → the network's input (call inside tf.tidy): pixel sources as RGBA bytes
  * where webnets' WASM kernels run, else through tfjs' fromPixels (on WebGPU a GPU upload).
  */
-export function networkInput(prepared: PreparedSource, p: Preprocessing): tf.Tensor4D {
-  if (prepared.kind === 'pixels' && K.hasKernel(K.AREA_SHRINK_RGBA)) {
+export function networkInput(
+  prepared: PreparedSource,
+  p: Preprocessing,
+  config: KernelConfig = K.kernelConfig(),
+): tf.Tensor4D {
+  if (prepared.kind === 'pixels' && K.selectInput(config).rgba) {
     return preprocessRgba(rgbaOf(prepared), p);
   }
-  return preprocess(pixelsOf(prepared), p);
+  return preprocess(pixelsOf(prepared), p, config);
 }
