@@ -1,4 +1,11 @@
-import { copyFileSync, createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  statSync,
+} from 'node:fs';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Connect, Plugin } from 'vite';
@@ -75,28 +82,59 @@ function webnetsServer(): Plugin {
   };
 }
 
-/** The tfjs WASM binaries ship next to dist/webnets.js; the runtime finds them via import.meta.url. */
-function copyWasmBinaries(): Plugin {
-  const names = [
-    'tfjs-backend-wasm.wasm',
-    'tfjs-backend-wasm-simd.wasm',
-    'tfjs-backend-wasm-threaded-simd.wasm',
-  ];
+/**
+ * Every binary tfjs-backend-wasm has ships next to dist/webnets.js, and the bundle must name
+ * each one as `new URL("./<binary>", import.meta.url)` (src/browser.ts), the form apps'
+ * bundlers follow to emit it. The source marks them `@vite-ignore` so that this build leaves
+ * them alone; that comment must not ship (an app's Vite would skip them too), so it is
+ * blanked (same length: the source map holds). Fails the build when the shipped code lacks
+ * the form for one of them, then copies them.
+ */
+function shipWasmBinaries(): Plugin {
+  const viteIgnore = '/* @vite-ignore */';
+  const from = resolve(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+  const binaries = readdirSync(from).filter((name) => name.endsWith('.wasm'));
   return {
-    name: 'webnets-copy-wasm',
+    name: 'webnets-ship-wasm',
     apply: 'build',
+    enforce: 'post',
+    renderChunk(code, chunk) {
+      if (chunk.fileName !== 'webnets.js' || !code.includes(viteIgnore)) return null;
+      return { code: code.replaceAll(viteIgnore, ' '.repeat(viteIgnore.length)), map: null };
+    },
+    generateBundle(_options, bundle) {
+      const main = bundle['webnets.js'];
+      if (main?.type !== 'chunk') throw new Error('webnets-ship-wasm: no webnets.js chunk');
+      for (const name of binaries) {
+        const literal = new RegExp(
+          `new URL\\(\\s*(["'])\\./${name.replace(/[.-]/g, '\\$&')}\\1\\s*,\\s*import\\.meta\\.url\\s*\\)`,
+        );
+        if (!literal.test(main.code)) {
+          throw new Error(
+            `webnets-ship-wasm: dist/webnets.js lacks new URL("./${name}", import.meta.url) written literally; apps' bundlers would not emit ${name}`,
+          );
+        }
+      }
+    },
     writeBundle(options) {
       const outDir = options.dir ?? resolve(root, 'dist');
       mkdirSync(outDir, { recursive: true });
-      const from = resolve(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
-      for (const name of names) copyFileSync(join(from, name), join(outDir, name));
+      for (const name of binaries) copyFileSync(join(from, name), join(outDir, name));
     },
   };
 }
 
-export default defineConfig(({ mode }) => ({
+export default defineConfig(({ mode, command }) => ({
   root,
-  plugins: [webnetsServer(), ...(mode === 'cli' ? [] : [copyWasmBinaries()])],
+  // tfjs-backend-wasm's emscripten glue reads `typeof __filename` to find itself under
+  // Node. No page has __filename, but webpack 5 folds `typeof __filename` to "string" in
+  // ES modules without defining the name, and the glue then throws "ReferenceError:
+  // __filename is not defined" in an app. The browser bundle says what a page has.
+  define:
+    command === 'build' && mode !== 'node'
+      ? { __filename: 'undefined', __dirname: 'undefined' }
+      : {},
+  plugins: [webnetsServer(), ...(mode === 'node' ? [] : [shipWasmBinaries()])],
   server: {
     host: 'localhost',
     port: 5173,
@@ -106,19 +144,24 @@ export default defineConfig(({ mode }) => ({
   },
   preview: { host: 'localhost', port: 4173, headers: isolationHeaders },
   build:
-    mode === 'cli'
+    mode === 'node'
       ? {
-          // The Node CLI: `npx webnets` uses it when the TypeScript sources are not at hand.
-          ssr: resolve(root, 'src/cli.ts'),
+          // The Node build: the package's `node` export (index.js) and the CLI (cli.js, which
+          // `npx webnets` runs when the TypeScript sources are not at hand), sharing chunks;
+          // dependencies stay imports (tfjs' Node builds find their own files).
+          ssr: true,
           outDir: 'dist/node',
           emptyOutDir: true,
           target: 'node20',
-          rolldownOptions: { output: { entryFileNames: 'cli.js', format: 'es' } },
+          rolldownOptions: {
+            input: { index: resolve(root, 'src/node.ts'), cli: resolve(root, 'src/cli.ts') },
+            output: { entryFileNames: '[name].js', format: 'es' },
+          },
         }
       : {
           // The browser SDK: one self-contained ES module for <script type="module">.
           lib: {
-            entry: resolve(root, 'src/index.ts'),
+            entry: resolve(root, 'src/browser.ts'),
             formats: ['es'],
             fileName: () => 'webnets.js',
           },

@@ -7,6 +7,7 @@
  * (`--webnets-call forward`). Served from the TypeScript sources by Vite (this page only),
  * so it also runs on a dist/webnets.js without load().
  */
+import '@tensorflow/tfjs-backend-webgpu'; // src/tf.ts has cpu and wasm; pages add WebGPU
 import {
   kernelConfig,
   registerKernels,

@@ -1,8 +1,7 @@
 /**
- * webnets — the public API.
- *
- * Browser pages import `dist/webnets.js` (this module bundled with tfjs-core and the
- * WebGPU, WASM and CPU backends); Node imports the same names from the package.
+ * webnets — the public API, shared by the package's two builds: src/browser.ts (the
+ * browser bundle, dist/webnets.js: WebGPU, WASM and CPU) and src/node.ts (the Node build:
+ * WASM and CPU).
  *
  *   const model = await load('fd-mobilenet-0.5x', { weightsUrl: '/packs/fd-mobilenet-0.5x/model.json' });
  *   const [best] = await model.classify(img); // { index, label, probability }

@@ -6,6 +6,7 @@
  * is cross-origin isolated (which otherwise selects the threaded build).
  * e2e/kernels.spec.ts calls `window.kernelChecks.run(backend)`.
  */
+import '@tensorflow/tfjs-backend-webgpu'; // src/tf.ts has cpu and wasm; pages add WebGPU
 import * as kernels from '../../src/kernels';
 import { tf } from '../../src/tf';
 import type { ConvCase } from '../../test/kernels/reference';

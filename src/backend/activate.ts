@@ -24,13 +24,14 @@
  */
 import { registerKernels } from '../kernels';
 import type { WebGPUBackend } from '../tf';
+import type { WasmPaths } from '../platform';
+import { platform, wasmBinaryNames } from '../platform';
 import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from '../tf';
 import type { BackendName } from './policy';
 import type { ThreadsOption, WasmTraits } from './threads';
 import { poolThreads } from './threads';
 
-/** Where the tfjs WASM binaries are: a folder URL (ending in '/') or one URL per binary. */
-export type WasmPaths = string | Record<string, string>;
+export type { WasmPaths } from '../platform';
 
 export interface WasmSetup {
   /**
@@ -50,24 +51,12 @@ export interface ActiveBackend {
   wasm?: WasmTraits;
 }
 
-const wasmBinaryNames = [
-  'tfjs-backend-wasm.wasm',
-  'tfjs-backend-wasm-simd.wasm',
-  'tfjs-backend-wasm-threaded-simd.wasm',
-];
-
-function isNode(): boolean {
-  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof p?.versions?.node === 'string';
-}
-
 /**
- * The binaries ship next to dist/webnets.js (vite.config.ts copies them). In Node, tfjs
- * finds its own files next to its package, so no path is set there.
+ * `wasmPaths` when the option is not given: the browser bundle's binaries (src/browser.ts);
+ * in Node, tfjs-backend-wasm's own folder (undefined).
  */
 export function defaultWasmPaths(): WasmPaths | undefined {
-  if (isNode()) return undefined;
-  return new URL('./', import.meta.url).href;
+  return platform.wasmPaths;
 }
 
 function checkWasmPaths(paths: WasmPaths): void {
@@ -120,11 +109,11 @@ function describeWasmFailure(setup: WasmSetup): string {
   const paths = setup.wasmPaths ?? defaultWasmPaths();
   const where =
     paths === undefined
-      ? "tfjs-backend-wasm's own folder"
+      ? "from tfjs-backend-wasm's own folder"
       : typeof paths === 'string'
-        ? paths
-        : JSON.stringify(paths);
-  return `the WASM backend failed to initialize: check that the .wasm binaries (${wasmBinaryNames.join(', ')}) are served from ${where} (option wasmPaths), as application/wasm`;
+        ? `from ${paths}`
+        : `at ${wasmBinaryNames.map((name) => paths[name]).join(', ')}`;
+  return `the WASM backend failed to initialize: check that the .wasm binaries (${wasmBinaryNames.join(', ')}) are served ${where} (option wasmPaths), as application/wasm`;
 }
 
 /** What happened to the WebGPU device, once it is lost (then WebGPU is gone for this page). */

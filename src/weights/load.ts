@@ -9,6 +9,7 @@
  */
 import type { NetworkSpec } from '../models/spec';
 import { paramSpecs } from '../models/spec';
+import { platform } from '../platform';
 import { tf } from '../tf';
 import { cacheAvailable, cacheKey, readCachedPack, writeCachedPack } from './cache';
 import type { FetchLike } from './fetch-bytes';
@@ -30,7 +31,7 @@ export interface LoadPackOptions {
   /** Keep the verified pack in IndexedDB and serve later loads from it (default: true where IndexedDB exists). */
   cache?: boolean;
   signal?: AbortSignal;
-  /** Replaces the global fetch (the CLI reads local files through it). */
+  /** Replaces the platform's fetch (global fetch; in the Node build, also local files). */
   fetch?: FetchLike;
 }
 
@@ -44,9 +45,8 @@ export interface LoadedPack {
 }
 
 function absoluteUrl(url: string): string {
-  const base = (globalThis as { location?: { href: string } }).location?.href;
   try {
-    return new URL(url, base).href;
+    return new URL(url, platform.baseUrl()).href;
   } catch {
     throw new Error(`${url}: not a valid URL for a pack's model.json`);
   }
@@ -173,7 +173,7 @@ export function decodePack(manifest: PackManifest, data: Uint8Array): tf.NamedTe
 }
 
 export async function loadPack(modelJsonUrl: string, opts: LoadPackOptions): Promise<LoadedPack> {
-  const fetchImpl = opts.fetch ?? ((url, init) => globalThis.fetch(url, init));
+  const fetchImpl = opts.fetch ?? platform.fetch;
   const url = absoluteUrl(modelJsonUrl);
   // Default: cache wherever IndexedDB exists (browsers), not in Node.
   const useCache = opts.cache ?? cacheAvailable();

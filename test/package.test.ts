@@ -1,0 +1,79 @@
+/**
+ * webnets in Node as a user installs it: the packed tarball installed by npm into a fresh
+ * folder, imported by name. The README's Node snippet runs as written and classifies the
+ * cat photo with the FD-MobileNet pack; the installed `webnets` command still works.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  addPackAndPhoto,
+  catLabel,
+  npmInstall,
+  packWebnets,
+  readmeSnippet,
+  sh,
+  tempDir,
+} from './helpers/package';
+
+/** The README's Node snippet decodes the photo with pngjs; the same version as webnets uses. */
+const pngjs = 'pngjs@7.0.0';
+
+describe('the packed package in Node', () => {
+  let app = '';
+
+  beforeAll(async () => {
+    app = tempDir('node-app');
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'webnets-node-app', private: true, type: 'module' }),
+    );
+    const tarball = await packWebnets(tempDir('pack'));
+    await npmInstall(app, tarball, [pngjs]);
+    addPackAndPhoto(app);
+  }, 600_000);
+
+  it("runs the README's Node snippet as written: import { load, tf } from 'webnets', classify a photo", async () => {
+    writeFileSync(join(app, 'classify.mjs'), readmeSnippet('node'));
+    const out = await sh('node', ['classify.mjs'], app, 120_000);
+    // console.log(best.label, best.probability, model.backendReason)
+    expect(out.trim()).toMatch(
+      new RegExp(`^${catLabel} 0\\.\\d+ wasm-simd \\(\\d+ threads?\\): no WebGPU`),
+    );
+  });
+
+  it('imports the Node build, not the browser bundle, and runs the wasm and cpu backends', async () => {
+    const script = `
+      import { load, tf } from 'webnets';
+      const resolved = import.meta.resolve('webnets');
+      const out = { resolved, backends: [] };
+      for (const backend of ['wasm', 'cpu']) {
+        const model = await load('fd-mobilenet-0.25x', { synthetic: true, backend });
+        const top = await model.classify(tf.zeros([64, 64, 3], 'int32'));
+        out.backends.push([model.backend, top.length]);
+        model.dispose();
+      }
+      console.log(JSON.stringify(out));`;
+    writeFileSync(join(app, 'backends.mjs'), script);
+    const out = JSON.parse(await sh('node', ['backends.mjs'], app, 120_000)) as {
+      resolved: string;
+      backends: [string, number][];
+    };
+    expect(out.resolved).toMatch(/\/node_modules\/webnets\/dist\/node\/index\.js$/);
+    expect(out.backends).toEqual([
+      ['wasm', 5],
+      ['cpu', 5],
+    ]);
+  });
+
+  it('keeps the installed `webnets` command working (predict on the pack and the photo)', async () => {
+    const out = await sh(
+      join(app, 'node_modules/.bin/webnets'),
+      ['predict', '--model', 'packs/fd-mobilenet-0.5x', '--image', 'cat.png', '--json'],
+      app,
+      120_000,
+    );
+    const result = JSON.parse(out) as { top: { index: number; label: string }[] };
+    expect(result.top[0]).toMatchObject({ index: 285, label: catLabel });
+  });
+});
