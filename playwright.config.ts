@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { defineConfig } from '@playwright/test';
 
 /**
@@ -5,8 +6,29 @@ import { defineConfig } from '@playwright/test';
  * here). WebGPU needs a secure context, so pages are served from http://localhost by
  * Vite with cross-origin isolation headers (threaded WASM needs them).
  */
-export const chromiumPath =
-  process.env.WEBNETS_CHROMIUM ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const defaultChromium = '/usr/bin/chromium';
+
+/**
+ * The Chromium the tests drive: the binary WEBNETS_CHROMIUM names, else Debian's
+ * /usr/bin/chromium; `missing` says, naming both, why it cannot run (null when it exists).
+ */
+export function findChromium(
+  env: Record<string, string | undefined> = process.env,
+  exists: (path: string) => boolean = existsSync,
+): { path: string; missing: string | null } {
+  const named = env.WEBNETS_CHROMIUM ?? env.CHROMIUM_PATH;
+  const path = named ?? defaultChromium;
+  if (exists(path)) return { path, missing: null };
+  const where = named
+    ? `WEBNETS_CHROMIUM=${named}: no such file`
+    : `no Chromium at ${defaultChromium}, and WEBNETS_CHROMIUM is not set`;
+  return {
+    path,
+    missing: `${where}. The browser tests need a Chromium: install Debian's (apt-get install -y chromium) for ${defaultChromium}, or set WEBNETS_CHROMIUM to a Chromium binary.`,
+  };
+}
+
+export const chromiumPath = findChromium().path;
 
 export const chromiumArgs = [
   '--no-sandbox',

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chromiumPath } from '../playwright.config';
+import { findChromium } from '../playwright.config';
 import { preparePacks } from '../tools/prepare-packs';
 import { makeFakeCameraVideo } from './fake-camera';
 
@@ -9,12 +9,8 @@ import { makeFakeCameraVideo } from './fake-camera';
  * camera's video of chelsea.png. Fails early, with the fix, when what the tests need is missing.
  */
 export default async function globalSetup(): Promise<void> {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(
-      `Chromium not found at ${chromiumPath}. Install Debian's chromium (apt-get install -y chromium) ` +
-        'or point WEBNETS_CHROMIUM at a Chromium binary.',
-    );
-  }
+  const { missing } = findChromium();
+  if (missing) throw new Error(missing);
   if (!existsSync('dist/webnets.js')) {
     throw new Error('dist/webnets.js is missing: run `npm run build` first (`npm test` does).');
   }

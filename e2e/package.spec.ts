@@ -119,13 +119,14 @@ const apps: App[] = [
   {
     name: 'static',
     make: async (dir, tarball) => {
-      // What the README says to serve: dist/webnets.js with the binaries beside it, as the
-      // package (or a CDN mirroring it) has them; its page, and the worker snippets with
+      // What the README says to serve: the files at the top of the package's dist/, as the
+      // tarball (or a CDN mirroring it) has them; its page, and the worker snippets with
       // webnets imported by path.
       await sh('tar', ['-xzf', tarball, '-C', dir], dir);
+      const dist = join(dir, 'package/dist');
       mkdirSync(join(dir, 'webnets'));
-      for (const file of ['webnets.js', ...wasmBinaryNames]) {
-        cpSync(join(dir, 'package/dist', file), join(dir, 'webnets', file));
+      for (const file of readdirSync(dist).filter((f) => statSync(join(dist, f)).isFile())) {
+        cpSync(join(dist, file), join(dir, 'webnets', file));
       }
       const page = readmeSnippet('static').replace(
         '<script type="module">',
@@ -166,12 +167,19 @@ const mimeTypes: Record<string, string> = {
   '.bin': 'application/octet-stream',
 };
 
-/** A static server on a free port: the first of `roots` that has the path answers. */
-async function serveStatic(roots: string[], isolated: boolean): Promise<Running> {
+/**
+ * A static server on a free port: the first of `roots` that has the path answers; paths
+ * `hide` matches are not found.
+ */
+async function serveStatic(
+  roots: string[],
+  isolated: boolean,
+  hide: (path: string) => boolean = () => false,
+): Promise<Running> {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const relative = path.endsWith('/') ? `${path}index.html` : path;
-    for (const root of roots) {
+    for (const root of hide(path) ? [] : roots) {
       const file = normalize(join(root, relative));
       if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) continue;
       if (isolated) for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
@@ -335,6 +343,31 @@ for (const app of apps) {
           }
         });
       }
+    }
+
+    if (app.name === 'vite') {
+      test('without its binaries served, the page says which URLs it tried and which option sets them', async ({
+        page,
+      }) => {
+        const running = await serveStatic(site, false, (path) => path.endsWith('.wasm'));
+        try {
+          const run = await runPage(page, running.origin);
+          expect(run.results).toEqual([]);
+          const failure = run.errors.find((e) => e.includes('failed to initialize'));
+          expect(failure).toMatch(
+            new RegExp(
+              '^wasm setup failed: the WASM backend failed to initialize: check that the \\.wasm binaries ' +
+                '\\(tfjs-backend-wasm\\.wasm, tfjs-backend-wasm-simd\\.wasm, tfjs-backend-wasm-threaded-simd\\.wasm\\) ' +
+                `are served at ${running.origin}/assets/tfjs-backend-wasm-\\w+\\.wasm, ` +
+                `${running.origin}/assets/tfjs-backend-wasm-simd-\\w+\\.wasm, ` +
+                `${running.origin}/assets/tfjs-backend-wasm-threaded-simd-\\w+\\.wasm ` +
+                '\\(option wasmPaths\\), as application/wasm$',
+            ),
+          );
+        } finally {
+          running.stop();
+        }
+      });
     }
 
     if (app.name !== 'static') {

@@ -19,6 +19,7 @@ export const sharedDir = process.env.WEBNETS_SHARED ?? resolve(repoRoot, '../sha
 export const packId = 'fd-mobilenet-0.5x';
 export const packDir = resolve(repoRoot, 'models/packs', packId);
 export const catPhoto = resolve(sharedDir, 'images/chelsea.png');
+export const checkpoint = resolve(sharedDir, 'weights/fd-mobilenet/0.5x-FDMobileNet-224.pth.tar');
 /** ImageNet's label for chelsea.png with FD-MobileNet 0.5× (../shared/README.md: class 285). */
 export const catLabel = 'Egyptian cat';
 
@@ -117,6 +118,13 @@ export function readmeSnippet(name: string): string {
   return snippet;
 }
 
+/** Copies the cat photo to `<dir>/cat.png`. */
+export function addPhoto(dir: string): void {
+  if (!existsSync(catPhoto)) throw new Error(`${catPhoto} is missing: see ../shared/README.md`);
+  mkdirSync(dir, { recursive: true });
+  cpSync(catPhoto, join(dir, 'cat.png'));
+}
+
 /** Copies the pack to `<dir>/packs/<id>/` and the cat photo to `<dir>/cat.png`. */
 export function addPackAndPhoto(dir: string): void {
   if (!existsSync(resolve(packDir, 'model.json'))) {
@@ -124,8 +132,6 @@ export function addPackAndPhoto(dir: string): void {
       `${packDir} is missing: \`npm run packs\` makes it from ../shared/weights/fd-mobilenet/ (the e2e global setup runs it)`,
     );
   }
-  if (!existsSync(catPhoto)) throw new Error(`${catPhoto} is missing: see ../shared/README.md`);
-  mkdirSync(join(dir, 'packs'), { recursive: true });
+  addPhoto(dir);
   cpSync(packDir, join(dir, 'packs', packId), { recursive: true });
-  cpSync(catPhoto, join(dir, 'cat.png'));
 }
