@@ -83,36 +83,39 @@ function webnetsServer(): Plugin {
 }
 
 /**
- * Every binary tfjs-backend-wasm has ships next to dist/webnets.js, and the bundle must name
- * each one as `new URL("./<binary>", import.meta.url)` (src/browser.ts), the form apps'
- * bundlers follow to emit it. The source marks them `@vite-ignore` so that this build leaves
- * them alone; that comment must not ship (an app's Vite would skip them too), so it is
- * blanked (same length: the source map holds). Fails the build when the shipped code lacks
- * the form for one of them, then copies them.
+ * Every binary tfjs-backend-wasm has ships next to dist/webnets.js, and a chunk that runs
+ * tfjs' WASM backend must name each one as `new URL("./<binary>", import.meta.url)`
+ * (src/browser.ts), the form apps' bundlers follow to emit it. The source marks them
+ * `@vite-ignore` so that this build leaves them alone; that comment must not ship (an app's
+ * Vite would skip them too), so it is blanked (same length: the source map holds). Fails
+ * the build when such a chunk lacks the form for one of them, then copies them.
  */
 function shipWasmBinaries(): Plugin {
   const viteIgnore = '/* @vite-ignore */';
   const from = resolve(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
   const binaries = readdirSync(from).filter((name) => name.endsWith('.wasm'));
+  const literal = (name: string) =>
+    new RegExp(
+      `new URL\\(\\s*(["'])\\./${name.replace(/[.-]/g, '\\$&')}\\1\\s*,\\s*import\\.meta\\.url\\s*\\)`,
+    );
   return {
     name: 'webnets-ship-wasm',
     apply: 'build',
     enforce: 'post',
-    renderChunk(code, chunk) {
-      if (chunk.fileName !== 'webnets.js' || !code.includes(viteIgnore)) return null;
+    renderChunk(code) {
+      if (!code.includes(viteIgnore)) return null;
       return { code: code.replaceAll(viteIgnore, ' '.repeat(viteIgnore.length)), map: null };
     },
     generateBundle(_options, bundle) {
-      const main = bundle['webnets.js'];
-      if (main?.type !== 'chunk') throw new Error('webnets-ship-wasm: no webnets.js chunk');
-      for (const name of binaries) {
-        const literal = new RegExp(
-          `new URL\\(\\s*(["'])\\./${name.replace(/[.-]/g, '\\$&')}\\1\\s*,\\s*import\\.meta\\.url\\s*\\)`,
-        );
-        if (!literal.test(main.code)) {
-          throw new Error(
-            `webnets-ship-wasm: dist/webnets.js lacks new URL("./${name}", import.meta.url) written literally; apps' bundlers would not emit ${name}`,
-          );
+      for (const chunk of Object.values(bundle)) {
+        // tfjs' glue names its binaries: this chunk runs the WASM backend.
+        if (chunk.type !== 'chunk' || !chunk.code.includes(binaries[0] as string)) continue;
+        for (const name of binaries) {
+          if (!literal(name).test(chunk.code)) {
+            throw new Error(
+              `webnets-ship-wasm: ${chunk.fileName} lacks new URL("./${name}", import.meta.url) written literally; apps' bundlers would not emit ${name}`,
+            );
+          }
         }
       }
     },
