@@ -105,7 +105,7 @@ for (const backend of ['wasm', 'webgpu'] as const) {
   });
 }
 
-test('an HD frame (the pre-shrink path) from ImageData, a canvas or a bitmap gives the logits of its tensor on WASM', async ({
+test('an HD frame (shrunk more than 2×) from ImageData, a canvas or a bitmap gives the logits of its tensor on WASM', async ({
   page,
 }) => {
   const diffs = await page.evaluate(async () => {

@@ -230,15 +230,12 @@ export function selectLinear(inputs: number, config: KernelConfig): 'kernel-pack
 }
 
 /**
- * The network's input: resize, crop and normalize as webnets' one-pass kernel where it is
- * registered, else tfjs' ops; pixel sources go in as RGBA bytes (no tfjs fromPixels) where
- * the area pre-shrink kernel is registered too.
+ * The network's input (Pillow's resize, crop, normalize): webnets' kernel where it is
+ * registered (WASM), else the same computation in JavaScript on the pixels' bytes
+ * (resize-crop-normalize/pillow.ts): tfjs has no resize that matches Pillow's.
  */
-export function selectInput(config: KernelConfig): { resizeCrop: ElementwiseImpl; rgba: boolean } {
-  return {
-    resizeCrop: config.kernels.resizeCropNormalize ? 'kernel' : 'stock',
-    rgba: config.kernels.resizeCropNormalize && config.kernels.areaShrinkRgba,
-  };
+export function selectInput(config: KernelConfig): 'kernel' | 'javascript' {
+  return config.kernels.resizeCropNormalize ? 'kernel' : 'javascript';
 }
 
 /** Into how many slices a kernel of `work` over `rows` rows is split on `threads` threads. */

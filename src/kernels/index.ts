@@ -12,7 +12,6 @@
 import { getThreadsCount, tf } from '../tf';
 import type { KernelConfig } from './config';
 import { addActivationKernel } from './add-activation';
-import { areaShrinkRgbaKernel } from './area-shrink-rgba';
 import { depthwiseConv2dKernel } from './depthwise-conv2d';
 import { groupConv2dKernel } from './group-conv2d';
 import { resizeCropNormalizeKernel } from './resize-crop-normalize';
@@ -22,7 +21,6 @@ import { setUpKernels, wasmKernelThreads } from './wasm/module';
 import type { WasmBackendLike } from './wasm/module';
 
 export * from './add-activation';
-export * from './area-shrink-rgba';
 export * from './depthwise-conv2d';
 export * from './group-conv2d';
 export * from './resize-crop-normalize';
@@ -47,7 +45,6 @@ export const KERNELS = {
   squeezeExcite: squeezeExciteKernel,
   addActivation: addActivationKernel,
   resizeCropNormalize: resizeCropNormalizeKernel,
-  areaShrinkRgba: areaShrinkRgbaKernel,
 } as const;
 
 export type KernelKey = keyof typeof KERNELS;

@@ -6,14 +6,11 @@
  * Error saying what was wrong and what is expected; nothing is left allocated, so the
  * model serves the next call as usual.
  *
- * Sources go to `tf.browser.fromPixels` as they are when tfjs reads them faithfully
- * (video frames, ImageBitmap, ImageData). Images and VideoFrames first become an
- * ImageBitmap: fromPixels reads an <img> at its layout size (not its natural size) and
- * does not know VideoFrame at all. Canvases are read when the call runs, whatever their
- * context type: on WebGPU by tfjs' GPU copy, elsewhere drawn onto webnets' own 2-D readback
- * context (tfjs would read them through a '2d' context of their own, null for a WebGL or
- * WebGPU canvas). A copy into an ImageBitmap first was half of a canvas's cost on WASM
- * (bench/RESULTS.md).
+ * Pixel sources are read as RGBA bytes (preprocessing resamples 8-bit pixels as Pillow
+ * does). ImageData is read as it is; images and VideoFrames first become an ImageBitmap
+ * (an <img> at its natural size); canvases, bitmaps and video frames are drawn onto
+ * webnets' own 2-D readback context when the call runs, whatever their context type. A
+ * copy into an ImageBitmap first was half of a canvas's cost on WASM (bench/RESULTS.md).
  */
 import { tf } from '../tf';
 
@@ -28,12 +25,12 @@ export type ImageSource =
   | VideoFrame
   | tf.Tensor3D;
 
-type FromPixelsInput = ImageData | HTMLVideoElement | ImageBitmap;
+type PixelInput = ImageData | HTMLVideoElement | ImageBitmap;
 type Canvas = HTMLCanvasElement | OffscreenCanvas;
 
 /** A checked source, ready to become a tensor synchronously on the model's backend. */
 export type PreparedSource =
-  | { kind: 'pixels'; pixels: FromPixelsInput | Canvas; release: () => void }
+  | { kind: 'pixels'; pixels: PixelInput | Canvas; release: () => void }
   | { kind: 'tensor'; tensor: tf.Tensor3D };
 
 const accepted =
@@ -109,7 +106,7 @@ async function toBitmap(
 const noRelease = (): void => undefined;
 
 /**
- * Checks a source and, where needed, converts it to something fromPixels reads exactly.
+ * Checks a source and, where needed, converts it to something read exactly (an ImageBitmap).
  * Throws an Error naming what was wrong and what is expected.
  */
 export async function prepareSource(source: unknown): Promise<PreparedSource> {
@@ -164,29 +161,6 @@ export async function prepareSource(source: unknown): Promise<PreparedSource> {
   throw new Error(`got ${typeName(source)}: expected ${accepted}`);
 }
 
-function isCanvas(pixels: FromPixelsInput | Canvas): pixels is Canvas {
-  return (
-    isInstance<Canvas>(pixels, 'HTMLCanvasElement') || isInstance<Canvas>(pixels, 'OffscreenCanvas')
-  );
-}
-
-/**
- * The source's pixels as an HWC tensor on the active backend (call inside tf.tidy). A
- * backend with its own FromPixels kernel (WebGPU: a GPU copy of any canvas) takes canvases
- * as they are; elsewhere tfjs would read them through a '2d' context of their own, so they
- * are drawn onto the readback canvas first.
- */
-export function pixelsOf(prepared: PreparedSource): tf.Tensor3D {
-  if (prepared.kind === 'tensor') return prepared.tensor;
-  const { pixels } = prepared;
-  if (!isCanvas(pixels)) return tf.browser.fromPixels(pixels, 3);
-  if (tf.getKernel('FromPixels', tf.getBackend()) === undefined) {
-    return tf.browser.fromPixels(imageDataOf(pixels), 3);
-  }
-  // tfjs-core's typing omits OffscreenCanvas, which its FromPixels kernels take.
-  return tf.browser.fromPixels(pixels as HTMLCanvasElement, 3);
-}
-
 let readback: OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D | null = null;
 
 /** A 2-D context kept for reading pixels back, as tfjs' fromPixels keeps one. */
@@ -204,7 +178,7 @@ function readbackContext(): OffscreenCanvasRenderingContext2D | CanvasRenderingC
 }
 
 /** The pixels a source holds, as a canvas hands them out (RGBA bytes). */
-function imageDataOf(pixels: FromPixelsInput | Canvas): ImageData {
+export function imageDataOf(pixels: PixelInput | Canvas): ImageData {
   if (isInstance<ImageData>(pixels, 'ImageData')) return pixels;
   const [width, height] = isInstance<HTMLVideoElement>(pixels, 'HTMLVideoElement')
     ? [pixels.videoWidth, pixels.videoHeight]

@@ -21,7 +21,6 @@ const none = {
   squeezeExcite: false,
   addActivation: false,
   resizeCropNormalize: false,
-  areaShrinkRgba: false,
 };
 const all = Object.fromEntries(Object.keys(none).map((k) => [k, true])) as typeof none;
 const wasm: KernelConfig = {

@@ -183,7 +183,7 @@ describe('classify, predict, embed', () => {
     const asFloat = tf.cast(img, 'float32') as tf.Tensor3D;
     expect(Array.from(await model.predict(asFloat))).toEqual(Array.from(await model.predict(img)));
     asFloat.dispose();
-    const big = image(80, 50, 3); // pre-shrink path
+    const big = image(80, 50, 3); // shrinking more than 2×
     const small = image(7, 9, 4); // upscaling path
     expect((await model.predict(big)).length).toBe(10);
     expect((await model.predict(small)).length).toBe(10);

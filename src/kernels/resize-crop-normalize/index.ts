@@ -1,22 +1,37 @@
 /**
- * The network's input from pixels in one pass: bilinear resize (half-pixel centres,
- * edges clamped), center crop and normalize, computing only the cropped pixels.
- * inputs: x [1, H, W, 3] (float32 or int32, 0–255), or x [1, H, W, 1] int32 whose every
- * element holds one pixel's 4 bytes R, G, B, A (a canvas's ImageData as it is, read through
- * an Int32Array; alpha ignored). attrs: resizedHeight, resizedWidth (the virtual resize),
- * top, left (the crop's corner in it), size, scale and shift (3 each: y = v · scale −
- * shift). Output [1, size, size, 3] float32. WASM only: resize_crop_normalize.c.
+ * The network's input from pixels: Pillow's resize (bilinear or bicubic, antialiased when
+ * shrinking, 8-bit per pass: pillow.ts), center crop and normalize, computing only the
+ * cropped pixels. inputs: x [1, H, W, 3] (float32 or int32, 0–255), or x [1, H, W, 1] int32
+ * whose every element holds one pixel's 4 bytes R, G, B, A (a canvas's ImageData as it is,
+ * read through an Int32Array; alpha ignored). attrs: filter ('bilinear' | 'bicubic'),
+ * resizedHeight, resizedWidth (the virtual resize), top, left (the crop's corner in it),
+ * size, scale and shift (3 each: y = v · scale − shift), and optionally box [top, left,
+ * bottom, right]: the source region resized (Pillow's box; default the whole image).
+ * Output [1, size, size, 3] float32. WASM: resize_crop_normalize.c; every other backend:
+ * `resizeCropNormalizeBytes` on the pixels' bytes, the same result bit for bit.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../tf';
 import type { KernelArgs, KernelDefinition, TensorLike } from '../kernel';
 import { pixelLayout, positiveInt } from '../kernel';
 import type { WasmBackendLike } from '../wasm/module';
-import { kernelsOf, offsetOf } from '../wasm/module';
+import { kernelsOf, memoryOf, offsetOf } from '../wasm/module';
+import {
+  normalizeRgb,
+  pillowTaps,
+  resampleCrop,
+  RESAMPLE_FILTERS,
+  type Bytes8,
+  type ResampleFilter,
+  type Taps,
+} from './pillow';
+
+export * from './pillow';
 
 export const RESIZE_CROP_NORMALIZE = 'WebnetsResizeCropNormalize';
 
 export interface ResizeCropNormalizeAttrs {
+  filter: ResampleFilter;
   resizedHeight: number;
   resizedWidth: number;
   top: number;
@@ -24,25 +39,27 @@ export interface ResizeCropNormalizeAttrs {
   size: number;
   scale: readonly [number, number, number];
   shift: readonly [number, number, number];
+  /** The source region resized, [top, left, bottom, right] in pixels (default: all of it). */
+  box?: readonly [number, number, number, number];
 }
 
-/**
- * The call's sizes, checked: x is [1, H, W, 3] float32 or int32, or [1, H, W, 1] int32 of
- * packed RGBA bytes; the crop lies inside the virtual resized image, scale and shift are 3
- * finite numbers each.
- */
-export function resizeCropGeometry(
-  inputs: Record<string, TensorLike | undefined>,
+type CheckedAttrs = Required<ResizeCropNormalizeAttrs>;
+
+/** The attrs checked against an image of height × width. */
+export function checkResizeCrop(
+  height: number,
+  width: number,
   attrs: Partial<Record<keyof ResizeCropNormalizeAttrs, unknown>>,
-): ResizeCropNormalizeAttrs & { height: number; width: number; layout: 'rgb' | 'rgba8' } {
+): CheckedAttrs {
   const K = RESIZE_CROP_NORMALIZE;
-  const { height, width, layout } = pixelLayout(K, inputs.x, ['rgb', 'rgba8']);
   const int = (name: keyof ResizeCropNormalizeAttrs, min: number): number =>
     positiveInt(K, name, attrs[name], min);
+  if (!RESAMPLE_FILTERS.includes(attrs.filter as ResampleFilter)) {
+    throw new Error(
+      `${K}: attr 'filter' must be one of ${RESAMPLE_FILTERS.join(', ')}, got ${String(attrs.filter)}`,
+    );
+  }
   const g = {
-    height,
-    width,
-    layout,
     resizedHeight: int('resizedHeight', 1),
     resizedWidth: int('resizedWidth', 1),
     top: int('top', 0),
@@ -55,18 +72,68 @@ export function resizeCropGeometry(
         `${g.resizedHeight}×${g.resizedWidth} resized image`,
     );
   }
-  const triple = (name: 'scale' | 'shift'): [number, number, number] => {
+  const numbers = (name: 'scale' | 'shift' | 'box', n: number): number[] => {
     const v = attrs[name];
     if (
       !Array.isArray(v) ||
-      v.length !== 3 ||
-      v.some((n) => typeof n !== 'number' || !isFinite(n))
+      v.length !== n ||
+      v.some((x) => typeof x !== 'number' || !isFinite(x))
     ) {
-      throw new Error(`${K}: attr '${name}' must be 3 finite numbers, got ${JSON.stringify(v)}`);
+      throw new Error(`${K}: attr '${name}' must be ${n} finite numbers, got ${JSON.stringify(v)}`);
     }
-    return v as [number, number, number];
+    return v as number[];
   };
-  return { ...g, scale: triple('scale'), shift: triple('shift') };
+  const box = attrs.box === undefined ? [0, 0, height, width] : numbers('box', 4);
+  const [y0, x0, y1, x1] = box as [number, number, number, number];
+  if (!(y0 >= 0 && x0 >= 0 && y1 <= height && x1 <= width && y1 > y0 && x1 > x0)) {
+    throw new Error(
+      `${K}: attr 'box' [${box.join(', ')}] must be [top, left, bottom, right] inside the ` +
+        `${height}×${width} image, bottom > top and right > left`,
+    );
+  }
+  return {
+    filter: attrs.filter as ResampleFilter,
+    ...g,
+    scale: numbers('scale', 3) as [number, number, number],
+    shift: numbers('shift', 3) as [number, number, number],
+    box: [y0, x0, y1, x1],
+  };
+}
+
+/** The row and column taps of the crop. */
+export function cropTaps(
+  height: number,
+  width: number,
+  a: CheckedAttrs,
+): { rows: Taps; cols: Taps } {
+  const [y0, x0, y1, x1] = a.box;
+  return {
+    rows: pillowTaps(height, a.resizedHeight, a.filter, a.top, a.size, y0, y1),
+    cols: pillowTaps(width, a.resizedWidth, a.filter, a.left, a.size, x0, x1),
+  };
+}
+
+/**
+ * The call's sizes, checked: x is [1, H, W, 3] float32 or int32, or [1, H, W, 1] int32 of
+ * packed RGBA bytes; the crop lies inside the virtual resized image, the box inside the
+ * image, scale and shift are 3 finite numbers each.
+ */
+export function resizeCropGeometry(
+  inputs: Record<string, TensorLike | undefined>,
+  attrs: Partial<Record<keyof ResizeCropNormalizeAttrs, unknown>>,
+): CheckedAttrs & { height: number; width: number; layout: 'rgb' | 'rgba8' } {
+  const { height, width, layout } = pixelLayout(RESIZE_CROP_NORMALIZE, inputs.x, ['rgb', 'rgba8']);
+  return { height, width, layout, ...checkResizeCrop(height, width, attrs) };
+}
+
+/** The whole operation on 8-bit pixels in JavaScript: [size, size, 3] float32, row-major. */
+export function resizeCropNormalizeBytes(
+  src: Bytes8,
+  attrs: ResizeCropNormalizeAttrs,
+): Float32Array {
+  const a = checkResizeCrop(src.height, src.width, attrs);
+  const { rows, cols } = cropTaps(src.height, src.width, a);
+  return normalizeRgb(resampleCrop(src, rows, cols), a.scale, a.shift);
 }
 
 /**
@@ -77,22 +144,49 @@ export function resizeCropNormalize(x: tf.Tensor4D, attrs: ResizeCropNormalizeAt
   return tf.engine().runKernel(RESIZE_CROP_NORMALIZE, { x }, { ...attrs });
 }
 
+/** start, count, coeffs one after the other, as the C kernel reads taps. */
+function packTaps(t: Taps): Int32Array {
+  const n = t.start.length;
+  const packed = new Int32Array(2 * n + t.coeffs.length);
+  packed.set(t.start);
+  packed.set(t.count, n);
+  packed.set(t.coeffs, 2 * n);
+  return packed;
+}
+
 function wasmResizeCropNormalize({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const b = backend as WasmBackendLike;
   const g = resizeCropGeometry(inputs, attrs ?? {});
   const x = inputs.x as TensorInfo;
-  const kernels = kernelsOf(b);
+  const { exports } = kernelsOf(b);
+  const { rows, cols } = cropTaps(g.height, g.width, g);
+  const rowTaps = packTaps(rows);
+  const colTaps = packTaps(cols);
+  const row0 = rows.start[0]!;
+  const sourceRows = rows.start[g.size - 1]! + rows.count[g.size - 1]! - row0;
   const out = b.makeOutput([1, g.size, g.size, 3], 'float32');
-  const run =
-    g.layout === 'rgba8'
-      ? kernels.exports.resize_crop_normalize_rgba8
-      : x.dtype === 'int32'
-        ? kernels.exports.resize_crop_normalize_i32
-        : kernels.exports.resize_crop_normalize_f32;
-  run(
-    ...[offsetOf(b, x), offsetOf(b, out), g.height, g.width, g.resizedHeight, g.resizedWidth],
-    ...[g.top, g.left, g.size, ...g.scale, ...g.shift],
-  );
+  const tapBytes = 4 * (rowTaps.length + colTaps.length);
+  const at = b.wasm._malloc(tapBytes + sourceRows * g.size * 4);
+  try {
+    const heap = new Int32Array(memoryOf(b).buffer, at, rowTaps.length + colTaps.length);
+    heap.set(rowTaps);
+    heap.set(colTaps, rowTaps.length);
+    const colAt = at + 4 * rowTaps.length;
+    const tmp = at + tapBytes;
+    const horizontal =
+      g.layout === 'rgba8'
+        ? exports.pillow_horizontal_rgba8
+        : x.dtype === 'int32'
+          ? exports.pillow_horizontal_i32
+          : exports.pillow_horizontal_f32;
+    horizontal(offsetOf(b, x), g.width, row0, sourceRows, colAt, g.size, cols.ksize, tmp);
+    exports.pillow_vertical_normalize(
+      ...[tmp, g.size, row0, at, g.size, rows.ksize, offsetOf(b, out)],
+      ...[...g.scale, ...g.shift],
+    );
+  } finally {
+    b.wasm._free(at);
+  }
   return out;
 }
 
