@@ -1,6 +1,7 @@
 /**
  * `npx webnets predict` with the FD-MobileNet authors' weights: the reference inputs give
- * the PyTorch reference outputs, and a photo gives its class, on cpu and wasm.
+ * the PyTorch reference outputs, and so does every photo through webnets' own
+ * preprocessing (Pillow's resize), on cpu and wasm.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,7 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webnets } from '../helpers/cli';
 
 const checkpoint = '../shared/weights/fd-mobilenet/0.5x-FDMobileNet-224.pth.tar';
+const checkpoints = {
+  'fd-mobilenet-0.25x': '../shared/weights/fd-mobilenet/0.25x-FDMobileNet-224.pth.tar',
+  'fd-mobilenet-0.5x': checkpoint,
+};
 const reference = '../shared/reference/fd-mobilenet.json';
+const photos = ['chelsea', 'coffee', 'camera', 'motorcycle_left'];
+
+type Reference = {
+  models: Record<string, Record<string, { top5: [number, number][]; logits: number[] }>>;
+};
 
 interface Prediction {
   model: string;
@@ -22,23 +32,21 @@ interface Prediction {
 
 let dir: string;
 let pack: string;
+const packs: Record<string, string> = {};
 
 beforeAll(async () => {
-  for (const path of [checkpoint, reference]) {
+  const images = photos.map((p) => `../shared/images/${p}.png`);
+  for (const path of [...Object.values(checkpoints), reference, ...images]) {
     if (!existsSync(path)) throw new Error(`${path} is missing: see ../shared/README.md`);
   }
   dir = await mkdtemp(join(tmpdir(), 'webnets-predict-'));
-  pack = join(dir, 'fd-0.5x');
-  const converted = await webnets(
-    'convert',
-    checkpoint,
-    '--arch',
-    'fd-mobilenet-0.5x',
-    '--out',
-    pack,
-  );
-  expect(converted.code, converted.stderr).toBe(0);
-});
+  for (const [model, file] of Object.entries(checkpoints)) {
+    packs[model] = join(dir, model);
+    const converted = await webnets('convert', file, '--arch', model, '--out', packs[model]);
+    expect(converted.code, converted.stderr).toBe(0);
+  }
+  pack = packs['fd-mobilenet-0.5x']!;
+}, 120_000);
 
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -59,11 +67,9 @@ describe('webnets predict', () => {
       );
       expect(code, stderr).toBe(0);
       const got = JSON.parse(stdout) as Prediction;
-      const want = (
-        JSON.parse(readFileSync(reference, 'utf8')) as {
-          models: Record<string, Record<string, { top5: [number, number][]; logits: number[] }>>;
-        }
-      ).models['fd-mobilenet-0.5x']!.coffee!;
+      const want = (JSON.parse(readFileSync(reference, 'utf8')) as Reference).models[
+        'fd-mobilenet-0.5x'
+      ]!.coffee!;
       expect(got).toMatchObject({ model: 'fd-mobilenet-0.5x', backend, synthetic: false });
       expect(got.top.map((c) => c.index)).toEqual(want.top5.map(([i]) => i));
       got.top.forEach((c, i) => expect(c.probability).toBeCloseTo(want.top5[i]![1], 4));
@@ -72,6 +78,36 @@ describe('webnets predict', () => {
         Math.max(...want.logits.map((v, i) => Math.abs(v - got.logits![i]!))),
       ).toBeLessThanOrEqual(1e-3 * scale);
     },
+  );
+
+  const photoCases = Object.keys(checkpoints).flatMap((model) =>
+    photos.flatMap((photo) => ['cpu', 'wasm'].map((backend) => [model, photo, backend] as const)),
+  );
+  it.each(photoCases)(
+    '%s --image %s.png on %s: PyTorch’s logits within 1e-2 of the largest, its top-5 in order',
+    async (model, photo, backend) => {
+      const { code, stdout, stderr } = await webnets(
+        'predict',
+        '--model',
+        packs[model]!,
+        '--image',
+        `../shared/images/${photo}.png`,
+        '--backend',
+        backend,
+        '--logits',
+        '--json',
+      );
+      expect(code, stderr).toBe(0);
+      const got = JSON.parse(stdout) as Prediction;
+      const want = (JSON.parse(readFileSync(reference, 'utf8')) as Reference).models[model]![
+        photo
+      ]!;
+      expect(got.top.map((c) => c.index)).toEqual(want.top5.map(([i]) => i));
+      const largest = Math.max(...want.logits.map(Math.abs));
+      const maxDiff = Math.max(...want.logits.map((v, i) => Math.abs(v - got.logits![i]!)));
+      expect(maxDiff).toBeLessThanOrEqual(1e-2 * largest);
+    },
+    60_000,
   );
 
   it('--image chelsea.png is an Egyptian cat, through the pack’s own preprocessing', async () => {
