@@ -6,8 +6,10 @@
  */
 import * as webnets from '../../src/index';
 import * as kernels from '../../src/kernels';
+import { networkInput } from '../../src/runtime/preprocess';
+import { prepareSource, releaseSource } from '../../src/runtime/source';
 
-const internals = { kernels };
+const internals = { kernels, preprocess: { prepareSource, networkInput, releaseSource } };
 
 export type Internals = typeof internals;
 

@@ -93,7 +93,11 @@ async function toBitmap(
 ): Promise<{ kind: 'pixels'; pixels: ImageBitmap; release: () => void }> {
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(source);
+    // As Pillow reads files: no ICC colour conversion, colours not premultiplied by alpha.
+    bitmap = await createImageBitmap(source, {
+      colorSpaceConversion: 'none',
+      premultiplyAlpha: 'none',
+    });
   } catch (err) {
     throw new Error(
       `the ${what} could not be read (${err instanceof Error ? err.message : String(err)})`,
