@@ -100,6 +100,9 @@ export function checkResizeCrop(
   };
 }
 
+/** The last crops' taps: a camera's frames all have one geometry. */
+const recentTaps = new Map<string, { rows: Taps; cols: Taps }>();
+
 /** The row and column taps of the crop. */
 export function cropTaps(
   height: number,
@@ -107,10 +110,19 @@ export function cropTaps(
   a: CheckedAttrs,
 ): { rows: Taps; cols: Taps } {
   const [y0, x0, y1, x1] = a.box;
-  return {
-    rows: pillowTaps(height, a.resizedHeight, a.filter, a.top, a.size, y0, y1),
-    cols: pillowTaps(width, a.resizedWidth, a.filter, a.left, a.size, x0, x1),
-  };
+  const key = [height, width, a.filter, a.resizedHeight, a.resizedWidth, a.top, a.left, a.size]
+    .concat(a.box)
+    .join();
+  let taps = recentTaps.get(key);
+  if (!taps) {
+    taps = {
+      rows: pillowTaps(height, a.resizedHeight, a.filter, a.top, a.size, y0, y1),
+      cols: pillowTaps(width, a.resizedWidth, a.filter, a.left, a.size, x0, x1),
+    };
+    if (recentTaps.size >= 8) recentTaps.delete(recentTaps.keys().next().value!);
+    recentTaps.set(key, taps);
+  }
+  return taps;
 }
 
 /**
