@@ -2,22 +2,7 @@
  * Latency statistics: quantiles of timing samples, and a sliding window of the most
  * recent inferences for the live demo.
  */
-
-/**
- * The q-quantile of ascending `sorted` values by linear interpolation between closest
- * ranks (numpy's default 'linear' method, Hyndman & Fan type 7), so the numbers the pages
- * show match what `numpy.percentile` gives on an exported CSV.
- */
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) throw new Error('quantile: no samples');
-  if (!(q >= 0 && q <= 1)) throw new Error(`quantile: q must be in [0, 1], got ${q}`);
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  const a = sorted[lo] as number;
-  const b = sorted[hi] as number;
-  return a + (b - a) * (pos - lo);
-}
+import { quantile } from '../../src/numeric';
 
 export interface LatencySummary {
   count: number;
@@ -30,7 +15,10 @@ export interface LatencySummary {
   max: number;
 }
 
-/** Summary of latency samples in ms (input order = time order); null when there are none. */
+/**
+ * Summary of latency samples in ms (input order = time order); null when there are none.
+ * Its quantiles are numpy.percentile's, so the pages' figures match an exported CSV's.
+ */
 export function summarize(samples: readonly number[]): LatencySummary | null {
   if (samples.length === 0) return null;
   const sorted = [...samples].sort((x, y) => x - y);

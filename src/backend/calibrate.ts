@@ -6,6 +6,7 @@
  * The device key holds what changes the answer: the adapter, the core count, whether the
  * page is cross-origin isolated (threads) and the threads option.
  */
+import { median } from '../numeric';
 import { tf } from '../tf';
 import { runOn } from './activate';
 import type { BackendFacts, BackendPlan } from './policy';
@@ -95,8 +96,7 @@ export async function medianMs(once: () => Promise<void>, runs = 3): Promise<num
     await once();
     times.push(performance.now() - start);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] as number;
+  return median(times);
 }
 
 function ms(value: number): string {

@@ -26,8 +26,8 @@ import {
   makeDivisible,
   paramError,
   positiveInteger,
-  roundHalfEven,
 } from './rules';
+import { roundHalfEven } from '../numeric';
 import type { BlockSpec, BottleneckBlockSpec, NetworkSpec } from './spec';
 
 const MODEL = 'regnet';

@@ -4,15 +4,6 @@
  * one error shape every generator throws for a parameter outside its domain.
  */
 
-/** Python's `round()` (and numpy's, torch's): ties go to the even neighbour. */
-export function roundHalfEven(x: number): number {
-  const floor = Math.floor(x);
-  const diff = x - floor;
-  if (diff < 0.5) return floor;
-  if (diff > 0.5) return floor + 1;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
-
 /**
  * torchvision's `_make_divisible` (from TF's MobileNet code): the nearest multiple of
  * `divisor` not below `minValue`, bumped up one step if rounding lost more than 10 %.

@@ -18,14 +18,9 @@
 import type { Preprocessing } from '../models/spec';
 import * as K from '../kernels';
 import type { KernelConfig, ResizeCropNormalizeAttrs } from '../kernels';
+import { roundHalfEven } from '../numeric';
 import { imageDataOf, rgbaOf, type PreparedSource } from './source';
 import { tf } from '../tf';
-
-/** Python 3's round(): halves go to the even neighbour (torchvision's center_crop uses it). */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
 
 /** torchvision's Resize(size) for an int size: shorter side → size, longer side truncated. */
 export function resizedSize(

@@ -7,8 +7,8 @@ import {
   preprocessAttrs,
   preprocessRgba,
   resizedSize,
-  roundHalfEven,
 } from '../../src/runtime/preprocess';
+import { roundHalfEven } from '../../src/numeric';
 import { tf } from '../../src/tf';
 import { hasKernel, RESIZE_CROP_NORMALIZE } from '../../src/kernels';
 import { TEST_BACKENDS, useBackend } from '../helpers/backends';
