@@ -21,6 +21,11 @@ const commands: Record<string, Command> = {
     usage: 'webnets fetch-weights <id...> [--base-url URL] [--out DIR]',
     load: () => import('./cli/fetch-weights'),
   },
+  export: {
+    summary: "write a pack's network as an ONNX model (opset 13), for onnxruntime and others",
+    usage: 'webnets export --onnx <pack dir|model.json> --out <file.onnx> [--json]',
+    load: () => import('./cli/export'),
+  },
   predict: {
     summary: 'classify an image (or a preprocessed tensor) with a pack, in Node',
     usage:
