@@ -69,7 +69,7 @@ function convInputs(block: BlockSpec, side: number): [ConvSpec, number][] {
 }
 
 /** The side of a block's output map. */
-function blockOutSide(block: BlockSpec, side: number): number {
+export function blockOutSide(block: BlockSpec, side: number): number {
   for (const conv of blockConvs(block)) if (conv.stride !== 1) return outSide(side, conv);
   return side;
 }

@@ -33,9 +33,14 @@ function fanIn(shape: number[]): number {
   return o === 1 && i > 1 ? kh * kw : kh * kw * i;
 }
 
+/** Floats in [0, 1) that depend only on (seed, tensor name): one generator per tensor. */
+export function tensorRandom(name: string, seed: number): () => number {
+  return mulberry32(hashSeed(name, seed));
+}
+
 export function syntheticValues(param: ParamSpec, seed: number): Float32Array {
   const size = param.shape.reduce((a, b) => a * b, 1);
-  const random = mulberry32(hashSeed(param.name, seed));
+  const random = tensorRandom(param.name, seed);
   const bound = param.name.endsWith('.bias') ? 0.05 : Math.sqrt(6 / fanIn(param.shape));
   const out = new Float32Array(size);
   for (let i = 0; i < size; i++) out[i] = (random() * 2 - 1) * bound;

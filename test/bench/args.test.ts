@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { parse } from '../../bench/args';
+import { parse } from '../../bench/ort/args';
 
 describe('npm run bench options', () => {
   const all = availableParallelism();

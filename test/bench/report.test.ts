@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { agreement, centerCropNormalizedNchw, relativeError } from '../../bench/compare';
-import { opTimes, opType } from '../../bench/profile';
-import type { ModelResult } from '../../bench/protocol';
-import { summarize, type PageRun } from '../../bench/report';
-import { gflops, median, p95, pairedRatios, quantile, ratio } from '../../bench/stats';
-import { formatTable, isNumeric } from '../../bench/table';
+import { gflops, p95, pairedRatios, ratio } from '../../bench/lib/stats';
+import { formatTable, isNumeric } from '../../bench/lib/table';
+import { agreement, centerCropNormalizedNchw, relativeError } from '../../bench/ort/compare';
+import { opTimes, opType } from '../../bench/ort/profile';
+import type { ModelResult } from '../../bench/ort/protocol';
+import { summarize, type PageRun } from '../../bench/ort/report';
+import { median, quantile } from '../../src/numeric';
 
 // onnxruntime-web 1.30.0, EfficientNet-B0, 20 alternated runs on this project's shared
 // 2-core machine (bench/results, 2026-11-23), at 1 and at 2 WASM threads.

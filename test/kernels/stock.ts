@@ -1,6 +1,6 @@
 /**
  * The stock tfjs compositions the kernels replace: what webnets' models run when a
- * kernel is not registered — the baseline for tests, bench/kernels.ts and the e2e page.
+ * kernel is not registered — the baseline for tests and the e2e page.
  * Takes the tfjs namespace, so the browser page can run them on the bundled tfjs.
  */
 import type * as tfc from '@tensorflow/tfjs-core';

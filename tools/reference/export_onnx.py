@@ -1,15 +1,16 @@
-"""ONNX exports of the PyTorch reference networks, for `npm run bench` (webnets against
-onnxruntime-web on the same network with the same weights).
+"""PyTorch's own ONNX exports of the benchmark's networks: an optional cross-check of
+webnets' ONNX writer (`webnets export --onnx`, which `npm run bench` uses), run by
+`npm run bench:onnx-check` (optional; nothing else reads these files).
 
-For each model id it writes into the ignored models/onnx/:
+For each model id it writes into the ignored models/onnx/pytorch/:
 - `<id>.onnx`: opset 13, batch 1 fixed, eval mode with constant folding (batch norm folded
   into the convs, as webnets' converter folds it: neither side pays for BN at run time);
   input `input` [1, 3, S, S] NCHW normalized, output `logits` [1, 1000];
-- `<id>.pth`: the state dict the export used (`torch.save`), which `npx webnets convert`
-  turns into the webnets pack, so both sides run the very same weights. FD-MobileNet uses
-  the authors' checkpoint as it is (not copied);
-- `<id>.json`: what the benchmark needs to know: files, input size, parameter and MAC
-  counts (PyTorch hooks on Conv2d / Linear), and PyTorch's logits on
+- `<id>.pth`: the state dict the export used (`torch.save`), which the check converts
+  with webnets' converter and exports with webnets' writer, so both files hold the very
+  same weights. FD-MobileNet uses the authors' checkpoint as it is (not copied);
+- `<id>.json`: files, input size, parameter and MAC counts (PyTorch hooks on Conv2d /
+  Linear), and PyTorch's logits on
   ../shared/reference/chelsea.input.f32 (224 inputs only) to check the ONNX file in ORT.
 
 Networks: torchvision's EfficientNet and RegNet builders with seeded random weights
@@ -32,7 +33,7 @@ import torchvision
 import torchvision.models as tvm
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), '..', '..'))
-OUT = os.path.join(ROOT, 'models', 'onnx')
+OUT = os.path.join(ROOT, 'models', 'onnx', 'pytorch')
 SHARED = os.environ.get('WEBNETS_SHARED', os.path.join(ROOT, '..', 'shared'))
 DEFAULT_IDS = ['fd-mobilenet-0.5x', 'efficientnet-b0', 'regnety-400mf', 'regnetx-400mf']
 SEED = 20240

@@ -1,6 +1,7 @@
 /** `npm run bench` options: parsed and checked with node:util parseArgs. */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { list, OptionError, wholeNumber } from '../lib/options';
 import type { PageConfig } from './protocol';
 import type { Settings } from './report';
 
@@ -26,14 +27,6 @@ export const usage = `Usage: npm run bench -- [options]
   --timeout S          seconds a page may take for one model before it is given up (default 900)
   --skip-build         use dist/ as it is (no npm run build)`;
 
-function wholeNumber(name: string, value: string, min: number): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < min) {
-    throw new Error(`--${name} is '${value}': expected a whole number ≥ ${min}`);
-  }
-  return n;
-}
-
 const positive = (name: string, value: string): number => wholeNumber(name, value, 1);
 
 export const calls = ['auto', 'predict', 'forward'] as const;
@@ -50,7 +43,7 @@ export function pageConfig(label: string, webnetsCall: PageConfig['webnetsCall']
   }
   const m = /^wasm([1-9]\d*)$/.exec(label);
   if (!m) {
-    throw new Error(
+    throw new OptionError(
       `--backends: '${label}' is not a backend: expected wasm<threads> (wasm1, wasm2, …), wasmauto or webgpu`,
     );
   }
@@ -84,13 +77,6 @@ export function parse(argv: string[]): Options | null {
     },
   });
   if (values.help) return null;
-  const list = (v: string | undefined, d: string[]): string[] =>
-    v === undefined
-      ? d
-      : v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean);
   const all = availableParallelism();
   const backends = list(
     values.backends,
@@ -99,7 +85,7 @@ export function parse(argv: string[]): Options | null {
   if (values.webgpu && !backends.includes('webgpu')) backends.push('webgpu');
   const call = values['webnets-call'] as WebnetsCall;
   if (!calls.includes(call)) {
-    throw new Error(`--webnets-call is '${call}': expected ${calls.join(', ')}`);
+    throw new OptionError(`--webnets-call is '${call}': expected ${calls.join(', ')}`);
   }
   backends.forEach((b) => pageConfig(b, 'predict')); // validates
   return {

@@ -4,16 +4,11 @@
  * say whether the 1×1 pointwise convs or the 3×3 stem dominate — which is what tells the
  * kernel work where to go next.
  */
-import { DEPTHWISE_CONV2D, GROUP_CONV2D } from '../src/kernels';
-import type { OpTime } from './protocol';
-import { median } from './stats';
+import { DEPTHWISE_CONV2D, GROUP_CONV2D } from '../../src/kernels';
+import type { KernelRecord, OpTime, RawProfile, WebnetsProfile } from './protocol';
 
-/** The fields of a tfjs profile record this file reads. */
-export interface KernelRecord {
-  name: string;
-  inputShapes: number[][];
-  kernelTimeMs: number | { error: string };
-}
+export type { KernelRecord };
+import { median } from '../../src/numeric';
 
 // tfjs' and webnets' own (src/kernels/): the same filter layouts.
 const convKernels = new Set(['Conv2D', 'FusedConv2D', GROUP_CONV2D]);
@@ -77,4 +72,15 @@ export function opTimes(runs: KernelRecord[][]): OpTime[] {
   return [...totals.entries()]
     .map(([op, perRun]) => ({ op, ms: median(perRun), calls: calls.get(op) ?? 0 }))
     .sort((a, b) => b.ms - a.ms || a.op.localeCompare(b.op));
+}
+
+/** The page's raw profile as the report reads it: per op type, and the kernels' total. */
+export function webnetsProfile(raw: RawProfile): WebnetsProfile {
+  const ops = opTimes(raw.runs);
+  return {
+    wallMs: raw.wallMs,
+    kernelMs: ops.reduce((sum, op) => sum + op.ms, 0),
+    ops,
+    note: raw.note,
+  };
 }

@@ -4,8 +4,8 @@
  * tensor, an ImageData, a canvas and an ImageBitmap at camera-like sizes. The tensor's time is
  * the network plus preprocessing; the rest is what reading the source's pixels adds.
  */
-import type * as Webnets from '../src/index';
-import { median } from './stats';
+import type * as Webnets from '../../src/index';
+import { median } from '../../src/numeric';
 
 export interface SourceRow {
   size: string;

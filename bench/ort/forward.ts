@@ -8,49 +8,14 @@
  * so it also runs on a dist/webnets.js without load().
  */
 import '@tensorflow/tfjs-backend-webgpu'; // src/tf.ts has cpu and wasm; pages add WebGPU
-import {
-  kernelConfig,
-  registerKernels,
-  wakeWasmKernelPool,
-  wasmKernelThreads,
-} from '../src/kernels';
-import { complexity } from '../src/models/complexity';
-import { createNetwork } from '../src/models/network';
-import { getSpec } from '../src/models/presets';
-import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from '../src/tf';
-import { loadPack } from '../src/weights/load';
+import { kernelConfig, wakeWasmKernelPool, wasmKernelThreads } from '../../src/kernels';
+import { complexity } from '../../src/models/complexity';
+import { createNetwork } from '../../src/models/network';
+import { getSpec } from '../../src/models/presets';
+import { getThreadsCount, tf } from '../../src/tf';
+import { loadPack } from '../../src/weights/load';
+import { startBackend } from '../lib/backend';
 import type { WebnetsLoadOptions, WebnetsSide } from './sides';
-
-let started: { backend: 'wasm' | 'webgpu'; threads: number } | null = null;
-
-/**
- * tfjs fixes its backend and WASM threads once a page: the first call decides. A later
- * side may ask for 1 thread on a multi-thread page: its kernels then run unpooled, as
- * the runtime runs a model loaded with `threads: 1` there.
- */
-export async function startBackend(backend: 'wasm' | 'webgpu', threads: number): Promise<void> {
-  if (started !== null) {
-    if (started.backend === backend && (started.threads === threads || threads === 1)) return;
-    throw new Error(
-      `tfjs already runs ${started.backend}/${started.threads} in this page, not ${backend}/${threads}`,
-    );
-  }
-  if (backend === 'wasm') {
-    setWasmPaths('/dist/'); // npm run build copies tfjs' WASM binaries next to webnets.js
-    setThreadsCount(threads);
-    // One thread: the single-threaded SIMD binary, as the runtime picks for threads: 1.
-    if (threads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  }
-  if (!(await tf.setBackend(backend))) {
-    throw new Error(`tfjs could not start its ${backend} backend`);
-  }
-  await tf.ready();
-  // webnets' own kernels, as the runtime registers them when it activates a backend.
-  if (!(await registerKernels(backend, { threads }))) {
-    console.warn(`webnets kernels unavailable on ${backend}: timing tfjs' own ops`);
-  }
-  started = { backend, threads };
-}
 
 /** NCHW (ORT's layout) to NHWC (webnets'): the very same numbers ORT gets. */
 function nhwcOf(nchw: Float32Array, size: number): Float32Array {
@@ -63,7 +28,7 @@ function nhwcOf(nchw: Float32Array, size: number): Float32Array {
 }
 
 export { tf };
-export { VERSION } from '../src/version';
+export { VERSION } from '../../src/version';
 
 export async function loadForward(
   id: string,

@@ -1,24 +1,8 @@
-/** The benchmark's statistics: order statistics of latencies, ratios, throughput. */
-
 /**
- * The q-quantile (0 ≤ q ≤ 1) with linear interpolation between order statistics
- * (numpy's default, 'linear'): p95 of 20 runs lies between the 19th and 20th fastest.
+ * The benchmarks' statistics: order statistics of latencies (src/numeric.ts, numpy's
+ * 'linear' quantiles), ratios, throughput, and alternated timing of synchronous calls.
  */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) throw new Error('quantile: no values');
-  if (!(q >= 0 && q <= 1)) throw new Error(`quantile: q is ${q}: expected 0 ≤ q ≤ 1`);
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = q * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  const a = sorted[lo] as number;
-  const b = sorted[hi] as number;
-  return a + (b - a) * (pos - lo);
-}
-
-export function median(values: readonly number[]): number {
-  return quantile(values, 0.5);
-}
+import { median, quantile } from '../../src/numeric';
 
 export function p95(values: readonly number[]): number {
   return quantile(values, 0.95);
@@ -47,4 +31,26 @@ export function pairedRatios(
 /** Achieved GFLOP/s: 2 FLOPs per multiply-accumulate, over the latency. */
 export function gflops(macs: number, ms: number): number {
   return (2 * macs) / (ms * 1e6);
+}
+
+/**
+ * Median ms of each of `calls`, timed in `rounds` rounds that alternate their order (A B, B A,
+ * …), `reps` calls a turn, after `warmup` untimed rounds: the machine's drift between
+ * minutes then hits every call alike. For synchronous work (tfjs' wasm backend).
+ */
+export function alternateSync(
+  calls: (() => void)[],
+  { rounds, reps = 1, warmup = 2 }: { rounds: number; reps?: number; warmup?: number },
+): number[] {
+  const times = calls.map((): number[] => []);
+  for (let r = -warmup; r < rounds; r++) {
+    const order = calls.map((_, i) => i);
+    if (r % 2 !== 0) order.reverse();
+    for (const i of order) {
+      const t0 = performance.now();
+      for (let k = 0; k < reps; k++) calls[i]!();
+      if (r >= 0) times[i]!.push((performance.now() - t0) / reps);
+    }
+  }
+  return times.map((t) => median(t));
 }

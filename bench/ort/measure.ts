@@ -3,10 +3,9 @@
  * Each takes the tfjs instance the webnets side runs on (dist's or the sources').
  */
 import type * as tfType from '@tensorflow/tfjs-core';
-import { opTimes, type KernelRecord } from './profile';
-import type { MemoryFacts, ModelJob, WebnetsProfile } from './protocol';
+import type { KernelRecord, MemoryFacts, ModelJob, RawProfile } from './protocol';
 import type { Side, WebnetsSide } from './sides';
-import { median } from './stats';
+import { median } from '../../src/numeric';
 
 type Tf = typeof tfType;
 
@@ -72,13 +71,13 @@ export async function alternate(sides: Side[], job: ModelJob, gap: number): Prom
   return ms;
 }
 
-/** webnets per op type over `runs` profiled inferences, and the peak tensor memory. */
+/** webnets' kernels over `runs` profiled inferences, and the peak tensor memory. */
 export async function profileWebnets(
   tf: Tf,
   side: WebnetsSide,
   runs: number,
   backend: 'wasm' | 'webgpu',
-): Promise<WebnetsProfile & { peakBytes: number }> {
+): Promise<RawProfile & { peakBytes: number }> {
   // tfjs otherwise reads every kernel's output back to look for NaNs while profiling.
   const check = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
   tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
@@ -88,18 +87,22 @@ export async function profileWebnets(
   try {
     for (let i = 0; i < runs; i++) {
       const { value: info, ms } = await timed(() => tf.profile(() => side.run()));
-      records.push(info.kernels as KernelRecord[]);
+      records.push(
+        info.kernels.map(({ name, inputShapes, kernelTimeMs }) => ({
+          name,
+          inputShapes,
+          kernelTimeMs,
+        })) as KernelRecord[],
+      );
       walls.push(ms);
       peakBytes = Math.max(peakBytes, info.peakBytes);
     }
   } finally {
     tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', check);
   }
-  const ops = opTimes(records);
   return {
     wallMs: median(walls),
-    kernelMs: ops.reduce((sum, op) => sum + op.ms, 0),
-    ops,
+    runs: records,
     peakBytes,
     note:
       backend === 'wasm'

@@ -1,5 +1,5 @@
 /**
- * What bench/run.ts (Node) and bench/page.ts (the browser) say to each other through
+ * What bench/ort/run.ts (Node) and bench/ort/page.ts (the browser) say to each other through
  * Playwright's page.evaluate: plain JSON, one page load per backend configuration
  * (tfjs fixes its WASM thread count when the backend starts, ORT when its runtime starts).
  */
@@ -56,6 +56,25 @@ export interface OpTime {
   calls: number;
 }
 
+/** The fields of a tfjs profile record the benchmark reads. */
+export interface KernelRecord {
+  name: string;
+  inputShapes: number[][];
+  kernelTimeMs: number | { error: string };
+}
+
+/**
+ * The profile as the page takes it: every kernel of each profiled inference. Node turns
+ * it into a WebnetsProfile (bench/ort/profile.ts), so the page need not import webnets'
+ * kernel names from the sources (that would bring the sources' tfjs into a page that
+ * runs dist/webnets.js).
+ */
+export interface RawProfile {
+  wallMs: number;
+  note: string;
+  runs: KernelRecord[][];
+}
+
 export interface WebnetsProfile {
   /** Wall time of a profiled predict (kernel timing adds overhead), median. */
   wallMs: number;
@@ -93,13 +112,14 @@ export interface SideTimes {
   firstPredictionMs: number;
 }
 
-export interface ModelResult {
+/** One model's results; the page sends them with a RawProfile, Node keeps a WebnetsProfile. */
+export interface ModelResult<P = WebnetsProfile> {
   id: string;
   inputSize: number;
   /** From webnets' model.info (null when the webnets side did not run). */
   macs: number | null;
   params: number | null;
-  webnets: (SideTimes & { memory: MemoryFacts; profile: WebnetsProfile }) | { error: string };
+  webnets: (SideTimes & { memory: MemoryFacts; profile: P }) | { error: string };
   ort: SideTimes | { error: string };
   /** webnets against ORT on the benchmark input. */
   agreement: Agreement | null;

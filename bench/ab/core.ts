@@ -1,18 +1,20 @@
 /**
- * bench/ab.ts's measurement, the same in Node and in a Chromium page (bench/ab-page.ts):
+ * bench/ab's measurement, the same in Node and in a Chromium page (bench/ab/page.ts):
  * another build of the kernels module instantiated on tfjs' memory beside the running one,
- * and the two swapped between alternating timed calls on bench/kernel-shapes.ts's layers and
- * on whole networks (synthetic weights, `network.forward` + readback).
+ * and the two swapped between alternating timed calls on the networks' layers
+ * (bench/lib/kernel-cases.ts) and on whole networks (synthetic weights, `network.forward` +
+ * readback).
  */
-import { registerKernels } from '../src/kernels';
-import type { KernelExports, WasmBackendLike } from '../src/kernels/wasm/module';
-import { decodeBase64, kernelsOf, memoryOf } from '../src/kernels/wasm/module';
-import { createNetwork } from '../src/models/network';
-import { getSpec } from '../src/models/presets';
-import { tf } from '../src/tf';
-import { syntheticWeights } from '../src/weights/synthetic';
-import { runner } from './kernels-runner';
-import { benchCases } from './kernel-shapes';
+import { registerKernels } from '../../src/kernels';
+import type { KernelExports, WasmBackendLike } from '../../src/kernels/wasm/module';
+import { decodeBase64, kernelsOf, memoryOf } from '../../src/kernels/wasm/module';
+import { createNetwork } from '../../src/models/network';
+import { getSpec } from '../../src/models/presets';
+import { tf } from '../../src/tf';
+import { syntheticWeights } from '../../src/weights/synthetic';
+import { kernelCases } from '../lib/kernel-cases';
+import { runner } from '../lib/kernel-runner';
+import { alternateSync } from '../lib/stats';
 
 export interface AbOptions {
   /** The other build's base64 modules by variant (binary.generated.ts at some commit). */
@@ -43,7 +45,7 @@ async function otherBuild(
   const current = kernelsOf(backend);
   const base64 = options.modules[current.variant];
   if (base64 === undefined) {
-    throw new Error(`bench/ab: ${options.label} has no '${current.variant}' build`);
+    throw new Error(`${options.label} has no '${current.variant}' build`);
   }
   const memory = memoryOf(backend);
   const { instance } = await WebAssembly.instantiate(decodeBase64(base64), { env: { memory } });
@@ -55,7 +57,7 @@ async function otherBuild(
   );
   if (differ.length > 0) {
     throw new Error(
-      `bench/ab: ${options.label}'s kernels differ in ${differ.join(', ')} (other parameters): cannot swap them`,
+      `${options.label}'s kernels differ in ${differ.join(', ')} (other parameters): cannot swap them`,
     );
   }
   if (missing.length > 0) {
@@ -65,28 +67,6 @@ async function otherBuild(
   const table = backend.wasm._malloc(exports.constants_bytes());
   exports.init_constants(table);
   return { exports, table };
-}
-
-const median = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >> 1] ?? NaN;
-
-/** Median ms of `f` under each build, alternating which goes first, `reps` calls a turn. */
-function alternate(
-  rounds: number,
-  builds: [Build, Build],
-  use: (b: Build) => void,
-  f: () => void,
-  reps: number,
-): [number, number] {
-  const times: [number[], number[]] = [[], []];
-  for (let r = -2; r < rounds; r++) {
-    for (const i of r % 2 === 0 ? [0, 1] : [1, 0]) {
-      use(builds[i] as Build);
-      const t0 = performance.now();
-      for (let k = 0; k < reps; k++) f();
-      if (r >= 0) times[i]?.push((performance.now() - t0) / reps);
-    }
-  }
-  return [median(times[0]), median(times[1])];
 }
 
 interface Job {
@@ -119,7 +99,7 @@ function networkJob(id: string): Job {
 
 function layerJobs(filter: string | null): Job[] {
   if (filter === null) return [];
-  return benchCases
+  return kernelCases()
     .filter((k) => `${k.net} ${k.layer}`.includes(filter))
     .map((c) => {
       const r = runner(c);
@@ -132,8 +112,7 @@ function layerJobs(filter: string | null): Job[] {
  * layer or network through `log`: the other build's median ms, this build's, and their ratio.
  */
 export async function runAb(options: AbOptions, log: (line: string) => void): Promise<void> {
-  if (!(await registerKernels('wasm')))
-    throw new Error('bench/ab: the WASM kernels did not register');
+  if (!(await registerKernels('wasm'))) throw new Error('the WASM kernels did not register');
   const backend = tf.backend() as unknown as WasmBackendLike;
   const kernels = kernelsOf(backend);
   const now: Build = { exports: kernels.exports, table: kernels.table };
@@ -154,7 +133,14 @@ export async function runAb(options: AbOptions, log: (line: string) => void): Pr
       for (const job of jobs) for (let i = 0; i < 10; i++) job.run();
     }
     for (const job of jobs) {
-      const [then, current] = alternate(options.rounds, builds, use, job.run, job.reps);
+      const under = (b: Build) => () => {
+        use(b);
+        job.run();
+      };
+      const [then, current] = alternateSync(builds.map(under), {
+        rounds: options.rounds,
+        reps: job.reps,
+      }) as [number, number];
       log(
         `${job.label.padEnd(52)} ${options.label} ${then.toFixed(3).padStart(8)} ms  now ${current.toFixed(3).padStart(8)} ms  ${(then / current).toFixed(2)}×`,
       );

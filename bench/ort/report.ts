@@ -1,12 +1,13 @@
 /**
  * From raw page results to the numbers people read: per model and backend, medians and
  * p95s of each side, webnets/ORT, GFLOP/s, first-prediction times, memory, agreement;
- * webnets' thread scaling; issue 7's targets. Pure: bench/run.ts does the I/O.
+ * webnets' thread scaling; issue 7's targets. Pure: bench/ort/run.ts does the I/O.
  */
 import { relativeError } from './compare';
 import type { Machine } from './machine';
 import type { ModelResult, PageConfig, PageFacts, WebnetsProfile } from './protocol';
-import { gflops, median, p95, pairedRatios, ratio } from './stats';
+import { median } from '../../src/numeric';
+import { gflops, p95, pairedRatios, ratio } from '../lib/stats';
 
 /** Logits of the two sides may differ by this much relative to the largest logit (float32 both). */
 export const AGREEMENT_TOLERANCE = 1e-3;
@@ -88,9 +89,17 @@ export interface Summary {
   failures: string[];
 }
 
+/** A network as the benchmark made it: its weights, and the ONNX file's size. */
+export interface ModelMade {
+  id: string;
+  weights: string;
+  onnxBytes: number;
+}
+
 export interface BenchReport {
   machine: Machine;
   settings: Settings;
+  models: ModelMade[];
   pages: PageRun[];
   summary: Summary;
 }

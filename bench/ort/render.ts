@@ -1,7 +1,7 @@
 /** The printed report: header with the machine, the tables, the profile, issue 7's targets. */
 import type { BenchReport, Row, Scaling } from './report';
 import { AGREEMENT_TOLERANCE } from './report';
-import { fixed, formatTable, mib, ms, sci } from './table';
+import { fixed, formatTable, mib, ms, sci } from '../lib/table';
 
 const pair = (a: string, b: string): string => `${a} / ${b}`;
 /** GFLOP/s: one decimal, two significant digits below 1 (SwiftShader's 0.042). */
@@ -25,6 +25,8 @@ function header(report: BenchReport): string[] {
     '        so single timings are noisy; the alternated ratios are the robust numbers.',
     ...used.map((call) => `webnets side: ${callText[call]}`),
     'ORT side: InferenceSession.run on the prepared NCHW tensor + getData (its own WASM / WebGPU EP, graph optimization "all")',
+    "weights: each network's webnets pack, and an ONNX file written from that pack by `webnets export --onnx` (opset 13):",
+    ...report.models.map((m) => `        ${m.id}: ${m.weights}`),
   ];
 }
 

@@ -1,5 +1,5 @@
 /**
- * The benchmark page (driven by bench/run.ts): for each network, webnets and
+ * The benchmark page (driven by bench/ort/run.ts): for each network, webnets and
  * onnxruntime-web load the same weights on the same backend in this one page, get the same
  * input, are checked against each other, warmed up, then timed alternately (A/B, B/A, …)
  * so that drift on the shared machine hits both sides alike.
@@ -14,7 +14,7 @@ import {
   wasmThreads,
 } from './measure';
 import { fetchFloats, photoPixels } from './photo';
-import type { ModelJob, ModelResult, PageConfig, PageFacts } from './protocol';
+import type { ModelJob, ModelResult, PageConfig, PageFacts, RawProfile } from './protocol';
 import type * as tfType from '@tensorflow/tfjs-core';
 import type { Ort, OrtSide, Side, WebnetsLoadOptions, WebnetsSide } from './sides';
 import { importOrt, importWebnets, loadOrt, loadWebnets } from './sides';
@@ -60,7 +60,7 @@ async function probe(): Promise<{ version: string; hasLoad: boolean }> {
 
 /**
  * 'predict': load() and predict() from dist/webnets.js, what a user gets. 'forward': the
- * network from the sources (bench/forward.ts). Never both in one page: the two tfjs
+ * network from the sources (bench/ort/forward.ts). Never both in one page: the two tfjs
  * copies would share tfjs' global engine and registries.
  */
 async function setup(pageConfig: PageConfig): Promise<PageFacts> {
@@ -179,11 +179,11 @@ async function startOneThread(
   return started;
 }
 
-async function runModel(job: ModelJob): Promise<ModelResult> {
+async function runModel(job: ModelJob): Promise<ModelResult<RawProfile>> {
   const { inputSize, resizeSize, mean, std } = job.preprocessing;
   const pixels = await photoPixels(resizeSize);
   const nchw = centerCropNormalizedNchw(pixels, resizeSize, inputSize, mean, std);
-  const result: ModelResult = {
+  const result: ModelResult<RawProfile> = {
     id: job.id,
     inputSize,
     macs: null,
@@ -277,7 +277,7 @@ async function runModel(job: ModelJob): Promise<ModelResult> {
 export interface BenchPage {
   probe(): Promise<{ version: string; hasLoad: boolean }>;
   setup(config: PageConfig): Promise<PageFacts>;
-  runModel(job: ModelJob): Promise<ModelResult>;
+  runModel(job: ModelJob): Promise<ModelResult<RawProfile>>;
 }
 
 (window as unknown as { bench: BenchPage }).bench = { probe, setup, runModel };

@@ -1,34 +1,16 @@
 /** Driving the benchmark page in Chromium: one browser context per backend configuration. */
-import { join } from 'node:path';
 import type { Browser } from '@playwright/test';
-import { createServer, type ViteDevServer } from 'vite';
 import type { WebnetsCall } from './args';
 import type { BenchPage } from './page';
-import type { ModelJob, ModelResult, PageConfig } from './protocol';
+import { webnetsProfile } from './profile';
+import type { ModelJob, ModelResult, PageConfig, RawProfile } from './protocol';
 import type { PageRun } from './report';
 
-/** Vite serving the repository's pages (bench/*.html) on localhost: `port`, listening. */
-export async function startServer(root: string, port: number): Promise<ViteDevServer> {
-  const server = await createServer({
-    configFile: join(root, 'vite.config.ts'),
-    // No file watching, no HMR: an edit in the repository during a run would reload the
-    // page under the benchmark, which then waits out --timeout for an answer that never comes.
-    server: { port, strictPort: true, host: 'localhost', hmr: false, watch: null },
-    logLevel: 'warn',
-    clearScreen: false,
-    // Pre-bundle tfjs at start: bench/forward.ts imports it through the sources, and a
-    // dependency Vite discovered mid-run would reload the page under the benchmark.
-    optimizeDeps: {
-      include: [
-        '@tensorflow/tfjs-core',
-        '@tensorflow/tfjs-backend-cpu',
-        '@tensorflow/tfjs-backend-wasm',
-        '@tensorflow/tfjs-backend-webgpu',
-      ],
-    },
-  });
-  await server.listen();
-  return server;
+/** The page's result with its raw kernel profile summed up per op type. */
+function withOpTimes(result: ModelResult<RawProfile>): ModelResult {
+  const { webnets } = result;
+  if ('error' in webnets) return { ...result, webnets };
+  return { ...result, webnets: { ...webnets, profile: webnetsProfile(webnets.profile) } };
 }
 
 /** A model whose page call threw: both sides marked with the error, the page goes on. */
@@ -59,7 +41,7 @@ export async function resolveCall(
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
-    await page.goto(`${base}/bench/page.html`);
+    await page.goto(`${base}/bench/ort/page.html`);
     await page.waitForFunction(() => 'bench' in window);
     const { hasLoad, version } = await page.evaluate(() =>
       (window as unknown as { bench: BenchPage }).bench.probe(),
@@ -92,7 +74,6 @@ export async function runPage(
   base: string,
   config: PageConfig,
   jobs: ModelJob[],
-  packErrors: Map<string, string>,
   timeoutS: number,
 ): Promise<PageRun> {
   const context = await browser.newContext();
@@ -109,7 +90,7 @@ export async function runPage(
     `${what}${pageErrors.length ? ` (page errors: ${[...new Set(pageErrors)].join('; ')})` : ''}`;
   const run: PageRun = { config, facts: null, error: null, results: [] };
   try {
-    await page.goto(`${base}/bench/page.html`);
+    await page.goto(`${base}/bench/ort/page.html`);
     await page.waitForFunction(() => 'bench' in window);
     run.facts = await withTimeout(
       page.evaluate((c) => (window as unknown as { bench: BenchPage }).bench.setup(c), config),
@@ -120,13 +101,13 @@ export async function runPage(
       throw new Error('the page is not cross-origin isolated (no COOP/COEP)');
     }
     for (const j of jobs) {
-      const why = packErrors.get(j.id) ?? run.facts.webnetsMissing;
+      const why = run.facts.webnetsMissing;
       const job = { ...j, packUrl: why ? '' : j.packUrl };
       const result = await withTimeout(
         page.evaluate((jb) => (window as unknown as { bench: BenchPage }).bench.runModel(jb), job),
         timeoutS,
         stuck(j.id),
-      ).catch((err: unknown) => failedModel(j, err));
+      ).then(withOpTimes, (err: unknown) => failedModel(j, err));
       if (why && 'error' in result.webnets) result.webnets = { error: `webnets: ${why}` };
       run.results.push(result);
       // A page that timed out is wedged: the remaining models would time out too.

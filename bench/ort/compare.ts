@@ -2,13 +2,8 @@
  * Pure helpers the benchmark page uses on both sides' numbers: the ORT input made from the
  * same pixels webnets gets, and how far two logit vectors are apart.
  */
+import { roundHalfEven } from '../../src/numeric';
 import type { Agreement } from './protocol';
-
-/** Python 3's round() (torchvision's center_crop offsets): halves go to the even neighbour. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
 
 /**
  * What torchvision's CenterCrop(size) → ToTensor → Normalize does to a square HWC 0–255

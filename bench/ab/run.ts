@@ -1,0 +1,97 @@
+/**
+ * `npm run bench:ab`: the WASM kernels against another commit's, in one process: that
+ * commit's build (src/kernels/wasm/binary.generated.ts at REV) is instantiated on the same
+ * tfjs memory with its own constants table, and the two modules are swapped between
+ * alternating timed calls — on the networks' layers and on whole networks (bench/ab/core.ts).
+ * This machine's speed drifts by up to 1.5× within minutes, more than most kernel changes;
+ * runs in separate processes cannot see a 5% change, alternating in one process can.
+ *
+ *   npm run bench:ab -- --against HEAD~1 [--filter 'dw 7²'] \
+ *     [--networks fd-mobilenet-0.5x,efficientnet-b0] [--rounds 30] [--browser] [--port 5204]
+ *
+ * (the npm script is `node --experimental-wasm-relaxed-simd --import tsx bench/ab/run.ts`).
+ * Layers run only with --filter (a substring of "<net> <layer>", '' for all), networks only
+ * with --networks; neither: every layer. `--browser` runs it in headless Chromium
+ * (bench/ab/page.html; needs `npm run build` for tfjs' WASM files in dist/): Chromium's V8 is
+ * newer than Node 20's and compiles the kernels differently, and the benchmark's targets
+ * are Chromium's. Both builds must export the same functions with the same parameter counts
+ * (a changed signature cannot be swapped): the script says which differ.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { tf } from '../../src/tf';
+import { withChromium } from '../lib/browser';
+import { list, OptionError, runMain, wholeNumber } from '../lib/options';
+import { root } from '../lib/paths';
+import { runAb, type AbOptions } from './core';
+
+/** The base64 modules of src/kernels/wasm/binary.generated.ts at `rev`. */
+function modulesAt(rev: string): Record<string, string> {
+  const path = 'src/kernels/wasm/binary.generated.ts';
+  const text = execFileSync('git', ['show', `${rev}:${path}`], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  const modules: Record<string, string> = {};
+  for (const m of text.matchAll(/'([a-z-]+)':\s*'([A-Za-z0-9+/=]+)'/g)) {
+    modules[m[1] as string] = m[2] as string;
+  }
+  if (Object.keys(modules).length === 0)
+    throw new Error(
+      `found no kernel modules in ${rev}:${path} (a commit before the current file format?)`,
+    );
+  return modules;
+}
+
+async function inNode(options: AbOptions): Promise<void> {
+  await tf.setBackend('wasm');
+  await runAb(options, (line) => console.log(line));
+}
+
+async function inChromium(options: AbOptions, port: number): Promise<void> {
+  if (!existsSync(join(root, 'dist/tfjs-backend-wasm-simd.wasm'))) {
+    throw new Error("--browser: dist/ has no tfjs WASM files: run 'npm run build' first");
+  }
+  await withChromium(port, async (browser, base) => {
+    const page = await browser.newPage();
+    page.on('console', (m) => {
+      if (!m.text().startsWith('[vite]')) console.log(m.text());
+    });
+    await page.goto(`${base}/bench/ab/page.html`);
+    await page.waitForFunction(() => 'ab' in window);
+    console.log(`Chromium ${browser.version()}`);
+    await page.evaluate((o) => window.ab.run(o), options);
+  });
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      against: { type: 'string' },
+      filter: { type: 'string' },
+      networks: { type: 'string' },
+      rounds: { type: 'string', default: '30' },
+      browser: { type: 'boolean', default: false },
+      port: { type: 'string', default: '5204' },
+    },
+  });
+  if (!values.against) {
+    throw new OptionError('--against REV is required (the commit whose kernels to compare with)');
+  }
+  const networks = list(values.networks, []);
+  const options: AbOptions = {
+    modules: modulesAt(values.against),
+    label: values.against,
+    filter: values.filter ?? (networks.length > 0 ? null : ''),
+    networks,
+    rounds: wholeNumber('rounds', values.rounds, 2),
+  };
+  const port = wholeNumber('port', values.port, 1);
+  await (values.browser ? inChromium(options, port) : inNode(options));
+  return 0;
+}
+
+await runMain('bench:ab', main);
