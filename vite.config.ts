@@ -83,15 +83,32 @@ function webnetsServer(): Plugin {
 }
 
 /**
+ * The sources mark the URLs that apps' bundlers must follow, and webnets' own build must
+ * not (tfjs' WASM binaries in src/browser-platform.ts, the worker script in
+ * src/runtime/worker/client.ts), with `@vite-ignore`. That comment must not ship (an app's
+ * Vite would skip them too), so it is blanked (same length: the source map holds).
+ */
+function unmarkViteIgnore(): Plugin {
+  const viteIgnore = '/* @vite-ignore */';
+  return {
+    name: 'webnets-unmark-vite-ignore',
+    apply: 'build',
+    enforce: 'post',
+    renderChunk(code) {
+      if (!code.includes(viteIgnore)) return null;
+      return { code: code.replaceAll(viteIgnore, ' '.repeat(viteIgnore.length)), map: null };
+    },
+  };
+}
+
+/**
  * Every binary tfjs-backend-wasm has ships next to dist/webnets.js, and a chunk that runs
- * tfjs' WASM backend must name each one as `new URL("./<binary>", import.meta.url)`
- * (src/browser.ts), the form apps' bundlers follow to emit it. The source marks them
- * `@vite-ignore` so that this build leaves them alone; that comment must not ship (an app's
- * Vite would skip them too), so it is blanked (same length: the source map holds). Fails
- * the build when such a chunk lacks the form for one of them, then copies them.
+ * tfjs' WASM backend (dist/webnets.js, dist/webnets-worker.js) must name each one as
+ * `new URL("./<binary>", import.meta.url)` (src/browser-platform.ts), the form apps'
+ * bundlers follow to emit it. Fails the build when such a chunk lacks the form for one of
+ * them, then copies them.
  */
 function shipWasmBinaries(): Plugin {
-  const viteIgnore = '/* @vite-ignore */';
   const from = resolve(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
   const binaries = readdirSync(from).filter((name) => name.endsWith('.wasm'));
   const literal = (name: string) =>
@@ -102,10 +119,6 @@ function shipWasmBinaries(): Plugin {
     name: 'webnets-ship-wasm',
     apply: 'build',
     enforce: 'post',
-    renderChunk(code) {
-      if (!code.includes(viteIgnore)) return null;
-      return { code: code.replaceAll(viteIgnore, ' '.repeat(viteIgnore.length)), map: null };
-    },
     generateBundle(_options, bundle) {
       for (const chunk of Object.values(bundle)) {
         // tfjs' glue names its binaries: this chunk runs the WASM backend.
@@ -127,17 +140,44 @@ function shipWasmBinaries(): Plugin {
   };
 }
 
+/**
+ * dist/webnets.js must start its worker as `new Worker(new URL('./webnets-worker.js',
+ * import.meta.url), { type: 'module' })`, the form apps' bundlers follow to bundle the
+ * worker (src/runtime/worker/client.ts marks it `@vite-ignore` so that this build does not
+ * bundle the worker into webnets.js itself). Fails the build when the form is missing.
+ */
+function shipWorkerReference(): Plugin {
+  const literal =
+    /new Worker\(\s*new URL\(\s*(["'])\.\/webnets-worker\.js\1\s*,\s*import\.meta\.url\s*\)\s*,\s*\{\s*type:\s*(["'])module\2\s*\}\s*\)/;
+  return {
+    name: 'webnets-worker-reference',
+    apply: 'build',
+    enforce: 'post',
+    generateBundle(_options, bundle) {
+      const main = bundle['webnets.js'];
+      if (main?.type === 'chunk' && !literal.test(main.code)) {
+        throw new Error(
+          "webnets-worker-reference: dist/webnets.js lacks new Worker(new URL('./webnets-worker.js', import.meta.url), { type: 'module' }) written literally; apps' bundlers would not bundle the worker",
+        );
+      }
+    },
+  };
+}
+
 export default defineConfig(({ mode, command }) => ({
   root,
   // tfjs-backend-wasm's emscripten glue reads `typeof __filename` to find itself under
   // Node. No page has __filename, but webpack 5 folds `typeof __filename` to "string" in
   // ES modules without defining the name, and the glue then throws "ReferenceError:
-  // __filename is not defined" in an app. The browser bundle says what a page has.
+  // __filename is not defined" in an app. The browser bundles say what a page has.
   define:
     command === 'build' && mode !== 'node'
       ? { __filename: 'undefined', __dirname: 'undefined' }
       : {},
-  plugins: [webnetsServer(), ...(mode === 'node' ? [] : [shipWasmBinaries()])],
+  plugins: [
+    webnetsServer(),
+    ...(mode === 'node' ? [] : [unmarkViteIgnore(), shipWasmBinaries(), shipWorkerReference()]),
+  ],
   server: {
     host: 'localhost',
     port: 5173,
@@ -162,11 +202,12 @@ export default defineConfig(({ mode, command }) => ({
           },
         }
       : {
-          // The browser SDK: one self-contained ES module for <script type="module">.
+          // The browser SDK: one self-contained ES module for <script type="module">, and
+          // (`--mode worker`) the module worker it starts for `load(id, { worker: true })`.
           lib: {
-            entry: resolve(root, 'src/browser.ts'),
+            entry: resolve(root, mode === 'worker' ? 'src/worker.ts' : 'src/browser.ts'),
             formats: ['es'],
-            fileName: () => 'webnets.js',
+            fileName: () => (mode === 'worker' ? 'webnets-worker.js' : 'webnets.js'),
           },
           outDir: 'dist',
           emptyOutDir: false,

@@ -5,7 +5,8 @@
  * (`weightsUrl`, src/weights/load.ts) or from a seed (`synthetic`). The pack's manifest,
  * not the preset, says how to preprocess and which labels apply. The backend is chosen
  * and started by open.ts (backend/start.ts); the builder here runs again for each backend
- * the model starts on (calibration, fallback), binding weights read once.
+ * the model starts on (calibration, fallback), binding weights read once. With
+ * `worker: true` the same load runs in a worker (worker/client.ts).
  */
 import { complexity } from '../models/complexity';
 import { createNetwork } from '../models/network';
@@ -16,14 +17,17 @@ import { decodePack, loadPack } from '../weights/load';
 import type { PackManifest } from '../weights/pack';
 import { syntheticWeights } from '../weights/synthetic';
 import type { WasmSetup } from '../backend/activate';
+import { checkWasmSetup } from '../backend/activate';
 import type { BackendOption } from '../backend/policy';
 import type { ThreadsOption } from '../backend/threads';
+import { checkBackendOption } from '../backend/select';
 import { networkKernels } from '../backend/threads';
 import { labelSet } from './labels';
 import type { BuiltNetwork, Model, ModelInfo, NetworkBuilder } from './model';
 import { openModel } from './open';
 import { checkPreprocessing } from './preprocess';
 import { tf } from '../tf';
+import { loadInWorker } from './worker/client';
 
 export interface LoadOptions extends WasmSetup {
   /** 'auto' (default) follows the backend policy; a name forces that backend. */
@@ -39,6 +43,11 @@ export interface LoadOptions extends WasmSetup {
   /** Time WebGPU and WASM on this model and keep the faster (remembered per device). */
   calibrate?: boolean;
   signal?: AbortSignal;
+  /**
+   * Run the model in a dedicated module worker (dist/webnets-worker.js): same Model, every
+   * option as here, inference off the page's thread.
+   */
+  worker?: boolean;
 }
 
 /** Which weights to use, checked: exactly one of weightsUrl and synthetic. */
@@ -141,9 +150,24 @@ function packBuilder(spec: NetworkSpec, url: string, options: LoadOptions): Netw
 /**
  * Loads a model: `await load('efficientnet-b0', { weightsUrl })`, then `classify(image)`.
  * Rejects with a readable Error (unknown id, bad option, missing or corrupt pack, no
- * backend), leaving nothing allocated.
+ * backend), leaving nothing allocated. With `worker: true` the options are checked here,
+ * before the worker starts.
  */
 export async function load(id: string, options: LoadOptions = {}): Promise<Model> {
+  const { worker = false } = options;
+  if (typeof worker !== 'boolean') {
+    throw new Error(`load('${id}'): worker is ${JSON.stringify(worker)}: expected true or false`);
+  }
+  if (!worker) return loadOnThisThread(id, options);
+  const spec = getSpec(id);
+  weightsChoice(id, options);
+  checkWasmSetup(options);
+  checkBackendOption(options.backend ?? 'auto');
+  return loadInWorker(spec.id, options);
+}
+
+/** `load` on the calling thread (the worker's own load). */
+export async function loadOnThisThread(id: string, options: LoadOptions = {}): Promise<Model> {
   const spec = getSpec(id);
   const weights = weightsChoice(id, options);
   const build =

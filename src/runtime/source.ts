@@ -87,17 +87,22 @@ function checkTensor(tensor: tf.Tensor): asserts tensor is tf.Tensor3D {
   }
 }
 
+/**
+ * How images and VideoFrames become bitmaps, here and for worker mode (wire.ts): as Pillow
+ * reads files, no ICC colour conversion, colours not premultiplied by alpha.
+ */
+export const decodeOptions: ImageBitmapOptions = {
+  colorSpaceConversion: 'none',
+  premultiplyAlpha: 'none',
+};
+
 async function toBitmap(
   what: string,
   source: ImageBitmapSource,
 ): Promise<{ kind: 'pixels'; pixels: ImageBitmap; release: () => void }> {
   let bitmap: ImageBitmap;
   try {
-    // As Pillow reads files: no ICC colour conversion, colours not premultiplied by alpha.
-    bitmap = await createImageBitmap(source, {
-      colorSpaceConversion: 'none',
-      premultiplyAlpha: 'none',
-    });
+    bitmap = await createImageBitmap(source, decodeOptions);
   } catch (err) {
     throw new Error(
       `the ${what} could not be read (${err instanceof Error ? err.message : String(err)})`,
@@ -110,21 +115,33 @@ async function toBitmap(
 const noRelease = (): void => undefined;
 
 /**
- * Checks a source and, where needed, converts it to something read exactly (an ImageBitmap).
- * Throws an Error naming what was wrong and what is expected.
+ * A source that passed its checks, tagged with its type. Model calls turn it into pixels
+ * (prepareSource); worker mode turns it into something that crosses to the worker
+ * (src/runtime/worker/wire.ts), with the same checks and messages.
  */
-export async function prepareSource(source: unknown): Promise<PreparedSource> {
+export type CheckedSource =
+  | { kind: 'tensor'; source: tf.Tensor3D }
+  | { kind: 'HTMLVideoElement'; source: HTMLVideoElement }
+  | { kind: 'ImageData'; source: ImageData }
+  | { kind: 'ImageBitmap'; source: ImageBitmap }
+  | { kind: 'HTMLImageElement'; source: HTMLImageElement }
+  | { kind: 'HTMLCanvasElement'; source: HTMLCanvasElement }
+  | { kind: 'OffscreenCanvas'; source: OffscreenCanvas }
+  | { kind: 'VideoFrame'; source: VideoFrame };
+
+/** Checks a source can give pixels. Throws an Error naming what was wrong and what is expected. */
+export function checkSource(source: unknown): CheckedSource {
   if (source instanceof tf.Tensor) {
     checkTensor(source);
-    return { kind: 'tensor', tensor: source };
+    return { kind: 'tensor', source };
   }
   if (isInstance<HTMLVideoElement>(source, 'HTMLVideoElement')) {
     checkVideo(source);
-    return { kind: 'pixels', pixels: source, release: noRelease };
+    return { kind: 'HTMLVideoElement', source };
   }
   if (isInstance<ImageData>(source, 'ImageData')) {
     checkSize('ImageData', source.width, source.height, 'expected width and height ≥ 1');
-    return { kind: 'pixels', pixels: source, release: noRelease };
+    return { kind: 'ImageData', source };
   }
   if (isInstance<ImageBitmap>(source, 'ImageBitmap')) {
     checkSize(
@@ -133,7 +150,7 @@ export async function prepareSource(source: unknown): Promise<PreparedSource> {
       source.height,
       'it was closed or transferred (or is empty); expected an open ImageBitmap with pixels',
     );
-    return { kind: 'pixels', pixels: source, release: noRelease };
+    return { kind: 'ImageBitmap', source };
   }
   if (isInstance<HTMLImageElement>(source, 'HTMLImageElement')) {
     if (!source.complete || source.naturalWidth === 0) {
@@ -141,13 +158,15 @@ export async function prepareSource(source: unknown): Promise<PreparedSource> {
         `the HTMLImageElement is not loaded (complete: ${source.complete}, naturalWidth: ${source.naturalWidth}, src: ${source.currentSrc || source.src || "''"}): expected a decoded image; await img.decode() first`,
       );
     }
-    return toBitmap('HTMLImageElement', source);
+    return { kind: 'HTMLImageElement', source };
   }
-  for (const name of ['HTMLCanvasElement', 'OffscreenCanvas'] as const) {
-    if (isInstance<Canvas>(source, name)) {
-      checkSize(name, source.width, source.height, 'expected a canvas with width and height ≥ 1');
-      return { kind: 'pixels', pixels: source, release: noRelease };
-    }
+  if (isInstance<HTMLCanvasElement>(source, 'HTMLCanvasElement')) {
+    checkCanvas('HTMLCanvasElement', source);
+    return { kind: 'HTMLCanvasElement', source };
+  }
+  if (isInstance<OffscreenCanvas>(source, 'OffscreenCanvas')) {
+    checkCanvas('OffscreenCanvas', source);
+    return { kind: 'OffscreenCanvas', source };
   }
   if (isInstance<VideoFrame>(source, 'VideoFrame')) {
     if (source.format === null || source.displayWidth === 0) {
@@ -155,7 +174,7 @@ export async function prepareSource(source: unknown): Promise<PreparedSource> {
         'the VideoFrame is closed: expected an open VideoFrame (close it after the call)',
       );
     }
-    return toBitmap('VideoFrame', source);
+    return { kind: 'VideoFrame', source };
   }
   if (typeof source === 'object' && source !== null && 'dataId' in source && 'shape' in source) {
     throw new Error(
@@ -163,6 +182,27 @@ export async function prepareSource(source: unknown): Promise<PreparedSource> {
     );
   }
   throw new Error(`got ${typeName(source)}: expected ${accepted}`);
+}
+
+function checkCanvas(name: string, canvas: Canvas): void {
+  checkSize(name, canvas.width, canvas.height, 'expected a canvas with width and height ≥ 1');
+}
+
+/**
+ * Checks a source and, where needed, converts it to something read exactly (an ImageBitmap).
+ * Throws an Error naming what was wrong and what is expected.
+ */
+export async function prepareSource(source: unknown): Promise<PreparedSource> {
+  const checked = checkSource(source);
+  switch (checked.kind) {
+    case 'tensor':
+      return { kind: 'tensor', tensor: checked.source };
+    case 'HTMLImageElement':
+    case 'VideoFrame':
+      return toBitmap(checked.kind, checked.source);
+    default:
+      return { kind: 'pixels', pixels: checked.source, release: noRelease };
+  }
 }
 
 let readback: OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D | null = null;
