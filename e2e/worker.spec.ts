@@ -126,10 +126,10 @@ test('every kind of source gives the logits of the main thread, and the caller k
       { packUrl, photo },
     );
     for (const [name, row] of Object.entries(result.rows)) {
-      // Bit for bit: the same pixels through the same kernels. A camera frame crosses as an
-      // ImageBitmap the page made of the <video>, where the page's own model draws the
-      // <video> itself; both convert the frame from YUV alike here (2026-12, Chromium 156),
-      // but a GPU's video path may round differently, hence its tolerance.
+      // Bit for bit: the same pixels through the same kernels. A camera frame crosses as a
+      // VideoFrame the worker makes a bitmap of, where the page's own model draws the <video>
+      // itself; both convert the frame from YUV alike here (2026-12, Chromium 156), but a
+      // GPU's video path may round differently, hence its tolerance.
       if (name.includes('camera')) expect(row.diff, name).toBeLessThan(1e-3);
       else expect(row.diff, name).toBe(0);
       expect(row.top, name).toBe(285);
@@ -159,31 +159,33 @@ test.describe('worker mode', () => {
     await openRuntimePage(page);
   });
 
-  test('calls come back in order, one at a time, uncorrupted; a bad call fails alone', async ({
+  test('calls come back in order, one at a time, uncorrupted; a bad call fails alone; a canvas is read at its turn', async ({
     page,
   }) => {
     const result = await page.evaluate(async () => {
       const { load } = (window as unknown as WebnetsWindow).webnets;
       const model = await load('fd-mobilenet-0.25x', { synthetic: true, worker: true });
-      const canvases = Array.from({ length: 12 }, (_, i) => {
-        const c = document.createElement('canvas');
-        c.width = 96 + i * 8;
-        c.height = 96;
+      const paint = (c: HTMLCanvasElement, i: number) => {
         const ctx = c.getContext('2d')!;
         ctx.fillStyle = `hsl(${i * 30}, 80%, 50%)`;
         ctx.fillRect(0, 0, c.width, c.height);
         ctx.fillStyle = '#fff';
         ctx.fillRect(i * 4, 10, 20, 60);
-        return c;
+      };
+      // Canvases and ImageData of growing and shrinking sizes (ImageData bytes go in a buffer
+      // that the worker gives back and the next call reuses).
+      const sources = Array.from({ length: 12 }, (_, i) => {
+        const c = document.createElement('canvas');
+        c.width = 96 + ((i * 5) % 12) * 8;
+        c.height = 96;
+        paint(c, i);
+        return i % 2 === 0 ? c : c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
       });
       const sequential: number[][] = [];
-      for (const c of canvases) sequential.push(Array.from(await model.predict(c)));
+      for (const s of sources) sequential.push(Array.from(await model.predict(s)));
       const order: (number | string)[] = [];
-      const calls = canvases.map((c, i) =>
-        (i === 5
-          ? model.predict('not an image' as unknown as HTMLCanvasElement)
-          : model.predict(c)
-        ).then(
+      const calls = sources.map((s, i) =>
+        (i === 5 ? model.predict('not an image' as unknown as ImageData) : model.predict(s)).then(
           (v) => {
             order.push(i);
             return Array.from(v);
@@ -194,9 +196,13 @@ test.describe('worker mode', () => {
           },
         ),
       );
-      // Each canvas is read when its call's turn comes: painting one after the call was made
-      // but before its turn changes what it classifies, as on the main thread.
+      // Canvas 10 is repainted while the calls ahead of it run: its call reads it at its
+      // turn, as on the main thread.
+      await calls[0];
+      const repainted = sources[10] as HTMLCanvasElement;
+      paint(repainted, 3);
       const overlapping = await Promise.all(calls);
+      sequential[10] = Array.from(await model.predict(repainted));
       const maxDiff = Math.max(
         ...overlapping.map((logits, i) =>
           logits === null ? 0 : Math.max(...logits.map((v, j) => Math.abs(v - sequential[i]![j]!))),

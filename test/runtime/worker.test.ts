@@ -136,6 +136,8 @@ const loaded: LoadedModel = {
 /** A worker whose answers the test writes: records requests, replies when told. */
 class ScriptedWorker implements WorkerLike {
   readonly requests: Request[] = [];
+  /** What each request transferred. */
+  readonly transfers: Transferable[][] = [];
   terminated = 0;
   private readonly listeners = new Map<string, ((event: Event) => void)[]>();
   /** Called with each request; the default answers `load` at once. */
@@ -143,8 +145,9 @@ class ScriptedWorker implements WorkerLike {
     if (request.type === 'load') this.reply({ type: 'loaded', model: loaded });
   };
 
-  postMessage(message: Request): void {
+  postMessage(message: Request, transfer: Transferable[]): void {
     this.requests.push(structuredClone(message));
+    this.transfers.push(transfer);
     queueMicrotask(() => this.onRequest(message));
   }
 
@@ -192,23 +195,30 @@ describe("the page's side of the protocol, against a scripted worker", () => {
     // Nothing else is sent while the first call is in flight.
     await new Promise((r) => setTimeout(r, 20));
     expect(worker.calls()).toHaveLength(1);
-    expect(worker.calls()[0]).toEqual({
+    const first = worker.calls()[0]!;
+    expect(first).toMatchObject({
       type: 'call',
       method: 'predict',
-      source: {
-        kind: 'tensor',
-        shape: [1, 2, 3],
-        dtype: 'int32',
-        values: new Int32Array([1, 2, 3, 4, 5, 6]),
-      },
+      source: { kind: 'tensor', shape: [1, 2, 3], dtype: 'int32' },
     });
-    // The model fell back to WASM in the worker: the answer says so.
+    const sent = (first.source as { buffer: ArrayBuffer }).buffer;
+    expect(new Int32Array(sent, 0, 6)).toEqual(new Int32Array([1, 2, 3, 4, 5, 6]));
+    // The model fell back to WASM in the worker: the answer says so. It gives back a buffer,
+    // which the next call's source goes in.
     const fellBack = { backend: 'wasm', backendReason: 'wasm-simd (1 thread): fell back' } as const;
-    worker.reply({ type: 'result', value: new Float32Array([1, 2]), state: fellBack });
+    const spare = new ArrayBuffer(64);
+    worker.reply({
+      type: 'result',
+      value: new Float32Array([1, 2]),
+      state: fellBack,
+      buffer: spare,
+    });
     expect(await results[0]).toEqual(new Float32Array([1, 2]));
     expect([model.backend, model.backendReason]).toEqual(['wasm', fellBack.backendReason]);
     await callsReceived(worker, 2);
     expect(worker.calls()[1]).toMatchObject({ method: 'classify', topK: 1 });
+    expect(worker.transfers[2]).toEqual([spare]);
+    expect(worker.transfers[2]![0]).toBe(spare);
     worker.reply({
       type: 'failed',
       error: { name: 'Error', message: 'classify: topK is 1.5: expected a whole number ≥ 1' },

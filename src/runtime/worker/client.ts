@@ -203,6 +203,8 @@ export class Connection {
 export class WorkerModel implements Model {
   private readonly queue = new SerialQueue();
   private state: ModelState;
+  /** The buffer the last call's source went in, back from the worker: the next one's. */
+  private spare: ArrayBuffer | null = null;
   private disposed = false;
   private busy = false;
 
@@ -264,7 +266,8 @@ export class WorkerModel implements Model {
       try {
         let outgoing: OutgoingSource;
         try {
-          outgoing = await toWire(checkSource(source));
+          outgoing = await toWire(checkSource(source), this.spare);
+          if (outgoing.transfer.includes(this.spare as ArrayBuffer)) this.spare = null;
         } catch (err) {
           throw new Error(`${method}: ${messageOf(err)}`, { cause: err });
         }
@@ -281,6 +284,9 @@ export class WorkerModel implements Model {
             this.throwIfStopped(method);
             throw err;
           });
+        if ((reply.type === 'result' || reply.type === 'failed') && reply.buffer) {
+          this.spare = reply.buffer;
+        }
         if (reply.type === 'result') {
           this.state = reply.state;
           return reply.value;

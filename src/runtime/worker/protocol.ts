@@ -61,14 +61,15 @@ export interface WireError {
   stack?: string;
 }
 
+/** A call's answer gives back the buffer its source came in (wire.ts), for the next call. */
 export type Reply =
   /** The worker holds the load's Web Lock (`locked`), or cannot (then nothing is watched). */
   | { type: 'started'; locked: boolean }
   | { type: 'progress'; progress: LoadProgress }
   | { type: 'storage'; key: string; value: string }
   | { type: 'loaded'; model: LoadedModel }
-  | { type: 'result'; value: CallResult; state: ModelState }
-  | { type: 'failed'; error: WireError; state?: ModelState };
+  | { type: 'result'; value: CallResult; state: ModelState; buffer?: ArrayBuffer }
+  | { type: 'failed'; error: WireError; state?: ModelState; buffer?: ArrayBuffer };
 
 export function toWireError(err: unknown): WireError {
   if (

@@ -4,7 +4,7 @@
  * happens here unchanged: backend choice and fallback, threads, the pack cache, preprocessing.
  */
 import type { Model } from '../model';
-import type { ModelState, Reply, Request, WireLoadOptions } from './protocol';
+import type { CallResult, ModelState, Reply, Request, WireLoadOptions } from './protocol';
 import { toWireError } from './protocol';
 import { fromWire } from './wire';
 
@@ -102,18 +102,26 @@ export function serveModel(endpoint: ServerEndpoint, loadModel: LoadModel): void
   }
 
   async function call(request: Extract<Request, { type: 'call' }>): Promise<void> {
-    const { source, release } = fromWire(request.source);
+    const { source, release, buffer } = fromWire(request.source);
+    const returned = buffer === null ? {} : { buffer };
+    const back = buffer === null ? [] : [buffer];
+    let value: CallResult;
     try {
       if (model === null) throw new Error(`${request.method}: no model was loaded in this worker`);
-      const value =
+      value =
         request.method === 'classify'
           ? await model.classify(source, request.topK === undefined ? {} : { topK: request.topK })
           : await model[request.method](source);
-      const transfer = value instanceof Float32Array ? [value.buffer] : [];
-      post({ type: 'result', value, state: stateOf(model) }, transfer);
-    } finally {
+    } catch (err) {
       release();
+      const state = model === null ? {} : { state: stateOf(model) };
+      post({ type: 'failed', error: toWireError(err), ...state, ...returned }, back);
+      return;
     }
+    // Freed before the buffer goes back: a tensor on the cpu backend still reads it.
+    release();
+    const transfer = value instanceof Float32Array ? [value.buffer, ...back] : back;
+    post({ type: 'result', value, state: stateOf(model), ...returned }, transfer);
   }
 
   endpoint.addEventListener('message', ({ data: request }) => {
