@@ -3,7 +3,9 @@
  * model, one inference at a time, and shows the top 5, the model, its backend and its
  * live latency. Built on the public API only (see ui/api.ts).
  *
- * `?backend=webgpu|wasm|cpu&threads=N` presets the backend and WASM thread count.
+ * `?backend=webgpu|wasm|cpu&threads=N&worker=1` presets the backend, the WASM thread count and
+ * whether the model runs in a worker (then inference leaves the page's thread free: the
+ * latency table shows the page's frame time beside each model's).
  */
 import { cameraDisconnected, describeCameraError, describeLoadError } from './lib/camera-errors';
 import type { CatalogEntry } from './lib/catalog';
@@ -17,7 +19,8 @@ import type { Camera } from './ui/camera-source';
 import { loadImageFile, startCamera, videoFrames } from './ui/camera-source';
 import { loadCatalog } from './ui/catalog-loader';
 import { byId, el, showProblem } from './ui/dom';
-import { LiveLatency } from './ui/live-latency';
+import { startFrameMeter } from './ui/frame-meter';
+import { LiveLatency, latencyKey } from './ui/live-latency';
 import { renderPredictions } from './ui/predictions';
 
 const video = byId<HTMLVideoElement>('video');
@@ -32,6 +35,7 @@ const cameraMessage = byId('camera-message');
 const imageMessage = byId('image-message');
 const modelSelect = byId<HTMLSelectElement>('model');
 const backendSelect = byId<HTMLSelectElement>('backend');
+const workerToggle = byId<HTMLInputElement>('worker');
 const download = byId('download');
 const downloadLabel = byId('download-label');
 const downloadProgress = byId<HTMLProgressElement>('download-progress');
@@ -49,6 +53,8 @@ let camera: Camera | null = null;
 let source: 'camera' | 'image' | 'none' = 'none';
 /** WASM threads for `load` (`?threads=`); undefined = the SDK's default. */
 let threads: number | undefined;
+/** The models loaded with `worker: true`. */
+const workerModels = new WeakSet<Model>();
 
 const loop = createFrameLoop({
   nextFrame: videoFrames(video),
@@ -75,7 +81,11 @@ async function classifyOnce(input: HTMLVideoElement | HTMLImageElement): Promise
   const started = performance.now();
   const top = await model.classify(input, { topK: 5 });
   const done = performance.now();
-  latency.record(model.id, model.backend, done - started, done);
+  latency.record(
+    latencyKey(model.id, model.backend, workerModels.has(model)),
+    done - started,
+    done,
+  );
   latency.render();
   renderPredictions(predictions, top);
   const best = top[0];
@@ -183,7 +193,15 @@ function renderModelStatus(model: Model, entry: CatalogEntry | undefined): void 
     el('strong', undefined, `Backend: ${model.backend}`),
     el('span', 'muted', ` — ${model.backendReason}`),
   );
-  modelStatus.replaceChildren(name, facts, backend);
+  const thread = el(
+    'div',
+    'small',
+    workerModels.has(model)
+      ? 'Runs in a worker: the page keeps its frames while the model works.'
+      : "Runs on the page's thread: each inference holds up the page's frames.",
+  );
+  thread.id = 'model-thread';
+  modelStatus.replaceChildren(name, facts, backend, thread);
   weightsNote.replaceChildren();
   weightsNote.hidden = !synthetic;
   if (synthetic) {
@@ -202,6 +220,7 @@ function renderModelStatus(model: Model, entry: CatalogEntry | undefined): void 
 async function switchModel(id: string): Promise<void> {
   const entry = entryFor(id);
   const backend = backendSelect.value as BackendOption;
+  const worker = workerToggle.checked;
   showProblem(modelMessage, null);
   download.hidden = false;
   downloadProgress.removeAttribute('value');
@@ -210,19 +229,25 @@ async function switchModel(id: string): Promise<void> {
     : `Generating synthetic weights for ${modelName(id)}…`;
   try {
     const model = await slot.switchTo((signal) =>
-      api.load(id, {
-        backend,
-        ...(threads !== undefined ? { threads } : {}),
-        signal,
-        ...(entry?.pack ? { weightsUrl: entry.pack.url } : { synthetic: true }),
-        onProgress: ({ loaded, total }) => {
-          if (total > 0) downloadProgress.value = loaded / total;
-          downloadLabel.textContent = `Downloading ${modelName(id)}: ${formatBytes(loaded)} of ${formatBytes(total)}`;
-        },
-      }),
+      api
+        .load(id, {
+          backend,
+          ...(threads !== undefined ? { threads } : {}),
+          worker,
+          signal,
+          ...(entry?.pack ? { weightsUrl: entry.pack.url } : { synthetic: true }),
+          onProgress: ({ loaded, total }) => {
+            if (total > 0) downloadProgress.value = loaded / total;
+            downloadLabel.textContent = `Downloading ${modelName(id)}: ${formatBytes(loaded)} of ${formatBytes(total)}`;
+          },
+        })
+        .then((loaded) => {
+          if (worker) workerModels.add(loaded);
+          return loaded;
+        }),
     );
     if (!model) return; // superseded by a later pick
-    latency.restart(model.id, model.backend);
+    latency.restart(latencyKey(model.id, model.backend, worker));
     renderModelStatus(model, entry);
     download.hidden = true;
   } catch (error) {
@@ -230,6 +255,7 @@ async function switchModel(id: string): Promise<void> {
     showProblem(modelMessage, describeLoadError(modelName(id), error));
     const current = slot.current;
     if (current) modelSelect.value = current.id; // the picker shows what is running
+    if (current) workerToggle.checked = workerModels.has(current);
     return;
   }
   if (source === 'image') await classifyStill();
@@ -274,11 +300,13 @@ function wireInputs(): void {
   });
   modelSelect.addEventListener('change', () => void switchModel(modelSelect.value));
   backendSelect.addEventListener('change', () => void switchModel(modelSelect.value));
+  workerToggle.addEventListener('change', () => void switchModel(modelSelect.value));
 }
 
 /**
- * `?backend=wasm&threads=1` presets the backend and the WASM thread count (the thread
- * count is fixed once WASM starts in a page, so it is a page parameter, not a control).
+ * `?backend=wasm&threads=1&worker=1` presets the backend, the WASM thread count (fixed once
+ * WASM starts in a page, so it is a page parameter, not a control; a worker starts its own)
+ * and the worker switch.
  */
 function readQuery(): void {
   const query = new URLSearchParams(location.search);
@@ -288,6 +316,7 @@ function readQuery(): void {
   }
   const n = Number(query.get('threads'));
   if (query.has('threads') && Number.isInteger(n) && n >= 1) threads = n;
+  workerToggle.checked = query.get('worker') === '1';
 }
 
 /** An error outside any awaited call (e.g. a WASM worker that failed to start) is shown too. */
@@ -305,6 +334,7 @@ function reportUncaught(): void {
 async function main(): Promise<void> {
   readQuery();
   reportUncaught();
+  startFrameMeter((interval, at) => latency.recordFrame(interval, at));
   wireInputs();
   void startCameraSource();
   try {
