@@ -45,7 +45,11 @@ export interface LoadOptions extends WasmSetup {
   signal?: AbortSignal;
   /**
    * Run the model in a dedicated module worker (dist/webnets-worker.js): same Model, every
-   * option as here, inference off the page's thread.
+   * option as here, inference off the page's thread. Sources cross as copies, so the
+   * caller's objects stay usable: a <video>'s frame becomes a VideoFrame and a VideoFrame is
+   * cloned, ImageData bytes and tensor values are copied, canvases and ImageBitmaps are
+   * snapshotted into a new ImageBitmap, an <img> is decoded into one (on the page's thread).
+   * A worker that ends rejects every pending and later call; `dispose()` ends it.
    */
   worker?: boolean;
 }
