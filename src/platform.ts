@@ -1,8 +1,8 @@
 /**
- * What the browser bundle and the Node build do differently, set once by each entry
- * (src/browser.ts → dist/webnets.js, src/node.ts → dist/node/index.js). Code that imports
- * the sources directly (unit tests, tools) keeps these defaults. Like tf.ts it imports
- * nothing of webnets: every layer may read it.
+ * What the browser bundles and the Node build do differently, set once by each build
+ * (src/browser-platform.ts for dist/webnets.js and dist/webnets-worker.js, src/node.ts for
+ * dist/node/index.js). Code that imports the sources directly (unit tests, tools) keeps
+ * these defaults. Like tf.ts it imports nothing of webnets: every layer may read it.
  */
 
 /** tfjs-backend-wasm's three builds, which webnets ships next to dist/webnets.js. */
