@@ -3,8 +3,10 @@
  * do what the README's Install section says and nothing more (no webnets configuration),
  * built by their own bundler, served from localhost, cross-origin isolated or not. Each
  * app's page classifies the cat photo with the FD-MobileNet 0.5× pack in the app's own
- * module worker and on the main thread; the test checks the answers and which of tfjs' WASM
- * binaries each of them fetched (by content: bundlers rename them).
+ * module worker, in the worker webnets starts for `worker: true` (which the app's bundler must
+ * have emitted from webnets.js' `new Worker(new URL('./webnets-worker.js', import.meta.url))`)
+ * and on the main thread; the test checks the answers and which of tfjs' WASM binaries each of
+ * them fetched (by content: bundlers rename them).
  *
  * The apps (fixtures in e2e/package-apps/, completed with the README's snippets in a temp
  * folder, the tarball installed by npm):
@@ -45,10 +47,10 @@ import {
 import { isolationHeaders } from '../vite.config';
 
 /**
- * The README snippets an app's page runs, each its own module, in this order (the worker
- * starts first, so that a failure on the main thread cannot hide the worker's).
+ * The README snippets an app's page runs, each its own module, in this order (the workers
+ * start first, so that a failure on the main thread cannot hide theirs).
  */
-const pageSnippets = ['worker-page', 'app'];
+const pageSnippets = ['worker-page', 'worker-mode', 'app'];
 
 interface Running {
   origin: string;
@@ -121,22 +123,23 @@ const apps: App[] = [
     make: async (dir, tarball) => {
       // What the README says to serve: the files at the top of the package's dist/, as the
       // tarball (or a CDN mirroring it) has them; its page, and the worker snippets with
-      // webnets imported by path.
+      // webnets imported by path (worker mode starts webnets/webnets-worker.js).
       await sh('tar', ['-xzf', tarball, '-C', dir], dir);
       const dist = join(dir, 'package/dist');
       mkdirSync(join(dir, 'webnets'));
       for (const file of readdirSync(dist).filter((f) => statSync(join(dist, f)).isFile())) {
         cpSync(join(dist, file), join(dir, 'webnets', file));
       }
+      const byPath = (snippet: string) =>
+        snippet.replace("from 'webnets'", "from './webnets/webnets.js'");
       const page = readmeSnippet('static').replace(
         '<script type="module">',
-        `<script type="module">\n${readmeSnippet('worker-page')}</script>\n<script type="module">`,
+        `<script type="module">\n${readmeSnippet('worker-page')}</script>\n` +
+          `<script type="module">\n${byPath(readmeSnippet('worker-mode'))}</script>\n` +
+          '<script type="module">',
       );
       writeFileSync(join(dir, 'index.html'), page);
-      writeFileSync(
-        join(dir, 'worker.js'),
-        readmeSnippet('worker').replace("from 'webnets'", "from './webnets/webnets.js'"),
-      );
+      writeFileSync(join(dir, 'worker.js'), byPath(readmeSnippet('worker')));
       addPackAndPhoto(dir);
     },
     build: (dir) => Promise.resolve([dir]),
@@ -315,7 +318,7 @@ for (const app of apps) {
     for (const server of app.servers) {
       for (const isolated of [false, true]) {
         const where = `${server.name}, ${isolated ? 'cross-origin isolated' : 'not isolated'}`;
-        test(`classifies the photo on WASM in its module worker and on the main thread (${where})`, async ({
+        test(`classifies the photo on WASM in its module worker, in worker mode's and on the main thread (${where})`, async ({
           page,
         }) => {
           const running = await server.start(dir, site, isolated);
@@ -332,8 +335,8 @@ for (const app of apps) {
                 new RegExp(`^${catLabel} 0\\.\\d+ wasm-simd \\(\\d+ threads?\\): `),
               );
             }
-            // The worker and the main thread each started tfjs' WASM backend from the binary
-            // the page may run: threaded SIMD only when cross-origin isolated.
+            // The two workers and the main thread each started tfjs' WASM backend from the
+            // binary the page may run: threaded SIMD only when cross-origin isolated.
             const binary = isolated
               ? 'tfjs-backend-wasm-threaded-simd.wasm'
               : 'tfjs-backend-wasm-simd.wasm';

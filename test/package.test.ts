@@ -51,7 +51,7 @@ describe('the packed package in Node', () => {
     );
   });
 
-  it('imports the Node build, not the browser bundle, and runs the wasm and cpu backends', async () => {
+  it('imports the Node build, not the browser bundle, runs the wasm and cpu backends, and refuses worker: true', async () => {
     const script = `
       import { load, tf } from 'webnets';
       const resolved = import.meta.resolve('webnets');
@@ -62,17 +62,25 @@ describe('the packed package in Node', () => {
         out.backends.push([model.backend, top.length]);
         model.dispose();
       }
+      out.worker = await load('fd-mobilenet-0.25x', { synthetic: true, worker: true }).then(
+        () => 'loaded',
+        (err) => err.message,
+      );
       console.log(JSON.stringify(out));`;
     writeFileSync(join(app, 'backends.mjs'), script);
     const out = JSON.parse(await sh('node', ['backends.mjs'], app, 120_000)) as {
       resolved: string;
       backends: [string, number][];
+      worker: string;
     };
     expect(out.resolved).toMatch(/\/node_modules\/webnets\/dist\/node\/index\.js$/);
     expect(out.backends).toEqual([
       ['wasm', 5],
       ['cpu', 5],
     ]);
+    expect(out.worker).toBe(
+      "load('fd-mobilenet-0.25x', { worker: true }): worker mode needs Web Workers, and globalThis.Worker is undefined (this is Node): load without worker: true to run the model on this thread",
+    );
   });
 
   it('keeps the installed `webnets` command working: predict with the pack it converted', async () => {
