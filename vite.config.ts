@@ -24,11 +24,15 @@ export const isolationHeaders = {
 };
 
 /**
- * Folders served as they are (no Vite transform), with isolation headers: test data
- * (read-only), converted packs, and for `npm run bench` the ONNX exports and
- * onnxruntime-web's own .mjs/.wasm files (it imports them by URL at run time).
+ * Folders served as they are (no Vite transform), with isolation headers: the built SDK
+ * (dist/webnets.js starts dist/webnets-worker.js and fetches the binaries beside itself, as
+ * from any static folder; transforming the two bundles and their source maps took the dev
+ * server tens of seconds on a busy machine), test data (read-only), converted packs, and for
+ * `npm run bench` the ONNX exports and onnxruntime-web's own .mjs/.wasm files (it imports
+ * them by URL at run time).
  */
 export const staticMounts: Record<string, string> = {
+  '/dist/': resolve(root, 'dist'),
   '/shared/': process.env.WEBNETS_SHARED ?? resolve(root, '../shared'),
   '/packs/': resolve(root, 'models/packs'),
   '/onnx/': resolve(root, 'models/onnx'),
@@ -42,7 +46,9 @@ const mimeTypes: Record<string, string> = {
   '.jpg': 'image/jpeg',
   '.f32': 'application/octet-stream',
   '.wasm': 'application/wasm',
+  '.js': 'text/javascript',
   '.mjs': 'text/javascript',
+  '.map': 'application/json',
   '.onnx': 'application/octet-stream',
   '.y4m': 'application/octet-stream',
 };
