@@ -46,7 +46,7 @@ function tinyModule(body: number[], extraSections: number[][] = []): Uint8Array 
 
 describe('WASM kernels module', () => {
   it.each(variants)(
-    "committed %s build imports tfjs' memory and has no data, stack or prototype opcodes",
+    "committed %s build imports tfjs' memory and has no data or stack",
     (variant) => {
       const { shared, relaxed } = VARIANTS[variant];
       const facts = checkGuestModule(moduleBytes(variant), variant, shared);
@@ -101,10 +101,6 @@ describe('WASM kernels module', () => {
       /has 1 data segment/,
     );
     expect(() => checkGuestModule(tinyModule([]), 'shared', true)).toThrow(/memory must be shared/);
-    const prototypeFma = [0x41, 0x00, 0xfd, 0x00, 0x04, 0x00, 0xfd, 0xaf, 0x01, 0x1a]; // 1 operand is enough to decode
-    expect(() => checkGuestModule(tinyModule(prototypeFma), 'fma', false)).toThrow(
-      /relaxed-SIMD prototype opcodes 0xaf/,
-    );
   });
 
   it.each([2, 3, 7, 40])(
@@ -142,8 +138,8 @@ describe('WASM kernels module', () => {
     }
   });
 
-  it('rebuilds from the C sources of src/kernels/ to exactly the committed module (needs clang + wasm-ld)', () => {
-    const built = buildKernels(); // throws, saying how to install clang and lld, when they are missing
+  it('rebuilds from the C sources of src/kernels/ to exactly the committed module (with the pinned @yowasp/clang)', async () => {
+    const built = await buildKernels(); // throws, saying to run `npm install`, when the toolchain is missing
     const current = readFileSync(GENERATED_PATH, 'utf8');
     const stale = variants.filter(
       (v) => Buffer.compare(Buffer.from(built.modules[v]), Buffer.from(moduleBytes(v))) !== 0,
@@ -154,5 +150,5 @@ describe('WASM kernels module', () => {
         `\`npm run build:kernels\` and commit it (committed header: ${current.split('\n')[1] ?? '?'})`,
     ).toBe(true);
     expect(Object.keys(KERNEL_MODULES).sort()).toEqual([...variants].sort());
-  });
+  }, 300_000); // the compiler runs as WebAssembly: ~30 s on a 2-core machine, twice that under load
 });

@@ -32,8 +32,8 @@ export interface WasmFacts {
   globalAccesses: number;
   bulkDataOps: number;
   functions: number;
-  /** SIMD (0xfd-prefixed) opcodes used, with the byte offsets of their opcode LEBs. */
-  simdOpcodes: Map<number, { start: number; end: number }[]>;
+  /** SIMD (0xfd-prefixed) opcodes used. */
+  simdOpcodes: Set<number>;
 }
 
 class Reader {
@@ -116,11 +116,8 @@ function skipInstruction(r: Reader, facts: WasmFacts): void {
       r.leb();
     } else if (sub > 17) throw new Error(`wasm: unknown 0xfc opcode ${sub} at byte ${r.pos}`);
   } else if (op === 0xfd) {
-    const start = r.pos;
     const sub = r.leb();
-    const uses = facts.simdOpcodes.get(sub) ?? [];
-    uses.push({ start, end: r.pos });
-    facts.simdOpcodes.set(sub, uses);
+    facts.simdOpcodes.add(sub);
     if (sub <= 11 || sub === 92 || sub === 93) memarg();
     else if (sub === 12 || sub === 13) r.skip(16);
     else if (sub >= 21 && sub <= 34) r.skip(1);
@@ -176,7 +173,7 @@ export function inspectWasm(bytes: Uint8Array): WasmFacts {
     globalAccesses: 0,
     bulkDataOps: 0,
     functions: 0,
-    simdOpcodes: new Map(),
+    simdOpcodes: new Set(),
   };
   const r = new Reader(bytes, 8);
   while (r.pos < bytes.length) {
@@ -255,62 +252,11 @@ export function checkGuestModule(bytes: Uint8Array, label: string, shared: boole
       `accesses globals ${facts.globalAccesses} time(s): a C stack frame (address-taken local or array)`,
     );
   }
-  const prototypes = PROTOTYPE_RELAXED_OPCODES.filter((op) => facts.simdOpcodes.has(op));
-  if (prototypes.length > 0) {
-    const hex = prototypes.map((op) => `0x${op.toString(16)}`).join(', ');
-    problems.push(`uses relaxed-SIMD prototype opcodes ${hex}`);
-  }
   if (problems.length > 0) {
     throw new Error(`${label}: unsafe to share tfjs' memory: ${problems.join('; ')}`);
   }
   return facts;
 }
 
-/**
- * LLVM 14's relaxed-SIMD prototype opcodes (relaxed swizzle, trunc, fma/fms, laneselect,
- * min/max, q15mulr, dot): slots the final SIMD spec left unassigned, so a module that
- * still holds one is invalid on every engine.
- */
-export const PROTOTYPE_RELAXED_OPCODES = [
-  0xa2, 0xa5, 0xa6, 0xaf, 0xb0, 0xb2, 0xb3, 0xb4, 0xc5, 0xc6, 0xcf, 0xd0, 0xd2, 0xd3, 0xd4, 0xe2,
-  0xee, 0x111, 0x112, 0x113,
-];
-
-/** clang 14's f32x4.fma (prototype 0xaf) → the standard f32x4.relaxed_madd (0x105). */
-export const PROTOTYPE_F32X4_FMA = 0xaf;
+/** f32x4.relaxed_madd (0xfd 0x105): the relaxed-SIMD builds' FMA. */
 export const RELAXED_MADD = 0x105;
-
-function lebBytes(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) b |= 0x80;
-    out.push(b);
-  } while (value !== 0);
-  return out;
-}
-
-/**
- * Rewrites every SIMD instruction with opcode `from` to `to`, in place in a copy (both
- * LEB encodings must have the same length, so no size field changes). Returns the new
- * bytes and how many instructions were rewritten.
- */
-export function rewriteSimdOpcode(
-  bytes: Uint8Array,
-  from: number,
-  to: number,
-): { bytes: Uint8Array; count: number } {
-  const uses = inspectWasm(bytes).simdOpcodes.get(from) ?? [];
-  const encoded = lebBytes(to);
-  const out = new Uint8Array(bytes);
-  for (const { start, end } of uses) {
-    if (end - start !== encoded.length) {
-      throw new Error(
-        `wasm: opcode 0x${from.toString(16)} at ${start} is ${end - start} bytes, 0x${to.toString(16)} needs ${encoded.length}`,
-      );
-    }
-    out.set(encoded, start);
-  }
-  return { bytes: out, count: uses.length };
-}

@@ -19,8 +19,8 @@ typedef v128_t f4;
 
 /*
  * Unrolling by macro, M(i, a) for i < N: accumulators must be named locals, since clang
- * 14 keeps array-held ones in stack memory (it fully unrolls loops only after its last
- * scalar-replacement pass), and the module may not have a stack.
+ * may keep array-held ones in stack memory (when it fully unrolls a loop only after its
+ * last scalar-replacement pass: clang 14 did), and the module may not have a stack.
  */
 #define REP1(M, a) M(0, a)
 #define REP2(M, a) REP1(M, a) M(1, a)
@@ -37,14 +37,8 @@ INLINE f4 splat(float v) { return wasm_f32x4_splat(v); }
 INLINE f4 load4(const float *p) { return wasm_v128_load(p); }
 INLINE void store4(float *p, f4 v) { wasm_v128_store(p, v); }
 #ifdef WEBNETS_RELAXED
-/*
- * acc + a·b as relaxed SIMD's f32x4.relaxed_madd(a, b, acc): one FMA where the CPU has
- * one. clang 14 only knows the relaxed-SIMD prototype, whose f32x4.fma (0xfd 0xaf)
- * computes first + second·third; tools/build-kernels.ts rewrites that opcode to the
- * standard relaxed_madd (0xfd 0x105), which computes first·second + third: hence the
- * operand order, and the build refuses any other prototype opcode.
- */
-INLINE f4 madd(f4 acc, f4 a, f4 b) { return __builtin_wasm_fma_f32x4(a, b, acc); }
+/* acc + a·b as relaxed SIMD's f32x4.relaxed_madd: one FMA where the CPU has one. */
+INLINE f4 madd(f4 acc, f4 a, f4 b) { return wasm_f32x4_relaxed_madd(a, b, acc); }
 #else
 INLINE f4 madd(f4 acc, f4 a, f4 b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
 #endif
