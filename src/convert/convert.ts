@@ -10,7 +10,7 @@ import { getSpec } from '../models/presets';
 import type { PackDtype, PackManifest, PackSource } from '../weights/pack';
 import { detectFormat, readCheckpoint } from './checkpoint';
 import { detectNaming, toWebnetsWeights } from './map';
-import { writePack } from './write-pack';
+import { manifestJson, writePack } from './write-pack';
 
 export interface ConvertOptions {
   arch: string;
@@ -22,6 +22,7 @@ export interface ConvertOptions {
 export interface ConvertResult {
   manifest: PackManifest;
   outDir: string;
+  /** The pack's size, every file counted (shards and model.json). */
   bytes: number;
   seconds: number;
 }
@@ -74,7 +75,9 @@ export async function convertCheckpoint(
     outDir: opts.outDir,
     ...(isPublished ? { preprocessing: published.preprocessing } : {}),
   });
-  const packBytes = Object.values(manifest.shards).reduce((n, s) => n + s.bytes, 0);
+  const packBytes =
+    Object.values(manifest.shards).reduce((n, s) => n + s.bytes, 0) +
+    new TextEncoder().encode(manifestJson(manifest)).length;
   return {
     manifest,
     outDir: opts.outDir,

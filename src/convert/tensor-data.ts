@@ -2,6 +2,7 @@
  * Raw tensor bytes → float32, for the element types checkpoints hold. Shared by the
  * PyTorch readers (storages) and the safetensors reader.
  */
+import { halfToFloat } from '../weights/float16';
 
 export type RawDtype =
   'f64' | 'f32' | 'f16' | 'bf16' | 'i64' | 'i32' | 'i16' | 'i8' | 'u8' | 'bool';
@@ -18,16 +19,6 @@ export const ELEMENT_SIZE: Record<RawDtype, number> = {
   u8: 1,
   bool: 1,
 };
-
-/** IEEE half → float. */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
-}
 
 /** Reads element `i` (in elements, not bytes) of a little-endian buffer. */
 export function elementReader(dtype: RawDtype, view: DataView): (i: number) => number {

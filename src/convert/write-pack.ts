@@ -10,9 +10,8 @@ import { basename, dirname, join } from 'node:path';
 import { paramSpecs } from '../models/spec';
 import type { NetworkSpec } from '../models/spec';
 import { VERSION } from '../version';
-import type { PackDtype, PackManifest, PackSource } from '../weights/pack';
+import type { PackDtype, PackEntry, PackManifest, PackSource } from '../weights/pack';
 import { PACK_FORMAT, PACK_FORMAT_VERSION } from '../weights/pack';
-import type { PackEntry } from '../weights/quantize';
 import { encodeTensor } from '../weights/quantize';
 import type { SourceTensor } from './state-dict';
 
@@ -52,7 +51,13 @@ export function encodePack(
         `${spec.id}: tensor '${param.name}' has shape [${tensor.shape.join(', ')}], expected [${param.shape.join(', ')}]`,
       );
     }
-    const { entry, bytes } = encodeTensor(param.name, param.shape, tensor.data, dtype);
+    let encoded: ReturnType<typeof encodeTensor>;
+    try {
+      encoded = encodeTensor(param.name, param.shape, tensor.data, dtype);
+    } catch (err) {
+      throw new Error(`${spec.id}: ${(err as Error).message}`, { cause: err });
+    }
+    const { entry, bytes } = encoded;
     entries.push(entry);
     parts.push(bytes);
   }
@@ -64,6 +69,11 @@ export function encodePack(
     at += part.length;
   }
   return { entries, data };
+}
+
+/** model.json's text: compact, so that it stays a few KB next to the shards. */
+export function manifestJson(manifest: PackManifest): string {
+  return JSON.stringify(manifest) + '\n';
 }
 
 export async function writePack(opts: WritePackOptions): Promise<PackManifest> {
@@ -100,7 +110,7 @@ export async function writePack(opts: WritePackOptions): Promise<PackManifest> {
       shards,
       converter: `webnets ${VERSION}`,
     };
-    await writeFile(join(tmp, 'model.json'), JSON.stringify(manifest, null, 1) + '\n');
+    await writeFile(join(tmp, 'model.json'), manifestJson(manifest));
     await rm(outDir, { recursive: true, force: true });
     await mkdir(dirname(outDir), { recursive: true });
     await rename(tmp, outDir);

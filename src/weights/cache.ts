@@ -2,11 +2,11 @@
  * The offline pack cache: verified packs kept in IndexedDB through tfjs-core's
  * `indexeddb://` handler, keyed by model id and pack URL, so a second `load` of the same
  * pack makes no network request. Each entry records the sha256 of its weight bytes and is
- * checked on every read; an entry that fails the check is deleted, never used.
+ * checked on every read; an entry that fails the check, or that the loader does not accept
+ * (an older pack format, another spec), is deleted, never used.
  */
 import { tf } from '../tf';
 import type { PackManifest } from './pack';
-import type { PackEntry } from './quantize';
 import { sha256Hex } from './sha256';
 
 interface CachedTopology {
@@ -25,10 +25,15 @@ export async function cacheKey(modelId: string, url: string): Promise<string> {
   return `indexeddb://webnets/${modelId}/${(await sha256Hex(new TextEncoder().encode(url))).slice(0, 16)}`;
 }
 
-/** A verified cached pack, or null when there is none (or it was corrupt and is now gone). */
-export async function readCachedPack(
+/**
+ * A cached pack whose bytes match their recorded sha256, passed through `accept` (which
+ * validates and decodes it); null when there is none, or when it was corrupt or `accept`
+ * threw — then it is deleted.
+ */
+export async function readCachedPack<T>(
   key: string,
-): Promise<{ manifest: PackManifest; data: Uint8Array } | null> {
+  accept: (manifest: unknown, data: Uint8Array) => T,
+): Promise<T | null> {
   const handler = tf.io.getLoadHandlers(key)[0];
   if (!handler?.load) return null;
   let artifacts: tf.io.ModelArtifacts;
@@ -37,18 +42,18 @@ export async function readCachedPack(
   } catch {
     return null; // not cached
   }
-  const topology = artifacts.modelTopology as CachedTopology | undefined;
+  const topology = artifacts.modelTopology as Partial<CachedTopology> | undefined;
   const weightData = artifacts.weightData;
-  if (!topology?.manifest || !weightData || Array.isArray(weightData)) {
+  try {
+    if (!topology?.manifest || !weightData || Array.isArray(weightData))
+      throw new Error('incomplete');
+    const data = new Uint8Array(weightData);
+    if ((await sha256Hex(data)) !== topology.weightsSha256) throw new Error('corrupt');
+    return accept(topology.manifest, data);
+  } catch {
     await deleteCachedPack(key);
     return null;
   }
-  const data = new Uint8Array(weightData);
-  if ((await sha256Hex(data)) !== topology.weightsSha256) {
-    await deleteCachedPack(key);
-    return null;
-  }
-  return { manifest: topology.manifest, data };
 }
 
 export async function writeCachedPack(
@@ -59,7 +64,9 @@ export async function writeCachedPack(
   const handler = tf.io.getSaveHandlers(key)[0];
   if (!handler?.save) return;
   const topology: CachedTopology = { manifest, weightsSha256: await sha256Hex(data) };
-  const weightSpecs = manifest.weightsManifest.flatMap((group) => group.weights as PackEntry[]);
+  // tfjs' handler wants weight specs: one byte array (the manifest in the topology is what
+  // webnets reads).
+  const weightSpecs = [{ name: 'pack', shape: [data.length], dtype: 'bool' as const }];
   const weightData =
     data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
       ? data.buffer

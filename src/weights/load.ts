@@ -1,11 +1,14 @@
 /**
- * Loading a weight pack: `model.json`, then its shards with byte-level progress; every
- * shard's size and sha256 checked before use; decoded with tfjs-core's io; optionally
- * kept in (and served from) the IndexedDB cache. The verified bytes come back too:
- * `decodePack` binds them onto another backend without reading the pack again.
+ * Loading a weight pack: `model.json`, checked in full against the format and the network
+ * spec before any shard is fetched; then the shards, each written straight into one
+ * buffer of the declared total size, its length and sha256 checked; then every tensor
+ * decoded to float32 host arrays (`readPack`), and those made into tensors (`loadPack`).
+ * Optionally kept in (and served from) the IndexedDB cache. The verified bytes come back
+ * too: `decodePack` binds them onto another backend without reading the pack again.
  *
- * Either the whole pack loads and matches the spec, or `loadPack` rejects naming the
- * file and the reason — and leaves no tensors allocated and nothing cached.
+ * Either the whole pack loads and matches the spec, or the load rejects naming the pack
+ * URL and the entry (tensor, shard or field) — and leaves no tensors allocated and nothing
+ * cached.
  */
 import type { NetworkSpec } from '../models/spec';
 import { paramSpecs } from '../models/spec';
@@ -14,9 +17,9 @@ import { tf } from '../tf';
 import { cacheAvailable, cacheKey, readCachedPack, writeCachedPack } from './cache';
 import type { FetchLike } from './fetch-bytes';
 import { fetchBytes } from './fetch-bytes';
-import type { PackManifest } from './pack';
-import { PACK_FORMAT, PACK_FORMAT_VERSION } from './pack';
-import type { PackEntry } from './quantize';
+import type { EntryDtype, PackDtype, PackEntry, PackManifest } from './pack';
+import { PACK_FORMAT, PACK_FORMAT_VERSION, entryByteLength } from './pack';
+import { decodeTensor } from './quantize';
 import { sha256Hex } from './sha256';
 
 export interface LoadProgress {
@@ -25,14 +28,27 @@ export interface LoadProgress {
 }
 
 export interface LoadPackOptions {
-  /** The network the weights must fit: its id, tensor names and shapes are checked. */
+  /** The network the weights must fit: its id, family, config, tensor names and shapes are checked. */
   spec: NetworkSpec;
   onProgress?: (progress: LoadProgress) => void;
   /** Keep the verified pack in IndexedDB and serve later loads from it (default: true where IndexedDB exists). */
   cache?: boolean;
   signal?: AbortSignal;
+  /** ms a download may receive nothing before it fails as stalled (default 30 000; 0: no limit). */
+  stallTimeout?: number;
   /** Replaces the platform's fetch (global fetch; in the Node build, also local files). */
   fetch?: FetchLike;
+}
+
+/** Decoded weights: float32 values in the runtime layout, by tensor name. */
+export type HostWeights = Map<string, { shape: number[]; data: Float32Array }>;
+
+export interface ReadPack {
+  manifest: PackManifest;
+  weights: HostWeights;
+  /** Every shard's verified bytes in manifest order (host memory): `decodePack` input. */
+  data: Uint8Array;
+  fromCache: boolean;
 }
 
 export interface LoadedPack {
@@ -44,6 +60,11 @@ export interface LoadedPack {
   fromCache: boolean;
 }
 
+/** The most a model.json may be (B7's is ~100 KB). */
+const MAX_MANIFEST_BYTES = 4 << 20;
+const PACK_DTYPES: readonly PackDtype[] = ['float32', 'float16', 'int8'];
+const ENTRY_DTYPES: readonly EntryDtype[] = ['float32', 'float16', 'int8'];
+
 function absoluteUrl(url: string): string {
   try {
     return new URL(url, platform.baseUrl()).href;
@@ -52,127 +73,250 @@ function absoluteUrl(url: string): string {
   }
 }
 
-function shapeText(shape: number[]): string {
-  return `[${shape.join(', ')}]`;
+const text = (v: unknown): string =>
+  typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v));
+const shapeText = (shape: readonly unknown[]): string => `[${shape.map(text).join(', ')}]`;
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+/** A tensor dimension: a whole number that a typed array can hold (< 2³¹). */
+const isDimension = (v: unknown): v is number => isCount(v) && v < 2 ** 31;
+
+/** Checks one entry's fields (not yet against the spec); the message names the entry. */
+function checkEntry(raw: unknown, index: number): PackEntry {
+  if (!isObject(raw) || typeof raw.name !== 'string') {
+    throw new Error(`weightsManifest entry ${index} is not an object with a name`);
+  }
+  const { name, shape, dtype } = raw;
+  if (!Array.isArray(shape) || !shape.every(isDimension)) {
+    throw new Error(
+      `tensor '${name}': shape ${Array.isArray(shape) ? shapeText(shape) : text(shape)} is not a list of dimensions (whole numbers 0 to 2³¹−1)`,
+    );
+  }
+  if (!ENTRY_DTYPES.includes(dtype as EntryDtype)) {
+    throw new Error(
+      `tensor '${name}': unknown dtype ${text(dtype)} (expected ${ENTRY_DTYPES.join(', ')})`,
+    );
+  }
+  if (dtype !== 'int8') return { name, shape, dtype: dtype as 'float32' | 'float16' };
+  const axis = raw.channelAxis;
+  if (!Number.isInteger(axis) || (axis as number) < 0 || (axis as number) >= shape.length) {
+    throw new Error(
+      `tensor '${name}': int8 channelAxis ${text(axis)} is not an axis of its shape ${shapeText(shape)}`,
+    );
+  }
+  return { name, shape, dtype, channelAxis: axis as number };
 }
 
-/** Checks a parsed model.json against the format and the spec, before any shard is fetched. */
+/** `a` and `b` have the same keys and the same primitive values. */
+function sameConfig(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const keys = Object.keys(b);
+  return Object.keys(a).length === keys.length && keys.every((k) => a[k] === b[k]);
+}
+
+/**
+ * Checks a parsed model.json against the format and the spec, before any shard is fetched:
+ * every field the loader uses has its type, every tensor the spec needs is there once
+ * with its shape and nothing else is, and the shards' declared bytes are exactly what the
+ * tensors take. Errors start with `url`.
+ */
 export function validateManifest(manifest: unknown, url: string, spec: NetworkSpec): PackManifest {
-  const m = manifest as Partial<PackManifest> | null;
-  if (!m || typeof m !== 'object' || m.format !== PACK_FORMAT) {
-    throw new Error(`${url}: not a webnets pack (expected "format": "${PACK_FORMAT}")`);
+  try {
+    return checkManifest(manifest, spec);
+  } catch (err) {
+    throw new Error(`${url}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function checkManifest(m: unknown, spec: NetworkSpec): PackManifest {
+  if (!isObject(m) || m.format !== PACK_FORMAT) {
+    throw new Error(`not a webnets pack (expected "format": "${PACK_FORMAT}")`);
   }
   if (m.formatVersion !== PACK_FORMAT_VERSION) {
+    const older = typeof m.formatVersion === 'number' && m.formatVersion < PACK_FORMAT_VERSION;
     throw new Error(
-      `${url}: pack format version ${String(m.formatVersion)}, this webnets reads ${PACK_FORMAT_VERSION}`,
+      `pack format version ${text(m.formatVersion)}; this webnets reads version ${PACK_FORMAT_VERSION}` +
+        (older
+          ? ': convert the checkpoint again with this webnets (`npx webnets convert`)'
+          : ': update webnets to load it'),
     );
   }
   if (m.modelId !== spec.id) {
-    throw new Error(`${url}: the pack holds weights for '${String(m.modelId)}', not '${spec.id}'`);
+    throw new Error(`the pack holds weights for ${text(m.modelId)}, not '${spec.id}'`);
   }
-  if (!Array.isArray(m.weightsManifest) || !m.shards)
-    throw new Error(`${url}: weightsManifest or shards missing`);
-  const entries = m.weightsManifest.flatMap((g) => g.weights as PackEntry[]);
-  const byName = new Map(entries.map((e) => [e.name, e]));
-  for (const param of paramSpecs(spec)) {
-    const entry = byName.get(param.name);
-    if (!entry)
-      throw new Error(`${url}: tensor '${param.name}' ${shapeText(param.shape)} is missing`);
-    if (shapeText(entry.shape) !== shapeText(param.shape)) {
+  if (m.family !== spec.family || !isObject(m.config) || !sameConfig(m.config, spec.config)) {
+    throw new Error(
+      `family ${text(m.family)} with config ${JSON.stringify(m.config)} is not ${spec.id}'s ` +
+        `(${spec.family}, ${JSON.stringify(spec.config)})`,
+    );
+  }
+  if (!PACK_DTYPES.includes(m.dtype as PackDtype)) {
+    throw new Error(`unknown pack dtype ${text(m.dtype)} (expected ${PACK_DTYPES.join(', ')})`);
+  }
+  for (const field of ['labels', 'converter'] as const) {
+    if (typeof m[field] !== 'string') throw new Error(`"${field}" is missing or not a string`);
+  }
+  if (!isObject(m.preprocessing)) throw new Error('"preprocessing" is missing');
+  if (!isObject(m.source)) throw new Error('"source" is missing');
+  if (!Array.isArray(m.weightsManifest) || m.weightsManifest.length === 0) {
+    throw new Error('"weightsManifest" is missing or empty');
+  }
+  if (!isObject(m.shards)) throw new Error('"shards" is missing');
+  const shards = m.shards;
+
+  const expected = new Map(paramSpecs(spec).map((p) => [p.name, p.shape]));
+  const seenTensors = new Set<string>();
+  const seenPaths = new Set<string>();
+  let index = 0;
+  for (const [g, group] of m.weightsManifest.entries()) {
+    if (!isObject(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
+      throw new Error(`weightsManifest group ${g} needs "paths" and "weights" lists`);
+    }
+    let tensorBytes = 0;
+    for (const raw of group.weights) {
+      const entry = checkEntry(raw, index++);
+      const want = expected.get(entry.name);
+      if (!want) {
+        throw new Error(
+          `tensor '${entry.name}' is ${seenTensors.has(entry.name) ? 'listed twice' : `not a tensor of ${spec.id}`}`,
+        );
+      }
+      if (shapeText(entry.shape) !== shapeText(want)) {
+        throw new Error(
+          `tensor '${entry.name}' has shape ${shapeText(entry.shape)}, expected ${shapeText(want)} for ${spec.id}`,
+        );
+      }
+      expected.delete(entry.name);
+      seenTensors.add(entry.name);
+      tensorBytes += entryByteLength(entry);
+    }
+    let shardBytes = 0;
+    for (const path of group.paths) {
+      if (typeof path !== 'string' || path === '' || seenPaths.has(path)) {
+        throw new Error(`shard path ${text(path)} is empty, not a string or listed twice`);
+      }
+      seenPaths.add(path);
+      const shard = shards[path];
+      if (
+        !isObject(shard) ||
+        !isCount(shard.bytes) ||
+        typeof shard.sha256 !== 'string' ||
+        !/^[0-9a-f]{64}$/.test(shard.sha256)
+      ) {
+        throw new Error(`shard '${path}' has no recorded size and sha256 in "shards"`);
+      }
+      shardBytes += shard.bytes;
+    }
+    if (shardBytes !== tensorBytes) {
       throw new Error(
-        `${url}: tensor '${param.name}' has shape ${shapeText(entry.shape)}, expected ${shapeText(param.shape)} for ${spec.id}`,
+        `weightsManifest group ${g}: its tensors take ${tensorBytes} bytes but its shards declare ${shardBytes}`,
       );
     }
-    byName.delete(param.name);
   }
-  if (byName.size > 0)
-    throw new Error(`${url}: unexpected tensors for ${spec.id}: ${[...byName.keys()].join(', ')}`);
-  for (const path of m.weightsManifest.flatMap((g) => g.paths)) {
-    const shard = m.shards[path];
-    if (!shard || typeof shard.sha256 !== 'string' || typeof shard.bytes !== 'number') {
-      throw new Error(`${url}: shard '${path}' has no recorded size and sha256`);
-    }
+  if (expected.size > 0) {
+    const [name, shape] = [...expected][0]!;
+    throw new Error(
+      `tensor '${name}' ${shapeText(shape)} is missing` +
+        (expected.size > 1 ? ` (and ${expected.size - 1} more of ${spec.id}'s tensors)` : ''),
+    );
   }
-  return m as PackManifest;
+  const unused = Object.keys(shards).filter((p) => !seenPaths.has(p));
+  if (unused.length > 0)
+    throw new Error(`"shards" lists '${unused[0]}', which no weightsManifest group uses`);
+  return m as unknown as PackManifest;
 }
 
-/** Fetches and verifies every shard; returns their bytes concatenated in manifest order. */
+/** Shard paths and byte counts of a validated manifest, in order. */
+function shardList(manifest: PackManifest): { path: string; bytes: number; sha256: string }[] {
+  return manifest.weightsManifest.flatMap((g) =>
+    g.paths.map((path) => ({ path, ...manifest.shards[path]! })),
+  );
+}
+
+/** Fetches every shard into one buffer, checking each one's length and sha256. */
 async function fetchShards(
   manifest: PackManifest,
   modelUrl: string,
   opts: LoadPackOptions,
   fetchImpl: FetchLike,
 ): Promise<Uint8Array> {
-  const paths = manifest.weightsManifest.flatMap((g) => g.paths);
-  const total = paths.reduce((n, p) => n + manifest.shards[p]!.bytes, 0);
+  const shards = shardList(manifest);
+  const total = shards.reduce((n, s) => n + s.bytes, 0);
   let loaded = 0;
   opts.onProgress?.({ loaded, total });
   const data = new Uint8Array(total);
   let offset = 0;
-  for (const path of paths) {
-    const expected = manifest.shards[path]!;
-    const url = new URL(path, modelUrl).href;
+  for (const shard of shards) {
+    const url = new URL(shard.path, modelUrl).href;
     const bytes = await fetchBytes(url, {
       fetch: fetchImpl,
+      bytes: shard.bytes,
+      into: data.subarray(offset, offset + shard.bytes),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.stallTimeout !== undefined ? { stallTimeout: opts.stallTimeout } : {}),
       onChunk: (n) => {
         loaded += n;
-        opts.onProgress?.({ loaded: Math.min(loaded, total), total });
+        opts.onProgress?.({ loaded, total });
       },
     });
-    if (bytes.length !== expected.bytes) {
-      throw new Error(
-        `${url}: ${bytes.length} bytes, expected ${expected.bytes} (truncated or wrong file)`,
-      );
-    }
     const hash = await sha256Hex(bytes);
-    if (hash !== expected.sha256) {
+    if (hash !== shard.sha256) {
       throw new Error(
-        `${url}: sha256 ${hash} does not match the pack's ${expected.sha256} (corrupt or tampered)`,
+        `${url}: sha256 ${hash} does not match the pack's ${shard.sha256} (corrupt or tampered)`,
       );
     }
-    data.set(bytes, offset);
-    offset += bytes.length;
+    offset += shard.bytes;
   }
   return data;
 }
 
-/** Decodes verified bytes into tensors; applies per-channel dequantization; all or nothing. */
-export function decodePack(manifest: PackManifest, data: Uint8Array): tf.NamedTensorMap {
-  const entries = manifest.weightsManifest.flatMap((g) => g.weights as PackEntry[]);
-  const buffer =
-    data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
-      ? data.buffer
-      : data.slice().buffer;
-  let weights: tf.NamedTensorMap = {};
-  try {
-    weights = tf.io.decodeWeights(buffer as ArrayBuffer, entries);
-    for (const entry of entries) {
-      const affine = entry.perChannel;
-      const codes = weights[entry.name];
-      if (!affine || !codes) continue;
-      const broadcast = [
-        affine.scale.length,
-        ...new Array<number>(entry.shape.length - 1 - affine.axis).fill(1),
-      ];
-      weights[entry.name] = tf.tidy(() =>
-        tf.add(tf.mul(codes, tf.tensor(affine.scale, broadcast)), tf.tensor(affine.min, broadcast)),
-      );
-      codes.dispose();
-    }
-    return weights;
-  } catch (err) {
-    tf.dispose(Object.values(weights));
-    throw new Error(
-      `${manifest.modelId}: could not decode the pack's weights (${(err as Error).message})`,
-      {
-        cause: err,
-      },
-    );
+/** Decodes a validated pack's bytes into float32 host arrays. */
+export function decodeHost(manifest: PackManifest, data: Uint8Array, url: string): HostWeights {
+  const entries = manifest.weightsManifest.flatMap((g) => g.weights);
+  const total = entries.reduce((n, e) => n + entryByteLength(e), 0);
+  if (total !== data.length) {
+    throw new Error(`${url}: ${data.length} bytes of weights, its tensors take ${total}`);
   }
+  const weights: HostWeights = new Map();
+  let offset = 0;
+  for (const entry of entries) {
+    const length = entryByteLength(entry);
+    try {
+      weights.set(entry.name, {
+        shape: entry.shape,
+        data: decodeTensor(entry, data.subarray(offset, offset + length)),
+      });
+    } catch (err) {
+      throw new Error(`${url}: tensor '${entry.name}': ${(err as Error).message}`, { cause: err });
+    }
+    offset += length;
+  }
+  return weights;
 }
 
-export async function loadPack(modelJsonUrl: string, opts: LoadPackOptions): Promise<LoadedPack> {
+/** A validated pack's verified bytes → tensors on the current backend, all or none. */
+export function decodePack(
+  manifest: PackManifest,
+  data: Uint8Array,
+  url: string = manifest.modelId,
+): tf.NamedTensorMap {
+  return toTensors(decodeHost(manifest, data, url));
+}
+
+/** Host arrays → tensors, all or none. */
+export function toTensors(weights: HostWeights): tf.NamedTensorMap {
+  const out: tf.NamedTensorMap = {};
+  try {
+    for (const [name, { shape, data }] of weights) out[name] = tf.tensor(data, shape, 'float32');
+  } catch (err) {
+    tf.dispose(Object.values(out));
+    throw err;
+  }
+  return out;
+}
+
+/** Reads, verifies and decodes a pack into host arrays (no tensors, no backend needed). */
+export async function readPack(modelJsonUrl: string, opts: LoadPackOptions): Promise<ReadPack> {
   const fetchImpl = opts.fetch ?? platform.fetch;
   const url = absoluteUrl(modelJsonUrl);
   // Default: cache wherever IndexedDB exists (browsers), not in Node.
@@ -182,17 +326,21 @@ export async function loadPack(modelJsonUrl: string, opts: LoadPackOptions): Pro
   }
   const key = useCache ? await cacheKey(opts.spec.id, url) : null;
   if (key) {
-    const cached = await readCachedPack(key);
+    const cached = await readCachedPack(key, (manifest, data) => {
+      const checked = validateManifest(manifest, `${url} (cached)`, opts.spec);
+      return { manifest: checked, data, weights: decodeHost(checked, data, `${url} (cached)`) };
+    });
     if (cached) {
-      const manifest = validateManifest(cached.manifest, `${url} (cached)`, opts.spec);
-      opts.onProgress?.({ loaded: cached.data.length, total: cached.data.length });
-      const { data } = cached;
-      return { manifest, weights: decodePack(manifest, data), data, fromCache: true };
+      const bytes = shardList(cached.manifest).reduce((n, s) => n + s.bytes, 0);
+      opts.onProgress?.({ loaded: bytes, total: bytes });
+      return { ...cached, fromCache: true };
     }
   }
   const json = await fetchBytes(url, {
     fetch: fetchImpl,
+    maxBytes: MAX_MANIFEST_BYTES,
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.stallTimeout !== undefined ? { stallTimeout: opts.stallTimeout } : {}),
   });
   let parsed: unknown;
   try {
@@ -202,7 +350,7 @@ export async function loadPack(modelJsonUrl: string, opts: LoadPackOptions): Pro
   }
   const manifest = validateManifest(parsed, url, opts.spec);
   const data = await fetchShards(manifest, url, opts, fetchImpl);
-  const weights = decodePack(manifest, data);
+  const weights = decodeHost(manifest, data, url);
   if (key) {
     try {
       await writeCachedPack(key, manifest, data);
@@ -212,4 +360,10 @@ export async function loadPack(modelJsonUrl: string, opts: LoadPackOptions): Pro
     }
   }
   return { manifest, weights, data, fromCache: false };
+}
+
+/** Reads a pack (`readPack`) and makes its tensors on the current backend. */
+export async function loadPack(modelJsonUrl: string, opts: LoadPackOptions): Promise<LoadedPack> {
+  const { manifest, weights, data, fromCache } = await readPack(modelJsonUrl, opts);
+  return { manifest, weights: toTensors(weights), data, fromCache };
 }

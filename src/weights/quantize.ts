@@ -1,89 +1,100 @@
 /**
- * Weight quantization for packs, in tfjs-core's manifest vocabulary.
+ * The tensor codec of packs: how `webnets convert` stores each tensor for a pack dtype,
+ * and how the loader turns the stored bytes back into float32 (layouts: `PackEntry`).
  *
- * - float16: every tensor as IEEE half (`quantization: { dtype: 'float16' }`): half size.
- * - int8: conv and classifier weights as 8-bit codes with one affine (scale, min) PER
- *   OUTPUT CHANNEL; biases stay float32. Per-channel matters here: batch-norm folding
- *   multiplies each output channel by γ/√(var+ε), so one tensor's channels can differ in
- *   range by orders of magnitude and a single per-tensor scale would flatten the small
- *   ones to zero. The entry says `quantization: { dtype: 'uint8', scale: 1, min: 0 }`, so
- *   `tf.io.decodeWeights` yields the codes, and `perChannel` carries the affine that the
- *   loader applies on the backend after decoding (load.ts).
+ * - float16 packs: every tensor IEEE half.
+ * - int8 packs: conv and classifier weights as 8-bit codes with an affine (scale, offset)
+ *   per OUTPUT CHANNEL, stored as float16 after the codes. Per-channel because batch-norm
+ *   folding multiplies each output channel by γ/√(var+ε), so one tensor's channels differ
+ *   in range by orders of magnitude; asymmetric (an offset, not just a scale) because
+ *   folded depthwise filters are often one-signed, where symmetric codes waste a bit.
+ *   Weights with fewer than `INT8_MIN_VALUES_PER_CHANNEL` values per output channel — the
+ *   stem, depthwise convs, 1×1 convs on few channels, squeeze-excitation expands — stay
+ *   float16: they are where 8 bits change the output most, and their per-channel affine
+ *   (4 bytes a channel) leaves int8 little to save there. Biases are float16.
+ *   (Measured per tensor and per layer kind by tools/quantization/report.ts; figures in
+ *   tools/quantization/RESULTS.md.)
  */
-import type { io } from '@tensorflow/tfjs-core';
-import type { PackDtype } from './pack';
+import { HALF_MAX, floatToHalf, halfAtLeast, halfAtMost, halfTable, halfToFloat } from './float16';
+import type { EntryDtype, PackDtype, PackEntry } from './pack';
+import { entryByteLength, numel } from './pack';
 
-export interface PerChannelAffine {
-  /** The channel axis of the tensor's shape. */
-  axis: number;
-  scale: number[];
-  min: number[];
-}
-
-export type PackEntry = io.WeightsManifestEntry & { perChannel?: PerChannelAffine };
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** float → IEEE half bits, round to nearest even (subnormals, overflow to ∞, NaN kept). */
-export function floatToHalf(value: number): number {
-  f32[0] = value;
-  const x = u32[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const biased = (x >>> 23) & 0xff;
-  const mantissa = x & 0x7fffff;
-  if (biased === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
-  const exp = biased - 127 + 15;
-  if (exp >= 0x1f) return sign | 0x7c00;
-  if (exp <= 0) {
-    const shift = 14 - exp;
-    if (shift > 24) return sign;
-    const m = mantissa | 0x800000;
-    let h = m >>> shift;
-    const rest = m & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rest > half || (rest === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = sign | (exp << 10) | (mantissa >>> 13);
-  const rest = mantissa & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
-  return h;
-}
+export const INT8_MIN_VALUES_PER_CHANNEL = 64;
 
 /** The output-channel axis of a runtime-layout weight ([k,k,I,O], [k,k,C,1] depthwise, [in,out]). */
-export function channelAxis(shape: number[]): number {
+export function channelAxis(shape: readonly number[]): number {
   const last = shape.length - 1;
   return shape[last] === 1 && last > 0 ? last - 1 : last;
+}
+
+/** How a tensor of this shape is stored in a pack of this dtype. */
+export function entryDtypeFor(packDtype: PackDtype, shape: readonly number[]): EntryDtype {
+  if (packDtype !== 'int8') return packDtype;
+  if (shape.length < 2) return 'float16';
+  const perChannel = numel(shape) / shape[channelAxis(shape)]!;
+  return perChannel >= INT8_MIN_VALUES_PER_CHANNEL ? 'int8' : 'float16';
 }
 
 function bytesOf(array: Float32Array | Uint16Array | Uint8Array): Uint8Array {
   return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 }
 
-function quantizePerChannel(
-  shape: number[],
-  data: Float32Array,
-): { codes: Uint8Array; affine: PerChannelAffine } {
-  const axis = channelAxis(shape);
+function checkFinite(name: string, data: Float32Array, limit: number, dtype: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (!Number.isFinite(v)) {
+      throw new Error(`tensor '${name}' holds ${v} at index ${i}: the checkpoint is not usable`);
+    }
+    if (Math.abs(v) > limit) {
+      throw new Error(
+        `tensor '${name}' holds ${v} at index ${i}, beyond ${dtype}'s range (±${limit}): convert with --dtype float32`,
+      );
+    }
+  }
+}
+
+/** Visits every value with its output channel, in storage order. */
+function channelOf(shape: readonly number[], axis: number): (i: number) => number {
   const channels = shape[axis]!;
-  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const channelOf = (i: number) => Math.floor(i / inner) % channels;
-  const lo = new Array<number>(channels).fill(Infinity);
-  const hi = new Array<number>(channels).fill(-Infinity);
-  data.forEach((v, i) => {
-    const c = channelOf(i);
-    lo[c] = Math.min(lo[c]!, v);
-    hi[c] = Math.max(hi[c]!, v);
-  });
-  const scale = lo.map((l, c) => (hi[c]! > l ? (hi[c]! - l) / 255 : 1));
-  const min = lo.map((l) => (Number.isFinite(l) ? l : 0));
-  const codes = new Uint8Array(data.length);
-  data.forEach((v, i) => {
-    const c = channelOf(i);
-    codes[i] = Math.max(0, Math.min(255, Math.round((v - min[c]!) / scale[c]!)));
-  });
-  return { codes, affine: { axis, scale, min } };
+  const inner = numel(shape.slice(axis + 1));
+  return inner === 1 ? (i) => i % channels : (i) => Math.floor(i / inner) % channels;
+}
+
+function encodeInt8(shape: readonly number[], data: Float32Array, axis: number): Uint8Array {
+  const channels = shape[axis]!;
+  const channel = channelOf(shape, axis);
+  const lo = new Float64Array(channels).fill(Infinity);
+  const hi = new Float64Array(channels).fill(-Infinity);
+  for (let i = 0; i < data.length; i++) {
+    const c = channel(i);
+    const v = data[i]!;
+    if (v < lo[c]!) lo[c] = v;
+    if (v > hi[c]!) hi[c] = v;
+  }
+  // The stored (half) offset is at most the channel's minimum and the stored scale at
+  // least its range / 255, so every code is in 0…255 and off by at most half a step.
+  const offsetBits = new Uint16Array(channels);
+  const scaleBits = new Uint16Array(channels);
+  const offset = new Float64Array(channels);
+  const scale = new Float64Array(channels);
+  for (let c = 0; c < channels; c++) {
+    if (lo[c] === Infinity) lo[c] = hi[c] = 0; // a channel with no values
+    offsetBits[c] = halfAtMost(lo[c]!);
+    offset[c] = halfToFloat(offsetBits[c]!);
+    scaleBits[c] = halfAtLeast(Math.max((hi[c]! - offset[c]!) / 255, 2 ** -24));
+    scale[c] = halfToFloat(scaleBits[c]!);
+  }
+  const out = new Uint8Array(data.length + 4 * channels);
+  for (let i = 0; i < data.length; i++) {
+    const c = channel(i);
+    out[i] = Math.max(0, Math.min(255, Math.round((data[i]! - offset[c]!) / scale[c]!)));
+  }
+  const view = new DataView(out.buffer);
+  for (let c = 0; c < channels; c++) {
+    view.setUint16(data.length + 2 * c, scaleBits[c]!, true);
+    view.setUint16(data.length + 2 * (channels + c), offsetBits[c]!, true);
+  }
+  return out;
 }
 
 /** Encodes one tensor for a pack of the given dtype: its manifest entry and its bytes. */
@@ -91,19 +102,60 @@ export function encodeTensor(
   name: string,
   shape: number[],
   data: Float32Array,
-  dtype: PackDtype,
+  packDtype: PackDtype,
 ): { entry: PackEntry; bytes: Uint8Array } {
-  const base = { name, shape, dtype: 'float32' as const };
+  const dtype = entryDtypeFor(packDtype, shape);
+  if (dtype === 'float32') {
+    checkFinite(name, data, Infinity, dtype);
+    return { entry: { name, shape, dtype }, bytes: bytesOf(new Float32Array(data)) };
+  }
+  checkFinite(name, data, HALF_MAX, 'float16');
   if (dtype === 'float16') {
-    const halfs = Uint16Array.from(data, floatToHalf);
-    return { entry: { ...base, quantization: { dtype: 'float16' } }, bytes: bytesOf(halfs) };
+    return { entry: { name, shape, dtype }, bytes: bytesOf(Uint16Array.from(data, floatToHalf)) };
   }
-  if (dtype === 'int8' && shape.length >= 2) {
-    const { codes, affine } = quantizePerChannel(shape, data);
-    return {
-      entry: { ...base, quantization: { dtype: 'uint8', scale: 1, min: 0 }, perChannel: affine },
-      bytes: codes,
-    };
+  const axis = channelAxis(shape);
+  return {
+    entry: { name, shape, dtype, channelAxis: axis },
+    bytes: encodeInt8(shape, data, axis),
+  };
+}
+
+/** The float32 values of one entry, from exactly `entryByteLength(entry)` bytes. */
+export function decodeTensor(entry: PackEntry, bytes: Uint8Array): Float32Array {
+  if (bytes.length !== entryByteLength(entry)) {
+    throw new Error(
+      `tensor '${entry.name}': ${bytes.length} bytes, its ${entry.dtype} [${entry.shape.join(', ')}] needs ${entryByteLength(entry)}`,
+    );
   }
-  return { entry: base, bytes: bytesOf(new Float32Array(data)) };
+  const n = numel(entry.shape);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(n);
+  switch (entry.dtype) {
+    case 'float32':
+      if (bytes.byteOffset % 4 === 0) out.set(new Float32Array(bytes.buffer, bytes.byteOffset, n));
+      else for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
+      return out;
+    case 'float16': {
+      const half = halfTable();
+      for (let i = 0; i < n; i++) out[i] = half[view.getUint16(2 * i, true)]!;
+      return out;
+    }
+    case 'int8': {
+      const half = halfTable();
+      const axis = entry.channelAxis;
+      const channels = entry.shape[axis]!;
+      const scale = new Float32Array(channels);
+      const offset = new Float32Array(channels);
+      for (let c = 0; c < channels; c++) {
+        scale[c] = half[view.getUint16(n + 2 * c, true)]!;
+        offset[c] = half[view.getUint16(n + 2 * (channels + c), true)]!;
+      }
+      const channel = channelOf(entry.shape, axis);
+      for (let i = 0; i < n; i++) {
+        const c = channel(i);
+        out[i] = offset[c]! + scale[c]! * bytes[i]!;
+      }
+      return out;
+    }
+  }
 }

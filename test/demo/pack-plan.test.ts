@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PackManifest } from '../../src/weights/pack';
+import { PACK_FORMAT_VERSION } from '../../src/weights/pack';
 import {
   archForCheckpoint,
   cachedHash,
@@ -57,7 +58,7 @@ describe('cachedHash', () => {
 function manifest(over: Partial<PackManifest> = {}): PackManifest {
   return {
     format: 'webnets-pack',
-    formatVersion: 1,
+    formatVersion: PACK_FORMAT_VERSION,
     modelId: 'fd-mobilenet-0.5x',
     family: 'fd-mobilenet',
     config: { width: 0.5 },

@@ -10,7 +10,7 @@ import type { NetworkSpec } from '../../src/models/spec';
 import { paramSpecs } from '../../src/models/spec';
 import { tf } from '../../src/tf';
 import { loadPack } from '../../src/weights/load';
-import type { PackDtype, PackManifest } from '../../src/weights/pack';
+import type { PackDtype, PackEntry, PackManifest } from '../../src/weights/pack';
 import { syntheticValues } from '../../src/weights/synthetic';
 
 /** A small but real spec: a stem conv, a depthwise-separable unit, a classifier. */
@@ -27,7 +27,7 @@ function tinySpec(id = 'tiny-test-net'): NetworkSpec {
         conv: {
           name: 'stem',
           inChannels: 3,
-          outChannels: 8,
+          outChannels: 72,
           kernel: 3,
           stride: 2,
           groups: 1,
@@ -39,17 +39,17 @@ function tinySpec(id = 'tiny-test-net'): NetworkSpec {
         kind: 'dwsep',
         depthwise: {
           name: 'b0.dw',
-          inChannels: 8,
-          outChannels: 8,
+          inChannels: 72,
+          outChannels: 72,
           kernel: 3,
           stride: 1,
-          groups: 8,
+          groups: 72,
           act: 'relu',
           norm: bn,
         },
         pointwise: {
           name: 'b0.pw',
-          inChannels: 8,
+          inChannels: 72,
           outChannels: 300,
           kernel: 1,
           stride: 1,
@@ -146,15 +146,48 @@ async function write(
 }
 
 describe('packs: write, then load over HTTP with integrity checks', () => {
+  /** The most a decoded value may differ from the original, for the entry's storage dtype. */
+  function tolerance(entry: PackEntry, ref: Float32Array): (i: number) => number {
+    // float16: half an ulp (2^-11 relative), or half the subnormal spacing 2^-24.
+    if (entry.dtype !== 'int8') {
+      return entry.dtype === 'float32'
+        ? () => 0
+        : (i) => Math.max(Math.abs(ref[i]!) * 2 ** -11, 2 ** -25);
+    }
+    // int8: half a step of the channel's stored scale, which is at least (max − offset)/255
+    // for an offset at most one half-ulp below the minimum, and at most 2^-10 above it.
+    const axis = entry.channelAxis;
+    const channels = entry.shape[axis]!;
+    const inner = entry.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const channel = (i: number) => Math.floor(i / inner) % channels;
+    const lo = new Array<number>(channels).fill(Infinity);
+    const hi = new Array<number>(channels).fill(-Infinity);
+    ref.forEach((v, i) => {
+      lo[channel(i)] = Math.min(lo[channel(i)]!, v);
+      hi[channel(i)] = Math.max(hi[channel(i)]!, v);
+    });
+    return (i) => {
+      const c = channel(i);
+      const step = ((hi[c]! - lo[c]! + Math.abs(lo[c]!) * 2 ** -10) / 255) * (1 + 2 ** -10);
+      return step / 2 + 2 ** -24;
+    };
+  }
+
   it.each([
-    ['float32', 0],
-    ['float16', 2 ** -11],
-    ['int8', 1 / 255],
+    ['float32', { float32: 8 }],
+    ['float16', { float16: 8 }],
+    // int8 codes for the 1×1 conv (72 values a channel) and the classifier (300); float16
+    // for the stem (27), the depthwise conv (9) and every bias.
+    ['int8', { int8: 2, float16: 6 }],
   ] as const)(
-    'round-trips %s weights (relative error per channel ≤ %f)',
-    async (dtype, tolerance) => {
+    'round-trips %s weights within the storage dtype of each tensor %o',
+    async (dtype, dtypes) => {
       const manifest = await write(dtype, dtype, tinySpec(), 2048);
       expect(Object.keys(manifest.shards).length).toBeGreaterThan(1);
+      const entries = manifest.weightsManifest.flatMap((g) => g.weights);
+      const counts: Record<string, number> = {};
+      for (const e of entries) counts[e.dtype] = (counts[e.dtype] ?? 0) + 1;
+      expect(counts).toEqual(dtypes);
       const progress: number[] = [];
       const { weights, fromCache } = await loadPack(`${base}/${dtype}/model.json`, {
         spec: tinySpec(),
@@ -164,23 +197,14 @@ describe('packs: write, then load over HTTP with integrity checks', () => {
       expect(progress[0]).toBe(0);
       expect(progress.at(-1)).toBe(1);
       const want = tensorsFor(tinySpec());
-      for (const p of paramSpecs(tinySpec())) {
-        const got = await weights[p.name]!.data();
-        const ref = want.get(p.name)!.data;
-        expect(weights[p.name]!.shape).toEqual(p.shape);
-        const channels = p.shape[p.shape.length - 1]!;
-        // float16 subnormals (|v| < 6.1e-5) are spaced 2^-24 apart: half a step is the best rounding.
-        const halfSubnormalStep = dtype === 'float16' ? 2 ** -25 : 1e-12;
-        // Compare against the range of each value's own channel (int8 is per-channel affine).
-        const range = new Array<number>(channels).fill(0);
-        ref.forEach((v, i) => (range[i % channels] = Math.max(range[i % channels]!, Math.abs(v))));
-        ref.forEach((v, i) => {
-          const scale =
-            dtype === 'int8' && !p.name.endsWith('.bias') ? 2 * range[i % channels]! : Math.abs(v);
-          expect(Math.abs(got[i]! - v), `${p.name}[${i}]`).toBeLessThanOrEqual(
-            tolerance * scale + halfSubnormalStep,
-          );
-        });
+      for (const entry of entries) {
+        const got = await weights[entry.name]!.data();
+        const ref = want.get(entry.name)!.data;
+        expect(weights[entry.name]!.shape).toEqual(entry.shape);
+        const bound = tolerance(entry, ref);
+        ref.forEach((v, i) =>
+          expect(Math.abs(got[i]! - v), `${entry.name}[${i}]`).toBeLessThanOrEqual(bound(i)),
+        );
       }
       tf.dispose(Object.values(weights));
     },
@@ -229,7 +253,7 @@ describe('loadPack rejects broken packs, naming the file, leaving no tensors beh
     await writeFile(join(root, 'misshaped/model.json'), JSON.stringify(manifest));
     await expectRejects(
       `${base}/misshaped/model.json`,
-      /tensor 'stem\.weight' has shape \[3, 3, 3, 9\], expected \[3, 3, 3, 8\]/,
+      /misshaped\/model\.json: tensor 'stem\.weight' has shape \[3, 3, 3, 9\], expected \[3, 3, 3, 72\]/,
     );
   });
 
@@ -263,7 +287,7 @@ describe('loadPack rejects broken packs, naming the file, leaving no tensors beh
         labels: 'imagenet-1k',
         outDir: join(root, 'never'),
       }),
-    ).rejects.toThrow(/tiny-test-net: tensor 'b0\.dw\.bias' \[8\] is missing/);
+    ).rejects.toThrow(/tiny-test-net: tensor 'b0\.dw\.bias' \[72\] is missing/);
     await expect(readFile(join(root, 'never/model.json'))).rejects.toThrow(/ENOENT/);
   });
 });
