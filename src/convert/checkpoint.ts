@@ -5,7 +5,7 @@
  * pycls's key, and `model`); strips the `module.` prefix that DataParallel adds.
  */
 import type { PyValue } from './pickle';
-import { PyDict } from './pickle';
+import { PyDict, describe } from './pickle';
 import { readSafetensors, isSafetensors } from './safetensors';
 import type { StateDict } from './state-dict';
 import {
@@ -31,16 +31,19 @@ export function detectFormat(bytes: Uint8Array, fileName: string): CheckpointFor
 
 const NESTED_KEYS = ['state_dict', 'model_state', 'model'];
 
-function findStateDict(obj: PyValue, fileName: string): PyDict {
+function findStateDict(obj: PyValue, fileName: string, depth = 0): PyDict {
   if (!(obj instanceof PyDict))
-    throw new Error(`${fileName}: the checkpoint does not hold a dict of tensors`);
+    throw new Error(`${fileName}: the checkpoint holds ${describe(obj)}, not a dict of tensors`);
   const hasTensors = [...obj.values()].some(isTensorRef);
   if (hasTensors) return obj;
   for (const key of NESTED_KEYS) {
     const nested = obj.get(key);
-    if (nested instanceof PyDict) return findStateDict(nested, fileName);
+    // Each nesting level is a different key of NESTED_KEYS' order at most once per level;
+    // a dict that contains itself (through the pickle memo) stops here.
+    if (nested instanceof PyDict && depth < NESTED_KEYS.length)
+      return findStateDict(nested, fileName, depth + 1);
   }
-  const keys = [...obj.keys()].map(String).join(', ');
+  const keys = [...obj.keys()].slice(0, 20).map(describe).join(', ');
   throw new Error(
     `${fileName}: no state dict found (top-level keys: ${keys}; expected tensors or one of ${NESTED_KEYS.join(', ')})`,
   );
@@ -61,9 +64,14 @@ export function readCheckpoint(bytes: Uint8Array, fileName: string): StateDict {
   const dict = findStateDict(obj, fileName);
   const out: StateDict = new Map();
   for (const [key, value] of dict) {
-    const name = stripPrefix(String(key));
+    if (typeof key !== 'string') {
+      throw new Error(`${fileName}: state dict key ${describe(key)} is not a tensor name`);
+    }
+    const name = stripPrefix(key);
     if (!isTensorRef(value))
-      throw new Error(`${fileName}: state dict entry '${name}' is not a tensor`);
+      throw new Error(
+        `${fileName}: state dict entry '${name}' is ${describe(value)}, not a tensor`,
+      );
     out.set(name, materialize(value.value, fileName, name));
   }
   return out;

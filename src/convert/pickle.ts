@@ -52,15 +52,28 @@ export interface UnpickleResult {
   end: number;
 }
 
-const MARK = Symbol('mark');
-type StackItem = PyValue | typeof MARK;
+/** A short description of a value for error messages: never walks into lists or dicts. */
+export function describe(v: PyValue | undefined): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'None';
+  if (typeof v === 'string') return `'${v.length > 60 ? `${v.slice(0, 60)}…` : v}'`;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (v instanceof Uint8Array) return `bytes of length ${v.length}`;
+  if (v instanceof PyTuple) return `a tuple of ${v.length}`;
+  if (Array.isArray(v)) return `a list of ${v.length}`;
+  if (v instanceof PyDict) return `a dict of ${v.size}`;
+  if (v.kind === 'global') return `the global ${v.module}.${v.name}`;
+  return 'an object';
+}
 
 const textDecoder = new TextDecoder('utf-8');
 const latin1Decoder = new TextDecoder('latin1');
 
 export function unpickle(bytes: Uint8Array, offset: number, opts: UnpickleOptions): UnpickleResult {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const stack: StackItem[] = [];
+  const stack: PyValue[] = [];
+  /** Where each open MARK is in `stack` (Python's metastack), so popping to it is O(items). */
+  const marks: number[] = [];
   const memo = new Map<number, PyValue>();
   let pos = offset;
 
@@ -113,25 +126,23 @@ export function unpickle(bytes: Uint8Array, offset: number, opts: UnpickleOption
     pos = end + 1;
     return s;
   };
+  const floor = (): number => marks[marks.length - 1] ?? 0;
   const pop = (): PyValue => {
-    const v = stack.pop();
-    if (v === undefined || v === MARK) fail('stack underflow');
-    return v as PyValue;
+    if (stack.length <= floor()) fail('stack underflow');
+    return stack.pop()!;
   };
   const top = (): PyValue => {
-    const v = stack[stack.length - 1];
-    if (v === undefined || v === MARK) fail('stack underflow');
-    return v as PyValue;
+    if (stack.length <= floor()) fail('stack underflow');
+    return stack[stack.length - 1]!;
   };
   const popMark = (): PyValue[] => {
-    const at = stack.lastIndexOf(MARK);
-    if (at < 0) fail('MARK not found');
-    const items = stack.splice(at) as StackItem[];
-    return items.slice(1) as PyValue[];
+    const at = marks.pop();
+    if (at === undefined) fail('MARK not found');
+    return stack.splice(at!);
   };
   const tuple = (items: PyValue[]): PyTuple => {
     const t = new PyTuple();
-    t.push(...items);
+    for (const item of items) t.push(item);
     return t;
   };
   const global = (module: string, name: string): PyGlobal => {
@@ -158,7 +169,7 @@ export function unpickle(bytes: Uint8Array, offset: number, opts: UnpickleOption
   const append = (target: PyValue, items: PyValue[]): void => {
     if (!Array.isArray(target) || target instanceof PyTuple)
       fail('APPEND(S) on something that is not a list');
-    (target as PyValue[]).push(...items);
+    for (const item of items) (target as PyValue[]).push(item);
   };
 
   for (;;) {
@@ -171,9 +182,10 @@ export function unpickle(bytes: Uint8Array, offset: number, opts: UnpickleOption
         u64();
         break;
       case 0x2e: // STOP
+        if (marks.length > 0) fail('STOP inside an open MARK');
         return { value: pop(), end: pos };
       case 0x28: // MARK
-        stack.push(MARK);
+        marks.push(stack.length);
         break;
       case 0x4e: // NONE
         stack.push(null);

@@ -28,45 +28,76 @@ interface HeaderEntry {
 
 export function isSafetensors(bytes: Uint8Array): boolean {
   if (bytes.length < 10) return false;
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  return n > 1 && 8 + n <= bytes.length && bytes[8] === 0x7b; // '{'
+  const n = new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true);
+  return n > 1n && 8n + n <= BigInt(bytes.length) && bytes[8] === 0x7b; // '{'
+}
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const shown = (v: unknown): string => (v === undefined ? 'missing' : JSON.stringify(v));
+
+/** One header entry, checked: its dtype, shape and data range within `dataLength`. */
+function checkEntry(
+  name: string,
+  raw: unknown,
+  dataLength: number,
+  source: string,
+): { dtype: RawDtype; shape: number[]; begin: number; end: number } {
+  const where = `${source}: tensor '${name}'`;
+  const entry = raw as Partial<HeaderEntry> | null;
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    throw new Error(`${where}: its header entry is not an object`);
+  }
+  const dtype = DTYPES[String(entry.dtype)];
+  if (!dtype) throw new Error(`${where} has unsupported dtype ${shown(entry.dtype)}`);
+  const { shape, data_offsets: offsets } = entry;
+  if (!Array.isArray(shape) || !shape.every(isCount)) {
+    throw new Error(`${where}: shape ${shown(shape)} is not a list of whole numbers`);
+  }
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
+    throw new Error(`${where}: data_offsets ${shown(offsets)} is not [begin, end]`);
+  }
+  const [begin, end] = offsets;
+  // The element count, stopping as soon as it exceeds what the data range can hold.
+  let numel = shape.includes(0) ? 0 : 1;
+  for (const n of numel === 0 ? [] : shape) {
+    numel *= n;
+    if (numel * ELEMENT_SIZE[dtype] > end - begin) break;
+  }
+  if (begin > end || end > dataLength || end - begin !== numel * ELEMENT_SIZE[dtype]) {
+    throw new Error(
+      `${where} [${shape.join(', ')}] ${String(entry.dtype)} has data offsets [${begin}, ${end}] ` +
+        `that do not fit its size or the file's ${dataLength} data bytes (truncated?)`,
+    );
+  }
+  return { dtype, shape, begin, end };
 }
 
 export function readSafetensors(bytes: Uint8Array, source: string): StateDict {
   if (bytes.length < 8) throw new Error(`${source}: too short for a safetensors file`);
-  const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  if (8 + headerLength > bytes.length)
+  const length = new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true);
+  if (8n + length > BigInt(bytes.length))
     throw new Error(`${source}: safetensors header runs past the end (truncated)`);
-  let header: Record<string, HeaderEntry | Record<string, string>>;
+  const headerLength = Number(length);
+  let header: unknown;
   try {
-    header = JSON.parse(
-      new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)),
-    ) as typeof header;
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
   } catch (err) {
     throw new Error(`${source}: safetensors header is not valid JSON (${(err as Error).message})`, {
       cause: err,
     });
   }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new Error(`${source}: safetensors header is not a JSON object`);
+  }
   const data = bytes.subarray(8 + headerLength);
   const out: StateDict = new Map();
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const entry = raw as HeaderEntry;
-    const dtype = DTYPES[entry.dtype];
-    if (!dtype)
-      throw new Error(`${source}: tensor '${name}' has unsupported dtype '${entry.dtype}'`);
-    const [begin, end] = entry.data_offsets;
-    const numel = entry.shape.reduce((a, b) => a * b, 1);
-    if (end - begin !== numel * ELEMENT_SIZE[dtype] || end > data.length) {
-      throw new Error(
-        `${source}: tensor '${name}' [${entry.shape.join(', ')}] ${entry.dtype} has data offsets ` +
-          `[${begin}, ${end}] that do not fit its size or the file (truncated?)`,
-      );
-    }
-    const stride = entry.shape.map((_, d) => entry.shape.slice(d + 1).reduce((a, b) => a * b, 1));
+    const { dtype, shape, begin, end } = checkEntry(name, raw, data.length, source);
+    const stride = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
     out.set(name, {
-      shape: entry.shape,
-      data: gatherStrided(data.subarray(begin, end), dtype, entry.shape, stride, 0),
+      shape,
+      data: gatherStrided(data.subarray(begin, end), dtype, shape, stride, 0),
     });
   }
   return out;

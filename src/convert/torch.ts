@@ -11,11 +11,11 @@
  * Both hand out tensors through `_rebuild_tensor[_v2]` on storages named by persistent
  * ids; the restricted unpickler (pickle.ts) resolves only those globals.
  */
-import { unzipSync } from 'fflate';
 import type { PyGlobal, PyValue } from './pickle';
-import { PyDict, PyTuple, unpickle } from './pickle';
+import { PyDict, PyTuple, describe, unpickle } from './pickle';
 import type { RawDtype } from './tensor-data';
 import { ELEMENT_SIZE, gatherStrided } from './tensor-data';
+import { readZip } from './zip';
 
 const STORAGE_DTYPES: Record<string, RawDtype> = {
   DoubleStorage: 'f64',
@@ -65,9 +65,11 @@ export function isTensorRef(v: PyValue): v is { kind: 'object'; value: TensorRef
   return isObject(v) && typeof v.value === 'object' && v.value !== null && 'storage' in v.value;
 }
 
-function ints(v: PyValue, what: string, source: string): number[] {
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'number')) {
-    throw new Error(`${source}: ${what} is not a tuple of integers`);
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+function counts(v: PyValue | undefined, what: string, source: string): number[] {
+  if (!Array.isArray(v) || !v.every(isCount)) {
+    throw new Error(`${source}: ${what} is ${describe(v)}, not a tuple of whole numbers`);
   }
   return Array.from(v as number[]);
 }
@@ -88,50 +90,69 @@ function makeReducer(source: string) {
     }
     if (name === 'torch._utils._rebuild_tensor' || name === 'torch._utils._rebuild_tensor_v2') {
       const [storage, offset, size, stride] = args;
-      if (!isObject(storage!) || typeof offset !== 'number') {
-        throw new Error(`${source}: ${name} called without a storage and offset`);
+      if (!isStorage(storage) || !isCount(offset)) {
+        throw new Error(
+          `${source}: ${name} called with ${describe(storage)} and offset ${describe(offset)}, not a storage and an offset`,
+        );
       }
-      const ref: TensorRef = {
-        storage: storage.value as StorageRef,
-        offset,
-        shape: ints(size!, 'tensor size', source),
-        stride: ints(stride!, 'tensor stride', source),
-      };
+      const shape = counts(size, 'a tensor size', source);
+      const strides = counts(stride, 'a tensor stride', source);
+      if (strides.length !== shape.length) {
+        throw new Error(
+          `${source}: a tensor of ${shape.length} dimensions with ${strides.length} strides`,
+        );
+      }
+      const ref: TensorRef = { storage: storage.value, offset, shape, stride: strides };
       return { kind: 'object', value: ref };
     }
-    if (name === 'torch._utils._rebuild_parameter') return args[0]!;
+    if (name === 'torch._utils._rebuild_parameter') {
+      if (!isTensorRef(args[0] ?? null)) {
+        throw new Error(`${source}: _rebuild_parameter of ${describe(args[0])}, not a tensor`);
+      }
+      return args[0]!;
+    }
     throw new Error(`${source}: refusing to call '${name}'`);
   };
 }
 
+const isStorage = (v: PyValue | undefined): v is { kind: 'object'; value: StorageRef } =>
+  v !== undefined &&
+  isObject(v) &&
+  typeof v.value === 'object' &&
+  v.value !== null &&
+  'numel' in v.value;
+
 function storageFromPid(pid: PyValue, source: string, storages: Map<string, StorageRef>): Obj {
   if (!(pid instanceof PyTuple) || pid[0] !== 'storage') {
-    throw new Error(`${source}: unexpected persistent id (not a storage)`);
+    throw new Error(`${source}: persistent id ${describe(pid)} is not a storage record`);
   }
   const [, type, key, , numel, view] = pid;
   const typeName = type && typeof type === 'object' && 'name' in type ? String(type.name) : '';
   const dtype = STORAGE_DTYPES[typeName];
-  if (!dtype) throw new Error(`${source}: unsupported storage type '${typeName}'`);
-  if (typeof key !== 'string' || typeof numel !== 'number') {
-    throw new Error(`${source}: malformed storage record for key ${String(key)}`);
+  if (!dtype) throw new Error(`${source}: unsupported storage type ${describe(type ?? null)}`);
+  if (typeof key !== 'string' || !isCount(numel)) {
+    throw new Error(
+      `${source}: storage record ${describe(key ?? null)} has ${describe(numel ?? null)} elements, not a key and a count`,
+    );
   }
   let root = storages.get(key);
   if (!root) {
     root = { key, dtype, numel };
     storages.set(key, root);
+  } else if (root.dtype !== dtype || root.numel !== numel) {
+    throw new Error(`${source}: storage '${key}' is recorded twice with different types or sizes`);
   }
   if (view instanceof PyTuple && view.length === 3) {
     // Legacy view: (view_key, offset, view_size) into the root storage.
     const [viewKey, viewOffset, viewSize] = view;
+    if (!isCount(viewOffset) || !isCount(viewSize) || viewOffset + viewSize > numel) {
+      throw new Error(
+        `${source}: storage '${key}': a view of ${describe(viewSize ?? null)} elements at ${describe(viewOffset ?? null)} does not fit its ${numel}`,
+      );
+    }
     return {
       kind: 'object',
-      value: {
-        key: String(viewKey),
-        dtype,
-        numel: Number(viewSize),
-        root,
-        viewOffset: Number(viewOffset),
-      },
+      value: { key: describe(viewKey ?? null), dtype, numel: viewSize, root, viewOffset },
     };
   }
   return { kind: 'object', value: root };
@@ -151,7 +172,11 @@ function unpickleWithStorages(
   });
 }
 
-/** Dense float32 data of a tensor whose storage bytes are known. */
+/**
+ * Dense float32 data of a tensor whose storage bytes are known. A tensor may hold no more
+ * elements than its storage (state dicts never save expanded views), so the array made
+ * here is never larger than the file justifies.
+ */
 export function materialize(
   ref: TensorRef,
   source: string,
@@ -159,50 +184,50 @@ export function materialize(
 ): { shape: number[]; data: Float32Array } {
   const storage = ref.storage.root ?? ref.storage;
   const base = ref.storage.root ? (ref.storage.viewOffset ?? 0) : 0;
-  if (!storage.bytes)
+  const where = `${source}: tensor '${name}' [${ref.shape.join(', ')}]`;
+  if (!storage.bytes) {
+    throw new Error(`${where}: its storage '${storage.key}' has no data in the file`);
+  }
+  const available = ref.storage.numel;
+  let numel = 1;
+  let last = ref.offset;
+  for (let d = 0; d < ref.shape.length; d++) {
+    numel *= ref.shape[d]!;
+    if (numel > available) {
+      throw new Error(
+        `${where}: more elements than its storage '${storage.key}' holds (${available})`,
+      );
+    }
+    last += (ref.shape[d]! - 1) * ref.stride[d]!;
+  }
+  if (numel > 0 && last >= available) {
     throw new Error(
-      `${source}: tensor '${name}': its storage '${storage.key}' has no data in the file`,
-    );
-  const dtype = storage.dtype;
-  const last = ref.shape.reduce((acc, n, d) => acc + (n - 1) * ref.stride[d]!, base + ref.offset);
-  const numel = ref.shape.reduce((a, b) => a * b, 1);
-  if (numel > 0 && (last + 1) * ELEMENT_SIZE[dtype] > storage.bytes.length) {
-    throw new Error(
-      `${source}: tensor '${name}' reads past the end of its storage '${storage.key}' (truncated file?)`,
+      `${where}: reads element ${last} of its storage '${storage.key}', which has ${available} (truncated file?)`,
     );
   }
   return {
     shape: ref.shape,
-    data: gatherStrided(storage.bytes, dtype, ref.shape, ref.stride, base + ref.offset),
+    data: gatherStrided(storage.bytes, storage.dtype, ref.shape, ref.stride, base + ref.offset),
   };
 }
 
 /** Reads a `torch.save` zip checkpoint; returns the unpickled object with storages resolved. */
 export function readTorchZip(bytes: Uint8Array, source: string): PyValue {
-  let files: Record<string, Uint8Array>;
-  try {
-    files = unzipSync(bytes);
-  } catch (err) {
-    throw new Error(
-      `${source}: not a readable zip archive (${(err as Error).message}); truncated download?`,
-      {
-        cause: err,
-      },
-    );
-  }
-  const pklName = Object.keys(files).find((n) => /^[^/]+\/data\.pkl$/.test(n));
+  const files = readZip(bytes, source);
+  const pklName = [...files.keys()].find((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (!pklName)
     throw new Error(`${source}: zip archive without <archive>/data.pkl: not a PyTorch checkpoint`);
   const prefix = pklName.slice(0, -'data.pkl'.length);
-  const byteorder = files[`${prefix}byteorder`];
+  const byteorder = files.get(`${prefix}byteorder`)?.();
   if (byteorder && new TextDecoder().decode(byteorder).trim() !== 'little') {
     throw new Error(`${source}: big-endian checkpoints are not supported`);
   }
   const storages = new Map<string, StorageRef>();
-  const { value } = unpickleWithStorages(files[pklName]!, 0, source, storages);
+  const { value } = unpickleWithStorages(files.get(pklName)!(), 0, source, storages);
   for (const storage of storages.values()) {
-    const data = files[`${prefix}data/${storage.key}`];
-    if (!data) throw new Error(`${source}: storage '${storage.key}' is missing from the archive`);
+    const entry = files.get(`${prefix}data/${storage.key}`);
+    if (!entry) throw new Error(`${source}: storage '${storage.key}' is missing from the archive`);
+    const data = entry();
     if (data.length < storage.numel * ELEMENT_SIZE[storage.dtype]) {
       throw new Error(
         `${source}: storage '${storage.key}' is shorter than its ${storage.numel} elements (truncated?)`,
@@ -220,12 +245,12 @@ export function readTorchLegacy(bytes: Uint8Array, source: string): PyValue {
   const storages = new Map<string, StorageRef>();
   const noStorages = new Map<string, StorageRef>();
   const magic = unpickleWithStorages(bytes, 0, source, noStorages);
-  if (magic.value !== LEGACY_MAGIC && BigInt(magic.value as number) !== LEGACY_MAGIC) {
+  if (magic.value !== LEGACY_MAGIC) {
     throw new Error(`${source}: not a PyTorch legacy checkpoint (bad magic number)`);
   }
   const protocol = unpickleWithStorages(bytes, magic.end, source, noStorages);
   if (protocol.value !== 1001)
-    throw new Error(`${source}: unsupported legacy protocol ${String(protocol.value)}`);
+    throw new Error(`${source}: unsupported legacy protocol ${describe(protocol.value)}`);
   const sysInfo = unpickleWithStorages(bytes, protocol.end, source, noStorages);
   if (sysInfo.value instanceof Map && sysInfo.value.get('little_endian') === false) {
     throw new Error(`${source}: big-endian checkpoints are not supported`);
@@ -236,18 +261,26 @@ export function readTorchLegacy(bytes: Uint8Array, source: string): PyValue {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = keys.end;
   for (const key of keys.value) {
-    const storage = storages.get(String(key));
-    if (!storage) throw new Error(`${source}: storage '${String(key)}' is listed but never used`);
+    const storage = typeof key === 'string' ? storages.get(key) : undefined;
+    if (!storage) throw new Error(`${source}: storage ${describe(key)} is listed but never used`);
+    if (storage.bytes) throw new Error(`${source}: storage '${storage.key}' is listed twice`);
     if (pos + 8 > bytes.length)
       throw new Error(`${source}: the file ends before storage '${storage.key}' (truncated)`);
-    const numel = Number(view.getBigInt64(pos, true));
-    const length = numel * ELEMENT_SIZE[storage.dtype];
+    const numel = view.getBigInt64(pos, true);
     pos += 8;
-    if (pos + length > bytes.length) {
-      throw new Error(`${source}: the file ends inside storage '${storage.key}' (truncated)`);
+    const length = numel * BigInt(ELEMENT_SIZE[storage.dtype]);
+    if (numel < 0n || length > BigInt(bytes.length - pos)) {
+      throw new Error(
+        `${source}: storage '${storage.key}' claims ${numel} elements, more than the ${bytes.length - pos} bytes left (truncated?)`,
+      );
     }
-    storage.bytes = bytes.subarray(pos, pos + length);
-    pos += length;
+    if (Number(numel) !== storage.numel) {
+      throw new Error(
+        `${source}: storage '${storage.key}' has ${numel} elements, its record says ${storage.numel}`,
+      );
+    }
+    storage.bytes = bytes.subarray(pos, pos + Number(length));
+    pos += Number(length);
   }
   return obj.value;
 }

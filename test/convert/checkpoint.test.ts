@@ -20,9 +20,14 @@ function expectMatches(sd: ReturnType<typeof readCheckpoint>): void {
 }
 
 describe('readCheckpoint on files written by torch.save (fixtures from tools/reference)', () => {
-  it.each(['tiny-zip.pt.bin', 'tiny-legacy.pt.bin', 'tiny.safetensors.bin'])(
-    'reads every tensor of %s: views, strides, shared storages, f16/bf16/f64/int64',
-    (file) => expectMatches(readCheckpoint(read(file), file)),
+  it.each([
+    'tiny-zip.pt.bin',
+    'tiny-zip-p4.pt.bin',
+    'tiny-zip-deflated.pt.bin',
+    'tiny-legacy.pt.bin',
+    'tiny.safetensors.bin',
+  ])('reads every tensor of %s: views, strides, shared storages, f16/bf16/f64/int64', (file) =>
+    expectMatches(readCheckpoint(read(file), file)),
   );
 
   it.each(['nested-zip.pt.bin', 'nested-legacy.pt.bin'])(

@@ -1,7 +1,7 @@
 """Small checkpoints that exercise the TypeScript checkpoint readers (src/convert/).
 
-Writes test/fixtures/checkpoints/: the same tensors saved as a torch zip file, a legacy
-file, a nested {'state_dict': ...} file with DataParallel's 'module.' prefix, a
+Writes test/fixtures/checkpoints/: the same tensors saved as a torch zip file (pickle
+protocols 2 and 4, and re-zipped with deflated entries), a legacy file, a nested {'state_dict': ...} file with DataParallel's 'module.' prefix, a
 safetensors file (written by hand: the format is a JSON header plus raw bytes), a
 checkpoint whose pickle calls os.system (must be refused), and expected.json with every
 tensor's values as PyTorch sees them.
@@ -16,6 +16,7 @@ import json
 import os
 import struct
 import sys
+import zipfile
 
 import torch
 
@@ -54,6 +55,15 @@ def write_safetensors(path, sd):
         f.write(struct.pack('<Q', len(head)) + head + b''.join(blobs))
 
 
+def deflate(src, dst):
+    """The same archive with deflated entries (torch writes stored ones; other zip tools may not)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, 'w', zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info.filename))
+    loaded = torch.load(dst)
+    assert all(torch.equal(loaded[k], v) for k, v in tensors().items()), 'torch.load reads the deflated archive'
+
+
 class Exploit:
     def __reduce__(self):
         return (os.system, ('echo this must never run',))
@@ -64,6 +74,9 @@ def main():
     sd = tensors()
     torch.save(sd, os.path.join(OUT, 'tiny-zip.pt.bin'))
     torch.save(sd, os.path.join(OUT, 'tiny-legacy.pt.bin'), _use_new_zipfile_serialization=False)
+    # Protocol 4 (FRAME, MEMOIZE, SHORT_BINUNICODE, STACK_GLOBAL), as newer torch.save defaults to.
+    torch.save(sd, os.path.join(OUT, 'tiny-zip-p4.pt.bin'), pickle_protocol=4)
+    deflate(os.path.join(OUT, 'tiny-zip.pt.bin'), os.path.join(OUT, 'tiny-zip-deflated.pt.bin'))
     nested = {'state_dict': collections.OrderedDict(('module.' + k, v) for k, v in sd.items()), 'epoch': 3, 'arch': 'tiny'}
     torch.save(nested, os.path.join(OUT, 'nested-legacy.pt.bin'), _use_new_zipfile_serialization=False)
     torch.save(nested, os.path.join(OUT, 'nested-zip.pt.bin'))
