@@ -40,6 +40,8 @@ export interface LoadOptions extends WasmSetup {
   onProgress?: (progress: LoadProgress) => void;
   /** Keep the pack in IndexedDB and load it from there next time (default: true in browsers). */
   cache?: boolean;
+  /** ms a pack download may receive nothing before `load` fails as stalled (default 30 000; 0: wait forever). */
+  stallTimeout?: number;
   /** Time WebGPU and WASM on this model and keep the faster (remembered per device). */
   calibrate?: boolean;
   signal?: AbortSignal;
@@ -109,9 +111,17 @@ function packInfo(spec: NetworkSpec, url: string, manifest: PackManifest): Model
     preprocessing: manifest.preprocessing,
     synthetic: false,
     labelSet: manifest.labels,
-    labels: labelSet(manifest.labels),
+    labels: packLabels(manifest.labels, url),
     source: { ...manifest.source, url },
   };
+}
+
+function packLabels(name: string, url: string): readonly string[] {
+  try {
+    return labelSet(name);
+  } catch (err) {
+    throw new Error(`${url}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /**
@@ -128,6 +138,7 @@ function packBuilder(spec: NetworkSpec, url: string, options: LoadOptions): Netw
       spec,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.cache !== undefined ? { cache: options.cache } : {}),
+      ...(options.stallTimeout !== undefined ? { stallTimeout: options.stallTimeout } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     try {

@@ -167,12 +167,13 @@ function checkManifest(m: unknown, spec: NetworkSpec): PackManifest {
   const expected = new Map(paramSpecs(spec).map((p) => [p.name, p.shape]));
   const seenTensors = new Set<string>();
   const seenPaths = new Set<string>();
+  const groupBytes: { tensors: number; shards: number }[] = [];
   let index = 0;
   for (const [g, group] of m.weightsManifest.entries()) {
     if (!isObject(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
       throw new Error(`weightsManifest group ${g} needs "paths" and "weights" lists`);
     }
-    let tensorBytes = 0;
+    const bytes = { tensors: 0, shards: 0 };
     for (const raw of group.weights) {
       const entry = checkEntry(raw, index++);
       const want = expected.get(entry.name);
@@ -188,9 +189,8 @@ function checkManifest(m: unknown, spec: NetworkSpec): PackManifest {
       }
       expected.delete(entry.name);
       seenTensors.add(entry.name);
-      tensorBytes += entryByteLength(entry);
+      bytes.tensors += entryByteLength(entry);
     }
-    let shardBytes = 0;
     for (const path of group.paths) {
       if (typeof path !== 'string' || path === '' || seenPaths.has(path)) {
         throw new Error(`shard path ${text(path)} is empty, not a string or listed twice`);
@@ -205,13 +205,9 @@ function checkManifest(m: unknown, spec: NetworkSpec): PackManifest {
       ) {
         throw new Error(`shard '${path}' has no recorded size and sha256 in "shards"`);
       }
-      shardBytes += shard.bytes;
+      bytes.shards += shard.bytes;
     }
-    if (shardBytes !== tensorBytes) {
-      throw new Error(
-        `weightsManifest group ${g}: its tensors take ${tensorBytes} bytes but its shards declare ${shardBytes}`,
-      );
-    }
+    groupBytes.push(bytes);
   }
   if (expected.size > 0) {
     const [name, shape] = [...expected][0]!;
@@ -221,8 +217,16 @@ function checkManifest(m: unknown, spec: NetworkSpec): PackManifest {
     );
   }
   const unused = Object.keys(shards).filter((p) => !seenPaths.has(p));
-  if (unused.length > 0)
+  if (unused.length > 0) {
     throw new Error(`"shards" lists '${unused[0]}', which no weightsManifest group uses`);
+  }
+  groupBytes.forEach(({ tensors, shards }, g) => {
+    if (tensors !== shards) {
+      throw new Error(
+        `weightsManifest group ${g}: its tensors' shapes and dtypes take ${tensors} bytes, its shards declare ${shards}`,
+      );
+    }
+  });
   return m as unknown as PackManifest;
 }
 

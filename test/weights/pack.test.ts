@@ -9,7 +9,7 @@ import type { SourceTensor } from '../../src/convert/state-dict';
 import type { NetworkSpec } from '../../src/models/spec';
 import { paramSpecs } from '../../src/models/spec';
 import { tf } from '../../src/tf';
-import { loadPack } from '../../src/weights/load';
+import { loadPack, validateManifest } from '../../src/weights/load';
 import type { PackDtype, PackEntry, PackManifest } from '../../src/weights/pack';
 import { syntheticValues } from '../../src/weights/synthetic';
 
@@ -94,7 +94,7 @@ let root: string;
 let server: ReturnType<typeof createServer>;
 let base: string;
 /** Per-path overrides the tests use to simulate broken servers. */
-const misbehave = new Map<string, 'truncate' | 'stall'>();
+const misbehave = new Map<string, 'truncate' | 'stall' | 'overlong'>();
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -110,7 +110,8 @@ beforeAll(async () => {
           return;
         }
         res.writeHead(200);
-        res.end(mode === 'truncate' ? bytes.subarray(0, bytes.length - 10) : bytes);
+        if (mode === 'overlong') res.end(Buffer.concat([bytes, Buffer.alloc(70_000)]));
+        else res.end(mode === 'truncate' ? bytes.subarray(0, bytes.length - 10) : bytes);
       },
       () => {
         res.writeHead(404);
@@ -275,6 +276,27 @@ describe('loadPack rejects broken packs, naming the file, leaving no tensors beh
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('a server that stalls mid-shard, after the stall timeout', async () => {
+    await write('float32', 'stall2');
+    misbehave.set('/stall2/group1-shard1of1.bin', 'stall');
+    const before = tf.memory().numTensors;
+    await expect(
+      loadPack(`${base}/stall2/model.json`, { spec: tinySpec(), stallTimeout: 300 }),
+    ).rejects.toThrow(
+      /stall2\/group1-shard1of1\.bin: no data for 0\.3 s after 100 bytes \(stalled server; the stallTimeout option/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a server that sends more bytes than the pack declares', async () => {
+    await write('float32', 'overlong');
+    misbehave.set('/overlong/group1-shard1of1.bin', 'overlong');
+    await expectRejects(
+      `${base}/overlong/model.json`,
+      /overlong\/group1-shard1of1\.bin: the server sent more than \d+ bytes, the size model\.json declares/,
+    );
+  });
+
   it('no file written when the tensors do not fit the spec', async () => {
     const tensors = tensorsFor(tinySpec());
     tensors.delete('b0.dw.bias');
@@ -289,5 +311,180 @@ describe('loadPack rejects broken packs, naming the file, leaving no tensors beh
       }),
     ).rejects.toThrow(/tiny-test-net: tensor 'b0\.dw\.bias' \[72\] is missing/);
     await expect(readFile(join(root, 'never/model.json'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('validateManifest names the pack URL and the entry for every broken model.json', () => {
+  const url = 'https://example.test/packs/tiny/model.json';
+  let good: PackManifest;
+  beforeAll(async () => {
+    good = await write('int8', 'validate');
+  });
+  type Json = Record<string, unknown> & {
+    weightsManifest: { paths: string[]; weights: Record<string, unknown>[] }[];
+    shards: Record<string, { bytes: number; sha256: string }>;
+  };
+  const weights = (m: Json) => m.weightsManifest[0]!.weights;
+  const entry = (m: Json, name: string) => weights(m).find((e) => e.name === name)!;
+  const shard = (m: Json) => Object.values(m.shards)[0]!;
+
+  it.each<[string, (m: Json) => unknown, RegExp]>([
+    ['not an object', () => [1, 2], /not a webnets pack/],
+    ['no format', (m) => ({ ...m, format: undefined }), /not a webnets pack/],
+    [
+      'a version-1 pack',
+      (m) => ({ ...m, formatVersion: 1 }),
+      /pack format version 1; this webnets reads version 2: convert the checkpoint again/,
+    ],
+    [
+      'a newer pack',
+      (m) => ({ ...m, formatVersion: 3 }),
+      /pack format version 3; .*update webnets/,
+    ],
+    [
+      'another model id',
+      (m) => ({ ...m, modelId: 'other' }),
+      /the pack holds weights for 'other', not 'tiny-test-net'/,
+    ],
+    [
+      'another config',
+      (m) => ({ ...m, config: { alpha: 0.2 } }),
+      /family 'fd-mobilenet' with config \{"alpha":0\.2\} is not tiny-test-net's \(fd-mobilenet, \{"alpha":0\.1\}\)/,
+    ],
+    [
+      'another family',
+      (m) => ({ ...m, family: 'regnet' }),
+      /family 'regnet' .* is not tiny-test-net's/,
+    ],
+    ['an unknown pack dtype', (m) => ({ ...m, dtype: 'int4' }), /unknown pack dtype 'int4'/],
+    ['no labels', (m) => ({ ...m, labels: 7 }), /"labels" is missing or not a string/],
+    [
+      'no weightsManifest',
+      (m) => ({ ...m, weightsManifest: {} }),
+      /"weightsManifest" is missing or empty/,
+    ],
+    [
+      'an entry without a name',
+      (m) => {
+        weights(m).push({ shape: [1] });
+      },
+      /weightsManifest entry 8 is not an object with a name/,
+    ],
+    [
+      'an unknown tensor dtype',
+      (m) => {
+        entry(m, 'stem.weight').dtype = 'int4';
+      },
+      /tensor 'stem\.weight': unknown dtype 'int4'/,
+    ],
+    [
+      'a negative dimension',
+      (m) => {
+        entry(m, 'stem.weight').shape = [-3, 3, 3, 72];
+      },
+      /tensor 'stem\.weight': shape \[-3, 3, 3, 72\] is not a list of dimensions/,
+    ],
+    [
+      'a 2³¹ dimension',
+      (m) => {
+        entry(m, 'stem.weight').shape = [2 ** 31, 3, 3, 72];
+      },
+      /tensor 'stem\.weight': shape \[2147483648, 3, 3, 72\] is not a list of dimensions/,
+    ],
+    [
+      'a fractional dimension',
+      (m) => {
+        entry(m, 'stem.bias').shape = [71.5];
+      },
+      /tensor 'stem\.bias': shape \[71\.5\] is not a list/,
+    ],
+    [
+      'a shape the spec does not have',
+      (m) => {
+        entry(m, 'stem.bias').shape = [71];
+      },
+      /tensor 'stem\.bias' has shape \[71\], expected \[72\] for tiny-test-net/,
+    ],
+    [
+      'a missing tensor',
+      (m) => {
+        weights(m).splice(3, 1);
+      },
+      /tensor 'b0\.dw\.bias' \[72\] is missing/,
+    ],
+    [
+      'an extra tensor',
+      (m) => {
+        weights(m).push({ name: 'extra.weight', shape: [2], dtype: 'float32' });
+      },
+      /tensor 'extra\.weight' is not a tensor of tiny-test-net/,
+    ],
+    [
+      'a tensor listed twice',
+      (m) => {
+        weights(m).push({ ...weights(m)[0]! });
+      },
+      /tensor 'stem\.weight' is listed twice/,
+    ],
+    [
+      'an int8 channel axis outside the shape',
+      (m) => {
+        entry(m, 'b0.pw.weight').channelAxis = 4;
+      },
+      /tensor 'b0\.pw\.weight': int8 channelAxis 4 is not an axis of its shape \[1, 1, 72, 300\]/,
+    ],
+    [
+      'an int8 affine of the wrong length',
+      (m) => {
+        entry(m, 'b0.pw.weight').channelAxis = 2;
+      },
+      /weightsManifest group 0: its tensors' shapes and dtypes take \d+ bytes, its shards declare \d+/,
+    ],
+    [
+      'a dtype whose bytes differ from the shards',
+      (m) => {
+        entry(m, 'stem.weight').dtype = 'float32';
+      },
+      /weightsManifest group 0: its tensors' shapes and dtypes take \d+ bytes, its shards declare \d+/,
+    ],
+    [
+      'a shard size that differs',
+      (m) => {
+        shard(m).bytes += 4;
+      },
+      /weightsManifest group 0: its tensors' shapes and dtypes take \d+ bytes, its shards declare \d+/,
+    ],
+    [
+      'a shard without a hash',
+      (m) => {
+        shard(m).sha256 = 'abc';
+      },
+      /shard 'group1-shard1of1\.bin' has no recorded size and sha256/,
+    ],
+    [
+      'a shard path twice',
+      (m) => {
+        m.weightsManifest[0]!.paths.push(m.weightsManifest[0]!.paths[0]!);
+      },
+      /shard path 'group1-shard1of1\.bin' is empty, not a string or listed twice/,
+    ],
+    [
+      'a shard nobody uses',
+      (m) => {
+        m.shards['spare.bin'] = { ...shard(m) };
+      },
+      /"shards" lists 'spare\.bin', which no weightsManifest group uses/,
+    ],
+  ])('%s', (_, mutateManifest, message) => {
+    const m = structuredClone(good) as unknown as Json;
+    const replaced = mutateManifest(m);
+    const manifest = replaced === undefined ? m : replaced;
+    expect(() => validateManifest(manifest, url, tinySpec())).toThrow(
+      new RegExp(`^${url.replace(/[./]/g, '\\$&')}: ${message.source}`),
+    );
+  });
+
+  it('accepts the pack as written', () => {
+    expect(validateManifest(structuredClone(good), url, tinySpec()).modelId).toBe('tiny-test-net');
   });
 });
