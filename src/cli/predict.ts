@@ -25,7 +25,7 @@ const usage =
   'webnets predict --model <pack dir|model.json> (--image <png|jpg> | --input <file.f32>) [--backend cpu|wasm] [--top 5] [--logits] [--json]';
 
 /** Decodes a PNG or JPEG into an HWC int32 RGB tensor. */
-async function decodeImage(path: string): Promise<tf.Tensor3D> {
+export async function decodeImage(path: string): Promise<tf.Tensor3D> {
   const bytes = await readFile(path).catch((err: Error) => {
     throw new Error(`${path}: cannot read the image (${err.message})`, { cause: err });
   });

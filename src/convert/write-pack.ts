@@ -12,7 +12,7 @@ import type { NetworkSpec } from '../models/spec';
 import { VERSION } from '../version';
 import type { PackDtype, PackEntry, PackManifest, PackSource } from '../weights/pack';
 import { PACK_FORMAT, PACK_FORMAT_VERSION } from '../weights/pack';
-import { encodeTensor } from '../weights/quantize';
+import { encodeAs, storagePlan } from '../weights/quantize';
 import type { SourceTensor } from './state-dict';
 
 export const SHARD_BYTES = 4 * 1024 * 1024;
@@ -42,7 +42,12 @@ export function encodePack(
 ) {
   const entries: PackEntry[] = [];
   const parts: Uint8Array[] = [];
-  for (const param of paramSpecs(spec)) {
+  const params = paramSpecs(spec);
+  const plan = storagePlan(
+    dtype,
+    params.map((p) => p.shape),
+  );
+  for (const [index, param] of params.entries()) {
     const tensor = tensors.get(param.name);
     if (!tensor)
       throw new Error(`${spec.id}: tensor '${param.name}' [${param.shape.join(', ')}] is missing`);
@@ -51,9 +56,9 @@ export function encodePack(
         `${spec.id}: tensor '${param.name}' has shape [${tensor.shape.join(', ')}], expected [${param.shape.join(', ')}]`,
       );
     }
-    let encoded: ReturnType<typeof encodeTensor>;
+    let encoded: ReturnType<typeof encodeAs>;
     try {
-      encoded = encodeTensor(param.name, param.shape, tensor.data, dtype);
+      encoded = encodeAs(param.name, param.shape, tensor.data, plan[index]!);
     } catch (err) {
       throw new Error(`${spec.id}: ${(err as Error).message}`, { cause: err });
     }

@@ -7,19 +7,23 @@
  *   per OUTPUT CHANNEL, stored as float16 after the codes. Per-channel because batch-norm
  *   folding multiplies each output channel by γ/√(var+ε), so one tensor's channels differ
  *   in range by orders of magnitude; asymmetric (an offset, not just a scale) because
- *   folded depthwise filters are often one-signed, where symmetric codes waste a bit.
- *   Weights with fewer than `INT8_MIN_VALUES_PER_CHANNEL` values per output channel — the
- *   stem, depthwise convs, 1×1 convs on few channels, squeeze-excitation expands — stay
- *   float16: they are where 8 bits change the output most, and their per-channel affine
- *   (4 bytes a channel) leaves int8 little to save there. Biases are float16.
- *   (Measured per tensor and per layer kind by tools/quantization/report.ts; figures in
- *   tools/quantization/RESULTS.md.)
+ *   folded depthwise filters are often one-signed. Biases are float16. The weights with
+ *   the fewest values per output channel — the stem, depthwise convs, 1×1 convs on few
+ *   channels, squeeze-excitation expands — stay float16, fewest first, while the pack's
+ *   tensors stay within `INT8_PACK_BUDGET` of their float32 bytes: they are where 8 bits
+ *   change the output most for the bytes, and their per-channel affine (4 bytes a
+ *   channel) leaves int8 little to save there. Measured per tensor and per layer kind by
+ *   tools/quantization/report.ts (figures in tools/quantization/RESULTS.md).
  */
 import { HALF_MAX, floatToHalf, halfAtLeast, halfAtMost, halfTable, halfToFloat } from './float16';
 import type { EntryDtype, PackDtype, PackEntry } from './pack';
 import { entryByteLength, numel } from './pack';
 
-export const INT8_MIN_VALUES_PER_CHANNEL = 64;
+/**
+ * An int8 pack's tensors take at most this share of their float32 bytes, so that with
+ * model.json the pack stays within 27% of the float32 pack.
+ */
+export const INT8_PACK_BUDGET = 0.265;
 
 /** The output-channel axis of a runtime-layout weight ([k,k,I,O], [k,k,C,1] depthwise, [in,out]). */
 export function channelAxis(shape: readonly number[]): number {
@@ -27,12 +31,40 @@ export function channelAxis(shape: readonly number[]): number {
   return shape[last] === 1 && last > 0 ? last - 1 : last;
 }
 
-/** How a tensor of this shape is stored in a pack of this dtype. */
-export function entryDtypeFor(packDtype: PackDtype, shape: readonly number[]): EntryDtype {
-  if (packDtype !== 'int8') return packDtype;
-  if (shape.length < 2) return 'float16';
-  const perChannel = numel(shape) / shape[channelAxis(shape)]!;
-  return perChannel >= INT8_MIN_VALUES_PER_CHANNEL ? 'int8' : 'float16';
+/** Values per output channel of a weight. */
+export function valuesPerChannel(shape: readonly number[]): number {
+  return numel(shape) / shape[channelAxis(shape)]!;
+}
+
+const storedBytes = (shape: readonly number[], dtype: EntryDtype): number =>
+  entryByteLength({ name: '', shape: [...shape], dtype, channelAxis: channelAxis(shape) });
+
+/**
+ * How each tensor of a pack is stored (in the order given). int8 packs: biases float16,
+ * weights int8 except those with the fewest values per output channel (ties: the earlier
+ * tensor), float16 in that order until the next would take the tensors past
+ * `budget` × their float32 bytes.
+ */
+export function storagePlan(
+  packDtype: PackDtype,
+  shapes: readonly (readonly number[])[],
+  budget = INT8_PACK_BUDGET,
+): EntryDtype[] {
+  if (packDtype !== 'int8') return shapes.map(() => packDtype);
+  const plan: EntryDtype[] = shapes.map((shape) => (shape.length < 2 ? 'float16' : 'int8'));
+  let bytes = shapes.reduce((n, shape, i) => n + storedBytes(shape, plan[i]!), 0);
+  const limit = budget * shapes.reduce((n, shape) => n + 4 * numel(shape), 0);
+  const candidates = shapes
+    .map((shape, i) => i)
+    .filter((i) => plan[i] === 'int8')
+    .sort((a, b) => valuesPerChannel(shapes[a]!) - valuesPerChannel(shapes[b]!) || a - b);
+  for (const i of candidates) {
+    const extra = storedBytes(shapes[i]!, 'float16') - storedBytes(shapes[i]!, 'int8');
+    if (bytes + extra > limit) break;
+    plan[i] = 'float16';
+    bytes += extra;
+  }
+  return plan;
 }
 
 function bytesOf(array: Float32Array | Uint16Array | Uint8Array): Uint8Array {
@@ -97,14 +129,13 @@ function encodeInt8(shape: readonly number[], data: Float32Array, axis: number):
   return out;
 }
 
-/** Encodes one tensor for a pack of the given dtype: its manifest entry and its bytes. */
-export function encodeTensor(
+/** Encodes one tensor in the given storage dtype (int8 needs a rank of 2 or more). */
+export function encodeAs(
   name: string,
   shape: number[],
   data: Float32Array,
-  packDtype: PackDtype,
+  dtype: EntryDtype,
 ): { entry: PackEntry; bytes: Uint8Array } {
-  const dtype = entryDtypeFor(packDtype, shape);
   if (dtype === 'float32') {
     checkFinite(name, data, Infinity, dtype);
     return { entry: { name, shape, dtype }, bytes: bytesOf(new Float32Array(data)) };
@@ -113,6 +144,7 @@ export function encodeTensor(
   if (dtype === 'float16') {
     return { entry: { name, shape, dtype }, bytes: bytesOf(Uint16Array.from(data, floatToHalf)) };
   }
+  if (shape.length < 2) throw new Error(`tensor '${name}': int8 needs a weight of rank 2 or more`);
   const axis = channelAxis(shape);
   return {
     entry: { name, shape, dtype, channelAxis: axis },

@@ -177,9 +177,9 @@ describe('packs: write, then load over HTTP with integrity checks', () => {
   it.each([
     ['float32', { float32: 8 }],
     ['float16', { float16: 8 }],
-    // int8 codes for the 1×1 conv (72 values a channel) and the classifier (300); float16
-    // for the stem (27), the depthwise conv (9) and every bias.
-    ['int8', { int8: 2, float16: 6 }],
+    // int8 codes for every weight, float16 biases: with its tiny channels (the 4-byte
+    // affine weighs) the int8 tensors already take the budget, so nothing stays float16.
+    ['int8', { int8: 4, float16: 4 }],
   ] as const)(
     'round-trips %s weights within the storage dtype of each tensor %o',
     async (dtype, dtypes) => {

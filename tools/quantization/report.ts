@@ -1,0 +1,683 @@
+/**
+ * What float16 and int8 packs cost in accuracy and bytes, measured:
+ *
+ *   npx tsx tools/quantization/report.ts [--models key,key] [--no-sensitivity] [--out DIR]
+ *
+ * For FD-MobileNet 0.25× and 0.5× (the authors' checkpoints in ../shared/weights) and for
+ * EfficientNet-B0, RegNetY-400MF and RegNetX-400MF with seeded trained-like weights
+ * (trained-like.ts; also FD-MobileNet 0.25×, to compare the generator with the real
+ * checkpoint), it writes float32, float16 and int8 packs with `writePack`, reads them
+ * back with `readPack`, and runs every photo in ../shared/images through webnets'
+ * preprocessing and each pack (Node, WASM backend with webnets' kernels). Against
+ * float32 on the same input it reports top-1 agreement (over all inputs and over those
+ * where float32's top-1 leads its top-2 by ≥ 0.05), the largest change of any class's
+ * probability, and the KL divergence KL(p_float32 ‖ p_pack). It does the same on 40
+ * "views" (five crops of each photo, and their mirror images) for a larger sample.
+ *
+ * Then, to show where 8 bits hurt and what fixes it: per-tensor sensitivity (one tensor
+ * int8, the rest float32; mean KL over photos and views) summed per layer kind; the
+ * int8 policy's threshold (weights with fewer values per output channel stay float16)
+ * from 0 to 256; and other codes at the shipped threshold (symmetric, MSE-clipped ranges,
+ * float32 biases and affine). Results: `<out>/results.json` and `<out>/RESULTS.md`
+ * (default tools/quantization/).
+ */
+import { execSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { decodeImage } from '../../src/cli/predict';
+import { readCheckpoint } from '../../src/convert/checkpoint';
+import { fileFetch, packUrl } from '../../src/convert/file-fetch';
+import { toWebnetsWeights } from '../../src/convert/map';
+import type { SourceTensor } from '../../src/convert/state-dict';
+import { manifestJson, writePack } from '../../src/convert/write-pack';
+import { registerKernels } from '../../src/kernels';
+import { createNetwork } from '../../src/models/network';
+import { getSpec } from '../../src/models/presets';
+import type { NetworkSpec } from '../../src/models/spec';
+import { blockConvs, convKind, paramSpecs } from '../../src/models/spec';
+import { preprocess } from '../../src/runtime/preprocess';
+import { tf } from '../../src/tf';
+import { floatToHalf, halfToFloat } from '../../src/weights/float16';
+import type { HostWeights } from '../../src/weights/load';
+import { readPack } from '../../src/weights/load';
+import type { EntryDtype, PackDtype } from '../../src/weights/pack';
+import { entryByteLength, numel } from '../../src/weights/pack';
+import {
+  INT8_PACK_BUDGET,
+  channelAxis,
+  decodeTensor,
+  encodeAs,
+  storagePlan,
+  valuesPerChannel,
+} from '../../src/weights/quantize';
+import { trainedLikeWeights } from './trained-like';
+
+const SHARED = '../shared';
+const CLEAR_LEAD = 0.05;
+const DTYPES: PackDtype[] = ['float32', 'float16', 'int8'];
+/** Sub-images of each photo for the views: [top fraction, left fraction, side / shorter side]. */
+const CROPS = [
+  [0, 0, 0.8],
+  [1, 1, 0.8],
+  [0, 1, 0.7],
+  [1, 0, 0.7],
+  [0.5, 0.5, 0.6],
+] as const;
+const SEED = 0;
+
+interface Source {
+  /** What --models selects: the model id, + ':trained-like' for seeded weights. */
+  key: string;
+  id: string;
+  weights: string;
+  tensors: (spec: NetworkSpec, inputs: tf.Tensor4D[]) => Map<string, SourceTensor>;
+}
+
+const fdCheckpoint = (alpha: string): Source => ({
+  key: `fd-mobilenet-${alpha}x`,
+  id: `fd-mobilenet-${alpha}x`,
+  weights: `${alpha}x-FDMobileNet-224.pth.tar (the authors')`,
+  tensors: (spec) => {
+    const path = `${SHARED}/weights/fd-mobilenet/${alpha}x-FDMobileNet-224.pth.tar`;
+    if (!existsSync(path)) {
+      throw new Error(
+        `${path} is missing: see ../shared/README.md for the FD-MobileNet checkpoints`,
+      );
+    }
+    return toWebnetsWeights(spec, readCheckpoint(new Uint8Array(readFileSync(path)), path));
+  },
+});
+
+const trainedLike = (id: string): Source => ({
+  key: `${id}:trained-like`,
+  id,
+  weights: `trained-like, seed ${SEED}`,
+  // Batch norm and classifier calibrated on the photos and the first 12 views.
+  tensors: (spec, inputs) => trainedLikeWeights(spec, inputs.slice(0, 16), SEED),
+});
+
+const SOURCES: Source[] = [
+  fdCheckpoint('0.25'),
+  fdCheckpoint('0.5'),
+  trainedLike('efficientnet-b0'),
+  trainedLike('regnety-400mf'),
+  trainedLike('regnetx-400mf'),
+  // The generator next to the real checkpoint it imitates: how much harsher it is.
+  trainedLike('fd-mobilenet-0.25x'),
+];
+
+// ---------------------------------------------------------------------------- inputs
+
+function photoNames(): string[] {
+  const dir = `${SHARED}/images`;
+  if (!existsSync(dir)) throw new Error(`${dir} is missing: see ../shared/README.md`);
+  return readdirSync(dir)
+    .filter((f) => /\.(png|jpe?g)$/i.test(f))
+    .sort();
+}
+
+interface Inputs {
+  photos: { name: string; x: tf.Tensor4D }[];
+  views: { name: string; x: tf.Tensor4D }[];
+}
+
+async function makeInputs(spec: NetworkSpec): Promise<Inputs> {
+  const photos: Inputs['photos'] = [];
+  const views: Inputs['views'] = [];
+  for (const file of photoNames()) {
+    const pixels = await decodeImage(`${SHARED}/images/${file}`);
+    const name = file.replace(/\.\w+$/, '');
+    photos.push({ name, x: preprocess(pixels, spec.preprocessing) });
+    const [height, width] = pixels.shape;
+    const side = Math.min(height, width);
+    for (const [fy, fx, f] of CROPS) {
+      const s = Math.round(side * f);
+      const top = Math.round((height - s) * fy);
+      const left = Math.round((width - s) * fx);
+      const crop = tf.slice(pixels, [top, left, 0], [s, s, 3]) as tf.Tensor3D;
+      const mirror = tf.reverse(crop, 1) as tf.Tensor3D;
+      views.push({
+        name: `${name} crop ${fy},${fx},${f}`,
+        x: preprocess(crop, spec.preprocessing),
+      });
+      views.push({
+        name: `${name} crop ${fy},${fx},${f} mirrored`,
+        x: preprocess(mirror, spec.preprocessing),
+      });
+      tf.dispose([crop, mirror]);
+    }
+    pixels.dispose();
+  }
+  return { photos, views };
+}
+
+// ---------------------------------------------------------------------------- running
+
+function run(
+  spec: NetworkSpec,
+  weights: Map<string, { shape: number[]; data: Float32Array }>,
+  inputs: tf.Tensor4D[],
+  what: 'logits' | 'features' = 'logits',
+): Float32Array[] {
+  const tensors: tf.NamedTensorMap = {};
+  for (const [name, t] of weights) tensors[name] = tf.tensor(t.data, t.shape, 'float32');
+  const network = createNetwork(spec, tensors);
+  try {
+    return inputs.map((x) => {
+      const out = network.forward(x);
+      const values = out[what].dataSync() as Float32Array;
+      tf.dispose([out.logits, out.features]);
+      return values;
+    });
+  } finally {
+    network.dispose();
+  }
+}
+
+function softmax(logits: Float32Array): Float64Array {
+  const max = Math.max(...logits);
+  const e = Float64Array.from(logits, (v) => Math.exp(v - max));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
+}
+
+interface Comparison {
+  top1: number;
+  p1: number;
+  /** float32's top-1 probability minus its top-2's. */
+  lead: number;
+  kept: boolean;
+  maxDeltaP: number;
+  kl: number;
+}
+
+function compare(reference: Float32Array, other: Float32Array): Comparison {
+  const p = softmax(reference);
+  const q = softmax(other);
+  const order = [...p.keys()].sort((a, b) => p[b]! - p[a]!);
+  const qTop = [...q.keys()].reduce((a, b) => (q[b]! > q[a]! ? b : a), 0);
+  let kl = 0;
+  let maxDeltaP = 0;
+  for (let i = 0; i < p.length; i++) {
+    if (p[i]! > 0) kl += p[i]! * Math.log(p[i]! / Math.max(q[i]!, 1e-300));
+    maxDeltaP = Math.max(maxDeltaP, Math.abs(p[i]! - q[i]!));
+  }
+  return {
+    top1: order[0]!,
+    p1: p[order[0]!]!,
+    lead: p[order[0]!]! - p[order[1]!]!,
+    kept: qTop === order[0],
+    maxDeltaP,
+    kl,
+  };
+}
+
+interface Summary {
+  inputs: number;
+  kept: number;
+  clear: number;
+  clearKept: number;
+  maxDeltaP: number;
+  maxKL: number;
+  meanKL: number;
+}
+
+function summarize(rows: Comparison[]): Summary {
+  const clear = rows.filter((r) => r.lead >= CLEAR_LEAD);
+  return {
+    inputs: rows.length,
+    kept: rows.filter((r) => r.kept).length,
+    clear: clear.length,
+    clearKept: clear.filter((r) => r.kept).length,
+    maxDeltaP: Math.max(...rows.map((r) => r.maxDeltaP)),
+    maxKL: Math.max(...rows.map((r) => r.kl)),
+    meanKL: rows.reduce((a, r) => a + r.kl, 0) / rows.length,
+  };
+}
+
+// ---------------------------------------------------------------------------- variants
+
+async function packBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const f of await readdir(dir)) total += (await stat(join(dir, f))).size;
+  return total;
+}
+
+/** Writes a real pack and reads it back: its decoded weights and its size, all files. */
+async function roundTrip(
+  spec: NetworkSpec,
+  tensors: Map<string, SourceTensor>,
+  dtype: PackDtype,
+  dir: string,
+): Promise<{ weights: HostWeights; bytes: number; modelJsonBytes: number }> {
+  const outDir = join(dir, dtype);
+  const manifest = await writePack({
+    spec,
+    tensors,
+    dtype,
+    source: { file: 'report', sha256: '0'.repeat(64), format: 'synthetic', naming: 'webnets' },
+    labels: 'imagenet-1k',
+    outDir,
+  });
+  const { weights } = await readPack(packUrl(outDir), { spec, fetch: fileFetch, cache: false });
+  return {
+    weights,
+    bytes: await packBytes(outDir),
+    modelJsonBytes: Buffer.byteLength(manifestJson(manifest)),
+  };
+}
+
+type Code = (
+  name: string,
+  shape: number[],
+  data: Float32Array,
+) => { data: Float32Array; bytes: number };
+
+/** The shipped codec in one storage dtype. */
+const codec =
+  (dtype: EntryDtype): Code =>
+  (name, shape, data) => {
+    const { entry, bytes } = encodeAs(name, shape, data, dtype);
+    return { data: decodeTensor(entry, bytes), bytes: entryByteLength(entry) };
+  };
+
+/** Per-output-channel codes not shipped, for comparison (float32 affine: no rounding of it). */
+function perChannelSimulated(
+  quantizeChannel: (values: number[]) => number[],
+  affineBytes: number,
+): Code {
+  return (_name, shape, data) => {
+    const axis = channelAxis(shape);
+    const channels = shape[axis]!;
+    const groups: number[][] = Array.from({ length: channels }, () => []);
+    data.forEach((v, i) => groups[i % channels]!.push(v));
+    const quantized = groups.map(quantizeChannel);
+    const out = new Float32Array(data.length);
+    const next = new Array<number>(channels).fill(0);
+    data.forEach((_, i) => (out[i] = quantized[i % channels]![next[i % channels]!++]!));
+    return { data: out, bytes: data.length + affineBytes * channels };
+  };
+}
+
+const roundHalf = (v: number) => halfToFloat(floatToHalf(v));
+
+/** Symmetric: codes −127…127 times one half scale per channel. */
+const symmetric = perChannelSimulated((g) => {
+  const scale = roundHalf(Math.max(...g.map(Math.abs)) / 127 || 1);
+  return g.map((v) => Math.max(-127, Math.min(127, Math.round(v / scale))) * scale);
+}, 2);
+
+/** Asymmetric with the clipping range of least squared error (a grid of 8×8 ranges). */
+const mseClipped = perChannelSimulated((g) => {
+  const lo0 = Math.min(...g);
+  const hi0 = Math.max(...g);
+  let best = g;
+  let bestError = Infinity;
+  for (let a = 0; a < 8; a++) {
+    for (let b = 0; b < 8; b++) {
+      const lo = lo0 + ((hi0 - lo0) * a) / 64;
+      const hi = hi0 - ((hi0 - lo0) * b) / 64;
+      const scale = hi > lo ? (hi - lo) / 255 : 1;
+      const q = g.map((v) => Math.max(0, Math.min(255, Math.round((v - lo) / scale))) * scale + lo);
+      const error = q.reduce((e, v, i) => e + (v - g[i]!) ** 2, 0);
+      if (error < bestError) [best, bestError] = [q, error];
+    }
+  }
+  return best;
+}, 4);
+
+/** The shipped scheme with float32 scale and offset (8 bytes a channel). */
+const float32Affine = perChannelSimulated((g) => {
+  const lo = Math.min(...g);
+  const hi = Math.max(...g);
+  const scale = hi > lo ? (hi - lo) / 255 : 1;
+  return g.map((v) => Math.round((v - lo) / scale) * scale + lo);
+}, 8);
+
+/** How an int8 pack of `spec` stores each tensor with this budget (storagePlan), by name. */
+function planFor(spec: NetworkSpec, budget: number): Map<string, EntryDtype> {
+  const params = paramSpecs(spec);
+  const plan = storagePlan(
+    'int8',
+    params.map((p) => p.shape),
+    budget,
+  );
+  return new Map(params.map((p, i) => [p.name, plan[i]!]));
+}
+
+/** The most values per output channel among the weights a plan keeps float16. */
+function float16UpTo(spec: NetworkSpec, plan: Map<string, EntryDtype>): number {
+  return Math.max(
+    0,
+    ...paramSpecs(spec)
+      .filter((p) => p.shape.length >= 2 && plan.get(p.name) === 'float16')
+      .map((p) => valuesPerChannel(p.shape)),
+  );
+}
+
+/** `weightCode` for the weights the plan stores int8, the shipped codec for the rest. */
+function variant(
+  tensors: Map<string, SourceTensor>,
+  weightCode: Code,
+  plan: Map<string, EntryDtype>,
+  biases: EntryDtype = 'float16',
+): { weights: HostWeights; bytes: number } {
+  const weights: HostWeights = new Map();
+  let bytes = 0;
+  for (const [name, t] of tensors) {
+    const dtype = t.shape.length < 2 ? biases : plan.get(name)!;
+    const out = (dtype === 'int8' ? weightCode : codec(dtype))(name, t.shape, t.data);
+    weights.set(name, { shape: t.shape, data: out.data });
+    bytes += out.bytes;
+  }
+  return { weights, bytes };
+}
+
+// ---------------------------------------------------------------------------- kinds
+
+type Kind =
+  'stem' | 'depthwise' | '1×1' | 'grouped k×k' | 'dense k×k' | 'squeeze-excite' | 'classifier';
+
+function kinds(spec: NetworkSpec): Map<string, Kind> {
+  const out = new Map<string, Kind>();
+  spec.blocks.forEach((block, b) => {
+    const se = block.kind === 'mbconv' || block.kind === 'bottleneck' ? block.se : undefined;
+    for (const conv of blockConvs(block)) {
+      const kind: Kind =
+        b === 0
+          ? 'stem'
+          : conv === se?.reduce || conv === se?.expand
+            ? 'squeeze-excite'
+            : convKind(conv) === 'depthwise'
+              ? 'depthwise'
+              : conv.kernel === 1
+                ? '1×1'
+                : convKind(conv) === 'grouped'
+                  ? 'grouped k×k'
+                  : 'dense k×k';
+      out.set(`${conv.name}.weight`, kind);
+    }
+  });
+  out.set(`${spec.classifier.name}.weight`, 'classifier');
+  return out;
+}
+
+// ---------------------------------------------------------------------------- report
+
+interface ModelResult {
+  id: string;
+  weights: string;
+  bytes: Record<PackDtype, number>;
+  modelJsonBytes: Record<PackDtype, number>;
+  packs: Record<
+    'float16' | 'int8',
+    { photos: Summary; views: Summary; perPhoto: (Comparison & { photo: string })[] }
+  >;
+  sensitivity?: {
+    tensor: string;
+    kind: Kind;
+    values: number;
+    perChannel: number;
+    meanKL: number;
+    maxDeltaP: number;
+  }[];
+  budgets: {
+    budget: number;
+    float16UpTo: number;
+    ratio: number;
+    photos: Summary;
+    views: Summary;
+  }[];
+  codes: { code: string; ratio: number; photos: Summary; views: Summary }[];
+}
+
+async function measure(source: Source, sensitivity: boolean): Promise<ModelResult> {
+  const spec = getSpec(source.id);
+  const inputs = await makeInputs(spec);
+  const photoX = inputs.photos.map((p) => p.x);
+  const viewX = inputs.views.map((v) => v.x);
+  const allX = [...photoX, ...viewX];
+  const tensors = source.tensors(spec, allX);
+  const dir = await mkdtemp(join(tmpdir(), 'webnets-quant-'));
+  try {
+    const reference = run(spec, tensors, allX);
+    const judge = (weights: HostWeights) => {
+      const rows = run(spec, weights, allX).map((l, i) => compare(reference[i]!, l));
+      return {
+        rows,
+        photos: summarize(rows.slice(0, photoX.length)),
+        views: summarize(rows.slice(photoX.length)),
+      };
+    };
+    const bytes = {} as Record<PackDtype, number>;
+    const modelJsonBytes = {} as Record<PackDtype, number>;
+    const packs = {} as ModelResult['packs'];
+    for (const dtype of DTYPES) {
+      const pack = await roundTrip(spec, tensors, dtype, dir);
+      bytes[dtype] = pack.bytes;
+      modelJsonBytes[dtype] = pack.modelJsonBytes;
+      if (dtype === 'float32') continue;
+      const { rows, photos, views } = judge(pack.weights);
+      packs[dtype] = {
+        photos,
+        views,
+        perPhoto: inputs.photos.map((p, i) => ({ photo: p.name, ...rows[i]! })),
+      };
+    }
+    const ratio = (dataBytes: number) => (dataBytes + modelJsonBytes.int8) / bytes.float32;
+    const budgets: ModelResult['budgets'] = [];
+    for (const budget of [0, 0.26, INT8_PACK_BUDGET, 0.28, 0.3, 0.35]) {
+      const plan = planFor(spec, budget);
+      const v = variant(tensors, codec('int8'), plan);
+      budgets.push({
+        budget,
+        float16UpTo: float16UpTo(spec, plan),
+        ratio: ratio(v.bytes),
+        ...pick(judge(v.weights)),
+      });
+    }
+    const codes: ModelResult['codes'] = [];
+    const shipped = planFor(spec, INT8_PACK_BUDGET);
+    for (const [code, v] of [
+      ['asymmetric, float16 affine (shipped)', variant(tensors, codec('int8'), shipped)],
+      [
+        'asymmetric, float32 affine and biases',
+        variant(tensors, float32Affine, shipped, 'float32'),
+      ],
+      ['symmetric (scale only)', variant(tensors, symmetric, shipped)],
+      ['asymmetric, least-squares clipped range', variant(tensors, mseClipped, shipped)],
+    ] as const) {
+      codes.push({ code, ratio: ratio(v.bytes), ...pick(judge(v.weights)) });
+    }
+    const result: ModelResult = {
+      id: spec.id,
+      weights: source.weights,
+      bytes,
+      modelJsonBytes,
+      packs,
+      budgets,
+      codes,
+    };
+    if (sensitivity) {
+      const kindOf = kinds(spec);
+      result.sensitivity = [];
+      for (const [name, t] of tensors) {
+        if (t.shape.length < 2) continue;
+        const one = new Map(tensors);
+        one.set(name, { shape: t.shape, data: codec('int8')(name, t.shape, t.data).data });
+        const { rows } = judge(one);
+        result.sensitivity.push({
+          tensor: name,
+          kind: kindOf.get(name)!,
+          values: numel(t.shape),
+          perChannel: numel(t.shape) / t.shape[channelAxis(t.shape)]!,
+          meanKL: rows.reduce((a, r) => a + r.kl, 0) / rows.length,
+          maxDeltaP: Math.max(...rows.map((r) => r.maxDeltaP)),
+        });
+        process.stderr.write('.');
+      }
+      process.stderr.write('\n');
+    }
+    return result;
+  } finally {
+    tf.dispose(allX);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function pick(j: { photos: Summary; views: Summary }) {
+  return { photos: j.photos, views: j.views };
+}
+
+// ---------------------------------------------------------------------------- markdown
+
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+const num = (x: number) => (x === 0 ? '0' : x < 1e-3 ? x.toExponential(1) : x.toFixed(3));
+const kept = (s: Summary) => `${s.clearKept}/${s.clear} (all ${s.kept}/${s.inputs})`;
+
+function markdown(results: ModelResult[], header: string): string {
+  const lines: string[] = [header, ''];
+  lines.push('## Summary', '');
+  lines.push(
+    "Top-1 kept: inputs where the pack's top-1 is float32's, among those where float32 leads its top-2 by ≥ 0.05 (and among all). Δp: the largest change of any class's probability. KL: KL(p_float32 ‖ p_pack), nats.",
+    '',
+  );
+  lines.push(
+    '| model | weights | dtype | bytes (all files) | of float32 | photos: top-1 kept | max Δp | max KL | views: top-1 kept | max Δp | mean KL |',
+    '| --- | --- | --- | ---: | ---: | --- | ---: | ---: | --- | ---: | ---: |',
+  );
+  for (const r of results) {
+    lines.push(
+      `| ${r.id} | ${r.weights} | float32 | ${r.bytes.float32.toLocaleString('en')} | 100 % | | | | | | |`,
+    );
+    for (const dtype of ['float16', 'int8'] as const) {
+      const p = r.packs[dtype];
+      lines.push(
+        `| ${r.id} | ${r.weights} | ${dtype} | ${r.bytes[dtype].toLocaleString('en')} | ${pct(r.bytes[dtype] / r.bytes.float32)} | ${kept(p.photos)} | ${num(p.photos.maxDeltaP)} | ${num(p.photos.maxKL)} | ${kept(p.views)} | ${num(p.views.maxDeltaP)} | ${num(p.views.meanKL)} |`,
+      );
+    }
+  }
+  lines.push('', '## Every photo', '');
+  lines.push(
+    '| model | weights | photo | float32 top-1 (p, lead) | float16: kept, Δp, KL | int8: kept, Δp, KL |',
+    '| --- | --- | --- | --- | --- | --- |',
+  );
+  for (const r of results) {
+    r.packs.int8.perPhoto.forEach((q, i) => {
+      const h = r.packs.float16.perPhoto[i]!;
+      const cell = (c: Comparison) =>
+        `${c.kept ? 'yes' : '**no**'}, ${num(c.maxDeltaP)}, ${num(c.kl)}`;
+      lines.push(
+        `| ${r.id} | ${r.weights} | ${q.photo} | ${q.top1} (${q.p1.toFixed(3)}, ${q.lead.toFixed(3)}) | ${cell(h)} | ${cell(q)} |`,
+      );
+    });
+  }
+  if (results.some((r) => r.sensitivity)) {
+    lines.push('', '## Where 8 bits hurt: per-tensor sensitivity by layer kind', '');
+    lines.push(
+      'Each weight tensor alone in int8 (the shipped code), everything else float32; mean KL over the photos and views. "share of KL": the kind\'s sum over the model\'s sum.',
+      '',
+    );
+    lines.push(
+      '| model | weights | kind | tensors | share of weights | share of KL | mean KL per tensor | values per channel (median) | most sensitive tensor (KL) |',
+      '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    );
+    for (const r of results) {
+      if (!r.sensitivity) continue;
+      const totalKL = r.sensitivity.reduce((a, s) => a + s.meanKL, 0);
+      const totalValues = r.sensitivity.reduce((a, s) => a + s.values, 0);
+      const byKind = new Map<Kind, typeof r.sensitivity>();
+      for (const s of r.sensitivity) byKind.set(s.kind, [...(byKind.get(s.kind) ?? []), s]);
+      for (const [kind, list] of [...byKind].sort((a, b) => sum(b[1]) - sum(a[1]))) {
+        const top = [...list].sort((a, b) => b.meanKL - a.meanKL)[0]!;
+        const perChannel = list.map((s) => s.perChannel).sort((a, b) => a - b)[list.length >> 1]!;
+        lines.push(
+          `| ${r.id} | ${r.weights} | ${kind} | ${list.length} | ${pct(list.reduce((a, s) => a + s.values, 0) / totalValues)} | ${pct(sum(list) / totalKL)} | ${num(sum(list) / list.length)} | ${perChannel} | ${top.tensor} (${num(top.meanKL)}) |`,
+        );
+      }
+    }
+  }
+  lines.push('', '## The int8 policy: which weights stay float16', '');
+  lines.push(
+    `The weights with the fewest values per output channel stay float16, fewest first, while the tensors stay within the budget (a share of their float32 bytes; shipped: ${INT8_PACK_BUDGET}); biases float16 throughout. "float16 up to": the most values per channel among them. Size: data + the int8 pack's model.json, of the float32 pack.`,
+    '',
+  );
+  lines.push(
+    '| model | weights | budget | float16 up to | of float32 | photos+views: top-1 kept (lead ≥ 0.05) | views: mean KL | views: max Δp |',
+    '| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |',
+  );
+  for (const r of results) {
+    for (const t of r.budgets) {
+      lines.push(
+        `| ${r.id} | ${r.weights} | ${t.budget}${t.budget === INT8_PACK_BUDGET ? ' (shipped)' : ''} | ${t.float16UpTo} | ${pct(t.ratio)} | ${t.photos.clearKept + t.views.clearKept}/${t.photos.clear + t.views.clear} | ${num(t.views.meanKL)} | ${num(t.views.maxDeltaP)} |`,
+      );
+    }
+  }
+  lines.push('', '## Codes for the int8 weights (shipped plan)', '');
+  lines.push(
+    '| model | weights | code | of float32 | photos+views: top-1 kept (lead ≥ 0.05) | views: mean KL | views: max Δp |',
+    '| --- | --- | --- | ---: | --- | ---: | ---: |',
+  );
+  for (const r of results) {
+    for (const c of r.codes) {
+      lines.push(
+        `| ${r.id} | ${r.weights} | ${c.code} | ${pct(c.ratio)} | ${c.photos.clearKept + c.views.clearKept}/${c.photos.clear + c.views.clear} | ${num(c.views.meanKL)} | ${num(c.views.maxDeltaP)} |`,
+      );
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+function sum(list: { meanKL: number }[]): number {
+  return list.reduce((a, s) => a + s.meanKL, 0);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      models: { type: 'string' },
+      'no-sensitivity': { type: 'boolean', default: false },
+      out: { type: 'string', default: 'tools/quantization' },
+    },
+  });
+  const wanted = values.models?.split(',');
+  const sources = wanted ? SOURCES.filter((s) => wanted.includes(s.key)) : SOURCES;
+  if (wanted && sources.length !== wanted.length) {
+    throw new Error(`--models: expected some of ${SOURCES.map((s) => s.key).join(', ')}`);
+  }
+  tf.env().set('PROD', true);
+  if (!(await tf.setBackend('wasm')) || !(await registerKernels('wasm'))) {
+    throw new Error("the WASM backend or webnets' kernels did not start in this Node");
+  }
+  const results: ModelResult[] = [];
+  for (const source of sources) {
+    const started = performance.now();
+    results.push(await measure(source, !values['no-sensitivity']));
+    console.error(`${source.key}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  }
+  const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+  const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  const header = [
+    '# What float16 and int8 packs cost: accuracy against float32, and bytes',
+    '',
+    `Made by \`npx tsx tools/quantization/report.ts${process.argv
+      .slice(2)
+      .map((a) => ` ${a}`)
+      .join('')}\` at ${date} UTC, commit ${commit}, ` +
+      `Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, tfjs WASM backend with webnets' kernels. ` +
+      `Inputs: the ${results[0] ? results[0].packs.int8.perPhoto.length : 0} photos of ../shared/images through webnets' preprocessing, and 40 views (5 crops of each photo and their mirror images). ` +
+      'EfficientNet and RegNet use seeded trained-like weights (tools/quantization/trained-like.ts), not trained ones: their rows test the codec on realistic weight statistics, they are not accuracy estimates.',
+  ].join('\n');
+  mkdirSync(values.out, { recursive: true });
+  writeFileSync(
+    join(values.out, 'results.json'),
+    JSON.stringify({ header, results }, null, 1) + '\n',
+  );
+  writeFileSync(join(values.out, 'RESULTS.md'), markdown(results, header));
+  console.log(`wrote ${join(values.out, 'RESULTS.md')} and results.json`);
+}
+
+await main();
