@@ -18,8 +18,8 @@
  * int8, the rest float32; mean KL over photos and views) summed per layer kind; the
  * int8 policy's threshold (weights with fewer values per output channel stay float16)
  * from 0 to 256; and other codes at the shipped threshold (symmetric, MSE-clipped ranges,
- * float32 biases and affine). Results: `<out>/results.json` and `<out>/RESULTS.md`
- * (default tools/quantization/).
+ * float32 biases and affine). Results: `<out>/RESULTS.md` (default tools/quantization/) and
+ * the raw figures in test-results/quantization-results.json.
  */
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { format } from 'prettier';
 import { decodeImage } from '../../src/cli/predict';
 import { readCheckpoint } from '../../src/convert/checkpoint';
 import { fileFetch, packUrl } from '../../src/convert/file-fetch';
@@ -658,7 +659,10 @@ async function main(): Promise<void> {
     results.push(await measure(source, !values['no-sensitivity']));
     console.error(`${source.key}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
-  const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+  const dirty = execSync('git status --porcelain src tools', { encoding: 'utf8' }).trim() !== '';
+  const commit =
+    execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim() +
+    (dirty ? ' with uncommitted changes' : '');
   const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
   const header = [
     '# What float16 and int8 packs cost: accuracy against float32, and bytes',
@@ -672,12 +676,14 @@ async function main(): Promise<void> {
       'EfficientNet and RegNet use seeded trained-like weights (tools/quantization/trained-like.ts), not trained ones: their rows test the codec on realistic weight statistics, they are not accuracy estimates.',
   ].join('\n');
   mkdirSync(values.out, { recursive: true });
+  // Formatted as the repository's prettier check wants them.
+  mkdirSync('test-results', { recursive: true });
+  writeFileSync('test-results/quantization-results.json', JSON.stringify({ header, results }));
   writeFileSync(
-    join(values.out, 'results.json'),
-    JSON.stringify({ header, results }, null, 1) + '\n',
+    join(values.out, 'RESULTS.md'),
+    await format(markdown(results, header), { parser: 'markdown' }),
   );
-  writeFileSync(join(values.out, 'RESULTS.md'), markdown(results, header));
-  console.log(`wrote ${join(values.out, 'RESULTS.md')} and results.json`);
+  console.log(`wrote ${join(values.out, 'RESULTS.md')} and test-results/quantization-results.json`);
 }
 
 await main();
