@@ -7,7 +7,8 @@
  *   per OUTPUT CHANNEL, stored as float16 after the codes. Per-channel because batch-norm
  *   folding multiplies each output channel by γ/√(var+ε), so one tensor's channels differ
  *   in range by orders of magnitude; asymmetric (an offset, not just a scale) because
- *   folded depthwise filters are often one-signed. Biases are float16. The weights with
+ *   folded depthwise filters are often one-signed. Each channel's codes are rounded so
+ *   that they keep its sum (`roundKeepingSum`). Biases are float16. The weights with
  *   the fewest values per output channel — the stem, depthwise convs, 1×1 convs on few
  *   channels, squeeze-excitation expands — stay float16, fewest first, while the pack's
  *   tensors stay within `INT8_PACK_BUDGET` of their float32 bytes: they are where 8 bits
@@ -92,6 +93,55 @@ function channelOf(shape: readonly number[], axis: number): (i: number) => numbe
   return inner === 1 ? (i) => i % channels : (i) => Math.floor(i / inner) % channels;
 }
 
+/** The flat indices of each output channel's values, channel by channel. */
+function channelIndices(
+  length: number,
+  channels: number,
+  channel: (i: number) => number,
+): Int32Array[] {
+  const counts = new Int32Array(channels);
+  for (let i = 0; i < length; i++) counts[channel(i)]!++;
+  const lists = Array.from(counts, (n) => new Int32Array(n));
+  const filled = new Int32Array(channels);
+  for (let i = 0; i < length; i++) {
+    const c = channel(i);
+    lists[c]![filled[c]!++] = i;
+  }
+  return lists;
+}
+
+/**
+ * 8-bit codes for values in step units (each within 0…255): each value rounded to a
+ * neighbouring code so that the codes' sum is the values' sum to within half a step.
+ * Nearest rounding leaves a channel's sum off by ~√(n/12) steps, and that error is what
+ * a constant or positive-mean input (a post-ReLU feature map, an image's mean colour)
+ * sees, the same in every output position; so the values nearest half a step round the
+ * other way instead, as few as needed. Each code stays within one step of its value.
+ */
+export function roundKeepingSum(exact: Float64Array): Uint8Array {
+  const codes = new Uint8Array(exact.length);
+  let excess = 0;
+  for (let k = 0; k < exact.length; k++) {
+    codes[k] = Math.max(0, Math.min(255, Math.round(exact[k]!)));
+    excess += codes[k]! - exact[k]!;
+  }
+  let flips = Math.round(Math.abs(excess));
+  if (flips === 0) return codes;
+  const down = excess > 0;
+  // Candidates: values rounded the way the sum is off, nearest half a step first.
+  const candidates = [...exact.keys()]
+    .filter((k) =>
+      down ? codes[k]! > exact[k]! && codes[k]! > 0 : codes[k]! < exact[k]! && codes[k]! < 255,
+    )
+    .sort((a, b) => Math.abs(codes[b]! - exact[b]!) - Math.abs(codes[a]! - exact[a]!));
+  for (const k of candidates) {
+    if (flips === 0) break;
+    codes[k] = codes[k]! + (down ? -1 : 1);
+    flips--;
+  }
+  return codes;
+}
+
 function encodeInt8(shape: readonly number[], data: Float32Array, axis: number): Uint8Array {
   const channels = shape[axis]!;
   const channel = channelOf(shape, axis);
@@ -104,7 +154,7 @@ function encodeInt8(shape: readonly number[], data: Float32Array, axis: number):
     if (v > hi[c]!) hi[c] = v;
   }
   // The stored (half) offset is at most the channel's minimum and the stored scale at
-  // least its range / 255, so every code is in 0…255 and off by at most half a step.
+  // least its range / 255, so every value lies within the 0…255 codes.
   const offsetBits = new Uint16Array(channels);
   const scaleBits = new Uint16Array(channels);
   const offset = new Float64Array(channels);
@@ -117,9 +167,12 @@ function encodeInt8(shape: readonly number[], data: Float32Array, axis: number):
     scale[c] = halfToFloat(scaleBits[c]!);
   }
   const out = new Uint8Array(data.length + 4 * channels);
-  for (let i = 0; i < data.length; i++) {
-    const c = channel(i);
-    out[i] = Math.max(0, Math.min(255, Math.round((data[i]! - offset[c]!) / scale[c]!)));
+  for (const indices of channelIndices(data.length, channels, channel)) {
+    if (indices.length === 0) continue;
+    const c = channel(indices[0]!);
+    const exact = Float64Array.from(indices, (i) => (data[i]! - offset[c]!) / scale[c]!);
+    const codes = roundKeepingSum(exact);
+    indices.forEach((i, k) => (out[i] = codes[k]!));
   }
   const view = new DataView(out.buffer);
   for (let c = 0; c < channels; c++) {

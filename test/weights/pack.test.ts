@@ -155,8 +155,9 @@ describe('packs: write, then load over HTTP with integrity checks', () => {
         ? () => 0
         : (i) => Math.max(Math.abs(ref[i]!) * 2 ** -11, 2 ** -25);
     }
-    // int8: half a step of the channel's stored scale, which is at least (max − offset)/255
-    // for an offset at most one half-ulp below the minimum, and at most 2^-10 above it.
+    // int8: under one step of the channel's stored scale (codes are a neighbour of the
+    // value, keeping the channel's sum), a scale at least (max − offset)/255 for an
+    // offset at most one half-ulp below the minimum, and at most 2^-10 above it.
     const axis = entry.channelAxis;
     const channels = entry.shape[axis]!;
     const inner = entry.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
@@ -170,7 +171,7 @@ describe('packs: write, then load over HTTP with integrity checks', () => {
     return (i) => {
       const c = channel(i);
       const step = ((hi[c]! - lo[c]! + Math.abs(lo[c]!) * 2 ** -10) / 255) * (1 + 2 ** -10);
-      return step / 2 + 2 ** -24;
+      return step + 2 ** -24;
     };
   }
 

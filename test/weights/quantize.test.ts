@@ -14,6 +14,7 @@ import {
   channelAxis,
   decodeTensor,
   encodeAs,
+  roundKeepingSum,
   storagePlan,
   valuesPerChannel,
 } from '../../src/weights/quantize';
@@ -45,7 +46,7 @@ describe('int8 codes: per output channel, scale and offset float16 in the bytes'
     return (random() - (c % 3 === 0 ? 0 : 0.5)) * 10 ** ((c % 7) - 4);
   });
 
-  it('decodes every value within half a step of its channel', () => {
+  it("decodes every value within one step of its channel, each channel's sum within half a step", () => {
     const { entry, bytes } = encodeAs('w', shape, data, 'int8');
     expect(entry).toEqual({ name: 'w', shape, dtype: 'int8', channelAxis: 3 });
     expect(bytes.length).toBe(entryByteLength(entry));
@@ -56,9 +57,15 @@ describe('int8 codes: per output channel, scale and offset float16 in the bytes'
       const lo = Math.min(...values);
       const hi = Math.max(...values);
       const step = ((hi - lo + Math.abs(lo) * 2 ** -10) / 255) * (1 + 2 ** -10) + 2 ** -24;
+      let sum = 0;
       data.forEach((v, i) => {
-        if (i % 40 === c) expect(Math.abs(got[i]! - v), `[${i}]`).toBeLessThanOrEqual(step / 2);
+        if (i % 40 !== c) return;
+        expect(Math.abs(got[i]! - v), `[${i}]`).toBeLessThan(step);
+        sum += got[i]! - v;
       });
+      // float32 decoding adds at most an ulp of each value to the sum.
+      const slack = values.reduce((a, v) => a + Math.abs(v), 0) * 2 ** -23;
+      expect(Math.abs(sum), `channel ${c}`).toBeLessThanOrEqual(step / 2 + slack);
     }
   });
 
@@ -79,6 +86,41 @@ describe('int8 codes: per output channel, scale and offset float16 in the bytes'
     expect(() => decodeTensor(entry, bytes.subarray(1))).toThrow(
       /tensor 'w': 5919 bytes, its int8 \[3, 3, 16, 40\] needs 5920/,
     );
+  });
+});
+
+describe("roundKeepingSum: codes whose sum is the values' sum", () => {
+  const random = prng(23);
+  const nearestExcess = (exact: Float64Array) => exact.reduce((a, v) => a + Math.round(v) - v, 0);
+
+  it.each([1, 2, 9, 27, 64, 144, 1280])(
+    '%i values: each code a neighbour of its value, the sum within half a step, the fewest changes',
+    (n) => {
+      for (let trial = 0; trial < 20; trial++) {
+        const exact = Float64Array.from({ length: n }, () => random() * 255);
+        const codes = roundKeepingSum(exact);
+        let sum = 0;
+        let changed = 0;
+        exact.forEach((v, k) => {
+          expect(codes[k]!, `${v}`).toBeGreaterThanOrEqual(Math.floor(v));
+          expect(codes[k]!, `${v}`).toBeLessThanOrEqual(Math.ceil(v));
+          sum += codes[k]! - v;
+          if (codes[k] !== Math.round(v)) changed++;
+        });
+        expect(Math.abs(sum)).toBeLessThanOrEqual(0.5 + 1e-9);
+        expect(changed).toBe(Math.round(Math.abs(nearestExcess(exact))));
+      }
+    },
+  );
+
+  it('changes the values nearest half a step, and none at the ends of the range', () => {
+    // Nearest rounding: 0.4→0, 1.45→1, 2.3→2, 3.1→3: sum off by −1.25 steps, one change.
+    expect([...roundKeepingSum(Float64Array.of(0.4, 1.45, 2.3, 3.1))]).toEqual([0, 2, 2, 3]);
+    // Exact codes stay put; values a hair outside 0…255 (float rounding) keep the end
+    // codes rather than wrapping around the byte.
+    expect([...roundKeepingSum(Float64Array.of(0, 255, 7, 7))]).toEqual([0, 255, 7, 7]);
+    expect([...roundKeepingSum(Float64Array.of(255.4, 255.4, 255.4))]).toEqual([255, 255, 255]);
+    expect([...roundKeepingSum(Float64Array.of(-0.4, -0.4, -0.4))]).toEqual([0, 0, 0]);
   });
 });
 
