@@ -4,7 +4,7 @@
  * checkpoint into a pack there, and the README's Node snippet, run as written, classifies
  * the cat photo with it.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -36,6 +36,20 @@ describe('the packed package in Node', () => {
     await sh(
       webnetsBin(),
       ['convert', checkpoint, '--arch', 'fd-mobilenet-0.5x', '--out', 'packs/fd-mobilenet-0.5x'],
+      app,
+    );
+    await sh(
+      webnetsBin(),
+      [
+        'convert',
+        checkpoint,
+        '--arch',
+        'fd-mobilenet-0.5x',
+        '--out',
+        'packs/int8',
+        '--dtype',
+        'int8',
+      ],
       app,
     );
   }, 600_000);
@@ -87,6 +101,37 @@ describe('the packed package in Node', () => {
     const out = await sh(
       webnetsBin(),
       ['predict', '--model', 'packs/fd-mobilenet-0.5x', '--image', 'cat.png', '--json'],
+      app,
+      120_000,
+    );
+    const result = JSON.parse(out) as { top: { index: number; label: string }[] };
+    expect(result.top[0]).toMatchObject({ index: 285, label: catLabel });
+  });
+
+  it('loads an int8 pack (format 2: codes and float16 affine in the shard) from disk with load() and predict', async () => {
+    const manifest = JSON.parse(readFileSync(join(app, 'packs/int8/model.json'), 'utf8')) as {
+      formatVersion: number;
+      dtype: string;
+    };
+    expect(manifest).toMatchObject({ formatVersion: 2, dtype: 'int8' });
+    const script = `
+      import { readFile } from 'node:fs/promises';
+      import { PNG } from 'pngjs';
+      import { load, tf } from 'webnets';
+      const model = await load('fd-mobilenet-0.5x', { weightsUrl: 'packs/int8/model.json' });
+      const { data, width, height } = PNG.sync.read(await readFile('cat.png'));
+      const rgb = tf.slice(tf.tensor3d(data, [height, width, 4], 'int32'), 0, [-1, -1, 3]);
+      const [best] = await model.classify(rgb);
+      console.log(JSON.stringify(best));`;
+    writeFileSync(join(app, 'int8.mjs'), script);
+    const best = JSON.parse(await sh('node', ['int8.mjs'], app, 120_000)) as {
+      index: number;
+      label: string;
+    };
+    expect(best).toMatchObject({ index: 285, label: catLabel });
+    const out = await sh(
+      webnetsBin(),
+      ['predict', '--model', 'packs/int8', '--image', 'cat.png', '--json'],
       app,
       120_000,
     );
