@@ -55,7 +55,7 @@ import {
   storagePlan,
   valuesPerChannel,
 } from '../../src/weights/quantize';
-import { trainedLikeWeights } from './trained-like';
+import { random, trainedLikeWeights } from './trained-like';
 
 const SHARED = '../shared';
 const CLEAR_LEAD = 0.05;
@@ -348,6 +348,37 @@ const float32Affine = perChannelSimulated((g) => {
   return g.map((v) => Math.round((v - lo) / scale) * scale + lo);
 }, 8);
 
+/** The relative weight noise of the fragility measurement. */
+const NOISE = 1e-3;
+
+/**
+ * Every weight plus Gaussian noise of `relative` × the rms of its output channel (seeded
+ * by the tensor's name); biases as they are. How far this moves the output says how much
+ * the network amplifies small weight errors, whatever their code.
+ */
+function withNoise(
+  tensors: Map<string, SourceTensor>,
+  relative: number,
+): Map<string, SourceTensor> {
+  const out = new Map<string, SourceTensor>();
+  for (const [name, t] of tensors) {
+    if (t.shape.length < 2) {
+      out.set(name, t);
+      continue;
+    }
+    const channels = t.shape[channelAxis(t.shape)]!;
+    const squares = new Float64Array(channels);
+    t.data.forEach((v, i) => (squares[i % channels] = squares[i % channels]! + v * v));
+    const rms = squares.map((s) => Math.sqrt((s * channels) / t.data.length));
+    const { normal } = random(`${name}.noise`, SEED);
+    out.set(name, {
+      shape: t.shape,
+      data: t.data.map((v, i) => v + relative * rms[i % channels]! * normal()),
+    });
+  }
+  return out;
+}
+
 /** How an int8 pack of `spec` stores each tensor with this budget (storagePlan), by name. */
 function planFor(spec: NetworkSpec, budget: number): Map<string, EntryDtype> {
   const params = paramSpecs(spec);
@@ -443,6 +474,8 @@ interface ModelResult {
     views: Summary;
   }[];
   codes: { code: string; ratio: number; photos: Summary; views: Summary }[];
+  /** The output's change with every weight perturbed by NOISE of its channel's rms. */
+  fragility: { photos: Summary; views: Summary };
 }
 
 async function measure(source: Source, sensitivity: boolean): Promise<ModelResult> {
@@ -515,6 +548,7 @@ async function measure(source: Source, sensitivity: boolean): Promise<ModelResul
       packs,
       budgets,
       codes,
+      fragility: pick(judge(withNoise(tensors, NOISE))),
     };
     if (sensitivity) {
       const kindOf = kinds(spec);
@@ -646,6 +680,21 @@ function markdown(results: ModelResult[], header: string): string {
         `| ${r.id} | ${r.weights} | ${c.code} | ${pct(c.ratio)} | ${c.photos.clearKept + c.views.clearKept}/${c.photos.clear + c.views.clear} | ${num(c.views.meanKL)} | ${num(c.views.maxDeltaP)} |`,
       );
     }
+  }
+  lines.push('', '## How much each network amplifies weight errors', '');
+  lines.push(
+    `Every weight plus Gaussian noise of ${NOISE} × the rms of its output channel (seeded), biases as they are: the same relative error for every network, whatever its code. A network that moves more here moves more under any quantization.`,
+    '',
+  );
+  lines.push(
+    '| model | weights | photos+views: top-1 kept (lead ≥ 0.05) | views: mean KL | views: max Δp |',
+    '| --- | --- | --- | ---: | ---: |',
+  );
+  for (const r of results) {
+    const f = r.fragility;
+    lines.push(
+      `| ${r.id} | ${r.weights} | ${f.photos.clearKept + f.views.clearKept}/${f.photos.clear + f.views.clear} | ${num(f.views.meanKL)} | ${num(f.views.maxDeltaP)} |`,
+    );
   }
   return lines.join('\n') + '\n';
 }

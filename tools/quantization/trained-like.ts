@@ -36,7 +36,7 @@ function hashSeed(name: string, seed: number): number {
 }
 
 /** A seeded source of uniform, normal and Student-t numbers (mulberry32 + Box–Muller). */
-function random(name: string, seed: number) {
+export function random(name: string, seed: number) {
   let state = hashSeed(name, seed);
   const uniform = () => {
     state = (state + 0x6d2b79f5) | 0;
