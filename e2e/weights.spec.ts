@@ -189,6 +189,11 @@ const brokenManifests: [string, (m: Mutable) => void, RegExp][] = [
     /tensor 'features\.conv_0\.weight': unknown dtype 'bfloat8'/,
   ],
   [
+    'an int8 entry whose per-channel affine is on an axis the shape lacks',
+    (m) => Object.assign(entry(m, 'features.pw_conv_0.weight'), { dtype: 'int8', channelAxis: 4 }),
+    /tensor 'features\.pw_conv_0\.weight': int8 channelAxis 4 is not an axis of its shape \[1, 1, 16, 32\]/,
+  ],
+  [
     'a negative dimension',
     (m) => (entry(m, 'classifier.bias').shape = [-1000]),
     /tensor 'classifier\.bias': shape \[-1000\] is not a list of dimensions/,
@@ -313,7 +318,7 @@ test('missing and overlong shards and stalled servers are refused by URL; nothin
   expect(good).toMatchObject({ ok: true, leaked: 0 });
 });
 
-test('an int8 pack decodes in the page and keeps the float32 top-1 of a photo', async ({
+test('an int8 pack decodes in the page and keeps the float32 top-1 of a photo; one with a misplaced affine is refused', async ({
   page,
 }) => {
   const dir = mkdtempSync(join(tmpdir(), 'webnets-e2e-int8-'));
@@ -335,7 +340,26 @@ test('an int8 pack decodes in the page and keeps the float32 top-1 of a photo', 
         body: readFileSync(join(dir, new URL(route.request().url()).pathname.split('/').pop()!)),
       }),
     );
+    // The same pack with one weight's per-channel affine on another axis (64 channels'
+    // scale and offset, not 128): its bytes no longer add up, and the load says so.
+    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as Mutable;
+    expect(entry(manifest, 'features.pw_conv_5.weight')).toMatchObject({
+      shape: [1, 1, 64, 128],
+      dtype: 'int8',
+      channelAxis: 3,
+    });
+    entry(manifest, 'features.pw_conv_5.weight').channelAxis = 2;
+    await page.route('**/int8-bad-affine/*', (route) =>
+      route.request().url().endsWith('/model.json')
+        ? route.fulfill({ json: manifest })
+        : route.fulfill({ body: readFileSync(join(dir, shardName)) }),
+    );
     await open(page);
+    const bad = await loadIn(page, 'fd-mobilenet-0.25x', '/int8-bad-affine/model.json');
+    expect(bad).toMatchObject({ ok: false, leaked: 0, cached: [] });
+    expect(bad.ok || bad.error).toMatch(
+      /http:\/\/localhost:\d+\/int8-bad-affine\/model\.json: weightsManifest group 0: its tensors' shapes and dtypes take \d+ bytes, its shards declare \d+/,
+    );
     const result = await page.evaluate(async () => {
       const { load } = window.webnets;
       const image = new Image();
