@@ -69,6 +69,7 @@ describe('load options crossing', () => {
       backend: 'wasm',
       threads: 2,
       cache: false,
+      stallTimeout: 5000,
       wasmPaths: { 'tfjs-backend-wasm.wasm': '/w/a.wasm', other: 'https://cdn.test/b.wasm' },
       onProgress: () => undefined,
       signal: new AbortController().signal,
@@ -79,6 +80,7 @@ describe('load options crossing', () => {
       backend: 'wasm',
       threads: 2,
       cache: false,
+      stallTimeout: 5000,
       wasmPaths: {
         'tfjs-backend-wasm.wasm': 'https://example.com/w/a.wasm',
         other: 'https://cdn.test/b.wasm',

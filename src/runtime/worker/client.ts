@@ -382,8 +382,9 @@ function fromPage(url: string): string {
 
 /** The options the worker's `load` gets: the plain ones, URLs made absolute. */
 export function wireLoadOptions(options: LoadOptions): WireLoadOptions {
-  const { backend, weightsUrl, synthetic, cache, calibrate, threads, wasmPaths } = options;
-  const wire: WireLoadOptions = { backend, synthetic, cache, calibrate, threads };
+  const { backend, weightsUrl, synthetic, cache, calibrate, threads, stallTimeout, wasmPaths } =
+    options;
+  const wire: WireLoadOptions = { backend, synthetic, cache, calibrate, threads, stallTimeout };
   if (typeof weightsUrl === 'string') wire.weightsUrl = fromPage(weightsUrl);
   if (typeof wasmPaths === 'string') wire.wasmPaths = fromPage(wasmPaths);
   else if (wasmPaths !== undefined) {

@@ -19,6 +19,7 @@ export interface WireLoadOptions {
   cache?: boolean;
   calibrate?: boolean;
   threads?: number | 'auto';
+  stallTimeout?: number;
   /** Absolute, like weightsUrl. */
   wasmPaths?: WasmPaths;
 }
