@@ -42,7 +42,7 @@ export function formatTable(rows: ModelRow[]): string {
   return [line(header), ...cells.map(line)].join('\n');
 }
 
-/** The README's model table: complexity from the spec, weights and accuracy from models.json. */
+/** docs/models.md's model table: complexity from the spec, weights and accuracy from models.json. */
 export function markdownTable(rows: ModelRow[]): string {
   const lines = [
     '| id | input | params | MACs | activations | pretrained weights | ImageNet top-1 |',

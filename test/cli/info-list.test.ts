@@ -61,12 +61,12 @@ describe('webnets info / list', () => {
     );
   });
 
-  it("list --markdown is the README's model table (cells compared; prettier pads them)", async () => {
+  it("list --markdown is docs/models.md's model table (cells compared; prettier pads them)", async () => {
     const { code, stdout } = await webnets('list', '--markdown');
     expect(code).toBe(0);
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../docs/models.md', import.meta.url), 'utf8');
     const match = /<!-- models:begin -->([\s\S]*?)<!-- models:end -->/.exec(readme);
-    expect(match, 'README.md lacks the <!-- models:begin/end --> markers').not.toBeNull();
+    expect(match, 'docs/models.md lacks the <!-- models:begin/end --> markers').not.toBeNull();
     const cells = (table: string): string[][] =>
       table
         .trim()
@@ -82,7 +82,7 @@ describe('webnets info / list', () => {
     expect(generated.length).toBe(presetIds().length + 1);
     expect(
       cells(match?.[1] ?? ''),
-      'README model table is stale: paste `npx webnets list --markdown` between the markers',
+      'the model table in docs/models.md is stale: paste `npx webnets list --markdown` between the markers',
     ).toEqual(generated);
   });
 });
