@@ -22,7 +22,7 @@ import type { Network } from '../models/network';
 import type { Family, Preprocessing } from '../models/spec';
 import { tf } from '../tf';
 import type { PackSource } from '../weights/pack';
-import { networkInput } from './preprocess';
+import { networkInput, readableInput } from './preprocess';
 import { SerialQueue } from './queue';
 import type { ImageSource, PreparedSource } from './source';
 import { prepareSource, releaseSource } from './source';
@@ -250,9 +250,10 @@ export class WebnetsModel implements Model {
     const preprocessing = this.info.preprocessing;
     // The network's kernel threads spin up while the input is prepared.
     if ((network.kernels?.threads ?? 1) > 1) wakeWasmKernelPool();
+    const readable = await readableInput(prepared, network.kernels);
     const result = await runOn(this.active.name, () =>
       tf.tidy(() => {
-        const input = networkInput(prepared, preprocessing, network.kernels);
+        const input = networkInput(readable, preprocessing, network.kernels);
         const outputs = network.forward(input);
         return outputs[output];
       }),

@@ -122,6 +122,22 @@ export function preprocessRgba(rgba: tf.Tensor4D, p: Preprocessing): tf.Tensor4D
 }
 
 /**
+ * A tensor source that the JavaScript resampling will read, with its values fetched without
+ * blocking: the forward pass runs in a synchronous tf.tidy, and a tensor on WebGPU cannot be
+ * read synchronously (tfjs' readSync there fails and takes the device down with it).
+ */
+export async function readableInput(
+  prepared: PreparedSource,
+  config: KernelConfig = K.kernelConfig(),
+): Promise<PreparedSource> {
+  if (prepared.kind !== 'tensor' || K.selectInput(config) === 'kernel') return prepared;
+  const [height, width] = prepared.tensor.shape;
+  // Made bytes as Pillow holds them: clamped, floats rounded (as `preprocess` does).
+  const data = Uint8ClampedArray.from(await prepared.tensor.data());
+  return { kind: 'rgb', data, height, width };
+}
+
+/**
  * A checked source → the network's input (call inside tf.tidy): pixel sources as their
  * RGBA bytes, to webnets' WASM kernel or to the JavaScript resampling.
  */
@@ -131,6 +147,7 @@ export function networkInput(
   config: KernelConfig = K.kernelConfig(),
 ): tf.Tensor4D {
   if (prepared.kind === 'tensor') return preprocess(prepared.tensor, p, config);
+  if (prepared.kind === 'rgb') return inputFromBytes({ ...prepared, stride: 3 }, p);
   if (K.selectInput(config) === 'kernel') return preprocessRgba(rgbaOf(prepared), p);
   const { data, width, height } = imageDataOf(prepared.pixels);
   return inputFromBytes({ data, width, height, stride: 4 }, p);

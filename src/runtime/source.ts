@@ -31,7 +31,9 @@ type Canvas = HTMLCanvasElement | OffscreenCanvas;
 /** A checked source, ready to become a tensor synchronously on the model's backend. */
 export type PreparedSource =
   | { kind: 'pixels'; pixels: PixelInput | Canvas; release: () => void }
-  | { kind: 'tensor'; tensor: tf.Tensor3D };
+  | { kind: 'tensor'; tensor: tf.Tensor3D }
+  /** A tensor source's values, read ahead for the JavaScript resampling (`readableInput`). */
+  | { kind: 'rgb'; data: Uint8ClampedArray; height: number; width: number };
 
 const accepted =
   'an HTMLImageElement, HTMLVideoElement, HTMLCanvasElement, OffscreenCanvas, ImageBitmap, ImageData, VideoFrame, or an HWC tensor [height, width, 3] of 0–255 RGB';
