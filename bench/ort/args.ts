@@ -14,8 +14,10 @@ export const DEFAULT_MODELS = [
 
 export const usage = `Usage: npm run bench -- [options]
   --models a,b,…       model ids (default ${DEFAULT_MODELS.join(',')})
-  --backends …         wasm<threads>, wasmauto (webnets threads: 'auto', ORT all cores) and/or
-                       webgpu (default wasm1,wasm<all cores>,wasmauto)
+  --backends …         wasm<threads>, wasmauto (webnets threads: 'auto', ORT all cores),
+                       webgpu (Chromium's) and/or webgpu-dawn (a real GPU in Node, no browser:
+                       bench/dawn/, webnets' WebGPU kernels against tfjs' and WASM)
+                       (default wasm1,wasm<all cores>,wasmauto)
   --webgpu             add the webgpu page to the backends (default or given)
   --runs N             timed runs per side (default 20)
   --warmup N           untimed runs per side first (default 3)
@@ -52,6 +54,8 @@ export function pageConfig(label: string, webnetsCall: PageConfig['webnetsCall']
 }
 
 export interface Options extends Settings {
+  /** --backends named webgpu-dawn: bench/dawn/ runs too (in Node; not a Chromium page). */
+  dawn: boolean;
   port: number;
   build: boolean;
   /** Seconds a page may take for one model. */
@@ -87,11 +91,14 @@ export function parse(argv: string[]): Options | null {
   if (!calls.includes(call)) {
     throw new OptionError(`--webnets-call is '${call}': expected ${calls.join(', ')}`);
   }
-  backends.forEach((b) => pageConfig(b, 'predict')); // validates
+  const dawn = backends.includes('webgpu-dawn');
+  const pages = backends.filter((b) => b !== 'webgpu-dawn');
+  pages.forEach((b) => pageConfig(b, 'predict')); // validates
   return {
+    dawn,
     webnetsCall: call,
     models: list(values.models, DEFAULT_MODELS),
-    backends,
+    backends: pages,
     runs: positive('runs', values.runs),
     warmup: wholeNumber('warmup', values.warmup, 0),
     profileRuns: positive('profile-runs', values['profile-runs']),

@@ -12,7 +12,7 @@ import { getSpec } from '../../src/models/presets';
 import { withChromium } from '../lib/browser';
 import { runMain } from '../lib/options';
 import { root } from '../lib/paths';
-import { pageConfig, parse, usage } from './args';
+import { pageConfig, parse, usage, type Options } from './args';
 import { resolveCall, runPage } from './browser';
 import { describeMachine, loadNow } from './machine';
 import { jobPreprocessing, onnxPath, packDir, prepareModels, type BenchModel } from './prepare';
@@ -33,12 +33,25 @@ function job(model: BenchModel, settings: Settings): ModelJob {
   };
 }
 
+/** `--backends webgpu-dawn`: bench/dawn/ in Node, with relaxed SIMD on as Chromium has it. */
+function runDawn(settings: Options): number {
+  const args = ['--models', settings.models.join(','), '--runs', String(settings.runs)];
+  args.push('--warmup', String(settings.warmup));
+  const node = ['--experimental-wasm-relaxed-simd', '--import', 'tsx', 'bench/dawn/main.ts'];
+  const run = spawnSync(process.execPath, [...node, ...args], { cwd: root, stdio: 'inherit' });
+  return run.status ?? 1;
+}
+
 async function main(argv: string[]): Promise<number> {
   const started = performance.now();
   const settings = parse(argv);
   if (settings === null) {
     console.log(usage);
     return 0;
+  }
+  if (settings.dawn) {
+    const dawn = runDawn(settings);
+    if (dawn !== 0 || settings.backends.length === 0) return dawn;
   }
   if (settings.build) {
     console.log('bench: npm run build');
