@@ -1,10 +1,13 @@
 /**
  * What pages and their workers have, for the two bundles that run there: dist/webnets.js
  * (src/browser.ts) and worker mode's dist/webnets-worker.js (src/worker.ts). tfjs' WebGPU
- * backend, and the WASM binaries shipped beside the bundle.
+ * backend (on the device webnets opens, src/backend/webgpu.ts), and the WASM binaries
+ * shipped beside the bundle.
  */
-import '@tensorflow/tfjs-backend-webgpu';
+import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { setPlatform } from './platform';
+
+type WebGpuBackendArgs = ConstructorParameters<typeof WebGPUBackend>;
 
 /**
  * One `new URL('./<binary>', import.meta.url)` per binary, written out literally: the form
@@ -15,6 +18,8 @@ import { setPlatform } from './platform';
  * that each shipped bundle still holds each one without the comment.
  */
 setPlatform({
+  webgpuBackend: (device, adapterInfo) =>
+    new WebGPUBackend(device as WebGpuBackendArgs[0], adapterInfo as WebGpuBackendArgs[1]),
   wasmPaths: {
     'tfjs-backend-wasm.wasm': new URL(
       /* @vite-ignore */ './tfjs-backend-wasm.wasm',

@@ -22,12 +22,18 @@ export interface Platform {
   fetch: (url: string, init?: { signal?: AbortSignal }) => Promise<Response>;
   /** What a relative `weightsUrl` resolves against: the page's URL in a browser. */
   baseUrl: () => string | undefined;
+  /**
+   * tfjs' WebGPU backend on an open device and its adapter info (the browser bundles);
+   * undefined where tfjs-backend-webgpu is not bundled (Node, pages built from the sources).
+   */
+  webgpuBackend: ((device: unknown, adapterInfo: unknown) => object) | undefined;
 }
 
 export const platform: Platform = {
   wasmPaths: undefined,
   fetch: (url, init) => globalThis.fetch(url, init),
   baseUrl: () => (globalThis as { location?: { href: string } }).location?.href,
+  webgpuBackend: undefined,
 };
 
 export function setPlatform(changes: Partial<Platform>): void {

@@ -23,13 +23,14 @@
  *   (no worker startup).
  */
 import { registerKernels } from '../kernels';
-import type { WebGPUBackend } from '../tf';
 import type { WasmPaths } from '../platform';
 import { platform, wasmBinaryNames } from '../platform';
 import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from '../tf';
 import type { BackendName } from './policy';
 import type { ThreadsOption, WasmTraits } from './threads';
 import { poolThreads } from './threads';
+import type { GpuDeviceLike } from './webgpu';
+import { openWebGpu } from './webgpu';
 
 export type { WasmPaths } from '../platform';
 
@@ -118,15 +119,40 @@ function describeWasmFailure(setup: WasmSetup): string {
 
 /** What happened to the WebGPU device, once it is lost (then WebGPU is gone for this page). */
 let webgpuLoss: string | null = null;
-const watchedDevices = new WeakSet<object>();
 
-function watchDeviceLoss(backend: WebGPUBackend): void {
-  const device = backend.device;
-  if (watchedDevices.has(device)) return;
-  watchedDevices.add(device);
-  void device.lost.then((info) => {
-    webgpuLoss = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
+function watchDeviceLoss(device: GpuDeviceLike): void {
+  void device.lost?.then((info) => {
+    webgpuLoss = `${info.reason ?? 'unknown'}${info.message ? `: ${info.message}` : ''}`;
   });
+}
+
+/** Whether webnets registered tfjs' WebGPU backend on a device it opened (once per page). */
+let webgpuRegistered = false;
+
+/**
+ * Opens WebGPU (webgpu.ts: a failure names the missing piece) and registers tfjs' WebGPU
+ * backend on that device, in place of tfjs' own factory (which would open another and
+ * report a failure only on the console). Nothing is registered when a step fails.
+ */
+async function registerWebGpu(): Promise<void> {
+  const { device, info } = await openWebGpu();
+  const create = platform.webgpuBackend;
+  let backend: tf.KernelBackend;
+  try {
+    if (create === undefined) {
+      throw new Error(
+        "this build of webnets has no WebGPU backend (Node's, or a page built from the sources without tfjs-backend-webgpu)",
+      );
+    }
+    backend = create(device, info) as tf.KernelBackend;
+  } catch (err) {
+    device.destroy();
+    throw err;
+  }
+  watchDeviceLoss(device);
+  if (tf.findBackendFactory('webgpu') !== null) tf.removeBackend('webgpu');
+  tf.registerBackend('webgpu', () => backend, 3);
+  webgpuRegistered = true;
 }
 
 /** Whether backend `name` can be lost while a model runs on it (WebGPU's device can). */
@@ -156,12 +182,8 @@ function serialized<T>(task: () => Promise<T>): Promise<T> {
 async function setBackendOrThrow(name: BackendName, setup: WasmSetup): Promise<void> {
   if (name === 'webgpu') {
     const lost = backendLost(name);
-    if (lost !== null) throw new Error(lost);
-    if (tf.findBackendFactory('webgpu') === null) {
-      throw new Error(
-        'WebGPU is not available here (navigator.gpu was missing when webnets loaded)',
-      );
-    }
+    if (lost !== null) throw new Error(`${lost}; it does not come back until the page reloads`);
+    if (!webgpuRegistered) await registerWebGpu();
   }
   if (name === 'wasm') configureWasm(setup);
   const ok = await tf.setBackend(name);
@@ -172,7 +194,6 @@ async function setBackendOrThrow(name: BackendName, setup: WasmSetup): Promise<v
         : `the ${name} backend failed to initialize (see the console for tfjs's message)`,
     );
   }
-  if (name === 'webgpu') watchDeviceLoss(tf.backend() as WebGPUBackend);
   await registerCustomKernels(name);
 }
 

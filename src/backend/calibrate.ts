@@ -1,7 +1,7 @@
 /**
  * `calibrate: true`: the policy's rules are a good guess, a measurement is better. Both
  * candidates run the real model; the faster one is kept and remembered per device and
- * model (localStorage, so the next page load skips the measurement).
+ * model (memory.ts: localStorage, so the next page load skips the measurement).
  *
  * The device key holds what changes the answer: the adapter, the core count, whether the
  * page is cross-origin isolated (threads) and the threads option.
@@ -9,6 +9,7 @@
 import { median } from '../numeric';
 import { tf } from '../tf';
 import { runOn } from './activate';
+import { recall, remember } from './memory';
 import type { BackendFacts, BackendPlan } from './policy';
 import { adapterName, backendPlan } from './policy';
 import type { Binder, Bound, StartOptions, Started } from './start';
@@ -23,22 +24,6 @@ export interface CalibrationRecord {
 }
 
 const prefix = 'webnets.calibration.v1';
-
-/** Used where localStorage is missing or refuses (Node, sandboxed frames, storage off). */
-const memory = new Map<string, string>();
-
-function storage(): Pick<Storage, 'getItem' | 'setItem'> {
-  try {
-    const ls = (globalThis as { localStorage?: Storage }).localStorage;
-    if (ls !== undefined) {
-      ls.getItem(prefix);
-      return ls;
-    }
-  } catch {
-    // Access can throw (opaque origins, blocked storage): fall through to memory.
-  }
-  return { getItem: (k) => memory.get(k) ?? null, setItem: (k, v) => void memory.set(k, v) };
-}
 
 export function calibrationKey(
   modelId: string,
@@ -70,22 +55,11 @@ function isRecord(value: unknown): value is CalibrationRecord {
 }
 
 export function recallCalibration(key: string): CalibrationRecord | null {
-  const text = storage().getItem(key);
-  if (text === null) return null;
-  try {
-    const value: unknown = JSON.parse(text);
-    return isRecord(value) ? value : null;
-  } catch {
-    return null;
-  }
+  return recall(key, isRecord);
 }
 
 export function rememberCalibration(key: string, record: CalibrationRecord): void {
-  try {
-    storage().setItem(key, JSON.stringify(record));
-  } catch {
-    memory.set(key, JSON.stringify(record)); // quota exceeded: remember for this page only
-  }
+  remember(key, record);
 }
 
 /** Median wall time of `runs` calls of `once` (already warmed up). */

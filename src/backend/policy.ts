@@ -36,10 +36,31 @@ export interface AdapterFacts {
 }
 
 export type WebGpuFacts =
-  | { status: 'missing' }
+  /** No `navigator.gpu`; `insecure`: because the page is not a secure context. */
+  | { status: 'missing'; insecure?: true }
   | { status: 'no-adapter'; error?: string }
+  /** The adapter lacks a feature or limit webnets needs (webgpu.ts `webgpuRequirements`). */
+  | { status: 'unsupported'; adapter: AdapterFacts; missing: string[] }
   | { status: 'no-device'; adapter: AdapterFacts; error: string }
   | { status: 'ok'; adapter: AdapterFacts };
+
+/** What is missing when WebGPU is not usable, in words: an error's message and a fallback's reason. */
+export function describeWebGpuProblem(facts: Exclude<WebGpuFacts, { status: 'ok' }>): string {
+  switch (facts.status) {
+    case 'missing':
+      return facts.insecure
+        ? 'no WebGPU (navigator.gpu is missing: the page is not a secure context; WebGPU needs https or localhost)'
+        : 'no WebGPU (navigator.gpu is missing)';
+    case 'no-adapter':
+      return facts.error === undefined
+        ? 'no WebGPU adapter (requestAdapter returned null)'
+        : `no WebGPU adapter (requestAdapter failed: ${facts.error})`;
+    case 'unsupported':
+      return `the WebGPU adapter (${adapterName(facts.adapter)}) lacks what webnets needs: ${facts.missing.join(', ')}`;
+    case 'no-device':
+      return `no WebGPU device (requestDevice failed on ${adapterName(facts.adapter)}: ${facts.error})`;
+  }
+}
 
 /** What the browser says about the machine (user-agent client hints, or the UA string). */
 export interface PlatformFacts {
@@ -118,27 +139,8 @@ function platformName(platform: PlatformFacts): string {
 export const autoRules: readonly BackendRule[] = [
   {
     name: 'no-webgpu',
-    decide: ({ webgpu }) => {
-      switch (webgpu.status) {
-        case 'missing':
-          return { backend: 'wasm', reason: 'no WebGPU (navigator.gpu is missing)' };
-        case 'no-adapter':
-          return {
-            backend: 'wasm',
-            reason:
-              webgpu.error === undefined
-                ? 'no WebGPU adapter (requestAdapter returned null)'
-                : `no WebGPU adapter (requestAdapter failed: ${webgpu.error})`,
-          };
-        case 'no-device':
-          return {
-            backend: 'wasm',
-            reason: `no WebGPU device (requestDevice failed: ${webgpu.error})`,
-          };
-        case 'ok':
-          return null;
-      }
-    },
+    decide: ({ webgpu }) =>
+      webgpu.status === 'ok' ? null : { backend: 'wasm', reason: describeWebGpuProblem(webgpu) },
   },
   {
     name: 'software-adapter',
@@ -228,6 +230,15 @@ export function backendPlan(backend: BackendName, reason: string, auto: boolean)
   const fallback = auto ? autoFallback[backend] : undefined;
   return { order: fallback === undefined ? [backend] : [backend, fallback], reason };
 }
+
+/**
+ * What to load instead when a backend asked for by name cannot start: the end of its
+ * error's message. WASM and CPU run everywhere webnets does; WebGPU does not.
+ */
+export const alternatives: Partial<Record<BackendName, string>> = {
+  webgpu:
+    "Load with backend: 'auto' (WebGPU where it works, else WASM) or backend: 'wasm' to run without WebGPU",
+};
 
 /** The reason a model gives on a backend it reached because `from` failed with `why`. */
 export function fellBackReason(from: BackendName, why: string): string {

@@ -3,79 +3,28 @@
  * the browser; nothing decides. In Node there is no `navigator.gpu`, so the facts say
  * WebGPU is missing.
  */
-import type { AdapterFacts, BackendFacts, PlatformFacts, WebGpuFacts } from './policy';
+import type { BackendFacts, PlatformFacts, WebGpuFacts } from './policy';
+import { openWebGpu, WebGpuUnavailable } from './webgpu';
 
-/** The parts of the WebGPU API the probe touches (the full types are not in TS's DOM lib). */
-interface GpuAdapterInfoLike {
-  vendor?: string;
-  architecture?: string;
-  device?: string;
-  description?: string;
-  isFallbackAdapter?: boolean;
-}
-interface GpuAdapterLike {
-  info?: GpuAdapterInfoLike;
-  isFallbackAdapter?: boolean;
-  requestAdapterInfo?: () => Promise<GpuAdapterInfoLike>;
-  requestDevice(): Promise<{ destroy(): void }>;
-}
-interface GpuLike {
-  requestAdapter(options?: { powerPreference?: string }): Promise<GpuAdapterLike | null>;
-}
 interface UaDataLike {
   mobile?: boolean;
   platform?: string;
   getHighEntropyValues?: (hints: string[]) => Promise<{ architecture?: string }>;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function lower(value: unknown): string {
-  return typeof value === 'string' ? value.toLowerCase() : '';
-}
-
-export function adapterFacts(
-  adapter: Pick<GpuAdapterLike, 'isFallbackAdapter'>,
-  info: GpuAdapterInfoLike | undefined,
-): AdapterFacts {
-  return {
-    vendor: lower(info?.vendor),
-    architecture: lower(info?.architecture),
-    device: lower(info?.device),
-    description: lower(info?.description),
-    // Chromium moved the flag from the adapter to its info (and 156 has it on neither).
-    isFallbackAdapter: adapter.isFallbackAdapter === true || info?.isFallbackAdapter === true,
-  };
-}
-
 /**
- * Asks for the adapter tfjs would get (tfjs-backend-webgpu requests 'high-performance'),
- * reads its info, and checks a device can be created (then destroys that device).
+ * Opens WebGPU as tfjs would (webgpu.ts), reads the adapter's info, and destroys the
+ * device: the facts say whether a model could start there, or which step failed.
  */
 export async function probeWebGpu(): Promise<WebGpuFacts> {
-  const gpu = (globalThis.navigator as { gpu?: GpuLike } | undefined)?.gpu;
-  if (gpu === undefined || gpu === null) return { status: 'missing' };
-  let adapter: GpuAdapterLike | null;
   try {
-    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  } catch (err) {
-    return { status: 'no-adapter', error: errorText(err) };
-  }
-  if (adapter === null || adapter === undefined) return { status: 'no-adapter' };
-  let info = adapter.info;
-  if (info === undefined && typeof adapter.requestAdapterInfo === 'function') {
-    info = await adapter.requestAdapterInfo().catch(() => undefined);
-  }
-  const facts = adapterFacts(adapter, info);
-  try {
-    const device = await adapter.requestDevice();
+    const { device, adapter } = await openWebGpu();
     device.destroy();
+    return { status: 'ok', adapter };
   } catch (err) {
-    return { status: 'no-device', adapter: facts, error: errorText(err) };
+    if (err instanceof WebGpuUnavailable) return err.facts;
+    throw err;
   }
-  return { status: 'ok', adapter: facts };
 }
 
 /** OS and CPU architecture from the user-agent string (the fallback when client hints are absent). */

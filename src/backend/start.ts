@@ -7,9 +7,9 @@
 import type { Network } from '../models/network';
 import { tf } from '../tf';
 import type { ActiveBackend, WasmSetup } from './activate';
-import { activateBackend, runOn } from './activate';
+import { activateBackend, backendLost, mayBeLost, runOn } from './activate';
 import type { BackendName, BackendPlan } from './policy';
-import { fellBackReason } from './policy';
+import { alternatives, fellBackReason } from './policy';
 
 /** What binding a model onto the active backend gives: its network, and the labels it must match. */
 export interface Bound {
@@ -38,6 +38,12 @@ export function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The last backend of a plan failed: its error, with what to load instead where there is an alternative. */
+function withAlternatives(name: BackendName, err: unknown): unknown {
+  const instead = alternatives[name];
+  return instead === undefined ? err : new Error(`${message(err)}. ${instead}`, { cause: err });
+}
+
 /** One inference on a zero image: compiles WebGPU pipelines and checks the output width. */
 async function warmUp(name: BackendName, network: Network, classes: number): Promise<void> {
   const size = network.spec.inputSize;
@@ -58,13 +64,32 @@ async function warmUp(name: BackendName, network: Network, classes: number): Pro
   }
 }
 
-/** Runs one step of starting a backend; a failure says which step (the fallback reason). */
-async function step<T>(what: string, run: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+/** Lets a device-lost notification that raced a failed step arrive before it is checked. */
+const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Why backend `name` is gone, if it was lost (a WebGPU device lost while loading). */
+async function lostWhileStarting(name: BackendName): Promise<string | null> {
+  if (!mayBeLost(name)) return null;
+  await nextTask();
+  return backendLost(name);
+}
+
+/**
+ * Runs one step of starting a backend; a failure says which step (the fallback reason),
+ * and that the device was lost when it was (the step's own error is then only a symptom).
+ */
+async function step<T>(
+  name: BackendName,
+  what: string,
+  run: () => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
   try {
     return await run();
   } catch (err) {
     signal?.throwIfAborted();
-    throw new Error(`${what} failed: ${message(err)}`, { cause: err });
+    const lost = what === `${name} setup` ? null : await lostWhileStarting(name);
+    throw new Error(`${what} failed: ${lost ?? message(err)}`, { cause: err });
   }
 }
 
@@ -75,17 +100,25 @@ export async function startOn<B extends Bound>(
   options: StartOptions,
 ): Promise<{ active: ActiveBackend; bound: B }> {
   const { signal } = options;
-  const active = await step(`${name} setup`, () => activateBackend(name, options), signal);
+  const active = await step(name, `${name} setup`, () => activateBackend(name, options), signal);
   signal?.throwIfAborted();
-  const bound = await step(`building the network on ${name}`, () => runOn(name, bind), signal);
+  const bound = await step(
+    name,
+    `building the network on ${name}`,
+    () => runOn(name, bind),
+    signal,
+  );
   try {
     signal?.throwIfAborted();
     const classes = bound.info.labels.length;
     await step(
+      name,
       `the first inference on ${name}`,
       () => warmUp(name, bound.network, classes),
       signal,
     );
+    const lost = await lostWhileStarting(name);
+    if (lost !== null) throw new Error(`${name}: ${lost} while the model loaded`);
     return { active, bound };
   } catch (err) {
     bound.network.dispose();
@@ -108,7 +141,7 @@ export async function startFirst<B extends Bound>(
       return { ...(await startOn(name, bind, options)), reason, at };
     } catch (err) {
       options.signal?.throwIfAborted();
-      if (at === plan.order.length - 1) throw err;
+      if (at === plan.order.length - 1) throw withAlternatives(name, err);
       reason = fellBackReason(name, message(err));
     }
   }

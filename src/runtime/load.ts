@@ -44,6 +44,12 @@ export interface LoadOptions extends WasmSetup {
   stallTimeout?: number;
   /** Time WebGPU and WASM on this model and keep the faster (remembered per device). */
   calibrate?: boolean;
+  /**
+   * Check WebGPU's results on a small canary network against the CPU's before using it
+   * (once per device, remembered); wrong results fall back to WASM under 'auto' and fail
+   * the load under 'webgpu'. Default: true under 'auto', false under 'webgpu'.
+   */
+  verifyWebGPU?: boolean;
   signal?: AbortSignal;
   /**
    * Run the model in a dedicated module worker (dist/webnets-worker.js): same Model, every

@@ -47,7 +47,19 @@ describe('the auto policy', () => {
         adapter: adapter({ vendor: 'nvidia' }),
         error: 'out of memory',
       } as const,
-      'no WebGPU device (requestDevice failed: out of memory)',
+      'no WebGPU device (requestDevice failed on nvidia: out of memory)',
+    ],
+    [
+      {
+        status: 'unsupported',
+        adapter: adapter({ vendor: 'arm', architecture: 'valhall' }),
+        missing: ['limit maxStorageBuffersPerShaderStage 4 < 8'],
+      } as const,
+      'the WebGPU adapter (arm valhall) lacks what webnets needs: limit maxStorageBuffersPerShaderStage 4 < 8',
+    ],
+    [
+      { status: 'missing', insecure: true } as const,
+      'no WebGPU (navigator.gpu is missing: the page is not a secure context; WebGPU needs https or localhost)',
     ],
   ])('rule 1: no usable WebGPU (%o) → wasm', (webgpu, reason) => {
     expect(decideBackend({ webgpu, platform: desktop })).toEqual({

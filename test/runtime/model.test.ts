@@ -75,7 +75,7 @@ describe('choosing and starting the backend', () => {
     const model = await open({ backend: 'auto', probe: () => Promise.resolve(nvidia) });
     expect(model.backend).toBe('wasm');
     expect(model.backendReason).toMatch(
-      /^wasm(-simd)? \(1 thread\): fell back from WebGPU: webgpu setup failed: WebGPU is not available here/,
+      /^wasm(-simd)? \(1 thread\): fell back from WebGPU: webgpu setup failed: no WebGPU \(navigator\.gpu is missing\)$/,
     );
     expect((await model.classify(img)).length).toBe(5);
     model.dispose();
@@ -85,7 +85,7 @@ describe('choosing and starting the backend', () => {
   it('a requested backend that cannot start fails the load, naming the step, leaving nothing behind', async () => {
     const before = tf.memory().numTensors;
     await expect(open({ backend: 'webgpu' })).rejects.toThrow(
-      /^webgpu setup failed: WebGPU is not available here \(navigator\.gpu was missing when webnets loaded\)$/,
+      /^webgpu setup failed: no WebGPU \(navigator\.gpu is missing\)\. Load with backend: 'auto' \(WebGPU where it works, else WASM\) or backend: 'wasm' to run without WebGPU$/,
     );
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { platformFromUserAgent, probeFacts, probeWebGpu } from '../../src/backend/probe';
+import { missingCapabilities } from '../../src/backend/webgpu';
 import { selectBackend } from '../../src/backend/select';
 
 afterEach(() => {
@@ -98,6 +99,76 @@ describe('probing the page', () => {
       backend: 'wasm',
       reason: 'software WebGPU adapter (google swiftshader)',
     });
+  });
+
+  it("opens the device as tfjs' WebGPU backend does: its optional features, limits raised to the adapter's", async () => {
+    const requested: object[] = [];
+    const limits = {
+      maxComputeInvocationsPerWorkgroup: 1024,
+      maxComputeWorkgroupSizeX: 1024,
+      maxComputeWorkgroupStorageSize: 32768,
+      maxStorageBuffersPerShaderStage: 10,
+      maxStorageBufferBindingSize: 2 ** 30,
+      maxBufferSize: 2 ** 31,
+      maxComputeWorkgroupsPerDimension: 65535,
+    };
+    vi.stubGlobal('navigator', {
+      gpu: fakeGpu({
+        info: { vendor: 'nvidia', architecture: 'ampere' },
+        features: new Set(['timestamp-query', 'shader-f16']),
+        limits,
+        requestDevice: (descriptor: object) => {
+          requested.push(descriptor);
+          return Promise.resolve({ destroy: () => undefined });
+        },
+      }),
+    });
+    expect(await probeWebGpu()).toMatchObject({ status: 'ok' });
+    expect(requested).toEqual([
+      {
+        requiredFeatures: ['timestamp-query'],
+        requiredLimits: {
+          maxComputeWorkgroupStorageSize: 32768,
+          maxComputeWorkgroupsPerDimension: 65535,
+          maxStorageBufferBindingSize: 2 ** 30,
+          maxBufferSize: 2 ** 31,
+          maxComputeWorkgroupSizeX: 1024,
+          maxComputeInvocationsPerWorkgroup: 1024,
+        },
+      },
+    ]);
+  });
+
+  it('names the limits an adapter lacks (compatibility-mode sized) and opens no device', async () => {
+    const requestDevice = vi.fn();
+    vi.stubGlobal('navigator', {
+      gpu: fakeGpu({
+        info: { vendor: 'qualcomm', architecture: 'adreno-6xx' },
+        features: new Set(),
+        limits: { maxComputeInvocationsPerWorkgroup: 128, maxStorageBuffersPerShaderStage: 4 },
+        requestDevice,
+      }),
+    });
+    expect(await probeWebGpu()).toMatchObject({
+      status: 'unsupported',
+      missing: [
+        'limit maxComputeInvocationsPerWorkgroup 128 < 256',
+        'limit maxStorageBuffersPerShaderStage 4 < 8',
+      ],
+    });
+    expect(requestDevice).not.toHaveBeenCalled();
+    expect(
+      missingCapabilities(
+        { features: new Set(['timestamp-query']), limits: {} },
+        { features: ['shader-f16'], limits: {} },
+      ),
+    ).toEqual(['feature shader-f16']);
+  });
+
+  it('says when navigator.gpu is missing because the page is not a secure context', async () => {
+    vi.stubGlobal('navigator', {});
+    vi.stubGlobal('isSecureContext', false);
+    expect(await probeWebGpu()).toEqual({ status: 'missing', insecure: true });
   });
 
   it('takes isFallbackAdapter from the adapter (older) or its info (newer), and requestAdapterInfo() where info is absent', async () => {

@@ -382,9 +382,17 @@ function fromPage(url: string): string {
 
 /** The options the worker's `load` gets: the plain ones, URLs made absolute. */
 export function wireLoadOptions(options: LoadOptions): WireLoadOptions {
-  const { backend, weightsUrl, synthetic, cache, calibrate, threads, stallTimeout, wasmPaths } =
-    options;
-  const wire: WireLoadOptions = { backend, synthetic, cache, calibrate, threads, stallTimeout };
+  const { backend, weightsUrl, synthetic, cache, calibrate, verifyWebGPU, threads } = options;
+  const { stallTimeout, wasmPaths } = options;
+  const wire: WireLoadOptions = {
+    backend,
+    synthetic,
+    cache,
+    calibrate,
+    verifyWebGPU,
+    threads,
+    stallTimeout,
+  };
   if (typeof weightsUrl === 'string') wire.weightsUrl = fromPage(weightsUrl);
   if (typeof wasmPaths === 'string') wire.wasmPaths = fromPage(wasmPaths);
   else if (wasmPaths !== undefined) {

@@ -18,6 +18,7 @@ export interface WireLoadOptions {
   synthetic?: boolean | number;
   cache?: boolean;
   calibrate?: boolean;
+  verifyWebGPU?: boolean;
   threads?: number | 'auto';
   stallTimeout?: number;
   /** Absolute, like weightsUrl. */
