@@ -40,7 +40,7 @@ export type WebGpuFacts =
   | { status: 'missing'; insecure?: true }
   | { status: 'no-adapter'; error?: string }
   /** The adapter lacks a feature or limit webnets needs (webgpu.ts `webgpuRequirements`). */
-  | { status: 'unsupported'; adapter: AdapterFacts; missing: string[] }
+  | { status: 'unsupported'; adapter: AdapterFacts; missing: readonly string[] }
   | { status: 'no-device'; adapter: AdapterFacts; error: string }
   | { status: 'ok'; adapter: AdapterFacts };
 
