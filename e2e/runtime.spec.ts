@@ -106,7 +106,9 @@ test.describe("backend: 'auto'", () => {
     await openRuntimePage(page);
     const choice = await autoChoice(page);
     expect(choice.backend).toBe('webgpu');
-    expect(choice.reason).toBe('webgpu: hardware WebGPU adapter (nvidia ampere)');
+    expect(choice.reason).toMatch(
+      /^webgpu: hardware WebGPU adapter \(nvidia ampere\); canary check passed: WebGPU matched the CPU on a canary network/,
+    );
   });
 
   test('falls back to WASM, saying why, when WebGPU fails its first inference', async ({
@@ -114,7 +116,8 @@ test.describe("backend: 'auto'", () => {
   }) => {
     await brokenHardwareAdapter(page);
     await openRuntimePage(page);
-    const choice = await autoChoice(page);
+    // Without the canary check, which would fail first (e2e/webgpu-trust.spec.ts).
+    const choice = await autoChoice(page, { verifyWebGPU: false });
     expect(choice.selected.backend).toBe('webgpu');
     expect(choice.backend).toBe('wasm');
     expect(choice.reason).toMatch(
@@ -564,7 +567,11 @@ test.describe('a pack is read once per load, however many backends the model sta
     const fellBack = await packRequests(broken, async () => {
       reason = await broken.evaluate(async (url) => {
         const { load } = (window as unknown as WebnetsWindow).webnets;
-        const model = await load('fd-mobilenet-0.5x', { weightsUrl: url, cache: false });
+        const model = await load('fd-mobilenet-0.5x', {
+          weightsUrl: url,
+          cache: false,
+          verifyWebGPU: false, // reach WebGPU's start, which fails (the canary would first)
+        });
         const out = model.backendReason;
         model.dispose();
         return out;
