@@ -168,6 +168,20 @@ async function launchChromium(): Promise<DrivenBrowser> {
   };
 }
 
+/**
+ * Copies a page result so that no object appears twice in it: WebDriver BiDi sends a repeated
+ * object as a reference, which puppeteer-core 24 turns into an empty object (tf.profile's
+ * records share their shape arrays across inferences). Source text, run in the page (a
+ * function of this module would carry tsx's name helpers there).
+ */
+const UNSHARED = `(value) => {
+  const copy = (v) => Array.isArray(v) ? v.map(copy)
+    : v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copy(x)]))
+      : v;
+  return copy(value);
+}`;
+
 async function launchFirefox(executablePath: string): Promise<DrivenBrowser> {
   const puppeteer = (await import('puppeteer-core')).default;
   const browser = await puppeteer.launch({
@@ -187,7 +201,16 @@ async function launchFirefox(executablePath: string): Promise<DrivenBrowser> {
         goto: async (url) => void (await page.goto(url)),
         waitFor: async (expression, timeout = 120_000) =>
           void (await page.waitForFunction(expression, { timeout })),
-        evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
+        evaluate: (fn, arg) =>
+          page.evaluate(
+            async (source: string, copier: string, a: unknown) =>
+              ((0, eval)(`(${copier})`) as (v: unknown) => unknown)(
+                await ((0, eval)(`(${source})`) as (x: unknown) => unknown)(a),
+              ),
+            fn.toString(),
+            UNSHARED,
+            arg,
+          ) as never,
         onConsole: (listener) => page.on('console', (m) => listener(m.text())),
         onError: (listener) =>
           page.on('pageerror', (e: unknown) =>
