@@ -121,3 +121,27 @@ export const sharedDir = resolve(process.env.WEBNETS_SHARED ?? '../shared');
  * e2e/global-setup.ts and served by Vite (vite.config.ts mounts models/packs/ at /packs/).
  */
 export const packUrl = '/packs/fd-mobilenet-0.5x/model.json';
+
+/**
+ * Init script: the engine refuses shared WebAssembly memories as Safari on iOS does with
+ * COOP/COEP set (`RangeError: Out of memory`, onnxruntime issue 11679): tfjs' threaded
+ * build, which asks for one of up to 4 GiB, cannot start.
+ */
+export function refuseSharedWasmMemory(): void {
+  const Memory = WebAssembly.Memory;
+  const refusing = function (descriptor: WebAssembly.MemoryDescriptor) {
+    if (descriptor.shared === true) throw new RangeError('Out of memory');
+    return new Memory(descriptor);
+  } as unknown as typeof WebAssembly.Memory;
+  refusing.prototype = Memory.prototype;
+  WebAssembly.Memory = refusing;
+}
+
+/**
+ * Init script: no SharedArrayBuffer, as on a page that is not cross-origin isolated
+ * (`isolated` false) or in a browser that withholds it from isolated pages too (WebKitGTK).
+ */
+export function withoutSharedArrayBuffer(isolated: boolean): void {
+  delete (globalThis as { SharedArrayBuffer?: unknown }).SharedArrayBuffer;
+  Object.defineProperty(globalThis, 'crossOriginIsolated', { value: isolated });
+}

@@ -15,11 +15,13 @@ import {
   openInternalsPage,
   openRuntimePage,
   packUrl,
+  refuseSharedWasmMemory,
   removeWebGpu,
   reportCores,
   sharedDir,
   type WebnetsWindow,
   spoofAdapterInfo,
+  withoutSharedArrayBuffer,
 } from './runtime-fixtures';
 
 /** Loads a small synthetic model with these options; returns what it says about its backend. */
@@ -403,6 +405,70 @@ test.describe('WASM binaries and threads', () => {
     });
     expect(result.isolated).toBe(true);
     expect(result.reason).toBe("wasm-simd (2 threads): requested (backend: 'wasm')");
+  });
+
+  /** Loads EfficientNet-B0 (synthetic) with `threads`; its logits on a seeded image and what it says. */
+  async function threadsRun(page: Page, threads: number) {
+    return page.evaluate(async (threads) => {
+      const w = (window as unknown as WebnetsWindow).webnets;
+      const model = await w.load('efficientnet-b0', { synthetic: true, backend: 'wasm', threads });
+      const image = w.tf.tidy(() =>
+        w.tf.cast(w.tf.mul(w.tf.randomUniform([224, 224, 3], 0, 1, 'float32', 11), 255), 'int32'),
+      ) as Tensor3D;
+      const logits = Array.from(await model.predict(image));
+      image.dispose();
+      model.dispose();
+      return { backend: model.backend, reason: model.backendReason, logits };
+    }, threads);
+  }
+
+  test("where the threaded WASM build cannot start (iOS Safari's RangeError), threads: 2 runs on one thread and says why", async ({
+    browser,
+  }) => {
+    const page = await browser.newPage();
+    await page.addInitScript(refuseSharedWasmMemory);
+    const wasmRequests: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('.wasm')) wasmRequests.push(r.url().replace(/.*\//, ''));
+    });
+    await openRuntimePage(page);
+    const failing = await threadsRun(page, 2);
+    await page.close();
+    const reference = await browser.newPage();
+    await openRuntimePage(reference);
+    const one = await threadsRun(reference, 1);
+    await reference.close();
+
+    expect(failing.backend).toBe('wasm');
+    expect(failing.reason).toBe(
+      "wasm-simd (1 thread, 2 wanted: the threaded WASM build failed to start (RangeError: Out of memory)): requested (backend: 'wasm')",
+    );
+    // The threaded build failed at its shared memory, before fetching its binary.
+    expect(wasmRequests).toEqual(['tfjs-backend-wasm-simd.wasm']);
+    expect(failing.logits).toHaveLength(1000);
+    expect(failing.logits).toEqual(one.logits);
+  });
+
+  test('without SharedArrayBuffer, threads: 2 runs on one thread and says why', async ({
+    browser,
+  }) => {
+    for (const [isolated, why] of [
+      [
+        false,
+        'the page is not cross-origin isolated, so no SharedArrayBuffer (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)',
+      ],
+      [true, 'this browser gives the page no SharedArrayBuffer'],
+    ] as const) {
+      const page = await browser.newPage();
+      await page.addInitScript(withoutSharedArrayBuffer, isolated);
+      await openRuntimePage(page);
+      const run = await threadsRun(page, 2);
+      await page.close();
+      expect(run.reason).toBe(
+        `wasm-simd (1 thread, 2 wanted: ${why}): requested (backend: 'wasm')`,
+      );
+      expect(run.logits.every(Number.isFinite)).toBe(true);
+    }
   });
 });
 

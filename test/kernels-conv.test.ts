@@ -16,6 +16,8 @@ import {
   unpackDenseFilter,
 } from '../src/kernels';
 import type { KernelActivation } from '../src/kernels';
+import { PACKED_BLOCK_CODES } from '../src/kernels/config';
+import { kernelsOf, type WasmBackendLike } from '../src/kernels/wasm/module';
 import { expectClose } from './kernels/expect';
 import { randomArray } from './kernels/random';
 import type { ConvCase, ConvRow } from './kernels/reference';
@@ -132,7 +134,7 @@ describe(`${GROUP_CONV2D} (wasm)`, () => {
     [1, 2, 3, 440, 440, 1, 1, 1, 'relu'],
   ];
   it.each(packedRows.map(convCase).map((c, i) => [convLabel(c), c, i] as const))(
-    'dense %s on a packed filter, with and without residual, as on the HWIO filter',
+    "dense %s on a packed filter, in each engine's blocks, with and without residual, as on the HWIO filter",
     (_label, c, i) => {
       const { batch, height, width, inChannels: cin, outChannels: cout } = c;
       const xData = randomArray(batch * height * width * cin, 800 + i);
@@ -147,16 +149,27 @@ describe(`${GROUP_CONV2D} (wasm)`, () => {
       expect(Array.from(unpackDenseFilter(packed).dataSync())).toEqual(Array.from(w.dataSync()));
       if (cout > 16) expect(packed.dataSync()[1]).toBe(wData[1]); // panel 0 row 0 = HWIO row 0 …
       if (cout > 16) expect(packed.dataSync()[16]).toBe(wData[cout]); // … then row 1, not col 16
-      for (const residual of [undefined, r]) {
-        const attrs = { strides: 1, groups: 1, activation: c.activation };
-        const got = groupConv2d(x, packed, b, { ...attrs, packed: true }, residual).dataSync();
-        const want = groupConv2d(x, w, b, attrs, residual).dataSync();
-        expectClose(got, want, 'packed vs HWIO');
-        expectClose(
-          got,
-          refGroupConv(c, xData, wData, bData, residual && rData),
-          'vs JS reference',
-        );
+      // Every engine's blocks (config.ts PACKED_DENSE_BLOCKS), whichever this engine runs.
+      const kernels = kernelsOf(tf.backend() as unknown as WasmBackendLike);
+      const own = kernels.packedBlocks;
+      try {
+        for (const [blocks, code] of Object.entries(PACKED_BLOCK_CODES)) {
+          kernels.packedBlocks = code;
+          for (const residual of [undefined, r]) {
+            const attrs = { strides: 1, groups: 1, activation: c.activation };
+            const got = groupConv2d(x, packed, b, { ...attrs, packed: true }, residual);
+            const want = groupConv2d(x, w, b, attrs, residual).dataSync();
+            expectClose(got.dataSync(), want, `packed (${blocks}) vs HWIO`);
+            expectClose(
+              got.dataSync(),
+              refGroupConv(c, xData, wData, bData, residual && rData),
+              `packed (${blocks}) vs JS reference`,
+            );
+            got.dispose();
+          }
+        }
+      } finally {
+        kernels.packedBlocks = own;
       }
       tf.dispose([x, w, packed, b, r]);
     },

@@ -7,14 +7,15 @@
  * runs in separate processes cannot see a 5% change, alternating in one process can.
  *
  *   npm run bench:ab -- --against HEAD~1 [--filter 'dw 7²'] \
- *     [--networks fd-mobilenet-0.5x,efficientnet-b0] [--rounds 30] [--browser] [--port 5204]
+ *     [--networks fd-mobilenet-0.5x,efficientnet-b0] [--rounds 30] [--browser chromium|firefox|webkit]
+ *     [--port 5204]
  *
  * (the npm script is `node --experimental-wasm-relaxed-simd --import tsx bench/ab/run.ts`).
  * Layers run only with --filter (a substring of "<net> <layer>", '' for all), networks only
- * with --networks; neither: every layer. `--browser` runs it in headless Chromium
- * (bench/ab/page.html; needs `npm run build` for tfjs' WASM files in dist/): Chromium's V8 is
- * newer than Node 20's and compiles the kernels differently, and the benchmark's targets
- * are Chromium's. Both builds must export the same functions with the same parameter counts
+ * with --networks; neither: every layer. `--browser NAME` runs it in a page (bench/ab/page.html;
+ * needs `npm run build` for tfjs' WASM files in dist/) of headless Chromium, Firefox ESR or
+ * WebKitGTK (bench/lib/browser.ts): each engine compiles the kernels its own way, and Chromium's
+ * V8 is newer than Node 20's. Both builds must export the same functions with the same parameter counts
  * (a changed signature cannot be swapped): the script says which differ.
  */
 import { execFileSync } from 'node:child_process';
@@ -22,7 +23,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tf } from '../../src/tf';
-import { withChromium } from '../lib/browser';
+import { parseBrowser, withBrowser, type BrowserName } from '../lib/browser';
 import { list, OptionError, runMain, wholeNumber } from '../lib/options';
 import { root } from '../lib/paths';
 import { runAb, type AbOptions } from './core';
@@ -51,19 +52,21 @@ async function inNode(options: AbOptions): Promise<void> {
   await runAb(options, (line) => console.log(line));
 }
 
-async function inChromium(options: AbOptions, port: number): Promise<void> {
+async function inBrowser(name: BrowserName, options: AbOptions, port: number): Promise<void> {
   if (!existsSync(join(root, 'dist/tfjs-backend-wasm-simd.wasm'))) {
     throw new Error("--browser: dist/ has no tfjs WASM files: run 'npm run build' first");
   }
-  await withChromium(port, async (browser, base) => {
+  await withBrowser(name, port, async (browser, base) => {
     const page = await browser.newPage();
-    page.on('console', (m) => {
-      if (!m.text().startsWith('[vite]')) console.log(m.text());
+    page.onConsole((text) => {
+      if (!text.startsWith('[vite]')) console.log(text);
     });
+    page.onError((message) => console.log(`[page error] ${message}`));
     await page.goto(`${base}/bench/ab/page.html`);
-    await page.waitForFunction(() => 'ab' in window);
-    console.log(`Chromium ${browser.version()}`);
+    await page.waitFor("'ab' in window");
+    console.log(browser.version);
     await page.evaluate((o) => window.ab.run(o), options);
+    await page.close();
   });
 }
 
@@ -74,7 +77,7 @@ async function main(): Promise<number> {
       filter: { type: 'string' },
       networks: { type: 'string' },
       rounds: { type: 'string', default: '30' },
-      browser: { type: 'boolean', default: false },
+      browser: { type: 'string' },
       port: { type: 'string', default: '5204' },
     },
   });
@@ -90,7 +93,9 @@ async function main(): Promise<number> {
     rounds: wholeNumber('rounds', values.rounds, 2),
   };
   const port = wholeNumber('port', values.port, 1);
-  await (values.browser ? inChromium(options, port) : inNode(options));
+  await (values.browser === undefined
+    ? inNode(options)
+    : inBrowser(parseBrowser(values.browser), options, port));
   return 0;
 }
 

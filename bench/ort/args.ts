@@ -1,6 +1,7 @@
 /** `npm run bench` options: parsed and checked with node:util parseArgs. */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { parseBrowser, type BrowserName } from '../lib/browser';
 import { list, OptionError, wholeNumber } from '../lib/options';
 import type { PageConfig } from './protocol';
 import type { Settings } from './report';
@@ -25,6 +26,8 @@ export const usage = `Usage: npm run bench -- [options]
   --webnets-call C     what the webnets side times: predict (load + predict from dist/webnets.js,
                        what a user gets), forward (network.forward from the sources, the same
                        work as ORT's run), auto (predict if dist has load(), else forward)
+  --browser NAME       chromium (default), firefox (Firefox ESR, WebDriver BiDi) or webkit
+                       (WebKitGTK's MiniBrowser under Xvfb): the engine the pages run in
   --port N             port of the page server (default 5203)
   --timeout S          seconds a page may take for one model before it is given up (default 900)
   --skip-build         use dist/ as it is (no npm run build)`;
@@ -56,6 +59,7 @@ export function pageConfig(label: string, webnetsCall: PageConfig['webnetsCall']
 export interface Options extends Settings {
   /** --backends named webgpu-dawn: bench/dawn/ runs too (in Node; not a Chromium page). */
   dawn: boolean;
+  browser: BrowserName;
   port: number;
   build: boolean;
   /** Seconds a page may take for one model. */
@@ -76,6 +80,7 @@ export function parse(argv: string[]): Options | null {
       'webnets-call': { type: 'string', default: 'auto' },
       timeout: { type: 'string', default: '900' },
       'skip-build': { type: 'boolean', default: false },
+      browser: { type: 'string' },
       webgpu: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -105,5 +110,6 @@ export function parse(argv: string[]): Options | null {
     port: positive('port', values.port),
     timeout: positive('timeout', values.timeout),
     build: !values['skip-build'],
+    browser: parseBrowser(values.browser),
   };
 }

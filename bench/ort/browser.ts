@@ -1,5 +1,5 @@
-/** Driving the benchmark page in Chromium: one browser context per backend configuration. */
-import type { Browser } from '@playwright/test';
+/** Driving the benchmark page in a browser: one fresh page per backend configuration. */
+import type { DrivenBrowser } from '../lib/browser';
 import type { WebnetsCall } from './args';
 import type { BenchPage } from './page';
 import { webnetsProfile } from './profile';
@@ -33,18 +33,18 @@ function failedModel(j: ModelJob, err: unknown): ModelResult {
 
 /** 'auto': predict when dist/webnets.js has load(), asked in a page of its own. */
 export async function resolveCall(
-  browser: Browser,
+  browser: DrivenBrowser,
   base: string,
   call: WebnetsCall,
 ): Promise<PageConfig['webnetsCall']> {
   if (call !== 'auto') return call;
-  const context = await browser.newContext();
+  const page = await browser.newPage();
   try {
-    const page = await context.newPage();
     await page.goto(`${base}/bench/ort/page.html`);
-    await page.waitForFunction(() => 'bench' in window);
-    const { hasLoad, version } = await page.evaluate(() =>
-      (window as unknown as { bench: BenchPage }).bench.probe(),
+    await page.waitFor("'bench' in window");
+    const { hasLoad, version } = await page.evaluate(
+      () => (window as unknown as { bench: BenchPage }).bench.probe(),
+      null,
     );
     if (!hasLoad) {
       console.log(
@@ -53,7 +53,7 @@ export async function resolveCall(
     }
     return hasLoad ? 'predict' : 'forward';
   } finally {
-    await context.close();
+    await page.close();
   }
 }
 
@@ -70,28 +70,27 @@ function withTimeout<T>(promise: Promise<T>, seconds: number, what: () => string
 }
 
 export async function runPage(
-  browser: Browser,
+  browser: DrivenBrowser,
   base: string,
   config: PageConfig,
   jobs: ModelJob[],
   timeoutS: number,
 ): Promise<PageRun> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (!m.text().startsWith('[vite]')) console.log(`  ${m.text()}`);
+  const page = await browser.newPage();
+  page.onConsole((text) => {
+    if (!text.startsWith('[vite]')) console.log(`  ${text}`);
   });
   const pageErrors: string[] = [];
-  page.on('pageerror', (e) => {
-    pageErrors.push(e.message);
-    console.log(`  [page error] ${e.message}`);
+  page.onError((message) => {
+    pageErrors.push(message);
+    console.log(`  [page error] ${message}`);
   });
   const stuck = (what: string) => () =>
     `${what}${pageErrors.length ? ` (page errors: ${[...new Set(pageErrors)].join('; ')})` : ''}`;
   const run: PageRun = { config, facts: null, error: null, results: [] };
   try {
     await page.goto(`${base}/bench/ort/page.html`);
-    await page.waitForFunction(() => 'bench' in window);
+    await page.waitFor("'bench' in window");
     run.facts = await withTimeout(
       page.evaluate((c) => (window as unknown as { bench: BenchPage }).bench.setup(c), config),
       timeoutS,
@@ -118,7 +117,7 @@ export async function runPage(
   } catch (err) {
     run.error = err instanceof Error ? err.message : String(err);
   } finally {
-    await context.close();
+    await page.close();
   }
   return run;
 }

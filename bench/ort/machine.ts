@@ -10,7 +10,8 @@ export interface Machine {
   memoryGiB: number;
   os: string;
   node: string;
-  chromium: string;
+  /** The engine the pages ran in and its version, e.g. 'Chromium 156.0.7705.0', 'Firefox 153.8.0'. */
+  browser: string;
   webnets: string;
   onnxruntimeWeb: string;
   /** The commit benchmarked, '+dirty' when the worktree had changes. */
@@ -51,7 +52,7 @@ function packageVersion(root: string, dir: string): string {
 
 export function describeMachine(
   root: string,
-  chromium: string,
+  browser: string,
   date: Date,
   loadAtStart: number,
 ): Machine {
@@ -63,7 +64,7 @@ export function describeMachine(
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     os: `${type()} ${release()} ${arch()}`,
     node: process.version,
-    chromium,
+    browser,
     webnets: packageVersion(root, '.'),
     onnxruntimeWeb: packageVersion(root, 'node_modules/onnxruntime-web'),
     commit: `${git(['rev-parse', '--short', 'HEAD'], root) || 'unknown'}${dirty ? '+dirty' : ''}`,

@@ -28,11 +28,11 @@ function wasmHeapBytes(tf: Tf): number | null {
 
 /**
  * The threads webnets really runs: the count in its backendReason ('wasm-simd (2 threads):
- * …', the larger of its kernel pool's and tfjs' XNNPACK threads), else tfjs' XNNPACK count
+ * …', 'wasm-simd (1 thread, 2 wanted: …): …', the larger of its kernel pool's and tfjs' XNNPACK threads), else tfjs' XNNPACK count
  * (tfjs-backend-wasm 4.22 caps what setThreadsCount asks at hardwareConcurrency / 2).
  */
 export function wasmThreads(tf: Tf, backendReason?: string): number | null {
-  const stated = /\((\d+) threads?\)/.exec(backendReason ?? '');
+  const stated = /\((\d+) threads?[,)]/.exec(backendReason ?? '');
   if (stated) return Number(stated[1]);
   return wasmModule(tf)?.tfjs?.getThreadsCount?.() ?? null;
 }

@@ -19,7 +19,7 @@ function header(report: BenchReport): string[] {
   const used = [...new Set(report.pages.flatMap((p) => (p.facts ? [p.facts.webnetsCall] : [])))];
   return [
     `webnets ${m.webnets} against onnxruntime-web ${m.onnxruntimeWeb} — ${m.date}`,
-    `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; Chromium ${m.chromium} (headless); Node ${m.node}; commit ${m.commit}`,
+    `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; ${m.browser} (headless); Node ${m.node}; commit ${m.commit}`,
     `method: per model and backend both sides in one page, same weights and input; ${s.warmup} warm-ups, then ${s.runs} timed runs per side alternating A/B, B/A, each after 20 ms idle (100 ms on pages of more than one thread: neither side's spinning workers may run into the other's run);`,
     `        medians. Load average ${m.load.start} at start, ${m.load.end} at end on ${m.cores} cores: other work shares the machine,`,
     '        so single timings are noisy; the alternated ratios are the robust numbers.',

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: webnets against onnxruntime-web on the same networks, weights, input
- * and backend, in headless Chromium. Options: bench/ort/args.ts (`npm run bench -- --help`);
- * what it measures and prints: bench/README.md. Needs Node and Chromium only: the packs and
+ * and backend, in headless Chromium, Firefox or WebKit (`--browser`). Options: bench/ort/args.ts
+ * (`npm run bench -- --help`); what it measures and prints: bench/README.md. Needs Node and the
+ * browser only: the packs and
  * ONNX files are made first (bench/ort/prepare.ts).
  */
 import { spawnSync } from 'node:child_process';
@@ -9,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { complexity } from '../../src/models/complexity';
 import { getSpec } from '../../src/models/presets';
-import { withChromium } from '../lib/browser';
+import { withBrowser } from '../lib/browser';
 import { runMain } from '../lib/options';
 import { root } from '../lib/paths';
 import { pageConfig, parse, usage, type Options } from './args';
@@ -62,18 +63,22 @@ async function main(argv: string[]): Promise<number> {
   const jobs = models.map((m) => job(m, settings));
   const date = new Date();
   const loadAtStart = loadNow();
-  const { pages, chromium } = await withChromium(settings.port, async (browser, base) => {
-    const runs: PageRun[] = [];
-    const call = await resolveCall(browser, base, settings.webnetsCall);
-    for (const label of settings.backends) {
-      console.log(`bench: ${label}`);
-      runs.push(await runPage(browser, base, pageConfig(label, call), jobs, settings.timeout));
-    }
-    return { pages: runs, chromium: browser.version() };
-  });
+  const { pages, version } = await withBrowser(
+    settings.browser,
+    settings.port,
+    async (browser, base) => {
+      const runs: PageRun[] = [];
+      const call = await resolveCall(browser, base, settings.webnetsCall);
+      for (const label of settings.backends) {
+        console.log(`bench: ${label}`);
+        runs.push(await runPage(browser, base, pageConfig(label, call), jobs, settings.timeout));
+      }
+      return { pages: runs, version: browser.version };
+    },
+  );
   const macsOf = (id: string): number => complexity(getSpec(id)).macs;
   const report: BenchReport = {
-    machine: describeMachine(root, chromium, date, loadAtStart),
+    machine: describeMachine(root, version, date, loadAtStart),
     settings,
     models: models.map((m) => ({ id: m.id, weights: m.weights, onnxBytes: m.onnxBytes })),
     pages,

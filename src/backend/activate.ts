@@ -20,15 +20,18 @@
  *   (webnets' own kernels, which run most of a network, take the count asked for);
  * - threads need cross-origin isolation (SharedArrayBuffer); without it the SIMD binary
  *   runs single-threaded. `threads: 1` picks the single-threaded SIMD binary outright
- *   (no worker startup).
+ *   (no worker startup);
+ * - the threaded binary asks for a shared memory of up to 4 GiB, which some engines refuse
+ *   (Safari on iOS: `RangeError: Out of memory`, onnxruntime issue 11679): where it fails to
+ *   start, the single-threaded SIMD binary starts instead and models say why (startWasm).
  */
-import { registerKernels } from '../kernels';
+import { registerKernels, wasmKernelThreads } from '../kernels';
 import type { WasmPaths } from '../platform';
 import { platform, wasmBinaryNames } from '../platform';
 import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from '../tf';
 import type { BackendName } from './policy';
 import type { ThreadsOption, WasmTraits } from './threads';
-import { poolThreads } from './threads';
+import { noThreadsReason, poolThreads, threadSupport } from './threads';
 import type { GpuDeviceLike } from './webgpu';
 import { openWebGpu } from './webgpu';
 
@@ -93,6 +96,29 @@ function isInitialized(name: BackendName): boolean {
 /** The threads option of the model that starts the wasm backend: it sizes the kernel pool. */
 let kernelThreads: ThreadsOption = 'auto';
 
+/** Why the threaded WASM build failed to start, once it has; the page then runs one thread. */
+let threadedStartFailure: string | null = null;
+
+/** The last failure of tfjs' wasm backend factory (tfjs' setBackend only logs it). */
+let wasmInitFailure: unknown = null;
+
+/** Wraps tfjs' wasm backend factory once, so that a failed start's error can be read. */
+function recordWasmInitFailures(): void {
+  const entry = tf.engine().registryFactory.wasm;
+  if (entry === undefined || recording.has(entry)) return;
+  const factory = entry.factory;
+  entry.factory = async () => {
+    try {
+      return await factory();
+    } catch (err) {
+      wasmInitFailure = err;
+      throw err;
+    }
+  };
+  recording.add(entry);
+}
+const recording = new WeakSet<object>();
+
 /** Applies paths and thread count; only effective before the wasm backend's first init. */
 function configureWasm(setup: WasmSetup): void {
   if (isInitialized('wasm')) return;
@@ -104,6 +130,57 @@ function configureWasm(setup: WasmSetup): void {
     // One thread: skip the threaded binary and its workers altogether.
     if (setup.threads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   }
+}
+
+/** Whether tfjs starts (or runs) its threaded binary: it takes it with both SIMD and threads. */
+async function threadedBuild(): Promise<boolean> {
+  const [simd, threads] = await Promise.all([
+    tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'),
+    tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'),
+  ]);
+  return simd === true && threads === true;
+}
+
+/** An error's message; tfjs' wasm init also rejects with plain `{ message }` objects. */
+function failureText(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  const text = (err as { message?: unknown } | null)?.message;
+  return typeof text === 'string' ? text : String(err);
+}
+
+/**
+ * Starts (or activates) tfjs' wasm backend. Where its threaded build fails to start, the
+ * single-threaded SIMD build starts instead: a model then runs, on one thread, and says why.
+ */
+async function startWasm(setup: WasmSetup): Promise<boolean> {
+  const first = !isInitialized('wasm');
+  configureWasm(setup);
+  if (!first) return tf.setBackend('wasm');
+  recordWasmInitFailures();
+  const threaded = await threadedBuild();
+  wasmInitFailure = null;
+  if (await tf.setBackend('wasm')) return true;
+  if (!threaded) return false;
+  const failure = failureText(wasmInitFailure);
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  if (!(await tf.setBackend('wasm'))) return false;
+  threadedStartFailure = `the threaded WASM build failed to start (${failure})`;
+  console.warn(`webnets: ${threadedStartFailure}; WASM runs on one thread`);
+  return true;
+}
+
+/** Why the page's WASM backend runs one thread; null where it runs its threaded build. */
+async function singleThreadedReason(): Promise<string | null> {
+  if (threadedStartFailure !== null) return threadedStartFailure;
+  if (await threadedBuild()) return null;
+  if (kernelThreads === 1) {
+    return "the page's WASM backend was started with threads: 1 (by the first model; tfjs starts it once per page)";
+  }
+  const support = threadSupport(
+    tf.env().getBool('IS_NODE'),
+    (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true,
+  );
+  return noThreadsReason(support) ?? 'tfjs did not start its threaded WASM build';
 }
 
 function describeWasmFailure(setup: WasmSetup): string {
@@ -185,8 +262,7 @@ async function setBackendOrThrow(name: BackendName, setup: WasmSetup): Promise<v
     if (lost !== null) throw new Error(`${lost}; it does not come back until the page reloads`);
     if (!webgpuRegistered) await registerWebGpu();
   }
-  if (name === 'wasm') configureWasm(setup);
-  const ok = await tf.setBackend(name);
+  const ok = name === 'wasm' ? await startWasm(setup) : await tf.setBackend(name);
   if (!ok) {
     throw new Error(
       name === 'wasm'
@@ -217,7 +293,16 @@ export function activateBackend(name: BackendName, setup: WasmSetup = {}): Promi
     await setBackendOrThrow(name, setup);
     if (name !== 'wasm') return { name };
     const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
-    return { name, wasm: { simd, xnnpackThreads: getThreadsCount() } };
+    return {
+      name,
+      wasm: {
+        simd,
+        xnnpackThreads: getThreadsCount(),
+        poolThreads: wasmKernelThreads(),
+        poolSize: poolThreads(kernelThreads),
+        singleThreaded: await singleThreadedReason(),
+      },
+    };
   });
 }
 

@@ -42,23 +42,100 @@ export function networkKernels(macs: number, threads: ThreadsOption): KernelConf
   return kernelConfig(undefined, { pooled: poolsNetwork(macs, threads) });
 }
 
-/** What a running WASM backend tells about itself: its SIMD build and XNNPACK's threads. */
+/**
+ * The threads a model wants: a count as asked, or with 'auto' the kernel pool's
+ * threads for networks that split their kernels (poolsNetwork) and 1 for the others.
+ */
+export function wantedThreads(macs: number, threads: ThreadsOption): number {
+  const asked = threads ?? 'auto';
+  if (asked !== 'auto') return asked;
+  return poolsNetwork(macs, asked) ? poolThreads(asked) : 1;
+}
+
+/** What the engine and page offer WASM threads (read when a model starts on WASM). */
+export interface ThreadSupport {
+  node: boolean;
+  workers: boolean;
+  sharedArrayBuffer: boolean;
+  /** `crossOriginIsolated`; undefined where the engine does not say. */
+  crossOriginIsolated: boolean | undefined;
+  /** tfjs' WASM_HAS_MULTITHREAD_SUPPORT: the engine validates WebAssembly threads. */
+  wasmThreads: boolean;
+}
+
+/** The ThreadSupport of this engine and page; `node` and `wasmThreads` are tfjs' own detections. */
+export function threadSupport(node: boolean, wasmThreads: boolean): ThreadSupport {
+  return {
+    node,
+    workers: typeof Worker !== 'undefined',
+    sharedArrayBuffer: typeof SharedArrayBuffer !== 'undefined',
+    crossOriginIsolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated,
+    wasmThreads,
+  };
+}
+
+/**
+ * Why WASM on an engine and page with `support` runs one thread: the first missing piece,
+ * as a user can act on it; null where threads can run.
+ */
+export function noThreadsReason(support: ThreadSupport): string | null {
+  if (support.node) return "tfjs' WASM backend runs one thread in Node";
+  if (support.crossOriginIsolated === false) {
+    return 'the page is not cross-origin isolated, so no SharedArrayBuffer (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)';
+  }
+  if (!support.sharedArrayBuffer) return 'this browser gives the page no SharedArrayBuffer';
+  if (!support.workers) return 'this page cannot start Web Workers';
+  if (!support.wasmThreads) return 'this engine does not validate WebAssembly threads';
+  return null;
+}
+
+/** What a running WASM backend tells about itself: its build and its threads. */
 export interface WasmTraits {
   simd: boolean;
   xnnpackThreads: number;
+  /** Threads of webnets' kernel pool: the caller and the workers that started. */
+  poolThreads: number;
+  /** The threads the pool was started for (the option of the model that started the backend). */
+  poolSize: number;
+  /** Why the page's WASM runs one thread (no threaded build running); null where it runs threads. */
+  singleThreaded: string | null;
+}
+
+/**
+ * Why a model that wants `wanted` threads runs `running`: null when it runs as many as it
+ * wants, else the page's reason for running none, for workers that did not start, or for a
+ * pool the first model sized smaller.
+ */
+export function fewerThreadsReason(
+  wasm: WasmTraits,
+  wanted: number,
+  running: number,
+): string | null {
+  if (running >= wanted) return null;
+  if (wasm.singleThreaded !== null) return wasm.singleThreaded;
+  if (wasm.poolThreads < wasm.poolSize) {
+    const missing = wasm.poolSize - wasm.poolThreads;
+    return `${missing} of the page's ${wasm.poolSize - 1} kernel workers did not start`;
+  }
+  return `the page's WASM backend was started with threads: ${wasm.poolSize} (by the first model; tfjs starts it once per page)`;
 }
 
 /**
  * The backend as a model on it runs: 'webgpu', 'cpu', or on WASM its build and the threads
- * its network runs on, its kernels' or XNNPACK's, whichever are more:
- * 'wasm-simd (2 threads)'.
+ * its network runs on, its kernels' or XNNPACK's, whichever are more: 'wasm-simd (2 threads)';
+ * with fewer than the model wants, how many it wanted and why:
+ * 'wasm-simd (1 thread, 2 wanted: the page is not cross-origin isolated, …)'.
  */
 export function backendLabel(
   name: string,
   wasm: WasmTraits | undefined,
   kernelThreads: number,
+  wanted = 1,
 ): string {
   if (name !== 'wasm' || wasm === undefined) return name;
   const threads = Math.max(wasm.xnnpackThreads, kernelThreads);
-  return `${wasm.simd ? 'wasm-simd' : 'wasm'} (${threads} thread${threads === 1 ? '' : 's'})`;
+  const count = `${threads} thread${threads === 1 ? '' : 's'}`;
+  const fewer = fewerThreadsReason(wasm, wanted, threads);
+  const why = fewer === null ? '' : `, ${wanted} wanted: ${fewer}`;
+  return `${wasm.simd ? 'wasm-simd' : 'wasm'} (${count}${why})`;
 }

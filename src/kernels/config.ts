@@ -85,6 +85,36 @@ export const THRESHOLDS = {
   autoMaxThreads: 4,
 } as const;
 
+/**
+ * JavaScript engines whose WebAssembly compilers want different kernel variants, told apart
+ * by what the engine offers, not by the user agent: only SpiderMonkey (Firefox) has the
+ * global `InternalError`.
+ */
+export type WasmEngine = 'spidermonkey' | 'other';
+
+export function wasmEngine(global: object = globalThis): WasmEngine {
+  return 'InternalError' in global ? 'spidermonkey' : 'other';
+}
+
+/** The packed 1×1 conv's register blocks: output channels × pixels (group_conv2d.c's codes). */
+export const PACKED_BLOCK_CODES = { '16x2': 1, '8x4': 2 } as const;
+
+/**
+ * How each engine runs the packed 1×1 convs, measured with bench:ab alternating both in one
+ * page (bench/RESULTS.md, 2026-12-04): SpiderMonkey ran the networks 1.33–2.52× faster on
+ * 8 × 4 blocks than on 16 × 2; V8 and JavaScriptCore no faster (within noise, and
+ * JavaScriptCore leaning slower).
+ */
+export const PACKED_DENSE_BLOCKS: Record<WasmEngine, keyof typeof PACKED_BLOCK_CODES> = {
+  spidermonkey: '8x4',
+  other: '16x2',
+};
+
+/** The `packed` code the WASM conv kernel gets for a packed filter on this engine. */
+export function packedBlockCode(engine: WasmEngine = wasmEngine()): number {
+  return PACKED_BLOCK_CODES[PACKED_DENSE_BLOCKS[engine]];
+}
+
 /** A rule: for shape class C on a backend, implementation I when `when` holds, and why. */
 export interface Rule<C, I extends string> {
   impl: I;

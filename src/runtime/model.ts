@@ -16,7 +16,7 @@ import type { BackendName, BackendPlan } from '../backend/policy';
 import { afterLoss } from '../backend/policy';
 import type { Started } from '../backend/start';
 import { startFirst } from '../backend/start';
-import { backendLabel } from '../backend/threads';
+import { backendLabel, wantedThreads } from '../backend/threads';
 import { wakeWasmKernelPool } from '../kernels';
 import type { Network } from '../models/network';
 import type { Family, Preprocessing } from '../models/spec';
@@ -156,7 +156,8 @@ export class WebnetsModel implements Model {
 
   get backendReason(): string {
     const threads = this.network?.kernels?.threads ?? 1;
-    return `${backendLabel(this.active.name, this.active.wasm, threads)}: ${this.reason}`;
+    const wanted = wantedThreads(this.info.complexity.macs, this.wasm.threads);
+    return `${backendLabel(this.active.name, this.active.wasm, threads, wanted)}: ${this.reason}`;
   }
 
   get inputSize(): number {

@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import type { ConvClass, KernelConfig } from '../../src/kernels';
 import {
   groupConvGeometry,
+  PACKED_BLOCK_CODES,
+  packedBlockCode,
+  wasmEngine,
   selectAddActivation,
   selectConv,
   selectLinear,
@@ -108,5 +111,19 @@ describe('the threads attribute of the kernels a pool can split', () => {
     expect(() => groupConvGeometry({ x, filter, bias }, { ...attrs, threads: 0 })).toThrow(
       "WebnetsGroupConv2D: attr 'threads' must be an integer >= 1, got 0",
     );
+  });
+});
+
+describe('kernel variants per JavaScript engine, from the measured table', () => {
+  it('tells SpiderMonkey by its InternalError global, not by the user agent', () => {
+    expect(wasmEngine({ InternalError: Error })).toBe('spidermonkey');
+    expect(wasmEngine({ navigator: { userAgent: 'Firefox/153.0' } })).toBe('other');
+    expect(wasmEngine(globalThis)).toBe('other'); // Node: V8
+  });
+
+  it("gives the packed 1×1 conv SpiderMonkey's 8×4 blocks and the others' 16×2", () => {
+    expect(packedBlockCode('spidermonkey')).toBe(PACKED_BLOCK_CODES['8x4']);
+    expect(packedBlockCode('other')).toBe(PACKED_BLOCK_CODES['16x2']);
+    expect(new Set(Object.values(PACKED_BLOCK_CODES)).size).toBe(2);
   });
 });

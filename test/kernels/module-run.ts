@@ -125,6 +125,7 @@ export async function sliceDifference(variant: Variant, parts: number): Promise<
     [3, 2, 4, 0],
     [1, 1, 1, 0],
     [1, 1, 1, 1],
+    [1, 1, 1, 2],
   ] as const) {
     const [batch, size, cin, cout] = [2, 11, 32, 48];
     const out = Math.floor((size + 2 * (kernel >> 1) - kernel) / stride) + 1;

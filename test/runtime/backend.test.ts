@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { AdapterFacts, BackendFacts, PlatformFacts } from '../../src/backend/policy';
 import { afterLoss, autoRules, backendPlan, decideBackend } from '../../src/backend/policy';
-import { AUTO_POOLED_MIN_MACS, poolsNetwork } from '../../src/backend/threads';
+import type { ThreadSupport, WasmTraits } from '../../src/backend/threads';
+import {
+  AUTO_POOLED_MIN_MACS,
+  backendLabel,
+  noThreadsReason,
+  poolsNetwork,
+  poolThreads,
+  wantedThreads,
+} from '../../src/backend/threads';
 
 const desktop: PlatformFacts = { os: 'linux', architecture: 'x86', mobile: false };
 const android: PlatformFacts = { os: 'android', architecture: 'arm', mobile: true };
@@ -195,6 +203,69 @@ describe('which models split their WASM kernels over the page’s threads', () =
     // A model loaded with threads: 1 on a page whose pool has more keeps its kernels on one.
     expect([b0, fd].map((macs) => poolsNetwork(macs, 1))).toEqual([false, false]);
     expect([b0, fd].map((macs) => poolsNetwork(macs, 2))).toEqual([true, true]);
+  });
+});
+
+describe('what backendReason says about WASM threads', () => {
+  const threaded: WasmTraits = {
+    simd: true,
+    xnnpackThreads: 1,
+    poolThreads: 2,
+    poolSize: 2,
+    singleThreaded: null,
+  };
+  const isolated: ThreadSupport = {
+    node: false,
+    workers: true,
+    sharedArrayBuffer: true,
+    crossOriginIsolated: true,
+    wasmThreads: true,
+  };
+
+  it('names the first missing piece a page needs for threads, or none', () => {
+    expect(noThreadsReason(isolated)).toBeNull();
+    expect(
+      noThreadsReason({ ...isolated, crossOriginIsolated: false, sharedArrayBuffer: false }),
+    ).toMatch(
+      /^the page is not cross-origin isolated, so no SharedArrayBuffer \(serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp\)$/,
+    );
+    // WebKitGTK: an isolated page, still no SharedArrayBuffer.
+    expect(noThreadsReason({ ...isolated, sharedArrayBuffer: false })).toBe(
+      'this browser gives the page no SharedArrayBuffer',
+    );
+    expect(noThreadsReason({ ...isolated, crossOriginIsolated: undefined, workers: false })).toBe(
+      'this page cannot start Web Workers',
+    );
+    expect(noThreadsReason({ ...isolated, wasmThreads: false })).toBe(
+      'this engine does not validate WebAssembly threads',
+    );
+    expect(noThreadsReason({ ...isolated, node: true, workers: false })).toBe(
+      "tfjs' WASM backend runs one thread in Node",
+    );
+  });
+
+  it("'auto' wants the pool's threads for the networks it splits, 1 for the others; a count is a count", () => {
+    const b0 = 385_814_752;
+    const fd = 40_000_000;
+    expect(wantedThreads(fd, 'auto')).toBe(1);
+    expect(wantedThreads(b0, 'auto')).toBe(poolThreads('auto'));
+    expect(wantedThreads(fd, 3)).toBe(3);
+    expect(wantedThreads(b0, 1)).toBe(1);
+  });
+
+  it('states the threads running, and what was wanted and why only when fewer run', () => {
+    expect(backendLabel('wasm', threaded, 2, 2)).toBe('wasm-simd (2 threads)');
+    expect(backendLabel('wasm', threaded, 1, 1)).toBe('wasm-simd (1 thread)');
+    expect(backendLabel('webgpu', undefined, 1, 4)).toBe('webgpu');
+    const failed = 'the threaded WASM build failed to start (RangeError: Out of memory)';
+    const single = { ...threaded, poolThreads: 1, singleThreaded: failed };
+    expect(backendLabel('wasm', single, 1, 2)).toBe(`wasm-simd (1 thread, 2 wanted: ${failed})`);
+    expect(
+      backendLabel('wasm', { ...threaded, simd: false, poolThreads: 1, poolSize: 4 }, 1, 4),
+    ).toBe("wasm (1 thread, 4 wanted: 3 of the page's 3 kernel workers did not start)");
+    expect(backendLabel('wasm', threaded, 2, 4)).toBe(
+      "wasm-simd (2 threads, 4 wanted: the page's WASM backend was started with threads: 2 (by the first model; tfjs starts it once per page))",
+    );
   });
 });
 

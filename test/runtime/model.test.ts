@@ -61,6 +61,14 @@ describe('choosing and starting the backend', () => {
     cpu.dispose();
   });
 
+  it('says how many threads it wanted and why it runs fewer', async () => {
+    const model = await open({ threads: 2 });
+    expect(model.backendReason).toMatch(
+      /^wasm(-simd)? \(1 thread, 2 wanted: tfjs' WASM backend runs one thread in Node\): requested \(backend: 'wasm'\)$/,
+    );
+    model.dispose();
+  });
+
   it("'auto' follows the policy on the probed facts", async () => {
     const model = await open({ backend: 'auto', probe: () => Promise.resolve(noGpu) });
     expect(model.backend).toBe('wasm');

@@ -149,18 +149,30 @@ INLINE int slice_start(int n, int part, int parts) {
   return (int)((long long)n * part / parts);
 }
 
+/* How a packed 1×1 conv's panels are blocked (the `packed` argument; config.ts picks per engine). */
+enum { PACKED_16X2 = 1, PACKED_8X4 = 2 };
+
 /*
  * A 1×1 stride-1 dense conv on a packed weight (pack_dense_filter's layout): panel p of
  * 16 output channels is [cin][16] at p·16·cin, the last cout mod 16 channels are
  * [cin][rest] after the panels. Each panel is contiguous, so it stays in L1 while every
  * pixel passes; rows of a [cin][cout] weight 2^n floats apart fall into a few L1 sets
- * and evict each other (bench/RESULTS.md: what packing gains per conv).
+ * and evict each other (bench/RESULTS.md: what packing gains per conv). A panel runs as
+ * blocks of 16 channels × 2 pixels, or as two halves of 8 channels × 4 pixels (`blocks`):
+ * the same arithmetic, which engines compile at different speeds.
  */
-static void dense_packed(int pixels, BLOCK_PARAMS) {
+static void dense_packed(int pixels, int blocks, BLOCK_PARAMS) {
   const int full = cout / 16, rest = cout - 16 * full;
-  for (int p = 0; p < full; p++)
-    conv_span_4(pixels, x, cin, xRow, cin, w + p * 16 * cin, 16, 16 * cin, 1, 1, 1, cin,
-                bias + 16 * p, y + 16 * p, cout, resOff, act, kc);
+  for (int p = 0; p < full; p++) {
+    if (blocks == PACKED_8X4) {
+      for (int h = 0; h < 16; h += 8)
+        conv_span_2(pixels, x, cin, xRow, cin, w + p * 16 * cin + h, 16, 16 * cin, 1, 1, 1, cin,
+                    bias + 16 * p + h, y + 16 * p + h, cout, resOff, act, kc);
+    } else {
+      conv_span_4(pixels, x, cin, xRow, cin, w + p * 16 * cin, 16, 16 * cin, 1, 1, 1, cin,
+                  bias + 16 * p, y + 16 * p, cout, resOff, act, kc);
+    }
+  }
   if (rest > 0)
     conv_pixels(pixels, 1, rest, x, cin, xRow, cin, w + full * 16 * cin, rest, rest * cin, 1, 1,
                 1, cin, bias + 16 * full, y + 16 * full, cout, resOff, act, kc);
@@ -170,8 +182,8 @@ static void dense_packed(int pixels, BLOCK_PARAMS) {
  * residual: a tensor shaped like y added before the activation, or 0 for none.
  * part, parts: this call computes part `part` of `parts` equal slices of the output rows
  * (of the pixels, for a 1×1 conv), so that threads sharing the memory can split one conv
- * (wasm/pool.ts); 0, 1 computes all of it. packed: w is a 1×1 dense conv's packed weight
- * (see dense_packed).
+ * (wasm/pool.ts); 0, 1 computes all of it. packed: 0, or w is a 1×1 dense conv's packed
+ * weight run in blocks PACKED_16X2 or PACKED_8X4 (see dense_packed).
  */
 EXPORT(group_conv2d)
 void group_conv2d(const float *x, const float *w, const float *bias, const float *residual,
@@ -194,7 +206,7 @@ void group_conv2d(const float *x, const float *w, const float *bias, const float
     const int pixels = batch * height * width;
     const int p0 = slice_start(pixels, part, parts), p1 = slice_start(pixels, part + 1, parts);
     if (p1 > p0 && packed)
-      dense_packed(p1 - p0, x + p0 * cin, cin, xRow, cin, w, wRow, wTap, 1, 1, 1, cin, bias,
+      dense_packed(p1 - p0, packed, x + p0 * cin, cin, xRow, cin, w, wRow, wTap, 1, 1, 1, cin, bias,
                    y + p0 * cout, cout, resOff, act, kc);
     else if (p1 > p0)
       conv_pixels(p1 - p0, groups, gOut, x + p0 * cin, cin, xRow, cin, w, wRow, wTap, k, 1, 1,

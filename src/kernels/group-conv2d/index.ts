@@ -185,7 +185,15 @@ function wasmGroupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const args = [
     ...[offsetOf(b, x), offsetOf(b, filter), offsetOf(b, bias), residual, offsetOf(b, out)],
     ...[g.batch, g.height, g.width, g.inChannels, g.outChannels],
-    ...[g.kernel, g.stride, g.pad, g.groups, g.activation, kernels.table, g.packed ? 1 : 0],
+    ...[
+      g.kernel,
+      g.stride,
+      g.pad,
+      g.groups,
+      g.activation,
+      kernels.table,
+      g.packed ? kernels.packedBlocks : 0,
+    ],
   ];
   const [outPixels, tapMacs] = [g.batch * g.outHeight * g.outWidth, g.kernel * g.kernel];
   const macs = outPixels * g.outChannels * tapMacs * (g.inChannels / g.groups);

@@ -11,7 +11,7 @@
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../tf';
-import { slicesFor } from '../config';
+import { packedBlockCode, slicesFor } from '../config';
 import { ACTIVATION_CODES } from '../kernel';
 import { KERNEL_MODULES } from './binary.generated';
 import { KernelPool, poolSupported } from './pool';
@@ -84,6 +84,8 @@ export interface Kernels {
   pool: KernelPool | null;
   /** Threads the kernels were set up with (the caller and the pool's workers). */
   threads: number;
+  /** The conv kernel's `packed` code for packed filters: this engine's blocks (config.ts). */
+  packedBlocks: number;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm (4.22) the kernels use. */
@@ -183,7 +185,14 @@ export async function setUpKernels(backend: WasmBackendLike, threads = 1): Promi
       ? new KernelPool(module, memory, threads - 1, POOLED_EXPORTS)
       : null;
   const started = pool ? await pool.started() : 0;
-  instances.set(backend, { exports, table, variant, pool, threads: 1 + started });
+  instances.set(backend, {
+    exports,
+    table,
+    variant,
+    pool,
+    threads: 1 + started,
+    packedBlocks: packedBlockCode(),
+  });
   return true;
 }
 
