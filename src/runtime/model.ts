@@ -27,7 +27,7 @@ import { checkClassifyOptions, selectClasses } from './classify-options';
 import { networkInput, readableInput } from './preprocess';
 import { SerialQueue } from './queue';
 import type { ImageSource, PreparedSource } from './source';
-import { prepareSource, releaseSource } from './source';
+import { prepareSource, releaseSource, SourceReadError } from './source';
 
 export interface Classification {
   /** Class index in the label set. */
@@ -203,7 +203,13 @@ export class WebnetsModel implements Model {
           throw prefixed(what, err);
         });
         try {
-          return finish(await this.infer(prepared, output, region));
+          return finish(
+            await this.infer(prepared, output, region).catch((err: unknown) => {
+              // Pixels are read when the call runs: a source that cannot give them is the
+              // caller's, named as prepareSource names them.
+              throw err instanceof SourceReadError ? prefixed(what, err) : err;
+            }),
+          );
         } finally {
           releaseSource(prepared);
         }
