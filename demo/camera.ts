@@ -22,6 +22,7 @@ import { byId, el, showProblem } from './ui/dom';
 import { startFrameMeter } from './ui/frame-meter';
 import { LiveLatency, latencyKey } from './ui/live-latency';
 import { renderPredictions } from './ui/predictions';
+import { createRegionSelect } from './ui/region-select';
 
 const video = byId<HTMLVideoElement>('video');
 const still = byId<HTMLImageElement>('still');
@@ -45,6 +46,17 @@ const catalogMessage = byId('catalog-message');
 const predictions = byId<HTMLOListElement>('predictions');
 const weightsNote = byId('weights-note');
 const latency = new LiveLatency(byId<HTMLTableSectionElement>('latency'));
+const clearRegion = byId<HTMLButtonElement>('clear-region');
+/** The region of the picture the user dragged: classify looks only there. */
+const regionSelect = createRegionSelect({
+  viewport,
+  box: byId('region-box'),
+  media: () => (source === 'camera' ? video : source === 'image' ? still : null),
+  onChange: (region) => {
+    clearRegion.disabled = region === null;
+    if (source === 'image') void classifyStill();
+  },
+});
 
 let api: WebnetsApi;
 let catalog: CatalogEntry[] = [];
@@ -79,7 +91,11 @@ async function classifyOnce(input: HTMLVideoElement | HTMLImageElement): Promise
   const model = slot.current;
   if (!model) return;
   const started = performance.now();
-  const top = await model.classify(input, { topK: 5 });
+  const region = regionSelect.region();
+  const top = await model.classify(input, {
+    topK: 5,
+    ...(region === null ? {} : { regionOfInterest: region }),
+  });
   const done = performance.now();
   latency.record(
     latencyKey(model.id, model.backend, workerModels.has(model)),
@@ -88,6 +104,8 @@ async function classifyOnce(input: HTMLVideoElement | HTMLImageElement): Promise
   );
   latency.render();
   renderPredictions(predictions, top);
+  // The region these predictions were made for ('' for the whole picture).
+  predictions.dataset.region = region === null ? '' : (viewport.dataset.region ?? '');
   const best = top[0];
   overlay.textContent = best ? `${best.label} · ${formatPercent(best.probability)}` : '';
 }
@@ -99,6 +117,8 @@ async function classifyFrame(): Promise<void> {
 }
 
 function showSource(which: 'camera' | 'image' | 'none'): void {
+  // A region belongs to the picture it was drawn on (cleared before the switch: no re-run).
+  if (regionSelect.region() !== null) regionSelect.clear();
   source = which;
   video.hidden = which !== 'camera';
   still.hidden = which !== 'image';
@@ -282,6 +302,7 @@ function fillModelPicker(): void {
 function wireInputs(): void {
   startButton.addEventListener('click', () => void startCameraSource());
   stopButton.addEventListener('click', stopCameraSource);
+  clearRegion.addEventListener('click', () => regionSelect.clear());
   fileInput.addEventListener('change', () => {
     const file = fileInput.files?.[0];
     if (file) void useImage(file);

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Page, PlaywrightWorkerArgs, TestInfo } from '@playwright/test';
 import { expect, test } from '@playwright/test';
 import { chromiumArgs, chromiumPath } from '../playwright.config';
+import type * as Webnets from '../src/index';
 import { fakeCameraVideo, sharedDir } from './fake-camera';
 
 /**
@@ -98,6 +99,100 @@ test('camera demo: a fake camera playing chelsea.png shows Egyptian cat with FD-
     });
     await expect(page.locator('#camera-message')).toContainText('The camera disconnected.');
     await expect(page.locator('#start-camera')).toBeEnabled();
+    expect(errors).toEqual([]);
+  } finally {
+    await close();
+  }
+});
+
+test('camera demo: a region dragged on the video is drawn, classified (as classify with that regionOfInterest gives), and cleared', async ({
+  playwright,
+}, testInfo) => {
+  requirePack();
+  const { page, close } = await pageWithFlags(playwright, testInfo, [
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+    `--use-file-for-fake-video-capture=${fakeCameraVideo}`,
+  ]);
+  try {
+    const errors = pageErrors(page);
+    await page.goto(CAMERA_PAGE);
+    const labels = page.locator('#predictions li .label');
+    await expect(labels.first()).toHaveText('Egyptian cat');
+    await expect(page.locator('#predictions')).toHaveAttribute('data-region', '');
+    await expect(page.locator('#clear-region')).toBeDisabled();
+    // The picture inside the video element (object-fit: contain letterboxes it).
+    const content = await page.locator('#video').evaluate((v: HTMLVideoElement) => {
+      const box = v.getBoundingClientRect();
+      const scale = Math.min(box.width / v.videoWidth, box.height / v.videoHeight);
+      const [w, h] = [v.videoWidth * scale, v.videoHeight * scale];
+      return { x: box.left + (box.width - w) / 2, y: box.top + (box.height - h) / 2, w, h };
+    });
+    const at = (fx: number, fy: number): [number, number] => [
+      content.x + fx * content.w,
+      content.y + fy * content.h,
+    ];
+    // A drag from the bottom right to the top left: the region is the same rectangle.
+    await page.mouse.move(...at(0.45, 0.4));
+    await page.mouse.down();
+    await page.mouse.move(...at(0.3, 0.25), { steps: 4 });
+    await page.mouse.move(...at(0.05, 0.05), { steps: 4 });
+    await page.mouse.up();
+    const viewport = page.locator('#viewport');
+    await expect(viewport).toHaveAttribute('data-region', /^[\d.]+,[\d.]+,[\d.]+,[\d.]+$/);
+    const region = (await viewport.getAttribute('data-region'))!.split(',').map(Number);
+    const [left, top, right, bottom] = region as [number, number, number, number];
+    for (const [got, want] of [
+      [left, 0.05],
+      [top, 0.05],
+      [right, 0.45],
+      [bottom, 0.4],
+    ] as const) {
+      expect(Math.abs(got - want)).toBeLessThan(0.01);
+    }
+    // The box is drawn over that part of the picture.
+    const box = await page.locator('#region-box').boundingBox();
+    expect(box).not.toBeNull();
+    expect(Math.abs(box!.x - at(left, top)[0])).toBeLessThan(2);
+    expect(Math.abs(box!.y - at(left, top)[1])).toBeLessThan(2);
+    expect(Math.abs(box!.width - (right - left) * content.w)).toBeLessThan(2);
+    expect(Math.abs(box!.height - (bottom - top) * content.h)).toBeLessThan(2);
+    await expect(page.locator('#clear-region')).toBeEnabled();
+    // Predictions made with the region: what classify gives for this frame and region, from
+    // a model the test loads itself; not the whole frame's.
+    await expect(page.locator('#predictions')).toHaveAttribute('data-region', region.join(','));
+    const shown = await labels.allTextContents();
+    const direct = await page.evaluate(async (roi) => {
+      // The page's own copy of the SDK (Vite serves its import under its own URL): one tfjs.
+      const url = performance
+        .getEntriesByType('resource')
+        .map((e) => e.name)
+        .find((name) => new URL(name).pathname === '/dist/webnets.js')!;
+      const webnets = (await import(/* @vite-ignore */ url)) as typeof Webnets;
+      const model = await webnets.load('fd-mobilenet-0.5x', {
+        weightsUrl: '/packs/fd-mobilenet-0.5x/model.json',
+        backend: 'wasm',
+        threads: 1, // as the page's own (?threads=1): tfjs' WASM starts once per page
+      });
+      const video = document.getElementById('video') as HTMLVideoElement;
+      const [l, t, r, b] = roi;
+      const regionOfInterest = { left: l!, top: t!, right: r!, bottom: b! };
+      const withRegion = await model.classify(video, { topK: 5, regionOfInterest });
+      const whole = await model.classify(video, { topK: 5 });
+      model.dispose();
+      return { withRegion: withRegion.map((c) => c.label), whole: whole.map((c) => c.label) };
+    }, region);
+    expect(shown).toEqual(direct.withRegion);
+    expect(direct.whole[0]).toBe('Egyptian cat');
+    expect(direct.withRegion).not.toEqual(direct.whole);
+    await screenshot(page, testInfo, 'camera-demo-region.png');
+    // Cleared: the box goes, the whole frame is classified again.
+    await page.locator('#clear-region').click();
+    await expect(page.locator('#region-box')).toBeHidden();
+    await expect(viewport).not.toHaveAttribute('data-region');
+    await expect(page.locator('#predictions')).toHaveAttribute('data-region', '');
+    await expect(labels.first()).toHaveText('Egyptian cat');
+    await expect(page.locator('#clear-region')).toBeDisabled();
     expect(errors).toEqual([]);
   } finally {
     await close();

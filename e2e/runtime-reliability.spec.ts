@@ -268,6 +268,47 @@ test('bad sources are refused with what was wrong and what is expected; the mode
   expect(Object.values(result.after)).toEqual([5, 5, 5, 5, 5, 5]);
 });
 
+test('an image or canvas larger than the browser can decode or hold is refused naming it; the model keeps working', async ({
+  page,
+}) => {
+  const result = await page.evaluate(async () => {
+    const { load } = (window as unknown as WebnetsWindow).webnets;
+    const model = await load('fd-mobilenet-0.25x', { synthetic: true, backend: 'wasm' });
+    const side = 70_000; // 18 GiB of RGBA: no browser holds it as a bitmap
+    const svg = new Image();
+    svg.src = `data:image/svg+xml,${encodeURIComponent(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}"><rect width="${side}" height="${side}" fill="red"/></svg>`,
+    )}`;
+    await svg.decode(); // an SVG decodes at any size: its pixels are made when drawn
+    const canvas = document.createElement('canvas');
+    canvas.width = side;
+    canvas.height = side;
+    const good = new ImageData(64, 48);
+    const before = await model.classify(good);
+    const messages: Record<string, string> = {};
+    const after: Record<string, unknown> = {};
+    for (const [name, source] of [
+      ['image', svg],
+      ['canvas', canvas],
+    ] as const) {
+      messages[name] = await model.classify(source).then(
+        () => 'accepted',
+        (err: Error) => err.message,
+      );
+      after[name] = await model.classify(good);
+    }
+    model.dispose();
+    return { messages, after, before };
+  });
+  expect(result.messages.image).toMatch(
+    /^classify: the HTMLImageElement \(data:image\/svg\+xml,%3Csvg.{20,70}…, 70000 × 70000 pixels, 18692 MiB as RGBA\) could not be read \(.+\): expected an image the browser can decode and hold in memory; scale it down first$/,
+  );
+  expect(result.messages.canvas).toMatch(
+    /^classify: the HTMLCanvasElement \(70000 × 70000 pixels, 18692 MiB as RGBA\) could not be read \(.+\): expected an image the browser can decode and hold in memory; scale it down first$/,
+  );
+  expect(result.after).toEqual({ image: result.before, canvas: result.before });
+});
+
 test('a lost WebGPU device moves the model to WASM, which says why and keeps answering', async ({
   page,
 }) => {

@@ -283,9 +283,11 @@ test.describe('worker mode', () => {
     expect(inWorker.video).toBe(
       "Error: classify: the HTMLVideoElement is not ready (readyState 0, HAVE_NOTHING): expected readyState ≥ 2 (HAVE_CURRENT_DATA); wait for its 'loadeddata' event",
     );
-    expect(svgHere).toMatch(/^Error: classify: the HTMLImageElement could not be read \(/);
+    expect(svgHere).toMatch(
+      /^Error: classify: the HTMLImageElement \(data:image\/svg\+xml,.*, \d+ × \d+ pixels, .* MiB as RGBA\) could not be read \(.+\): expected an image the browser can decode/,
+    );
     expect(svgInWorker).toMatch(
-      /^Error: classify: the HTMLImageElement could not be copied into an ImageBitmap to send to the worker \(.+\): pass its pixels as an ImageData or a tensor instead$/,
+      /^Error: classify: the HTMLImageElement \(data:image\/svg\+xml,.*\) could not be copied into an ImageBitmap to send to the worker \(.+\): pass its pixels as an ImageData or a tensor instead \(scaled down if it is too large\)$/,
     );
     expect(result.inWorker.working).toBe(45);
   });

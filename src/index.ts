@@ -14,7 +14,14 @@ export type { ModelListing } from './runtime/catalog';
 export { selectBackend } from './backend/select';
 export type { BackendChoice } from './backend/select';
 export type { BackendFacts, BackendName, BackendOption } from './backend/policy';
-export type { Classification, ClassifyOptions, Model, ModelInfo } from './runtime/model';
+export type {
+  Category,
+  Classification,
+  ClassifyOptions,
+  Model,
+  ModelInfo,
+  RegionOfInterest,
+} from './runtime/model';
 export type { ImageSource } from './runtime/source';
 export type { WasmPaths } from './backend/activate';
 export type { LoadProgress } from './weights/load';

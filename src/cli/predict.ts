@@ -5,6 +5,8 @@
  * --image follows the pack's preprocessing (the runtime's, on the backend); --input
  * takes an already preprocessed little-endian float32 NCHW tensor 1×3×H×W (the format of
  * ../shared/reference/*.input.f32), which isolates the network from image decoding.
+ * classify's options as flags: --region (regionOfInterest, --image only), --score-threshold,
+ * --allow / --deny (categoryAllowlist / categoryDenylist, one category per flag), --top (topK).
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -15,14 +17,64 @@ import { fileFetch, packUrl } from '../convert/file-fetch';
 import { createNetwork } from '../models/network';
 import { getSpec } from '../models/presets';
 import { labelSet } from '../runtime/labels';
-import { topClasses } from '../runtime/model';
+import type { ClassifyOptions } from '../runtime/classify-options';
+import { checkClassifyOptions, selectClasses } from '../runtime/classify-options';
 import { preprocess } from '../runtime/preprocess';
 import { tf } from '../tf';
 import { loadPack } from '../weights/load';
 import type { PackManifest } from '../weights/pack';
 
 const usage =
-  'webnets predict --model <pack dir|model.json> (--image <png|jpg> | --input <file.f32>) [--backend cpu|wasm] [--top 5] [--logits] [--json]';
+  'webnets predict --model <pack dir|model.json> (--image <png|jpg> | --input <file.f32>) [--backend cpu|wasm] [--top 5] [--score-threshold 0–1] [--allow <label|index>]... | [--deny <label|index>]... [--region left,top,right,bottom] [--logits] [--json]';
+
+/** Each flag, for the classify option its value becomes. */
+const flagOf: Record<string, string> = {
+  regionOfInterest: '--region',
+  scoreThreshold: '--score-threshold',
+  categoryAllowlist: '--allow',
+  categoryDenylist: '--deny',
+  topK: '--top',
+};
+
+/** A category flag's value: a whole number is a class index, anything else a label. */
+const category = (value: string): string | number => (/^\d+$/.test(value) ? Number(value) : value);
+
+/** The flags as classify's options (ranges are checked by checkClassifyOptions). */
+function classifyOptions(values: {
+  top: string;
+  'score-threshold'?: string;
+  allow?: string[];
+  deny?: string[];
+  region?: string;
+}): ClassifyOptions {
+  const number = (flag: string, text: string): number => {
+    const v = text.trim() === '' ? NaN : Number(text);
+    if (!Number.isFinite(v)) throw new Error(`predict: ${flag} ${text}: expected a number`);
+    return v;
+  };
+  const options: ClassifyOptions = { topK: number('--top', values.top) };
+  if (values['score-threshold'] !== undefined) {
+    options.scoreThreshold = number('--score-threshold', values['score-threshold']);
+  }
+  if (values.allow) options.categoryAllowlist = values.allow.map(category);
+  if (values.deny) options.categoryDenylist = values.deny.map(category);
+  if (values.region !== undefined) {
+    const sides = values.region.split(',');
+    if (sides.length !== 4) {
+      throw new Error(
+        `predict: --region ${values.region}: expected left,top,right,bottom (4 fractions of the image's width and height)`,
+      );
+    }
+    const [left, top, right, bottom] = sides.map((v) => number('--region', v)) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    options.regionOfInterest = { left, top, right, bottom };
+  }
+  return options;
+}
 
 /** Decodes a PNG or JPEG into an HWC int32 RGB tensor. */
 export async function decodeImage(path: string): Promise<tf.Tensor3D> {
@@ -72,6 +124,10 @@ export async function run(argv: string[]): Promise<number> {
       input: { type: 'string' },
       backend: { type: 'string', default: 'cpu' },
       top: { type: 'string', default: '5' },
+      'score-threshold': { type: 'string' },
+      allow: { type: 'string', multiple: true },
+      deny: { type: 'string', multiple: true },
+      region: { type: 'string' },
       logits: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -79,7 +135,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (values.help) {
     console.log(
-      `${usage}\n\n--input is a preprocessed float32 NCHW 1×3×H×W file (as ../shared/reference/*.input.f32).`,
+      `${usage}\n\n--input is a preprocessed float32 NCHW 1×3×H×W file (as ../shared/reference/*.input.f32).\n` +
+        `--region: classify that part of the image (fractions 0–1); --allow, --deny: one category per flag, by label or class index.`,
     );
     return 0;
   }
@@ -94,6 +151,10 @@ export async function run(argv: string[]): Promise<number> {
   const top = Number(values.top);
   if (!Number.isInteger(top) || top < 1)
     throw new Error(`predict: --top ${values.top}: expected a positive whole number`);
+  const options = classifyOptions(values);
+  if (options.regionOfInterest && values.input) {
+    throw new Error('predict: --region needs --image (an --input tensor is already preprocessed)');
+  }
 
   const url = packUrl(values.model);
   const head = await fileFetch(url);
@@ -103,20 +164,30 @@ export async function run(argv: string[]): Promise<number> {
   tf.env().set('PROD', true); // no tfjs console banners in a CLI's output
   await tf.setBackend(values.backend);
   const { manifest, weights } = await loadPack(url, { spec, fetch: fileFetch });
+  const labels = labelSet(manifest.labels);
+  let selection: ReturnType<typeof checkClassifyOptions>;
+  try {
+    selection = checkClassifyOptions(options, labels);
+  } catch (err) {
+    const message = (err as Error).message.replace(/^classify: /, '');
+    const option = Object.keys(flagOf).find((name) => message.startsWith(name));
+    throw new Error(`predict: ${option ? `${flagOf[option]}: ` : ''}${message}`, { cause: err });
+  }
   const network = createNetwork(spec, weights);
   try {
     const x = values.input
       ? await readInput(values.input, manifest.preprocessing.inputSize)
       : await decodeImage(values.image!).then((pixels) => {
-          const batch = preprocess(pixels, manifest.preprocessing);
+          const batch = tf.tidy(() =>
+            preprocess(pixels, manifest.preprocessing, undefined, selection.regionOfInterest),
+          );
           pixels.dispose();
           return batch;
         });
     const { logits, features } = network.forward(x);
     const values32 = (await logits.data()) as Float32Array;
     tf.dispose([x, logits, features]);
-    const labels = labelSet(manifest.labels);
-    const best = topClasses(values32, labels, top);
+    const best = selectClasses(values32, labels, selection);
     const result = {
       model: manifest.modelId,
       backend: tf.getBackend(),

@@ -22,10 +22,12 @@ import type { Network } from '../models/network';
 import type { Family, Preprocessing } from '../models/spec';
 import { tf } from '../tf';
 import type { PackSource } from '../weights/pack';
+import type { ClassifyOptions, ClassSelection, RegionOfInterest } from './classify-options';
+import { checkClassifyOptions, selectClasses } from './classify-options';
 import { networkInput, readableInput } from './preprocess';
 import { SerialQueue } from './queue';
 import type { ImageSource, PreparedSource } from './source';
-import { prepareSource, releaseSource } from './source';
+import { prepareSource, releaseSource, SourceReadError } from './source';
 
 export interface Classification {
   /** Class index in the label set. */
@@ -35,10 +37,7 @@ export interface Classification {
   probability: number;
 }
 
-export interface ClassifyOptions {
-  /** How many classes to return, best first (default 5). */
-  topK?: number;
-}
+export type { Category, ClassifyOptions, RegionOfInterest } from './classify-options';
 
 /** Where a model's weights came from. */
 export type WeightsSource = { format: 'synthetic'; seed: number } | (PackSource & { url: string });
@@ -66,7 +65,7 @@ export interface Model {
   /** Side of the square network input. */
   readonly inputSize: number;
   readonly info: ModelInfo;
-  /** The topK classes, best first. */
+  /** The topK classes, best first, of those the options select (classify-options.ts). */
   classify(source: ImageSource, options?: ClassifyOptions): Promise<Classification[]>;
   /** Logits, one per class. */
   predict(source: ImageSource): Promise<Float32Array>;
@@ -95,18 +94,7 @@ export function topClasses(
   labels: readonly string[],
   k: number,
 ): Classification[] {
-  let max = -Infinity;
-  for (const v of logits) max = Math.max(max, v);
-  let sum = 0;
-  for (const v of logits) sum += Math.exp(v - max);
-  const order = Array.from(logits.keys()).sort(
-    (a, b) => (logits[b] as number) - (logits[a] as number) || a - b,
-  );
-  return order.slice(0, k).map((index) => ({
-    index,
-    label: labels[index] ?? `class ${index}`,
-    probability: Math.exp((logits[index] as number) - max) / sum,
-  }));
+  return selectClasses(logits, labels, { topK: k, scoreThreshold: 0, allowed: null });
 }
 
 function prefixed(what: string, err: unknown): Error {
@@ -164,16 +152,19 @@ export class WebnetsModel implements Model {
     return this.info.preprocessing.inputSize;
   }
 
-  classify(source: ImageSource, options: ClassifyOptions = {}): Promise<Classification[]> {
-    const k = options.topK ?? 5;
-    const classes = this.info.labels.length;
-    if (!Number.isInteger(k) || k < 1) {
-      return Promise.reject(
-        new Error(`classify: topK is ${String(k)}: expected a whole number ≥ 1`),
-      );
+  classify(source: ImageSource, options?: ClassifyOptions): Promise<Classification[]> {
+    let selection: ClassSelection;
+    try {
+      selection = checkClassifyOptions(options, this.info.labels);
+    } catch (err) {
+      return Promise.reject(err as Error);
     }
-    return this.call('classify', source, 'logits', (logits) =>
-      topClasses(logits, this.info.labels, Math.min(k, classes)),
+    return this.call(
+      'classify',
+      source,
+      'logits',
+      (logits) => selectClasses(logits, this.info.labels, selection),
+      selection.regionOfInterest,
     );
   }
 
@@ -203,6 +194,7 @@ export class WebnetsModel implements Model {
     source: unknown,
     output: 'logits' | 'features',
     finish: (values: Float32Array) => T,
+    region: RegionOfInterest | null = null,
   ): Promise<T> {
     return this.queue.run(async () => {
       if (this.disposed) throw new Error(`${what}: the model '${this.id}' was disposed`);
@@ -212,7 +204,13 @@ export class WebnetsModel implements Model {
           throw prefixed(what, err);
         });
         try {
-          return finish(await this.infer(prepared, output));
+          return finish(
+            await this.infer(prepared, output, region).catch((err: unknown) => {
+              // Pixels are read when the call runs: a source that cannot give them is the
+              // caller's, named as prepareSource names them.
+              throw err instanceof SourceReadError ? prefixed(what, err) : err;
+            }),
+          );
         } finally {
           releaseSource(prepared);
         }
@@ -226,25 +224,27 @@ export class WebnetsModel implements Model {
   private async infer(
     prepared: PreparedSource,
     output: 'logits' | 'features',
+    region: RegionOfInterest | null,
   ): Promise<Float32Array> {
     const lost = backendLost(this.active.name);
     if (lost !== null) await this.moveOn(lost);
     else if (this.network === null) await this.moveOn('rebuilt after a failed fallback');
     try {
-      return await this.forward(prepared, output);
+      return await this.forward(prepared, output, region);
     } catch (err) {
       // A failed call is the device's loss only if the loss is reported (after this task).
       await nextTask();
       const lostNow = backendLost(this.active.name);
       if (lostNow === null) throw err;
       await this.moveOn(lostNow);
-      return this.forward(prepared, output);
+      return this.forward(prepared, output, region);
     }
   }
 
   private async forward(
     prepared: PreparedSource,
     output: 'logits' | 'features',
+    region: RegionOfInterest | null,
   ): Promise<Float32Array> {
     const network = this.network;
     if (network === null) throw new Error(`the model '${this.id}' has no network`);
@@ -254,7 +254,7 @@ export class WebnetsModel implements Model {
     const readable = await readableInput(prepared, network.kernels);
     const result = await runOn(this.active.name, () =>
       tf.tidy(() => {
-        const input = networkInput(readable, preprocessing, network.kernels);
+        const input = networkInput(readable, preprocessing, network.kernels, region);
         const outputs = network.forward(input);
         return outputs[output];
       }),

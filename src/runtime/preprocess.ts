@@ -5,7 +5,10 @@
  * 1. Resize as Pillow does, to the size torchvision gives (shorter side = resizeSize, longer
  *    side truncated): bilinear or bicubic (the pack's `interpolation`), antialiased when
  *    shrinking (the filter's support scaled by the factor), 8-bit after each pass
- *    (src/kernels/resize-crop-normalize/pillow.ts). The same bytes as Pillow's.
+ *    (src/kernels/resize-crop-normalize/pillow.ts). The same bytes as Pillow's. With a
+ *    region of interest, the region is the image: its size decides the resize, and it is
+ *    resized as Pillow's `resize(size, box=region)` does (at its edges the filter reads the
+ *    pixels around it, as Pillow's does).
  * 2. Center crop of inputSize, offsets rounded like Python's round() (half to even).
  * 3. Normalize: (x / 255 − mean) / std, folded into one multiply and one subtract.
  *
@@ -16,6 +19,7 @@
  * bytes, with no tfjs fromPixels. Which: kernels/config.ts `selectInput`.
  */
 import type { Preprocessing } from '../models/spec';
+import type { RegionOfInterest } from './classify-options';
 import * as K from '../kernels';
 import type { KernelConfig, ResizeCropNormalizeAttrs } from '../kernels';
 import { roundHalfEven } from '../numeric';
@@ -61,17 +65,32 @@ export function checkPreprocessing(p: Preprocessing, where: string): void {
   if (p.std.some((s) => s <= 0)) bad(`std is ${JSON.stringify(p.std)}: expected 3 numbers > 0`);
 }
 
+/** A region of an image of height × width in pixels: Pillow's box as [top, left, bottom, right]. */
+export function regionBox(
+  height: number,
+  width: number,
+  r: RegionOfInterest,
+): [number, number, number, number] {
+  return [r.top * height, r.left * width, r.bottom * height, r.right * width];
+}
+
 /**
- * The resize-crop-normalize attrs for an image of height × width: the resize torchvision
- * makes, its center crop, the normalization as x · scale − shift.
+ * The resize-crop-normalize attrs for an image of height × width (or its region): the
+ * resize torchvision makes, its center crop, the normalization as x · scale − shift.
  */
 export function preprocessAttrs(
   height: number,
   width: number,
   p: Preprocessing,
+  region: RegionOfInterest | null = null,
 ): ResizeCropNormalizeAttrs {
-  const resized = resizedSize(height, width, p.resizeSize);
+  const box = region === null ? null : regionBox(height, width, region);
+  const resized =
+    box === null
+      ? resizedSize(height, width, p.resizeSize)
+      : resizedSize(box[2] - box[0], box[3] - box[1], p.resizeSize);
   return {
+    ...(box === null ? {} : { box }),
     filter: p.interpolation,
     resizedHeight: resized.height,
     resizedWidth: resized.width,
@@ -84,41 +103,50 @@ export function preprocessAttrs(
 }
 
 /** The network's input from 8-bit pixels in JavaScript (backends without the kernel). */
-function inputFromBytes(src: K.Bytes8, p: Preprocessing): tf.Tensor4D {
-  const values = K.resizeCropNormalizeBytes(src, preprocessAttrs(src.height, src.width, p));
+function inputFromBytes(
+  src: K.Bytes8,
+  p: Preprocessing,
+  region: RegionOfInterest | null,
+): tf.Tensor4D {
+  const values = K.resizeCropNormalizeBytes(src, preprocessAttrs(src.height, src.width, p, region));
   return tf.tensor4d(values, [1, p.inputSize, p.inputSize, 3], 'float32');
 }
 
 /**
  * Pixels [H, W, 3] (0–255, int32 or float32; made bytes as Pillow holds them: clamped,
  * floats rounded) → the network's input [1, inputSize, inputSize, 3], normalized float32.
- * Intermediates are freed; the caller owns the result.
+ * Intermediates are freed; the caller owns the result. `region`: only that part of the pixels.
  */
 export function preprocess(
   pixels: tf.Tensor3D,
   p: Preprocessing,
   config: KernelConfig = K.kernelConfig(),
+  region: RegionOfInterest | null = null,
 ): tf.Tensor4D {
   const [height, width] = pixels.shape;
   if (K.selectInput(config) === 'kernel') {
     return tf.tidy(() =>
       K.resizeCropNormalize(
         tf.expandDims<tf.Tensor4D>(pixels, 0),
-        preprocessAttrs(height, width, p),
+        preprocessAttrs(height, width, p, region),
       ),
     );
   }
   const data = Uint8ClampedArray.from(pixels.dataSync());
-  return inputFromBytes({ data, height, width, stride: 3 }, p);
+  return inputFromBytes({ data, height, width, stride: 3 }, p, region);
 }
 
 /**
  * Packed RGBA bytes [1, H, W, 1] int32 → the network's input, as `preprocess` makes it from
  * the same pixels' RGB (alpha ignored). Needs webnets' WASM kernel.
  */
-export function preprocessRgba(rgba: tf.Tensor4D, p: Preprocessing): tf.Tensor4D {
+export function preprocessRgba(
+  rgba: tf.Tensor4D,
+  p: Preprocessing,
+  region: RegionOfInterest | null = null,
+): tf.Tensor4D {
   const [, height, width] = rgba.shape;
-  return K.resizeCropNormalize(rgba, preprocessAttrs(height, width, p));
+  return K.resizeCropNormalize(rgba, preprocessAttrs(height, width, p, region));
 }
 
 /**
@@ -139,16 +167,18 @@ export async function readableInput(
 
 /**
  * A checked source → the network's input (call inside tf.tidy): pixel sources as their
- * RGBA bytes, to webnets' WASM kernel or to the JavaScript resampling.
+ * RGBA bytes, to webnets' WASM kernel or to the JavaScript resampling; `region`: only that
+ * part of the source (checked by classify-options.ts).
  */
 export function networkInput(
   prepared: PreparedSource,
   p: Preprocessing,
   config: KernelConfig = K.kernelConfig(),
+  region: RegionOfInterest | null = null,
 ): tf.Tensor4D {
-  if (prepared.kind === 'tensor') return preprocess(prepared.tensor, p, config);
-  if (prepared.kind === 'rgb') return inputFromBytes({ ...prepared, stride: 3 }, p);
-  if (K.selectInput(config) === 'kernel') return preprocessRgba(rgbaOf(prepared), p);
+  if (prepared.kind === 'tensor') return preprocess(prepared.tensor, p, config, region);
+  if (prepared.kind === 'rgb') return inputFromBytes({ ...prepared, stride: 3 }, p, region);
+  if (K.selectInput(config) === 'kernel') return preprocessRgba(rgbaOf(prepared), p, region);
   const { data, width, height } = imageDataOf(prepared.pixels);
-  return inputFromBytes({ data, width, height, stride: 4 }, p);
+  return inputFromBytes({ data, width, height, stride: 4 }, p, region);
 }

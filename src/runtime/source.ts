@@ -98,18 +98,56 @@ export const decodeOptions: ImageBitmapOptions = {
   premultiplyAlpha: 'none',
 };
 
+/**
+ * A source whose pixels the browser could not hand out (too large to decode or allocate,
+ * most often): the model's call names it and keeps working.
+ */
+export class SourceReadError extends Error {
+  override name = 'SourceReadError';
+}
+
+/** The start of a URL for a message: data: URLs can be megabytes long. */
+function shortUrl(url: string): string {
+  return url.length > 80 ? `${url.slice(0, 77)}…` : url;
+}
+
+/** A source's type, size and (for an image) URL, as messages name it. */
+export function describeSource(source: unknown): string {
+  const type = typeName(source);
+  const s = source as Partial<HTMLImageElement & HTMLVideoElement & VideoFrame>;
+  const [width, height] =
+    s.naturalWidth !== undefined
+      ? [s.naturalWidth, s.naturalHeight]
+      : s.videoWidth !== undefined
+        ? [s.videoWidth, s.videoHeight]
+        : s.displayWidth !== undefined
+          ? [s.displayWidth, s.displayHeight]
+          : [s.width, s.height];
+  const url = s.currentSrc || s.src;
+  const megabytes = ((width ?? 0) * (height ?? 0) * 4) / 2 ** 20;
+  return (
+    `the ${type} (${url ? `${shortUrl(url)}, ` : ''}${width} × ${height} pixels, ` +
+    `${megabytes < 10 ? megabytes.toPrecision(2) : Math.round(megabytes)} MiB as RGBA)`
+  );
+}
+
+/** The error for a source whose pixels could not be read. */
+function unreadable(source: unknown, err: unknown): SourceReadError {
+  return new SourceReadError(
+    `${describeSource(source)} could not be read (${err instanceof Error ? err.message : String(err)}): ` +
+      'expected an image the browser can decode and hold in memory; scale it down first',
+    { cause: err },
+  );
+}
+
 async function toBitmap(
-  what: string,
-  source: ImageBitmapSource,
+  source: HTMLImageElement | VideoFrame,
 ): Promise<{ kind: 'pixels'; pixels: ImageBitmap; release: () => void }> {
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(source, decodeOptions);
   } catch (err) {
-    throw new Error(
-      `the ${what} could not be read (${err instanceof Error ? err.message : String(err)})`,
-      { cause: err },
-    );
+    throw unreadable(source, err);
   }
   return { kind: 'pixels', pixels: bitmap, release: () => bitmap.close() };
 }
@@ -201,7 +239,7 @@ export async function prepareSource(source: unknown): Promise<PreparedSource> {
       return { kind: 'tensor', tensor: checked.source };
     case 'HTMLImageElement':
     case 'VideoFrame':
-      return toBitmap(checked.kind, checked.source);
+      return toBitmap(checked.source);
     default:
       return { kind: 'pixels', pixels: checked.source, release: noRelease };
   }
@@ -230,12 +268,19 @@ export function imageDataOf(pixels: PixelInput | Canvas): ImageData {
     ? [pixels.videoWidth, pixels.videoHeight]
     : [pixels.width, pixels.height];
   const context = readbackContext();
-  if (context.canvas.width !== width || context.canvas.height !== height) {
-    context.canvas.width = width;
-    context.canvas.height = height;
+  try {
+    if (context.canvas.width !== width || context.canvas.height !== height) {
+      context.canvas.width = width;
+      context.canvas.height = height;
+    }
+    context.drawImage(pixels, 0, 0, width, height);
+    return context.getImageData(0, 0, width, height);
+  } catch (err) {
+    // The readback canvas lets go of what it could not hold.
+    context.canvas.width = 1;
+    context.canvas.height = 1;
+    throw unreadable(pixels, err);
   }
-  context.drawImage(pixels, 0, 0, width, height);
-  return context.getImageData(0, 0, width, height);
 }
 
 /**

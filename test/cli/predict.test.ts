@@ -3,7 +3,7 @@
  * the PyTorch reference outputs, and so does every photo through webnets' own
  * preprocessing (Pillow's resize), on cpu and wasm.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,6 +128,73 @@ describe('webnets predict', () => {
     expect(got.logits).toBeUndefined();
   });
 
+  const predict = async (...args: string[]): Promise<Prediction> => {
+    const { code, stdout, stderr } = await webnets(
+      'predict',
+      '--model',
+      pack,
+      '--image',
+      '../shared/images/chelsea.png',
+      '--json',
+      ...args,
+    );
+    expect(code, stderr).toBe(0);
+    return JSON.parse(stdout) as Prediction;
+  };
+
+  it('--allow, --deny, --score-threshold select among the classes, as classify does', async () => {
+    const all = (await predict('--top', '10')).top;
+    const denied = await predict('--deny', all[0]!.label, '--deny', String(all[2]!.index));
+    expect(denied.top.map((c) => c.index)).toEqual(
+      all
+        .filter((_, i) => i !== 0 && i !== 2)
+        .map((c) => c.index)
+        .slice(0, 5),
+    );
+    const allowed = await predict('--allow', String(all[4]!.index), '--allow', all[1]!.label);
+    expect(allowed.top.map((c) => c.index)).toEqual([all[1]!.index, all[4]!.index]);
+    expect(allowed.top[1]!.probability).toBeCloseTo(all[4]!.probability, 6);
+    const threshold = (all[1]!.probability + all[2]!.probability) / 2;
+    const confident = await predict('--score-threshold', String(threshold));
+    expect(confident.top.map((c) => c.index)).toEqual([all[0]!.index, all[1]!.index]);
+  });
+
+  it('--region classifies that part of the image: as the image cropped there', async () => {
+    // chelsea.png (451×300) cropped to its top half (pixel-aligned), written as a PNG.
+    const { PNG } = await import('pngjs');
+    const photo = PNG.sync.read(readFileSync('../shared/images/chelsea.png'));
+    const bottom = 0.5;
+    const height = bottom * photo.height;
+    expect(Number.isInteger(height)).toBe(true);
+    const cropped = new PNG({ width: photo.width, height });
+    PNG.bitblt(photo, cropped, 0, 0, photo.width, height, 0, 0);
+    const file = join(dir, 'chelsea-top.png');
+    writeFileSync(file, PNG.sync.write(cropped));
+    const region = await predict('--region', `0,0,1,${bottom}`, '--logits');
+    const { code, stdout, stderr } = await webnets(
+      'predict',
+      '--model',
+      pack,
+      '--image',
+      file,
+      '--json',
+      '--logits',
+    );
+    expect(code, stderr).toBe(0);
+    const crop = JSON.parse(stdout) as Prediction;
+    const whole = await predict('--logits');
+    const largest = Math.max(...crop.logits!.map(Math.abs));
+    const diff = (a: number[], b: number[]): number =>
+      Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
+    // Resize(256) → CenterCrop(224) never reaches the region's edges, where Pillow's box
+    // reads pixels around it: the same bytes up to the coefficients' last bits.
+    expect(diff(region.logits!, crop.logits!)).toBeLessThanOrEqual(1e-3 * largest);
+    expect(region.top.map((c) => c.index)).toEqual(crop.top.map((c) => c.index));
+    expect(diff(region.logits!, whole.logits!)).toBeGreaterThan(1e-2 * largest);
+    const all = await predict('--region', '0,0,1,1', '--logits');
+    expect(all.logits).toEqual(whole.logits);
+  });
+
   it.each([
     [['--input', '../shared/reference/coffee.input.f32'], /--model <pack dir> is required/],
     [
@@ -144,6 +211,56 @@ describe('webnets predict', () => {
       /--backend webgpu: expected cpu or wasm/,
     ],
     [['--model', 'nowhere', '--image', '../shared/images/chelsea.png'], /nowhere: no pack there/],
+    [
+      ['--model', 'PACK', '--image', '../shared/images/chelsea.png', '--region', '0,0,1'],
+      /predict: --region 0,0,1: expected left,top,right,bottom \(4 fractions/,
+    ],
+    [
+      ['--model', 'PACK', '--image', '../shared/images/chelsea.png', '--region', '0,0,2,1'],
+      /predict: --region: regionOfInterest\.right is 2: expected a number in \[0, 1\]/,
+    ],
+    [
+      ['--model', 'PACK', '--image', '../shared/images/chelsea.png', '--region', '0.5,0,0.2,1'],
+      /predict: --region: regionOfInterest \{ left: 0\.5, top: 0, right: 0\.2, bottom: 1 \} is empty or inverted/,
+    ],
+    [
+      ['--model', 'PACK', '--input', 'x.f32', '--region', '0,0,1,1'],
+      /predict: --region needs --image/,
+    ],
+    [
+      ['--model', 'PACK', '--image', '../shared/images/chelsea.png', '--score-threshold', '1.5'],
+      /predict: --score-threshold: scoreThreshold is 1\.5: expected a number in \[0, 1\]/,
+    ],
+    [
+      ['--model', 'PACK', '--image', '../shared/images/chelsea.png', '--score-threshold', 'high'],
+      /predict: --score-threshold high: expected a number/,
+    ],
+    [
+      [
+        '--model',
+        'PACK',
+        '--image',
+        '../shared/images/chelsea.png',
+        '--allow',
+        '285',
+        '--deny',
+        'tabby',
+      ],
+      /predict: --allow: categoryAllowlist and categoryDenylist are both given: expected at most one/,
+    ],
+    [
+      [
+        '--model',
+        'PACK',
+        '--image',
+        '../shared/images/chelsea.png',
+        '--allow',
+        'unicorn',
+        '--allow',
+        '1000',
+      ],
+      /predict: --allow: categoryAllowlist names unknown categories "unicorn", 1000: expected labels of the model's label set or class indices 0–999/,
+    ],
   ])('refuses %j with a clear error', async (args, message) => {
     const { code, stderr } = await webnets(
       'predict',

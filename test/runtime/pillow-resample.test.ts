@@ -15,6 +15,7 @@ import {
   type ResampleFilter,
   type ResizeCropNormalizeAttrs,
 } from '../../src/kernels';
+import type { RegionOfInterest } from '../../src/runtime/classify-options';
 import { preprocessAttrs } from '../../src/runtime/preprocess';
 import { tf } from '../../src/tf';
 import { useBackend } from '../helpers/backends';
@@ -47,9 +48,14 @@ interface PipelineCase {
   inputSize: number;
   output: Output;
 }
+interface RegionCase extends PipelineCase {
+  region: RegionOfInterest;
+  resizedHeight: number;
+  resizedWidth: number;
+}
 const fixture = JSON.parse(
   readFileSync(new URL('../fixtures/preprocess/pillow.json', import.meta.url), 'utf8'),
-) as { resize: ResizeCase[]; pipeline: PipelineCase[] };
+) as { resize: ResizeCase[]; pipeline: PipelineCase[]; region: RegionCase[] };
 
 const sources = new Map<string, Uint8Array>();
 function sourceOf(s: Source): Uint8Array {
@@ -77,10 +83,11 @@ function expectPillow(got: Uint8Array, want: Output, what: string): void {
   expect.fail(`${what}: sha256 differs from Pillow's (the stored bytes agree)`);
 }
 
-const name = (c: ResizeCase | PipelineCase): string => {
+const name = (c: ResizeCase | PipelineCase | RegionCase): string => {
   const s = c.source;
   const to = 'height' in c ? `${c.height}×${c.width}` : `Resize(${c.resizeSize}) → ${c.inputSize}²`;
-  return `${s.height}×${s.width} → ${to} ${c.filter}`;
+  const r = 'region' in c ? ` of [${Object.values(c.region).join(', ')}]` : '';
+  return `${s.height}×${s.width}${r} → ${to} ${c.filter}`;
 };
 
 const identity = { scale: [1, 1, 1], shift: [0, 0, 0] } as const;
@@ -121,7 +128,7 @@ describe('Pillow resampling in JavaScript', () => {
     expectPillow(out, c.output, what);
   });
 
-  it.each(fixture.pipeline.map((c) => [name(c), c] as const))(
+  it.each([...fixture.pipeline, ...fixture.region].map((c) => [name(c), c] as const))(
     'torchvision Resize + CenterCrop %s, from RGB and from RGBA bytes',
     (what, c) => {
       const s = c.source;
@@ -141,14 +148,57 @@ describe('Pillow resampling in JavaScript', () => {
   );
 });
 
-function pipelineAttrs(c: PipelineCase): ResizeCropNormalizeAttrs {
-  return preprocessAttrs(c.source.height, c.source.width, {
-    inputSize: c.inputSize,
-    resizeSize: c.resizeSize,
-    interpolation: c.filter,
-    mean: [0, 0, 0],
-    std: [1, 1, 1],
+describe('a region of interest, as Pillow’s resize(size, box=region)', () => {
+  it('covers shrinking, enlarging, edges, fractional boxes, both filters', () => {
+    expect(fixture.region.length).toBeGreaterThanOrEqual(10);
+    expect(fixture.region.some((c) => c.resizedHeight > c.source.height)).toBe(true);
+    expect(fixture.region.some((c) => c.resizedWidth < c.source.width / 2)).toBe(true);
+    expect(new Set(fixture.region.map((c) => c.filter))).toEqual(new Set(['bilinear', 'bicubic']));
   });
+
+  it.each(fixture.region.map((c) => [name(c), c] as const))(
+    'resizes to the size torchvision gives the region: %s',
+    (_, c) => {
+      const a = pipelineAttrs(c);
+      expect([a.resizedHeight, a.resizedWidth]).toEqual([c.resizedHeight, c.resizedWidth]);
+    },
+  );
+
+  it('is not the crop of the pixels resized (the filter reads around the region)', () => {
+    const c = fixture.region.find((r) => r.resizeSize === r.inputSize && r.filter === 'bilinear')!;
+    const s = c.source;
+    const [y0, x0, y1, x1] = pipelineAttrs(c).box!;
+    expect([y0, x0, y1, x1].every(Number.isInteger)).toBe(true);
+    const rgb = sourceOf(s);
+    const cropped = new Uint8Array((y1 - y0) * (x1 - x0) * 3);
+    for (let y = y0; y < y1; y++) {
+      cropped.set(
+        rgb.subarray((y * s.width + x0) * 3, (y * s.width + x1) * 3),
+        (y - y0) * (x1 - x0) * 3,
+      );
+    }
+    const attrs = { ...pipelineAttrs(c), box: undefined, ...identity };
+    const out = resizeCropNormalizeBytes(
+      { data: cropped, width: x1 - x0, height: y1 - y0, stride: 3 },
+      attrs,
+    );
+    expect(sha256(toBytes(out))).not.toBe(c.output.sha256);
+  });
+});
+
+function pipelineAttrs(c: PipelineCase | RegionCase): ResizeCropNormalizeAttrs {
+  return preprocessAttrs(
+    c.source.height,
+    c.source.width,
+    {
+      inputSize: c.inputSize,
+      resizeSize: c.resizeSize,
+      interpolation: c.filter,
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+    },
+    'region' in c ? c.region : null,
+  );
 }
 
 /** The source as each layout the kernel reads: RGB int32, RGB float32, packed RGBA bytes. */
@@ -215,7 +265,7 @@ describe('Pillow resampling in the WASM kernel', () => {
     }
   });
 
-  it.each(fixture.pipeline.map((c) => [name(c), c] as const))(
+  it.each([...fixture.pipeline, ...fixture.region].map((c) => [name(c), c] as const))(
     'torchvision Resize + CenterCrop %s',
     async (what, c) => {
       for (const [layout, make] of layouts(c.source)) {

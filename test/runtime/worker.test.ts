@@ -218,7 +218,7 @@ describe("the page's side of the protocol, against a scripted worker", () => {
     expect(await results[0]).toEqual(new Float32Array([1, 2]));
     expect([model.backend, model.backendReason]).toEqual(['wasm', fellBack.backendReason]);
     await callsReceived(worker, 2);
-    expect(worker.calls()[1]).toMatchObject({ method: 'classify', topK: 1 });
+    expect(worker.calls()[1]).toMatchObject({ method: 'classify', options: { topK: 1 } });
     expect(worker.transfers[2]).toEqual([spare]);
     expect(worker.transfers[2]![0]).toBe(spare);
     worker.reply({
@@ -250,6 +250,46 @@ describe("the page's side of the protocol, against a scripted worker", () => {
     );
     expect(worker.calls()).toHaveLength(0);
     rgba.dispose();
+    model.dispose();
+  });
+
+  it('checks classify options on the page, with the main thread messages, and sends them as plain data', async () => {
+    const worker = new ScriptedWorker();
+    const model = await connectModel('tiny', { synthetic: true }, worker, null);
+    const x = tf.zeros([2, 2, 3], 'int32') as tf.Tensor3D;
+    await expect(
+      model.classify(x, { categoryAllowlist: ['a'], categoryDenylist: [1] }),
+    ).rejects.toThrow(
+      'classify: categoryAllowlist and categoryDenylist are both given: expected at most one of them',
+    );
+    await expect(model.classify(x, { categoryDenylist: ['a', 'zebra', 7] })).rejects.toThrow(
+      'classify: categoryDenylist names unknown categories "zebra", 7: expected labels of the model\'s label set or class indices 0–1',
+    );
+    expect(worker.calls()).toHaveLength(0);
+    worker.onRequest = (request) => {
+      if (request.type === 'call') worker.reply({ type: 'result', value: [], state: loaded });
+    };
+    // A region with getters (as a DOMRect has) goes as its four numbers.
+    const region = {
+      get left() {
+        return 0.25;
+      },
+      top: 0,
+      right: 1,
+      bottom: 0.5,
+    };
+    await model.classify(x, {
+      regionOfInterest: region,
+      scoreThreshold: 0.5,
+      categoryAllowlist: ['b'],
+    });
+    expect(worker.calls()[0]!.options).toEqual({
+      topK: 5,
+      scoreThreshold: 0.5,
+      categoryAllowlist: ['b'],
+      regionOfInterest: { left: 0.25, top: 0, right: 1, bottom: 0.5 },
+    });
+    x.dispose();
     model.dispose();
   });
 
@@ -397,6 +437,15 @@ describe('the real server behind a MessageChannel', () => {
     const bad = await there.classify(inputs[0]!, { topK: 0 }).catch((e: Error) => e.message);
     expect(bad).toBe(await here.classify(inputs[0]!, { topK: 0 }).catch((e: Error) => e.message));
     expect(bad).toMatch(/^classify: topK is 0/);
+    const classifyOptions = {
+      topK: 4,
+      scoreThreshold: 0.0005,
+      categoryDenylist: [here.info.labels[0]!, 5],
+      regionOfInterest: { left: 0.1, top: 0.2, right: 0.7, bottom: 0.9 },
+    };
+    const selected = await here.classify(inputs[2]!, classifyOptions);
+    expect(selected.length).toBeGreaterThan(0);
+    expect(await there.classify(inputs[2]!, classifyOptions)).toEqual(selected);
     tf.dispose(inputs);
     here.dispose();
     there.dispose();

@@ -13,6 +13,11 @@ sha256 and an evenly strided sample of their bytes.
   2× and 0.5×, mixed), each filter.
 - `pipeline`: torchvision's T.Resize(resizeSize, interpolation) → T.CenterCrop(inputSize) on
   the PIL image: the 8-bit crop webnets then normalizes.
+- `region`: the same with a region of interest (classify's `regionOfInterest`, fractions
+  { left, top, right, bottom } of the width and height): Pillow's `img.resize(size, filter,
+  box=region in pixels)` to the size torchvision's Resize gives the region, then
+  T.CenterCrop(inputSize). The box is float (Pillow keeps it in single precision) and the
+  filter reads pixels around it at its edges, which cropping first would not.
 
 Run: /usr/bin/python3 tools/reference/make_pillow_fixtures.py   (Pillow 9.4, torchvision 0.14)
 """
@@ -25,6 +30,7 @@ import numpy as np
 import PIL
 import torchvision
 import torchvision.transforms as T
+import torchvision.transforms.functional as F
 from PIL import Image
 
 OUT = os.path.join(os.path.dirname(__file__), '..', '..', 'test', 'fixtures', 'preprocess', 'pillow.json')
@@ -97,6 +103,19 @@ PIPELINES = [
     (240, 240, 26, 274, 240),
 ]
 
+# (source height, width, seed, (left, top, right, bottom) as fractions, resizeSize, inputSize)
+REGIONS = [
+    (480, 640, 31, (0.1, 0.2, 0.6, 0.9), 256, 224),  # a camera frame, shrunk
+    (480, 640, 32, (0.45, 0.4, 0.55, 0.6), 256, 224),  # a small region, enlarged
+    (480, 640, 33, (0.0, 0.0, 1.0, 0.5), 256, 224),  # pixel-aligned, touching the edges
+    (300, 451, 34, (0.123, 0.0, 0.877, 0.991), 256, 224),  # fractional box, down then crop
+    (511, 257, 35, (0.25, 0.125, 0.75, 0.875), 256, 224),
+    (3000, 4000, 36, (0.3, 0.3, 0.5, 0.6), 256, 224),  # large source
+    (37, 29, 37, (0.0, 0.3, 0.9, 1.0), 256, 224),  # tiny source, enlarged
+    (480, 640, 38, (0.5, 0.5, 0.51, 0.51), 256, 224),  # 6.4 × 4.8 pixels, enlarged ~50×
+    (480, 640, 39, (0.1, 0.2, 0.6, 0.9), 224, 224),  # no crop margin: the box's edges show
+]
+
 
 def main():
     patterns = {}
@@ -107,7 +126,7 @@ def main():
             patterns[key] = pattern(h, w, seed)
         return patterns[key]
 
-    resize, pipeline = [], []
+    resize, pipeline, region = [], [], []
     for h, w, seed, oh, ow in RESIZES:
         img = Image.fromarray(source(h, w, seed))
         for name, f in FILTERS.items():
@@ -132,15 +151,36 @@ def main():
                 'inputSize': input_size,
                 'output': summary(out),
             })
+    for h, w, seed, (left, top, right, bottom), resize_size, input_size in REGIONS:
+        img = Image.fromarray(source(h, w, seed))
+        # As src/runtime/preprocess.ts computes them, in double precision.
+        box = (left * w, top * h, right * w, bottom * h)
+        box_size = [box[3] - box[1], box[2] - box[0]]  # height, width
+        oh, ow = F._compute_resized_output_size(box_size, [resize_size])
+        for name, f in FILTERS.items():
+            out = F.center_crop(img.resize((ow, oh), f, box=box), input_size)
+            out = np.asarray(out)
+            assert out.shape == (input_size, input_size, 3)
+            region.append({
+                'source': {'height': h, 'width': w, 'seed': seed, 'sha256': sha(source(h, w, seed))},
+                'filter': name,
+                'region': {'left': left, 'top': top, 'right': right, 'bottom': bottom},
+                'resizedHeight': oh,
+                'resizedWidth': ow,
+                'resizeSize': resize_size,
+                'inputSize': input_size,
+                'output': summary(out),
+            })
     doc = {
         'generator': f'tools/reference/make_pillow_fixtures.py (Pillow {PIL.__version__}, torchvision {torchvision.__version__})',
         'resize': resize,
         'pipeline': pipeline,
+        'region': region,
     }
     with open(OUT, 'w') as fh:
         json.dump(doc, fh, indent=1)
         fh.write('\n')
-    print(f'{OUT}: {len(resize)} resizes, {len(pipeline)} pipelines, {os.path.getsize(OUT)} bytes')
+    print(f'{OUT}: {len(resize)} resizes, {len(pipeline)} pipelines, {len(region)} regions, {os.path.getsize(OUT)} bytes')
 
 
 if __name__ == '__main__':

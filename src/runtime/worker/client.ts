@@ -15,6 +15,7 @@
  */
 import type { LoadOptions } from '../load';
 import type { Classification, ClassifyOptions, Model, ModelInfo } from '../model';
+import { checkClassifyOptions, plainClassifyOptions } from '../classify-options';
 import { SerialQueue } from '../queue';
 import type { ImageSource } from '../source';
 import { checkSource } from '../source';
@@ -231,8 +232,15 @@ export class WorkerModel implements Model {
     return stopped === null ? this.state.backendReason : `unusable: ${stopped}`;
   }
 
-  classify(source: ImageSource, options: ClassifyOptions = {}): Promise<Classification[]> {
-    return this.call('classify', source, options.topK) as Promise<Classification[]>;
+  classify(source: ImageSource, options?: ClassifyOptions): Promise<Classification[]> {
+    // Checked here, as on the page's thread: a bad option fails at once, with the same message.
+    let plain: ClassifyOptions;
+    try {
+      plain = plainClassifyOptions(options, checkClassifyOptions(options, this.info.labels));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return this.call('classify', source, plain) as Promise<Classification[]>;
   }
 
   predict(source: ImageSource): Promise<Float32Array> {
@@ -258,7 +266,11 @@ export class WorkerModel implements Model {
     }
   }
 
-  private call(method: CallMethod, source: unknown, topK?: number): Promise<CallResult> {
+  private call(
+    method: CallMethod,
+    source: unknown,
+    options?: ClassifyOptions,
+  ): Promise<CallResult> {
     return this.queue.run(async () => {
       if (this.disposed) throw new Error(`${method}: the model '${this.id}' was disposed`);
       this.throwIfStopped(method);
@@ -275,7 +287,7 @@ export class WorkerModel implements Model {
           type: 'call',
           method,
           source: outgoing.wire,
-          ...(topK === undefined ? {} : { topK }),
+          ...(options === undefined ? {} : { options }),
         };
         const reply = await this.connection
           .request(request, outgoing.transfer, method)

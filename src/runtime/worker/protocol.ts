@@ -7,7 +7,7 @@
 import type { LoadProgress } from '../../weights/load';
 import type { WasmPaths } from '../../backend/activate';
 import type { BackendName, BackendOption } from '../../backend/policy';
-import type { Classification, ModelInfo } from '../model';
+import type { Classification, ClassifyOptions, ModelInfo } from '../model';
 import type { WireSource } from './wire';
 
 /** The `load` options that cross as they are (onProgress, signal and worker stay with the page). */
@@ -40,7 +40,8 @@ export type Request =
       storage: Record<string, string>;
     }
   | { type: 'abort'; reason: unknown }
-  | { type: 'call'; method: CallMethod; source: WireSource; topK?: number };
+  /** `options`: classify's, checked by the page and made plain data (plainClassifyOptions). */
+  | { type: 'call'; method: CallMethod; source: WireSource; options?: ClassifyOptions };
 
 /** What can change while a model runs (a WebGPU model falls back to WASM and says why). */
 export interface ModelState {

@@ -110,7 +110,7 @@ export function serveModel(endpoint: ServerEndpoint, loadModel: LoadModel): void
       if (model === null) throw new Error(`${request.method}: no model was loaded in this worker`);
       value =
         request.method === 'classify'
-          ? await model.classify(source, request.topK === undefined ? {} : { topK: request.topK })
+          ? await model.classify(source, request.options)
           : await model[request.method](source);
     } catch (err) {
       release();

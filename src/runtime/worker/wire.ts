@@ -13,7 +13,7 @@
  *   main thread, which makes the same bitmap), and a <video> without VideoFrame support too.
  */
 import type { CheckedSource, ImageSource } from '../source';
-import { decodeOptions } from '../source';
+import { decodeOptions, describeSource } from '../source';
 import { tf } from '../../tf';
 
 export type WireSource =
@@ -54,7 +54,7 @@ async function bitmapOf(
     );
   } catch (err) {
     throw new Error(
-      `the ${kind} could not be copied into an ImageBitmap to send to the worker (${describe(err)}): pass its pixels as an ImageData or a tensor instead`,
+      `${describeSource(source)} could not be copied into an ImageBitmap to send to the worker (${describe(err)}): pass its pixels as an ImageData or a tensor instead (scaled down if it is too large)`,
       { cause: err },
     );
   }
