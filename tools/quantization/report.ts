@@ -205,6 +205,10 @@ interface Comparison {
   /** float32's top-1 probability minus its top-2's. */
   lead: number;
   kept: boolean;
+  /** The pack's top-1, its probability there, and float32's top-2. */
+  packTop1: number;
+  packP1: number;
+  top2: number;
   maxDeltaP: number;
   kl: number;
 }
@@ -225,6 +229,9 @@ function compare(reference: Float32Array, other: Float32Array): Comparison {
     p1: p[order[0]!]!,
     lead: p[order[0]!]! - p[order[1]!]!,
     kept: qTop === order[0],
+    packTop1: qTop,
+    packP1: q[qTop]!,
+    top2: order[1]!,
     maxDeltaP,
     kl,
   };
@@ -492,7 +499,13 @@ interface ModelResult {
   modelJsonBytes: Record<PackDtype, number>;
   packs: Record<
     'float16' | 'int8',
-    { photos: Summary; views: Summary; perPhoto: (Comparison & { photo: string })[] }
+    {
+      photos: Summary;
+      views: Summary;
+      perPhoto: (Comparison & { photo: string })[];
+      /** Inputs where float32 leads by ≥ CLEAR_LEAD and the pack's top-1 is another. */
+      lost: (Comparison & { input: string })[];
+    }
   >;
   sensitivity?: {
     tensor: string;
@@ -547,10 +560,14 @@ async function measure(source: Source, tables: Set<Table>): Promise<ModelResult>
       modelJsonBytes[dtype] = pack.modelJsonBytes;
       if (dtype === 'float32') continue;
       const { rows, photos, views } = judge(pack.weights);
+      const names = [...inputs.photos, ...inputs.views].map((x) => x.name);
       packs[dtype] = {
         photos,
         views,
         perPhoto: inputs.photos.map((p, i) => ({ photo: p.name, ...rows[i]! })),
+        lost: rows
+          .map((r, i) => ({ input: names[i]!, ...r }))
+          .filter((r) => r.lead >= CLEAR_LEAD && !r.kept),
       };
     }
     const ratio = (dataBytes: number) => (dataBytes + modelJsonBytes.int8) / bytes.float32;
@@ -599,11 +616,19 @@ async function measure(source: Source, tables: Set<Table>): Promise<ModelResult>
     };
     if (tables.has('sensitivity')) {
       const kindOf = kinds(spec);
+      const layers = layersByWeight(spec);
       result.sensitivity = [];
       for (const [name, t] of tensors) {
         if (t.shape.length < 2) continue;
         const one = new Map(tensors);
-        one.set(name, { shape: t.shape, data: codec('int8')(name, t.shape, t.data).data });
+        const stored = codec('int8')(name, t.shape, t.data).data;
+        one.set(name, { shape: t.shape, data: stored });
+        const biasName = name.replace(/\.weight$/, '.bias');
+        const bias = tensors.get(biasName)!;
+        one.set(biasName, {
+          shape: bias.shape,
+          data: correctedBias(layers.get(name)!, t.data, stored, bias.data, means.get(name)!),
+        });
         const { rows } = judge(one);
         result.sensitivity.push({
           tensor: name,
@@ -671,10 +696,28 @@ function markdown(results: ModelResult[], header: string): string {
       );
     });
   }
+  lines.push('', '## Clear top-1s a pack changes', '');
+  lines.push(
+    "Every photo or view where float32's top-1 leads its top-2 by ≥ 0.05 and the pack's top-1 is another class.",
+    '',
+  );
+  lines.push(
+    "| model | weights | dtype | input | float32: top-1 (p), top-2, lead | pack's top-1 (p) | KL |",
+    '| --- | --- | --- | --- | --- | --- | ---: |',
+  );
+  for (const r of results) {
+    for (const dtype of ['float16', 'int8'] as const) {
+      for (const l of r.packs[dtype].lost) {
+        lines.push(
+          `| ${r.id} | ${r.weights} | ${dtype} | ${l.input} | ${l.top1} (${l.p1.toFixed(3)}), ${l.top2}, ${l.lead.toFixed(3)} | ${l.packTop1} (${l.packP1.toFixed(3)}) | ${num(l.kl)} |`,
+        );
+      }
+    }
+  }
   if (results.some((r) => r.sensitivity)) {
     lines.push('', '## Where 8 bits hurt: per-tensor sensitivity by layer kind', '');
     lines.push(
-      'Each weight tensor alone in int8 (the shipped code), everything else float32; mean KL over the photos and views. "share of KL": the kind\'s sum over the model\'s sum.',
+      'Each weight tensor alone in int8 (the shipped code, its bias corrected), everything else float32; mean KL over the photos and views. "share of KL": the kind\'s sum over the model\'s sum.',
       '',
     );
     lines.push(
@@ -699,7 +742,7 @@ function markdown(results: ModelResult[], header: string): string {
   if (results.some((r) => r.budgets.length > 0)) {
     lines.push('', '## The int8 policy: which weights stay float16', '');
     lines.push(
-      `The weights with the fewest values per output channel stay float16, fewest first, while the tensors stay within the budget (a share of their float32 bytes; shipped: ${INT8_PACK_BUDGET}); biases float16 throughout. "float16 up to": the most values per channel among them. Size: data + the int8 pack's model.json, of the float32 pack.`,
+      `The weights with the fewest values per output channel stay float16, fewest first, each that still fits within the budget (a share of their float32 bytes; shipped: ${INT8_PACK_BUDGET}); biases float16 throughout, corrected for the int8 weights' mean error. "float16 up to": the most values per channel among them. Size: data + the int8 pack's model.json, of the float32 pack.`,
       '',
     );
     lines.push(
