@@ -1,12 +1,18 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../../src/convert/checkpoint';
+import { toWebnetsWeights } from '../../src/convert/map';
 import { encodePack } from '../../src/convert/write-pack';
+import { createNetwork } from '../../src/models/network';
 import { getSpec } from '../../src/models/presets';
 import type { ConvSpec, NetworkSpec } from '../../src/models/spec';
 import { blockConvs, paramSpecs } from '../../src/models/spec';
+import { tf } from '../../src/tf';
 import type { Layer, PreActivationStatistics } from '../../src/weights/bias-correction';
 import { correctedBias, inputMeans } from '../../src/weights/bias-correction';
 import { entryByteLength, numel } from '../../src/weights/pack';
 import { decodeTensor } from '../../src/weights/quantize';
+import { useBackend } from '../helpers/backends';
 import { prng } from '../helpers/mutate';
 
 const bn = { kind: 'bn', eps: 1e-5 } as const;
@@ -253,5 +259,91 @@ describe('encodePack with statistics: int8 biases corrected, nothing else change
       at += entryByteLength(entry);
     }
     expect(int8Biases).toBeGreaterThan(3);
+  });
+});
+
+describe("the FD-MobileNet authors' 0.25× checkpoint: corrected int8 biases move the output less", () => {
+  const shared = '../shared';
+  const checkpoint = `${shared}/weights/fd-mobilenet/0.25x-FDMobileNet-224.pth.tar`;
+  const images = ['chelsea', 'coffee', 'camera', 'motorcycle_left'];
+
+  function required(path: string): string {
+    if (!existsSync(path)) {
+      throw new Error(
+        `${path} is missing: this test reads the FD-MobileNet checkpoint and reference inputs from ../shared (see ../shared/README.md)`,
+      );
+    }
+    return path;
+  }
+
+  /** The reference's preprocessed NCHW input as NHWC. */
+  function input(image: string): tf.Tensor4D {
+    const raw = readFileSync(required(`${shared}/reference/${image}.input.f32`));
+    const nchw = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+    return tf.tidy(() => tf.transpose(tf.tensor4d(nchw, [1, 3, 224, 224]), [0, 2, 3, 1]));
+  }
+
+  function logits(
+    spec: NetworkSpec,
+    weights: Map<string, { shape: number[]; data: Float32Array }>,
+  ) {
+    const tensors: tf.NamedTensorMap = {};
+    for (const [name, t] of weights) tensors[name] = tf.tensor(t.data, t.shape, 'float32');
+    const network = createNetwork(spec, tensors);
+    try {
+      return images.map((image) => {
+        const x = input(image);
+        const out = network.forward(x);
+        const values = out.logits.dataSync() as Float32Array;
+        tf.dispose([x, out.logits, out.features]);
+        return values;
+      });
+    } finally {
+      network.dispose();
+    }
+  }
+
+  function decoded(spec: NetworkSpec, pack: ReturnType<typeof encodePack>) {
+    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+    let at = 0;
+    for (const entry of pack.entries) {
+      const length = entryByteLength(entry);
+      out.set(entry.name, {
+        shape: entry.shape,
+        data: decodeTensor(entry, pack.data.subarray(at, at + length)),
+      });
+      at += length;
+    }
+    return out;
+  }
+
+  const softmax = (l: Float32Array) => {
+    const max = Math.max(...l);
+    const e = Array.from(l, (v) => Math.exp(v - max));
+    const sum = e.reduce((a, b) => a + b, 0);
+    return e.map((v) => v / sum);
+  };
+  const kl = (a: Float32Array, b: Float32Array) => {
+    const [p, q] = [softmax(a), softmax(b)];
+    return p.reduce((s, pi, i) => s + pi * Math.log(pi / q[i]!), 0);
+  };
+
+  it('mean KL to float32 over the reference photos at most half of the uncorrected', async () => {
+    await useBackend('wasm+kernels');
+    const spec = getSpec('fd-mobilenet-0.25x');
+    const statistics: PreActivationStatistics = new Map();
+    const tensors = toWebnetsWeights(
+      spec,
+      readCheckpoint(new Uint8Array(readFileSync(required(checkpoint))), checkpoint),
+      statistics,
+    );
+    const exact = logits(spec, tensors);
+    const meanKL = (pack: ReturnType<typeof encodePack>) => {
+      const got = logits(spec, decoded(spec, pack));
+      return got.reduce((s, l, i) => s + kl(exact[i]!, l), 0) / images.length;
+    };
+    const plain = meanKL(encodePack(spec, tensors, 'int8'));
+    const corrected = meanKL(encodePack(spec, tensors, 'int8', statistics));
+    expect(corrected, `mean KL corrected ${corrected}, plain ${plain}`).toBeLessThan(0.5 * plain);
   });
 });
