@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { pretrainedFor } from '../models/pretrained';
 import { getSpec } from '../models/presets';
+import type { PreActivationStatistics } from '../weights/bias-correction';
 import type { PackDtype, PackManifest, PackSource } from '../weights/pack';
 import { detectFormat, readCheckpoint } from './checkpoint';
 import { detectNaming, toWebnetsWeights } from './map';
@@ -53,9 +54,10 @@ export async function convertCheckpoint(
   const stateDict = readCheckpoint(bytes, file);
   let naming: PackSource['naming'];
   let tensors: ReturnType<typeof toWebnetsWeights>;
+  const statistics: PreActivationStatistics = new Map();
   try {
     naming = detectNaming(spec, stateDict).naming;
-    tensors = toWebnetsWeights(spec, stateDict);
+    tensors = toWebnetsWeights(spec, stateDict, statistics);
   } catch (err) {
     throw new Error(`${file}: ${(err as Error).message}`, { cause: err });
   }
@@ -73,6 +75,7 @@ export async function convertCheckpoint(
     source: { file, sha256, format, naming },
     labels: opts.labels ?? 'imagenet-1k',
     outDir: opts.outDir,
+    statistics,
     ...(isPublished ? { preprocessing: published.preprocessing } : {}),
   });
   const packBytes =

@@ -17,6 +17,7 @@ import { torchvisionEfficientNet } from './names/torchvision-efficientnet';
 import { torchvisionRegNet } from './names/torchvision-regnet';
 import type { ConvSource, Naming } from './names/types';
 import type { SourceTensor, StateDict } from './state-dict';
+import type { PreActivation, PreActivationStatistics } from '../weights/bias-correction';
 
 export const NAMINGS: readonly Naming[] = [
   torchvisionEfficientNet,
@@ -69,7 +70,7 @@ function affine(
   conv: ConvSpec,
   source: ConvSource,
   reader: Reader,
-): { scale?: Float64Array; shift: Float32Array } | undefined {
+): { scale?: Float64Array; shift: Float32Array; batchNorm?: PreActivation } | undefined {
   const c = conv.outChannels;
   if ('bias' in source) {
     const bias = reader.take(source.bias, [c]);
@@ -88,7 +89,11 @@ function affine(
     scale[o] = gamma.data[o]! / Math.sqrt(variance.data[o]! + conv.norm.eps);
     shift[o] = beta.data[o]! - mean.data[o]! * scale[o]!;
   }
-  return { scale, shift };
+  return {
+    scale,
+    shift,
+    batchNorm: { mean: Float32Array.from(beta.data), std: gamma.data.map(Math.abs) },
+  };
 }
 
 /** OIHW weight (optionally scaled per output channel) → the runtime layout of spec.ts. */
@@ -125,10 +130,13 @@ function transposeLinear(w: Float32Array, out: number, inFeatures: number): Floa
 /**
  * The spec's weights (names as `paramSpecs(spec)`, runtime layout, BN folded) from a
  * state dict in any supported naming. Throws naming every missing, extra or misshaped tensor.
+ * `statistics`, if given, receives each folded batch norm's β and |γ| by conv name (what
+ * an int8 pack's bias correction needs).
  */
 export function toWebnetsWeights(
   spec: NetworkSpec,
   stateDict: StateDict,
+  statistics?: PreActivationStatistics,
 ): Map<string, SourceTensor> {
   const naming = detectNaming(spec, stateDict);
   const names = naming.map(spec);
@@ -144,6 +152,7 @@ export function toWebnetsWeights(
     if (!weight || !ab) continue;
     weights.set(`${conv.name}.weight`, toRuntimeLayout(conv, weight.data, ab.scale));
     weights.set(`${conv.name}.bias`, { shape: [outChannels], data: Float32Array.from(ab.shift) });
+    if (ab.batchNorm) statistics?.set(conv.name, ab.batchNorm);
   }
   const fc = spec.classifier;
   const fcWeight = reader.take(names.classifier.weight, [fc.outFeatures, fc.inFeatures]);

@@ -12,7 +12,9 @@ import type { NetworkSpec } from '../models/spec';
 import { VERSION } from '../version';
 import type { PackDtype, PackEntry, PackManifest, PackSource } from '../weights/pack';
 import { PACK_FORMAT, PACK_FORMAT_VERSION } from '../weights/pack';
-import { encodeAs, storagePlan } from '../weights/quantize';
+import type { PreActivationStatistics } from '../weights/bias-correction';
+import { correctedBias, inputMeans, layersByWeight } from '../weights/bias-correction';
+import { decodeTensor, encodeAs, storagePlan } from '../weights/quantize';
 import type { SourceTensor } from './state-dict';
 
 export const SHARD_BYTES = 4 * 1024 * 1024;
@@ -28,17 +30,26 @@ export interface WritePackOptions {
   /** How the weights' source evaluates them (e.g. torchvision's transforms); defaults to the spec's. */
   preprocessing?: NetworkSpec['preprocessing'];
   shardBytes?: number;
+  /**
+   * Batch norm's β and |γ| per conv (what `toWebnetsWeights` folds): with them, a
+   * quantized pack's biases absorb the mean error of its weights (bias-correction.ts).
+   */
+  statistics?: PreActivationStatistics;
 }
 
 function sameShape(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/** Encodes the tensors in the spec's order; checks names and shapes once more. */
+/**
+ * Encodes the tensors in the spec's order; checks names and shapes once more. With
+ * `statistics`, each bias after an int8 weight is corrected for that weight's mean error.
+ */
 export function encodePack(
   spec: NetworkSpec,
   tensors: Map<string, SourceTensor>,
   dtype: PackDtype,
+  statistics?: PreActivationStatistics,
 ) {
   const entries: PackEntry[] = [];
   const parts: Uint8Array[] = [];
@@ -47,7 +58,7 @@ export function encodePack(
     dtype,
     params.map((p) => p.shape),
   );
-  for (const [index, param] of params.entries()) {
+  for (const param of params) {
     const tensor = tensors.get(param.name);
     if (!tensor)
       throw new Error(`${spec.id}: tensor '${param.name}' [${param.shape.join(', ')}] is missing`);
@@ -56,13 +67,33 @@ export function encodePack(
         `${spec.id}: tensor '${param.name}' has shape [${tensor.shape.join(', ')}], expected [${param.shape.join(', ')}]`,
       );
     }
+  }
+  const values = (name: string) => tensors.get(name)!.data;
+  let means: Map<string, Float64Array> | undefined;
+  try {
+    if (statistics && plan.includes('int8')) means = inputMeans(spec, statistics, values, values);
+  } catch (err) {
+    throw new Error(`${spec.id}: ${(err as Error).message}`, { cause: err });
+  }
+  const layers = layersByWeight(spec);
+  /** The weight of the previous entry as stored, when it is int8. */
+  let stored: { name: string; data: Float32Array } | undefined;
+  for (const [index, param] of params.entries()) {
+    let exact = values(param.name);
+    const weight = param.name.replace(/\.bias$/, '.weight');
+    const mean = means?.get(weight);
+    if (stored?.name === weight && mean) {
+      exact = correctedBias(layers.get(weight)!, values(weight), stored.data, exact, mean);
+    }
     let encoded: ReturnType<typeof encodeAs>;
     try {
-      encoded = encodeAs(param.name, param.shape, tensor.data, plan[index]!);
+      encoded = encodeAs(param.name, param.shape, exact, plan[index]!);
     } catch (err) {
       throw new Error(`${spec.id}: ${(err as Error).message}`, { cause: err });
     }
     const { entry, bytes } = encoded;
+    stored =
+      entry.dtype === 'int8' ? { name: param.name, data: decodeTensor(entry, bytes) } : undefined;
     entries.push(entry);
     parts.push(bytes);
   }
@@ -83,7 +114,7 @@ export function manifestJson(manifest: PackManifest): string {
 
 export async function writePack(opts: WritePackOptions): Promise<PackManifest> {
   const { spec, dtype, outDir } = opts;
-  const { entries, data } = encodePack(spec, opts.tensors, dtype);
+  const { entries, data } = encodePack(spec, opts.tensors, dtype, opts.statistics);
   const shardBytes = opts.shardBytes ?? SHARD_BYTES;
   const count = Math.max(1, Math.ceil(data.length / shardBytes));
   const paths: string[] = [];

@@ -8,13 +8,15 @@
  *   folding multiplies each output channel by γ/√(var+ε), so one tensor's channels differ
  *   in range by orders of magnitude; asymmetric (an offset, not just a scale) because
  *   folded depthwise filters are often one-signed. Each channel's codes are rounded so
- *   that they keep its sum (`roundKeepingSum`). Biases are float16. The weights with
- *   the fewest values per output channel — the stem, depthwise convs, 1×1 convs on few
- *   channels, squeeze-excitation expands — stay float16, fewest first, while the pack's
- *   tensors stay within `INT8_PACK_BUDGET` of their float32 bytes: they are where 8 bits
- *   change the output most for the bytes, and their per-channel affine (4 bytes a
- *   channel) leaves int8 little to save there. Measured per tensor and per layer kind by
- *   tools/quantization/report.ts (figures in tools/quantization/RESULTS.md).
+ *   that they keep its sum (`roundKeepingSum`). Biases are float16; given the batch
+ *   norms' statistics, the converter corrects them for the codes' mean error
+ *   (bias-correction.ts). The weights with the fewest values per output channel — the
+ *   stem, depthwise convs, 1×1 convs on few channels, squeeze-excitation expands — stay
+ *   float16, fewest first, each that still fits within `INT8_PACK_BUDGET` of the
+ *   tensors' float32 bytes: they are where 8 bits change the output most for the bytes,
+ *   and their per-channel affine (4 bytes a channel) leaves int8 little to save there.
+ *   Measured per tensor and per layer kind by tools/quantization/report.ts (figures in
+ *   tools/quantization/RESULTS.md).
  */
 import { HALF_MAX, floatToHalf, halfAtLeast, halfAtMost, halfTable, halfToFloat } from './float16';
 import type { EntryDtype, PackDtype, PackEntry } from './pack';
@@ -43,8 +45,8 @@ const storedBytes = (shape: readonly number[], dtype: EntryDtype): number =>
 /**
  * How each tensor of a pack is stored (in the order given). int8 packs: biases float16,
  * weights int8 except those with the fewest values per output channel (ties: the earlier
- * tensor), float16 in that order until the next would take the tensors past
- * `budget` × their float32 bytes.
+ * tensor), float16 in that order, each that does not take the tensors past `budget` ×
+ * their float32 bytes (a small stem after a large depthwise conv that does not fit).
  */
 export function storagePlan(
   packDtype: PackDtype,
@@ -61,7 +63,7 @@ export function storagePlan(
     .sort((a, b) => valuesPerChannel(shapes[a]!) - valuesPerChannel(shapes[b]!) || a - b);
   for (const i of candidates) {
     const extra = storedBytes(shapes[i]!, 'float16') - storedBytes(shapes[i]!, 'int8');
-    if (bytes + extra > limit) break;
+    if (bytes + extra > limit) continue;
     plan[i] = 'float16';
     bytes += extra;
   }

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { detectNaming, toWebnetsWeights } from '../../src/convert/map';
 import type { SourceTensor, StateDict } from '../../src/convert/state-dict';
 import { getSpec } from '../../src/models/presets';
-import { paramSpecs } from '../../src/models/spec';
+import { blockConvs, paramSpecs } from '../../src/models/spec';
+import type { PreActivationStatistics } from '../../src/weights/bias-correction';
 import { fixtureSpec, readFixture, readFixtureStateDict } from '../helpers/reference';
 
 const REGNETY = 'regnety-d5-w16-a10-m2.3-g12';
@@ -105,6 +106,21 @@ describe('toWebnetsWeights', () => {
     const fc = sd.get('classifier.1.weight')!;
     const [out, inFeatures] = fc.shape as [number, number];
     expect(weights.get('classifier.weight')!.data[5 * out + 3]).toBe(fc.data[3 * inFeatures + 5]);
+  });
+
+  it("hands over each folded batch norm's β and |γ| by conv name, for int8 bias correction", () => {
+    const fixture = readFixture(EFFNET);
+    const spec = fixtureSpec(fixture);
+    const sd = readFixtureStateDict(fixture.files.zip);
+    const statistics: PreActivationStatistics = new Map();
+    const weights = toWebnetsWeights(spec, sd, statistics);
+    expectSameWeights(weights, toWebnetsWeights(spec, sd));
+    const withNorm = spec.blocks.flatMap(blockConvs).filter((c) => c.norm.kind === 'bn');
+    expect([...statistics.keys()].sort()).toEqual(withNorm.map((c) => c.name).sort());
+    const depthwise = statistics.get('stages.1.0.depthwise')!;
+    const gamma = sd.get('features.2.0.block.1.1.weight')!.data;
+    expect([...depthwise.mean]).toEqual([...sd.get('features.2.0.block.1.1.bias')!.data]);
+    expect([...depthwise.std]).toEqual([...gamma].map(Math.abs));
   });
 
   it('ignores num_batches_tracked but reports every missing, extra and misshaped tensor', () => {

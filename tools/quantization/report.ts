@@ -1,7 +1,9 @@
 /**
  * What float16 and int8 packs cost in accuracy and bytes, measured:
  *
- *   npx tsx tools/quantization/report.ts [--models key,key] [--no-sensitivity] [--out DIR]
+ *   npx tsx tools/quantization/report.ts [--models key,key] [--skip table,table] [--out DIR]
+ *
+ * (--skip: any of sensitivity, budgets, codes, fragility; --no-sensitivity is --skip sensitivity.)
  *
  * For FD-MobileNet 0.25× and 0.5× (the authors' checkpoints in ../shared/weights) and for
  * EfficientNet-B0, RegNetY-400MF and RegNetX-400MF with seeded trained-like weights
@@ -43,6 +45,8 @@ import { blockConvs, convKind, paramSpecs } from '../../src/models/spec';
 import { preprocess } from '../../src/runtime/preprocess';
 import { tf } from '../../src/tf';
 import { floatToHalf, halfAtLeast, halfAtMost, halfToFloat } from '../../src/weights/float16';
+import type { PreActivationStatistics } from '../../src/weights/bias-correction';
+import { correctedBias, inputMeans, layersByWeight } from '../../src/weights/bias-correction';
 import type { HostWeights } from '../../src/weights/load';
 import { readPack } from '../../src/weights/load';
 import type { EntryDtype, PackDtype } from '../../src/weights/pack';
@@ -75,7 +79,11 @@ interface Source {
   key: string;
   id: string;
   weights: string;
-  tensors: (spec: NetworkSpec, inputs: tf.Tensor4D[]) => Map<string, SourceTensor>;
+  /** The weights, and their batch norms' β and γ (for bias correction). */
+  tensors: (
+    spec: NetworkSpec,
+    inputs: tf.Tensor4D[],
+  ) => { tensors: Map<string, SourceTensor>; statistics: PreActivationStatistics };
 }
 
 const fdCheckpoint = (alpha: string): Source => ({
@@ -89,7 +97,9 @@ const fdCheckpoint = (alpha: string): Source => ({
         `${path} is missing: see ../shared/README.md for the FD-MobileNet checkpoints`,
       );
     }
-    return toWebnetsWeights(spec, readCheckpoint(new Uint8Array(readFileSync(path)), path));
+    const statistics: PreActivationStatistics = new Map();
+    const checkpoint = readCheckpoint(new Uint8Array(readFileSync(path)), path);
+    return { tensors: toWebnetsWeights(spec, checkpoint, statistics), statistics };
   },
 });
 
@@ -98,7 +108,10 @@ const trainedLike = (id: string): Source => ({
   id,
   weights: `trained-like, seed ${SEED}`,
   // Batch norm and classifier calibrated on the photos and the first 12 views.
-  tensors: (spec, inputs) => trainedLikeWeights(spec, inputs.slice(0, 16), SEED),
+  tensors: (spec, inputs) => {
+    const statistics: PreActivationStatistics = new Map();
+    return { tensors: trainedLikeWeights(spec, inputs.slice(0, 16), SEED, statistics), statistics };
+  },
 });
 
 const SOURCES: Source[] = [
@@ -192,6 +205,10 @@ interface Comparison {
   /** float32's top-1 probability minus its top-2's. */
   lead: number;
   kept: boolean;
+  /** The pack's top-1, its probability there, and float32's top-2. */
+  packTop1: number;
+  packP1: number;
+  top2: number;
   maxDeltaP: number;
   kl: number;
 }
@@ -212,6 +229,9 @@ function compare(reference: Float32Array, other: Float32Array): Comparison {
     p1: p[order[0]!]!,
     lead: p[order[0]!]! - p[order[1]!]!,
     kept: qTop === order[0],
+    packTop1: qTop,
+    packP1: q[qTop]!,
+    top2: order[1]!,
     maxDeltaP,
     kl,
   };
@@ -252,6 +272,7 @@ async function packBytes(dir: string): Promise<number> {
 async function roundTrip(
   spec: NetworkSpec,
   tensors: Map<string, SourceTensor>,
+  statistics: PreActivationStatistics,
   dtype: PackDtype,
   dir: string,
 ): Promise<{ weights: HostWeights; bytes: number; modelJsonBytes: number }> {
@@ -259,6 +280,7 @@ async function roundTrip(
   const manifest = await writePack({
     spec,
     tensors,
+    statistics,
     dtype,
     source: { file: 'report', sha256: '0'.repeat(64), format: 'synthetic', naming: 'webnets' },
     labels: 'imagenet-1k',
@@ -400,18 +422,39 @@ function float16UpTo(spec: NetworkSpec, plan: Map<string, EntryDtype>): number {
   );
 }
 
-/** `weightCode` for the weights the plan stores int8, the shipped codec for the rest. */
+/** The input mean of every layer (bias-correction.ts), by weight name. */
+type Means = Map<string, Float64Array>;
+
+/**
+ * `weightCode` for the weights the plan stores int8, the shipped codec for the rest; with
+ * `means`, the biases after int8 weights corrected for their mean error, as the pack's.
+ */
 function variant(
+  spec: NetworkSpec,
   tensors: Map<string, SourceTensor>,
   weightCode: Code,
   plan: Map<string, EntryDtype>,
+  means: Means | undefined,
   biases: EntryDtype = 'float16',
 ): { weights: HostWeights; bytes: number } {
   const weights: HostWeights = new Map();
+  const layers = layersByWeight(spec);
   let bytes = 0;
   for (const [name, t] of tensors) {
     const dtype = t.shape.length < 2 ? biases : plan.get(name)!;
-    const out = (dtype === 'int8' ? weightCode : codec(dtype))(name, t.shape, t.data);
+    const weight = name.replace(/\.bias$/, '.weight');
+    const mean = means?.get(weight);
+    const data =
+      weight !== name && mean && plan.get(weight) === 'int8'
+        ? correctedBias(
+            layers.get(weight)!,
+            tensors.get(weight)!.data,
+            weights.get(weight)!.data,
+            t.data,
+            mean,
+          )
+        : t.data;
+    const out = (dtype === 'int8' ? weightCode : codec(dtype))(name, t.shape, data);
     weights.set(name, { shape: t.shape, data: out.data });
     bytes += out.bytes;
   }
@@ -456,7 +499,13 @@ interface ModelResult {
   modelJsonBytes: Record<PackDtype, number>;
   packs: Record<
     'float16' | 'int8',
-    { photos: Summary; views: Summary; perPhoto: (Comparison & { photo: string })[] }
+    {
+      photos: Summary;
+      views: Summary;
+      perPhoto: (Comparison & { photo: string })[];
+      /** Inputs where float32 leads by ≥ CLEAR_LEAD and the pack's top-1 is another. */
+      lost: (Comparison & { input: string })[];
+    }
   >;
   sensitivity?: {
     tensor: string;
@@ -475,16 +524,22 @@ interface ModelResult {
   }[];
   codes: { code: string; ratio: number; photos: Summary; views: Summary }[];
   /** The output's change with every weight perturbed by NOISE of its channel's rms. */
-  fragility: { photos: Summary; views: Summary };
+  fragility?: { photos: Summary; views: Summary };
 }
 
-async function measure(source: Source, sensitivity: boolean): Promise<ModelResult> {
+/** The report's tables after the summary, each of which --skip can leave out. */
+const TABLES = ['sensitivity', 'budgets', 'codes', 'fragility'] as const;
+type Table = (typeof TABLES)[number];
+
+async function measure(source: Source, tables: Set<Table>): Promise<ModelResult> {
   const spec = getSpec(source.id);
   const inputs = await makeInputs(spec);
   const photoX = inputs.photos.map((p) => p.x);
   const viewX = inputs.views.map((v) => v.x);
   const allX = [...photoX, ...viewX];
-  const tensors = source.tensors(spec, allX);
+  const { tensors, statistics } = source.tensors(spec, allX);
+  const values = (name: string) => tensors.get(name)!.data;
+  const means = inputMeans(spec, statistics, values, values);
   const dir = await mkdtemp(join(tmpdir(), 'webnets-quant-'));
   try {
     const reference = run(spec, tensors, allX);
@@ -500,22 +555,28 @@ async function measure(source: Source, sensitivity: boolean): Promise<ModelResul
     const modelJsonBytes = {} as Record<PackDtype, number>;
     const packs = {} as ModelResult['packs'];
     for (const dtype of DTYPES) {
-      const pack = await roundTrip(spec, tensors, dtype, dir);
+      const pack = await roundTrip(spec, tensors, statistics, dtype, dir);
       bytes[dtype] = pack.bytes;
       modelJsonBytes[dtype] = pack.modelJsonBytes;
       if (dtype === 'float32') continue;
       const { rows, photos, views } = judge(pack.weights);
+      const names = [...inputs.photos, ...inputs.views].map((x) => x.name);
       packs[dtype] = {
         photos,
         views,
         perPhoto: inputs.photos.map((p, i) => ({ photo: p.name, ...rows[i]! })),
+        lost: rows
+          .map((r, i) => ({ input: names[i]!, ...r }))
+          .filter((r) => r.lead >= CLEAR_LEAD && !r.kept),
       };
     }
     const ratio = (dataBytes: number) => (dataBytes + modelJsonBytes.int8) / bytes.float32;
     const budgets: ModelResult['budgets'] = [];
-    for (const budget of [0, 0.26, INT8_PACK_BUDGET, 0.28, 0.3, 0.35]) {
+    for (const budget of tables.has('budgets')
+      ? [0, 0.26, INT8_PACK_BUDGET, 0.28, 0.3, 0.35]
+      : []) {
       const plan = planFor(spec, budget);
-      const v = variant(tensors, codec('int8'), plan);
+      const v = variant(spec, tensors, codec('int8'), plan, means);
       budgets.push({
         budget,
         float16UpTo: float16UpTo(spec, plan),
@@ -525,19 +586,22 @@ async function measure(source: Source, sensitivity: boolean): Promise<ModelResul
     }
     const codes: ModelResult['codes'] = [];
     const shipped = planFor(spec, INT8_PACK_BUDGET);
-    for (const [code, v] of [
+    const codeVariants: [string, () => ReturnType<typeof variant>][] = [
+      ['shipped', () => variant(spec, tensors, codec('int8'), shipped, means)],
       [
-        "asymmetric, float16 affine, rounding keeps each channel's sum (shipped)",
-        variant(tensors, codec('int8'), shipped),
+        'shipped, biases not corrected',
+        () => variant(spec, tensors, codec('int8'), shipped, undefined),
       ],
-      ['asymmetric, float16 affine, nearest rounding', variant(tensors, nearestRounding, shipped)],
+      ['nearest rounding', () => variant(spec, tensors, nearestRounding, shipped, means)],
       [
-        'asymmetric, float32 affine and biases',
-        variant(tensors, float32Affine, shipped, 'float32'),
+        'float32 affine and biases',
+        () => variant(spec, tensors, float32Affine, shipped, means, 'float32'),
       ],
-      ['symmetric (scale only)', variant(tensors, symmetric, shipped)],
-      ['asymmetric, least-squares clipped range', variant(tensors, mseClipped, shipped)],
-    ] as const) {
+      ['symmetric (scale only)', () => variant(spec, tensors, symmetric, shipped, means)],
+      ['least-squares clipped range', () => variant(spec, tensors, mseClipped, shipped, means)],
+    ];
+    for (const [code, make] of tables.has('codes') ? codeVariants : []) {
+      const v = make();
       codes.push({ code, ratio: ratio(v.bytes), ...pick(judge(v.weights)) });
     }
     const result: ModelResult = {
@@ -548,15 +612,23 @@ async function measure(source: Source, sensitivity: boolean): Promise<ModelResul
       packs,
       budgets,
       codes,
-      fragility: pick(judge(withNoise(tensors, NOISE))),
+      ...(tables.has('fragility') ? { fragility: pick(judge(withNoise(tensors, NOISE))) } : {}),
     };
-    if (sensitivity) {
+    if (tables.has('sensitivity')) {
       const kindOf = kinds(spec);
+      const layers = layersByWeight(spec);
       result.sensitivity = [];
       for (const [name, t] of tensors) {
         if (t.shape.length < 2) continue;
         const one = new Map(tensors);
-        one.set(name, { shape: t.shape, data: codec('int8')(name, t.shape, t.data).data });
+        const stored = codec('int8')(name, t.shape, t.data).data;
+        one.set(name, { shape: t.shape, data: stored });
+        const biasName = name.replace(/\.weight$/, '.bias');
+        const bias = tensors.get(biasName)!;
+        one.set(biasName, {
+          shape: bias.shape,
+          data: correctedBias(layers.get(name)!, t.data, stored, bias.data, means.get(name)!),
+        });
         const { rows } = judge(one);
         result.sensitivity.push({
           tensor: name,
@@ -624,10 +696,28 @@ function markdown(results: ModelResult[], header: string): string {
       );
     });
   }
+  lines.push('', '## Clear top-1s a pack changes', '');
+  lines.push(
+    "Every photo or view where float32's top-1 leads its top-2 by ≥ 0.05 and the pack's top-1 is another class.",
+    '',
+  );
+  lines.push(
+    "| model | weights | dtype | input | float32: top-1 (p), top-2, lead | pack's top-1 (p) | KL |",
+    '| --- | --- | --- | --- | --- | --- | ---: |',
+  );
+  for (const r of results) {
+    for (const dtype of ['float16', 'int8'] as const) {
+      for (const l of r.packs[dtype].lost) {
+        lines.push(
+          `| ${r.id} | ${r.weights} | ${dtype} | ${l.input} | ${l.top1} (${l.p1.toFixed(3)}), ${l.top2}, ${l.lead.toFixed(3)} | ${l.packTop1} (${l.packP1.toFixed(3)}) | ${num(l.kl)} |`,
+        );
+      }
+    }
+  }
   if (results.some((r) => r.sensitivity)) {
     lines.push('', '## Where 8 bits hurt: per-tensor sensitivity by layer kind', '');
     lines.push(
-      'Each weight tensor alone in int8 (the shipped code), everything else float32; mean KL over the photos and views. "share of KL": the kind\'s sum over the model\'s sum.',
+      'Each weight tensor alone in int8 (the shipped code, its bias corrected), everything else float32; mean KL over the photos and views. "share of KL": the kind\'s sum over the model\'s sum.',
       '',
     );
     lines.push(
@@ -649,52 +739,59 @@ function markdown(results: ModelResult[], header: string): string {
       }
     }
   }
-  lines.push('', '## The int8 policy: which weights stay float16', '');
-  lines.push(
-    `The weights with the fewest values per output channel stay float16, fewest first, while the tensors stay within the budget (a share of their float32 bytes; shipped: ${INT8_PACK_BUDGET}); biases float16 throughout. "float16 up to": the most values per channel among them. Size: data + the int8 pack's model.json, of the float32 pack.`,
-    '',
-  );
-  lines.push(
-    '| model | weights | budget | float16 up to | of float32 | photos+views: top-1 kept (lead ≥ 0.05) | views: mean KL | views: max Δp |',
-    '| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |',
-  );
-  for (const r of results) {
-    for (const t of r.budgets) {
-      lines.push(
-        `| ${r.id} | ${r.weights} | ${t.budget}${t.budget === INT8_PACK_BUDGET ? ' (shipped)' : ''} | ${t.float16UpTo} | ${pct(t.ratio)} | ${t.photos.clearKept + t.views.clearKept}/${t.photos.clear + t.views.clear} | ${num(t.views.meanKL)} | ${num(t.views.maxDeltaP)} |`,
-      );
-    }
-  }
-  lines.push('', '## Codes for the int8 weights (shipped plan)', '');
-  lines.push(
-    "The shipped code rounds each channel's values so that the codes keep the channel's sum (its response to a constant input); the others round each value to its nearest code.",
-    '',
-  );
-  lines.push(
-    '| model | weights | code | of float32 | photos+views: top-1 kept (lead ≥ 0.05) | views: mean KL | views: max Δp |',
-    '| --- | --- | --- | ---: | --- | ---: | ---: |',
-  );
-  for (const r of results) {
-    for (const c of r.codes) {
-      lines.push(
-        `| ${r.id} | ${r.weights} | ${c.code} | ${pct(c.ratio)} | ${c.photos.clearKept + c.views.clearKept}/${c.photos.clear + c.views.clear} | ${num(c.views.meanKL)} | ${num(c.views.maxDeltaP)} |`,
-      );
-    }
-  }
-  lines.push('', '## How much each network amplifies weight errors', '');
-  lines.push(
-    `Every weight plus Gaussian noise of ${NOISE} × the rms of its output channel (seeded), biases as they are: the same relative error for every network, whatever its code. A network that moves more here moves more under any quantization.`,
-    '',
-  );
-  lines.push(
-    '| model | weights | photos+views: top-1 kept (lead ≥ 0.05) | views: mean KL | views: max Δp |',
-    '| --- | --- | --- | ---: | ---: |',
-  );
-  for (const r of results) {
-    const f = r.fragility;
+  if (results.some((r) => r.budgets.length > 0)) {
+    lines.push('', '## The int8 policy: which weights stay float16', '');
     lines.push(
-      `| ${r.id} | ${r.weights} | ${f.photos.clearKept + f.views.clearKept}/${f.photos.clear + f.views.clear} | ${num(f.views.meanKL)} | ${num(f.views.maxDeltaP)} |`,
+      `The weights with the fewest values per output channel stay float16, fewest first, each that still fits within the budget (a share of their float32 bytes; shipped: ${INT8_PACK_BUDGET}); biases float16 throughout, corrected for the int8 weights' mean error. "float16 up to": the most values per channel among them. Size: data + the int8 pack's model.json, of the float32 pack.`,
+      '',
     );
+    lines.push(
+      '| model | weights | budget | float16 up to | of float32 | photos+views: top-1 kept (lead ≥ 0.05) | views: mean KL | views: max Δp |',
+      '| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |',
+    );
+    for (const r of results) {
+      for (const t of r.budgets) {
+        lines.push(
+          `| ${r.id} | ${r.weights} | ${t.budget}${t.budget === INT8_PACK_BUDGET ? ' (shipped)' : ''} | ${t.float16UpTo} | ${pct(t.ratio)} | ${t.photos.clearKept + t.views.clearKept}/${t.photos.clear + t.views.clear} | ${num(t.views.meanKL)} | ${num(t.views.maxDeltaP)} |`,
+        );
+      }
+    }
+  }
+  if (results.some((r) => r.codes.length > 0)) {
+    lines.push('', '## Codes for the int8 weights (shipped plan)', '');
+    lines.push(
+      "The shipped code: asymmetric (scale and offset per output channel, float16), each channel's values rounded so that the codes keep the channel's sum (its response to a constant input), and each bias corrected by −ΔW·E[x], the weights' error times the layer's mean input as the batch norms say it (data-free bias correction). Each other row changes one thing: the biases as they are; every value rounded to its nearest code; float32 affine and biases; symmetric codes −127…127 with a float16 scale; the asymmetric range clipped to least squared error (an 8×8 grid).",
+      '',
+    );
+    lines.push(
+      '| model | weights | code | of float32 | photos+views: top-1 kept (lead ≥ 0.05) | views: mean KL | views: max Δp |',
+      '| --- | --- | --- | ---: | --- | ---: | ---: |',
+    );
+    for (const r of results) {
+      for (const c of r.codes) {
+        lines.push(
+          `| ${r.id} | ${r.weights} | ${c.code} | ${pct(c.ratio)} | ${c.photos.clearKept + c.views.clearKept}/${c.photos.clear + c.views.clear} | ${num(c.views.meanKL)} | ${num(c.views.maxDeltaP)} |`,
+        );
+      }
+    }
+  }
+  if (results.some((r) => r.fragility)) {
+    lines.push('', '## How much each network amplifies weight errors', '');
+    lines.push(
+      `Every weight plus Gaussian noise of ${NOISE} × the rms of its output channel (seeded), biases as they are: the same relative error for every network, whatever its code. A network that moves more here moves more under any quantization.`,
+      '',
+    );
+    lines.push(
+      '| model | weights | photos+views: top-1 kept (lead ≥ 0.05) | views: mean KL | views: max Δp |',
+      '| --- | --- | --- | ---: | ---: |',
+    );
+    for (const r of results) {
+      const f = r.fragility;
+      if (!f) continue;
+      lines.push(
+        `| ${r.id} | ${r.weights} | ${f.photos.clearKept + f.views.clearKept}/${f.photos.clear + f.views.clear} | ${num(f.views.meanKL)} | ${num(f.views.maxDeltaP)} |`,
+      );
+    }
   }
   return lines.join('\n') + '\n';
 }
@@ -708,6 +805,7 @@ async function main(): Promise<void> {
     options: {
       models: { type: 'string' },
       'no-sensitivity': { type: 'boolean', default: false },
+      skip: { type: 'string', default: '' },
       out: { type: 'string', default: 'tools/quantization' },
     },
   });
@@ -716,6 +814,13 @@ async function main(): Promise<void> {
   if (wanted && sources.length !== wanted.length) {
     throw new Error(`--models: expected some of ${SOURCES.map((s) => s.key).join(', ')}`);
   }
+  const skipped = values.skip.split(',').filter((t) => t !== '');
+  const unknown = skipped.filter((t) => !(TABLES as readonly string[]).includes(t));
+  if (unknown.length > 0) {
+    throw new Error(`--skip ${unknown.join(',')}: expected some of ${TABLES.join(', ')}`);
+  }
+  if (values['no-sensitivity']) skipped.push('sensitivity');
+  const tables = new Set(TABLES.filter((t) => !skipped.includes(t)));
   tf.env().set('PROD', true);
   if (!(await tf.setBackend('wasm')) || !(await registerKernels('wasm'))) {
     throw new Error("the WASM backend or webnets' kernels did not start in this Node");
@@ -723,7 +828,7 @@ async function main(): Promise<void> {
   const results: ModelResult[] = [];
   for (const source of sources) {
     const started = performance.now();
-    results.push(await measure(source, !values['no-sensitivity']));
+    results.push(await measure(source, tables));
     console.error(`${source.key}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
   const dirty = execSync('git status --porcelain src tools', { encoding: 'utf8' }).trim() !== '';

@@ -27,6 +27,7 @@ import type { SourceTensor } from '../../src/convert/state-dict';
 import type { Activation, ConvSpec, NetworkSpec, SqueezeExciteSpec } from '../../src/models/spec';
 import { blockConvs, convKind, convWeightShape } from '../../src/models/spec';
 import { tf } from '../../src/tf';
+import type { PreActivationStatistics } from '../../src/weights/bias-correction';
 
 /** FNV-1a of the name, mixed with the seed. */
 function hashSeed(name: string, seed: number): number {
@@ -127,6 +128,7 @@ function calibrateConv(
   conv: ConvSpec,
   raw: RawConv,
   out: Map<string, SourceTensor>,
+  statistics?: PreActivationStatistics,
 ): tf.Tensor4D {
   const channels = conv.outChannels;
   const weight = raw.weight.slice();
@@ -142,6 +144,8 @@ function calibrateConv(
     const scale = raw.gamma.map((g, c) => (g * Math.min(1, sd[c]! / typical)) / sd[c]!);
     for (let i = 0; i < weight.length; i++) weight[i] = weight[i]! * scale[i % channels]!;
     for (let c = 0; c < channels; c++) bias[c] = raw.beta[c]! - mu[c]! * scale[c]!;
+    // As a trained network's batch norm says them: the output's mean β and deviation γ.
+    statistics?.set(conv.name, { mean: raw.beta, std: scale.map((s, c) => s * sd[c]!) });
   }
   out.set(`${conv.name}.weight`, { shape: convWeightShape(conv), data: weight });
   out.set(`${conv.name}.bias`, { shape: [channels], data: bias });
@@ -167,11 +171,13 @@ function squeezeExcite(
 /**
  * Trained-like weights for `spec`, batch norm calibrated on `inputs` (preprocessed NHWC
  * images), the classifier set by `calibrateClassifier` on their pooled features.
+ * `statistics`, if given, receives each batch norm's β and γ by conv name.
  */
 export function trainedLikeWeights(
   spec: NetworkSpec,
   inputs: tf.Tensor4D[],
   seed = 0,
+  statistics?: PreActivationStatistics,
 ): Map<string, SourceTensor> {
   const raws = new Map<string, RawConv>();
   for (const block of spec.blocks) {
@@ -187,7 +193,7 @@ export function trainedLikeWeights(
   let x = tf.concat(inputs, 0);
   for (const block of spec.blocks) {
     const run = (h: tf.Tensor4D, conv: ConvSpec) =>
-      calibrateConv(h, conv, raws.get(conv.name)!, out);
+      calibrateConv(h, conv, raws.get(conv.name)!, out, statistics);
     const next = ((): tf.Tensor4D => {
       switch (block.kind) {
         case 'conv':
