@@ -1,25 +1,22 @@
 /**
- * The grouped conv as a tfjs-backend-webgpu program (WGSL). One invocation computes one
- * output element: straightforward, and what the 'webgpu' backend needs to run RegNet
- * without the depthwise-multiplier composition (which writes Cin·gOut channels).
+ * The grouped conv as a tfjs-backend-webgpu program (WGSL): dense (groups 1), grouped and
+ * depthwise (groups = C, the [k, k, C, 1] filter read as [k, k, 1, C]: the same bytes).
+ * One invocation computes one output element, its epilogue fused: + bias [+ residual],
+ * activation. An optional `scale` [N, Cin] multiplies the input channels as they are read:
+ * squeeze-excitation's gates (squeeze-excite-gates/) folded into the conv after it, so the
+ * gated map is never written.
  *
  * tfjs builds the shader around `getUserCode()`: it declares the `x`, `W`, `bias` (and
- * `residual`) storage buffers, a `uniforms` struct (`xShape`, `wShape`, `outShape`, `size` and the
- * `pad`, `stride`, `groups` declared here), `getX(b, r, c, d)`-style accessors,
- * `getOutputCoords()` and `setOutputAtIndex()`, and calls `main(index)`.
+ * `residual`, `scale`) storage buffers, a `uniforms` struct (`xShape`, `wShape`, `outShape`,
+ * `size` and the `pad`, `stride`, `groups` declared here), `getX(b, r, c, d)`-style
+ * accessors, `getOutputCoords()` and `setOutputAtIndex()`, and calls `main(index)`.
  */
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { KernelActivation } from '../kernel';
+import { activationWgsl } from '../wgsl';
 
 const WORKGROUP = 64;
-
-/** WGSL for each activation; silu as v / (1 + e^-v) stays finite for any v. */
-const ACTIVATION_WGSL: Record<KernelActivation, string> = {
-  linear: 'return v;',
-  relu: 'return max(v, 0.0);',
-  silu: 'return v / (1.0 + exp(-v));',
-};
 
 class GroupConv2DProgram implements WebGPUProgram {
   variableNames = ['x', 'W', 'bias'];
@@ -35,18 +32,23 @@ class GroupConv2DProgram implements WebGPUProgram {
     outputShape: number[],
     readonly activation: KernelActivation,
     readonly hasResidual: boolean,
+    readonly hasScale: boolean,
   ) {
     this.outputShape = outputShape;
     if (hasResidual) this.variableNames.push('residual');
+    if (hasScale) this.variableNames.push('scale');
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
     const size = outputShape.reduce((a, b) => a * b, 1);
     this.dispatch = [Math.ceil(size / WORKGROUP), 1, 1];
-    this.shaderKey = `webnets_group_conv2d_${activation}_${hasResidual}`;
+    this.shaderKey = `webnets_group_conv2d_${activation}_${hasResidual}_${hasScale}`;
   }
 
   getUserCode(): string {
+    const read = this.hasScale
+      ? 'getX(coords[0], iy, ix, ci) * scale[coords[0] * uniforms.xShape[3] + ci]'
+      : 'getX(coords[0], iy, ix, ci)';
     return `
-      fn activate(v : f32) -> f32 { ${ACTIVATION_WGSL[this.activation]} }
+      ${activationWgsl('activate', this.activation)}
 
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
@@ -64,8 +66,9 @@ class GroupConv2DProgram implements WebGPUProgram {
           for (var kx = 0; kx < k; kx++) {
             let ix = ix0 + kx;
             if (ix < 0 || ix >= uniforms.xShape[2]) { continue; }
-            for (var ci = 0; ci < gIn; ci++) {
-              value += getX(coords[0], iy, ix, ciBase + ci) * getW(ky, kx, ci, co);
+            for (var i = 0; i < gIn; i++) {
+              let ci = ciBase + i;
+              value += ${read} * getW(ky, kx, i, co);
             }
           }
         }
@@ -80,13 +83,30 @@ class GroupConv2DProgram implements WebGPUProgram {
 /** Runs the grouped conv program (compiled and cached by tfjs, by shaderKey) on checked inputs. */
 export function runGroupConvProgram(
   backend: WebGPUBackend,
-  inputs: { x: TensorInfo; filter: TensorInfo; bias: TensorInfo; residual?: TensorInfo },
+  inputs: {
+    x: TensorInfo;
+    filter: TensorInfo;
+    bias: TensorInfo;
+    residual?: TensorInfo;
+    scale?: TensorInfo;
+  },
   g: { outShape: number[]; pad: number; stride: number; groups: number },
   activation: KernelActivation,
 ): TensorInfo {
-  const { x, filter, bias, residual } = inputs;
-  const program = new GroupConv2DProgram(g.outShape, activation, residual !== undefined);
+  const { x, filter, bias, residual, scale } = inputs;
+  const program = new GroupConv2DProgram(
+    g.outShape,
+    activation,
+    residual !== undefined,
+    scale !== undefined,
+  );
   const uniforms = [g.pad, g.stride, g.groups].map((v) => ({ type: 'int32', data: [v] }));
-  const programInputs = residual ? [x, filter, bias, residual] : [x, filter, bias];
+  const programInputs = [
+    x,
+    filter,
+    bias,
+    ...(residual ? [residual] : []),
+    ...(scale ? [scale] : []),
+  ];
   return backend.runWebGPUProgram(program, programInputs, 'float32', uniforms);
 }
