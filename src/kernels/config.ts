@@ -129,6 +129,8 @@ export interface ConvClass {
   kernel: number;
   stride: number;
   inChannels: number;
+  /** Output channels, where a rule needs them (the fused separable conv's). */
+  outChannels?: number;
   groups: number;
   act: Activation;
 }
@@ -221,6 +223,9 @@ export function selectSeparable(
     second.kernel === 1 &&
     second.stride === 1 &&
     second.inChannels <= MAX_TILE_FLOATS &&
+    second.inChannels % 4 === 0 &&
+    second.outChannels !== undefined &&
+    second.outChannels % 4 === 0 &&
     kernelActivation(first.act) &&
     kernelActivation(second.act);
   return fits && onWebgpuKernel(config, 'separableConv2d') ? 'kernel' : 'composed';

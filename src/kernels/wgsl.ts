@@ -5,14 +5,21 @@
  */
 import type { KernelActivation } from './kernel';
 
-/** `fn <name>(v : f32) -> f32` for an activation; SiLU as v / (1 + e^-v) stays finite for any v. */
-export function activationWgsl(name: string, activation: KernelActivation): string {
+/**
+ * `fn <name>(v : T) -> T` for an activation, T f32 or vec4<f32>; SiLU as v / (1 + e^-v)
+ * stays finite for any v.
+ */
+export function activationWgsl(
+  name: string,
+  activation: KernelActivation,
+  type: 'f32' | 'vec4<f32>' = 'f32',
+): string {
   const body: Record<KernelActivation, string> = {
     linear: 'return v;',
-    relu: 'return max(v, 0.0);',
+    relu: `return max(v, ${type}(0.0));`,
     silu: 'return v / (1.0 + exp(-v));',
   };
-  return `fn ${name}(v : f32) -> f32 { ${body[activation]} }`;
+  return `fn ${name}(v : ${type}) -> ${type} { ${body[activation]} }`;
 }
 
 /** `fn flatWorkgroup() -> i32`: the workgroup's index in a dispatch tfjs may have reshaped. */

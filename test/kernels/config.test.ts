@@ -100,13 +100,14 @@ describe('kernel configuration', () => {
   it('WebGPU fusions: a grouped or depthwise conv into the 1×1 after it, squeeze-excitation into the conv after it, where their kernels are registered', () => {
     const dw = conv({ kind: 'depthwise', kernel: 3, inChannels: 256, groups: 256 });
     const grouped = conv({ kind: 'grouped', kernel: 3, inChannels: 400, groups: 25 });
-    const pw = conv({ inChannels: 256, act: 'linear' });
+    const pw = conv({ inChannels: 256, outChannels: 128, act: 'linear' });
     expect(selectSeparable(dw, pw, webgpuAll)).toBe('kernel');
     expect(selectSeparable(grouped, { ...pw, inChannels: 400 }, webgpuAll)).toBe('kernel');
     expect(selectSeparable(dw, pw, webgpuStock)).toBe('composed');
     expect(selectSeparable(dw, pw, wasm)).toBe('composed'); // no WASM implementation
     expect(selectSeparable(dw, { ...pw, kernel: 3 }, webgpuAll)).toBe('composed');
     expect(selectSeparable(dw, { ...pw, inChannels: 5000 }, webgpuAll)).toBe('composed');
+    expect(selectSeparable(dw, { ...pw, outChannels: 10 }, webgpuAll)).toBe('composed');
     const se = { reduceAct: 'silu' as const, squeezed: 24 };
     expect(selectExcitedConv(se, pw, webgpuAll)).toBe('kernel');
     expect(selectExcitedConv({ ...se, squeezed: 2048 }, pw, webgpuAll)).toBe('composed');

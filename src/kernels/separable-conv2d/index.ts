@@ -6,7 +6,7 @@
  * inputs: x [N, H, W, Cin]; dw [k, k, Cin / groups, Cmid] (grouped HWIO; a depthwise
  * [k, k, C, 1] filter reshaped to [k, k, 1, C]); dwBias [Cmid]; pw [1, 1, Cmid, Cout];
  * pwBias [Cout]; residual (optional) shaped like y. attrs: strides, pad, groups, activation
- * (the first conv's), outActivation. Cmid at most MAX_TILE_FLOATS. WebGPU only: webgpu.ts.
+ * (the first conv's), outActivation. Cmid at most MAX_TILE_FLOATS; Cmid and Cout multiples of 4. WebGPU only: webgpu.ts.
  */
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
@@ -52,6 +52,11 @@ export function separableGeometry(
   if (midChannels > MAX_TILE_FLOATS) {
     throw new Error(
       `${K}: at most ${MAX_TILE_FLOATS} intermediate channels (dw's last axis), got ${midChannels}`,
+    );
+  }
+  if (midChannels % 4 !== 0 || outChannels % 4 !== 0) {
+    throw new Error(
+      `${K}: intermediate and output channels must be multiples of 4, got dw ${describe(inputs.dw!)} and pw ${describe(pw)}`,
     );
   }
   const outShape = [first.batch, first.outHeight, first.outWidth, outChannels];
