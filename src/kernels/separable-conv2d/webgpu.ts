@@ -13,8 +13,13 @@ import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { KernelActivation } from '../kernel';
 import { FLAT_WORKGROUP_WGSL, activationWgsl } from '../wgsl';
 
-/** Floats of workgroup memory for the intermediate tile (16 KiB: what every adapter offers). */
-export const MAX_TILE_FLOATS = 4096;
+/**
+ * Floats of workgroup memory for the intermediate tile: 4 KiB of the 16 KiB every adapter
+ * offers. SwiftShader pays for workgroup memory by its size on every workgroup (compiling
+ * and running): with 16 KiB FD-MobileNet 0.5×'s build and first inference took 57 s there,
+ * with 4 KiB 13 s (bench/RESULTS.md).
+ */
+export const MAX_TILE_FLOATS = 1024;
 /** At most this many output pixels per workgroup. */
 const MAX_TILE_PIXELS = 16;
 const THREADS = 64;
