@@ -5,9 +5,12 @@
  */
 import * as webnets from '../../src/browser';
 import * as kernels from '../../src/kernels';
-import { createNetwork } from '../../src/models/network';
+import { compileNetwork, createNetwork } from '../../src/models/network';
 import { getSpec } from '../../src/models/presets';
 import { syntheticWeights } from '../../src/weights/synthetic';
 
-Object.assign(window, { webnets, internals: { kernels, createNetwork, getSpec, syntheticWeights } });
+Object.assign(window, {
+  webnets,
+  internals: { kernels, createNetwork, compileNetwork, getSpec, syntheticWeights },
+});
 document.getElementById('out')!.textContent = 'ready';

@@ -31,6 +31,7 @@ export * from './silu';
 export * from './squeeze-excite';
 export * from './squeeze-excite-gates';
 export * from './config';
+export { compileAhead } from './compile-ahead';
 export { ACTIVATION_CODES } from './kernel';
 export type { KernelActivation } from './kernel';
 export {

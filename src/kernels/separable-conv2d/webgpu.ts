@@ -15,9 +15,8 @@ import { FLAT_WORKGROUP_WGSL, activationWgsl } from '../wgsl';
 
 /**
  * Floats of workgroup memory for the intermediate tile: 4 KiB of the 16 KiB every adapter
- * offers. SwiftShader pays for workgroup memory by its size on every workgroup (compiling
- * and running): with 16 KiB FD-MobileNet 0.5×'s build and first inference took 57 s there,
- * with 4 KiB 13 s (bench/RESULTS.md).
+ * offers, since SwiftShader pays for workgroup memory by its size on every workgroup, in
+ * compiling and in running (16 KiB made FD-MobileNet's load 4× slower there).
  */
 export const MAX_TILE_FLOATS = 1024;
 /** At most this many output pixels per workgroup. */

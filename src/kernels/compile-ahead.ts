@@ -1,0 +1,35 @@
+/**
+ * Compiling a network's WebGPU pipelines before its first inference, all at once: tfjs'
+ * WebGPU backend has a compile-only mode (flag WEBGPU_ENGINE_COMPILE_ONLY) in which running
+ * ops creates each new pipeline with `createComputePipelineAsync` and records nothing;
+ * `checkCompileCompletionAsync` then waits for them all. The device compiles them in
+ * parallel, and the first real inference finds every pipeline ready.
+ */
+import { tf } from '../tf';
+
+const COMPILE_ONLY = 'WEBGPU_ENGINE_COMPILE_ONLY';
+
+interface CompilingBackend {
+  checkCompileCompletionAsync(): Promise<void>;
+}
+
+/**
+ * Runs `run` (the ops whose pipelines to compile: its outputs are disposed unread) in
+ * compile-only mode on the WebGPU backend and waits for every pipeline it asked for.
+ * Does nothing on other backends. Rejects with the compiler's error if a pipeline fails.
+ */
+export async function compileAhead(
+  backendName: string,
+  run: () => tf.TensorContainer,
+): Promise<void> {
+  if (backendName !== 'webgpu') return;
+  const backend = tf.findBackend('webgpu') as unknown as CompilingBackend | undefined;
+  if (!backend || typeof backend.checkCompileCompletionAsync !== 'function') return;
+  tf.env().set(COMPILE_ONLY, true);
+  try {
+    tf.dispose(tf.tidy(run));
+  } finally {
+    tf.env().set(COMPILE_ONLY, false);
+  }
+  await backend.checkCompileCompletionAsync();
+}
