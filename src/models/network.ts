@@ -114,9 +114,10 @@ export function createNetwork(
 /**
  * Compiles every WebGPU pipeline the network's forward pass uses, in parallel, without
  * running it (kernels/compile-ahead.ts): the first inference then compiles nothing.
- * Resolves at once on other backends.
+ * Resolves false at once on other backends, and false if a pipeline failed (the first
+ * inference then compiles what is missing and reports the failure).
  */
-export function compileNetwork(network: Network): Promise<void> {
+export function compileNetwork(network: Network): Promise<boolean> {
   const { backend } = network.kernels ?? { backend: tf.getBackend() };
   const size = network.spec.inputSize;
   return compileAhead(backend, () => {

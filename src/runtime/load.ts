@@ -109,16 +109,12 @@ function syntheticBuilder(spec: NetworkSpec, seed: number, threads: ThreadsOptio
 
 /**
  * The network with its WebGPU pipelines compiled, in parallel, before the warm-up
- * inference (models/network.ts compileNetwork); disposed if compiling fails.
+ * inference (models/network.ts compileNetwork; a pipeline that fails there fails the
+ * warm-up, which compiles it again).
  */
 async function compiled(network: Network): Promise<Network> {
-  try {
-    await compileNetwork(network);
-    return network;
-  } catch (err) {
-    network.dispose();
-    throw err;
-  }
+  await compileNetwork(network);
+  return network;
 }
 
 /** What a pack's manifest says about the model (it decides preprocessing and labels). */
