@@ -7,6 +7,8 @@
  * thresholds of their own splitting; backend/threads.ts the thread policy's.
  */
 import type { KernelKey } from '.';
+import { MAX_TILE_FLOATS } from './separable-conv2d/webgpu';
+import { MAX_SQUEEZED } from './squeeze-excite-gates/webgpu';
 
 /** What a backend offers webnets, read once when a network is built (kernelConfig in index.ts). */
 export interface KernelConfig {
@@ -132,13 +134,16 @@ function pick<C, I extends string>(rules: readonly Rule<C, I>[], c: C, config: K
 
 const always = (): boolean => true;
 
+/** The backend is WebGPU and has webnets' `kernel` registered. */
+const onWebgpuKernel = (config: KernelConfig, kernel: KernelKey): boolean =>
+  config.backend === 'webgpu' && config.kernels[kernel];
+
 /** The activations webnets' kernels fuse (sigmoid goes to tfjs, which fuses it). */
 const kernelActivation = (act: Activation): boolean => act !== 'sigmoid';
 
 /**
  * Dense convs go to webnets' kernel on WASM when it has at least as many threads as
- * XNNPACK's pool: thread for thread it beats XNNPACK on these shapes. (WebGPU's stock convs
- * are tuned; its WGSL kernel is for grouped convs only.)
+ * XNNPACK's pool: thread for thread it beats XNNPACK on these shapes.
  */
 function denseOnKernel(config: KernelConfig): boolean {
   return (
@@ -154,6 +159,8 @@ export interface ConvClass {
   kernel: number;
   stride: number;
   inChannels: number;
+  /** Output channels, where a rule needs them (the fused separable conv's). */
+  outChannels?: number;
   groups: number;
   act: Activation;
 }
@@ -187,6 +194,12 @@ export const CONV_RULES: readonly (Rule<ConvClass, ConvImpl> & { kind: ConvClass
     impl: 'kernel',
     when: (c, config) => kernelActivation(c.act) && denseOnKernel(config),
     why: "thread for thread, webnets' conv beats XNNPACK's on these shapes",
+  },
+  {
+    kind: 'dense',
+    impl: 'kernel',
+    when: (c, config) => kernelActivation(c.act) && onWebgpuKernel(config, 'groupConv2d'),
+    why: "on WebGPU webnets' conv takes bias, SiLU and the residual into the conv's dispatch (tfjs' adds one for the residual and two for SiLU) and squeeze-excitation's gates into its input read",
   },
   { kind: 'dense', impl: 'stock', when: always, why: "tfjs' convs (XNNPACK, WebGPU's tuned ones)" },
   {
@@ -222,6 +235,47 @@ export function selectConv(c: ConvClass, config: KernelConfig): ConvImpl {
     c,
     config,
   );
+}
+
+/**
+ * A k×k grouped or depthwise conv and the 1×1 conv after it (FD-MobileNet's units, RegNet's
+ * b → c): one fused kernel where registered (WebGPU), which keeps the intermediate map in
+ * workgroup memory, up to the channels that memory holds; else the two convs as chosen apart.
+ */
+export function selectSeparable(
+  first: ConvClass,
+  second: ConvClass,
+  config: KernelConfig,
+): 'kernel' | 'composed' {
+  const fits =
+    first.kind !== 'dense' &&
+    second.kind === 'dense' &&
+    second.kernel === 1 &&
+    second.stride === 1 &&
+    second.inChannels <= MAX_TILE_FLOATS &&
+    second.inChannels % 4 === 0 &&
+    second.outChannels !== undefined &&
+    second.outChannels % 4 === 0 &&
+    kernelActivation(first.act) &&
+    kernelActivation(second.act);
+  return fits && onWebgpuKernel(config, 'separableConv2d') ? 'kernel' : 'composed';
+}
+
+/**
+ * Squeeze-excitation and the conv after it: the gates in one dispatch and the conv reading
+ * its input through them (WebGPU), where both kernels are registered and the conv runs on
+ * webnets' kernel; else the excitation's own implementation, then the conv.
+ */
+export function selectExcitedConv(
+  se: { reduceAct: Activation; squeezed: number },
+  conv: ConvClass,
+  config: KernelConfig,
+): 'kernel' | 'composed' {
+  const gates =
+    onWebgpuKernel(config, 'squeezeExciteGates') &&
+    (se.reduceAct === 'relu' || se.reduceAct === 'silu') &&
+    se.squeezed <= MAX_SQUEEZED;
+  return gates && selectConv(conv, config) === 'kernel' ? 'kernel' : 'composed';
 }
 
 export type ElementwiseImpl = 'kernel' | 'stock';

@@ -15,8 +15,10 @@ import { addActivationKernel } from './add-activation';
 import { depthwiseConv2dKernel } from './depthwise-conv2d';
 import { groupConv2dKernel } from './group-conv2d';
 import { resizeCropNormalizeKernel } from './resize-crop-normalize';
+import { separableConv2dKernel } from './separable-conv2d';
 import { siluKernel } from './silu';
 import { squeezeExciteKernel } from './squeeze-excite';
+import { squeezeExciteGatesKernel } from './squeeze-excite-gates';
 import { setUpKernels, wasmKernelThreads } from './wasm/module';
 import type { WasmBackendLike } from './wasm/module';
 
@@ -24,9 +26,12 @@ export * from './add-activation';
 export * from './depthwise-conv2d';
 export * from './group-conv2d';
 export * from './resize-crop-normalize';
+export * from './separable-conv2d';
 export * from './silu';
 export * from './squeeze-excite';
+export * from './squeeze-excite-gates';
 export * from './config';
+export { compileAhead } from './compile-ahead';
 export { ACTIVATION_CODES } from './kernel';
 export type { KernelActivation } from './kernel';
 export {
@@ -45,6 +50,8 @@ export const KERNELS = {
   squeezeExcite: squeezeExciteKernel,
   addActivation: addActivationKernel,
   resizeCropNormalize: resizeCropNormalizeKernel,
+  separableConv2d: separableConv2dKernel,
+  squeezeExciteGates: squeezeExciteGatesKernel,
 } as const;
 
 export type KernelKey = keyof typeof KERNELS;

@@ -1,13 +1,20 @@
 /**
  * One forward implementation per block kind, shared by every preset. A block is
  * prepared once from its spec, its weights and the kernel configuration of the backend
- * (ops.ts `prepare*`: implementation and weight layout chosen there), then its `forward`
- * only chains the prepared ops.
+ * (ops.ts `prepare*`: implementation, fusion and weight layout chosen there), then its
+ * `forward` only chains the prepared ops.
  */
 import type { KernelConfig } from '../kernels';
 import type { tf } from '../tf';
-import { pointwiseMatrix, prepareConv, prepareResidualConv, prepareSqueezeExcite } from './ops';
-import type { PreparedConv, PreparedResidualConv, PreparedSqueezeExcite } from './ops';
+import {
+  pointwiseMatrix,
+  prepareConv,
+  prepareExcitedConv,
+  prepareOutputConv,
+  prepareSeparable,
+  thenOutput,
+} from './ops';
+import type { ConvWeights, PreparedConv, PreparedOutput, ResidualAct } from './ops';
 import type { BlockSpec, ConvSpec, SqueezeExciteSpec } from './spec';
 
 /** Reads a weight by name (createNetwork checked names and shapes beforehand). */
@@ -21,23 +28,39 @@ export interface Layer {
 
 /** Prepares the ops of layers for one backend's kernel configuration. */
 function preparer(read: WeightReader, config: KernelConfig) {
-  const weight = (spec: ConvSpec) => read(`${spec.name}.weight`) as tf.Tensor4D;
-  const bias = (spec: ConvSpec) => read(`${spec.name}.bias`) as tf.Tensor1D;
+  const weights = (spec: ConvSpec): ConvWeights => ({
+    spec,
+    weight: read(`${spec.name}.weight`) as tf.Tensor4D,
+    bias: read(`${spec.name}.bias`) as tf.Tensor1D,
+  });
   return {
-    conv: (spec: ConvSpec): PreparedConv => prepareConv(spec, weight(spec), bias(spec), config),
-    residualConv: (spec: ConvSpec, act: 'linear' | 'relu'): PreparedResidualConv =>
-      prepareResidualConv(spec, weight(spec), bias(spec), act, config),
-    se: (spec: SqueezeExciteSpec): PreparedSqueezeExcite =>
-      prepareSqueezeExcite(
-        {
-          reduceWeight: pointwiseMatrix(weight(spec.reduce)),
-          reduceBias: bias(spec.reduce),
-          expandWeight: pointwiseMatrix(weight(spec.expand)),
-          expandBias: bias(spec.expand),
-        },
-        spec.reduce.act,
-        config,
-      ),
+    conv: (spec: ConvSpec): PreparedConv => {
+      const w = weights(spec);
+      return prepareConv(spec, w.weight, w.bias, config);
+    },
+    /** A k×k grouped or depthwise conv, then the block's 1×1 output conv. */
+    separable: (first: ConvSpec, output: ConvSpec, residualAct: ResidualAct): PreparedOutput =>
+      prepareSeparable(weights(first), weights(output), residualAct, config),
+    /** [Squeeze-excitation, then] the block's output conv. */
+    output: (
+      se: SqueezeExciteSpec | undefined,
+      output: ConvSpec,
+      residualAct: ResidualAct,
+    ): PreparedOutput =>
+      se
+        ? prepareExcitedConv(
+            {
+              reduceWeight: pointwiseMatrix(read(`${se.reduce.name}.weight`) as tf.Tensor4D),
+              reduceBias: read(`${se.reduce.name}.bias`) as tf.Tensor1D,
+              expandWeight: pointwiseMatrix(read(`${se.expand.name}.weight`) as tf.Tensor4D),
+              expandBias: read(`${se.expand.name}.bias`) as tf.Tensor1D,
+            },
+            se.reduce.act,
+            weights(output),
+            residualAct,
+            config,
+          )
+        : prepareOutputConv(weights(output), residualAct, config),
   };
 }
 
@@ -53,39 +76,31 @@ export function buildLayer(block: BlockSpec, read: WeightReader, config: KernelC
       return { forward: c.run, tensors: c.tensors };
     }
     case 'dwsep': {
-      const dw = prepare.conv(block.depthwise);
-      const pw = prepare.conv(block.pointwise);
-      return { forward: (x) => pw.run(dw.run(x)), tensors: tensorsOf(dw, pw) };
+      const unit = prepare.separable(block.depthwise, block.pointwise, null);
+      return { forward: (x) => unit.run(x), tensors: unit.tensors };
     }
     case 'mbconv': {
       const expand = block.expand && prepare.conv(block.expand);
       const dw = prepare.conv(block.depthwise);
-      const se = block.se && prepare.se(block.se);
-      const project = block.residual ? null : prepare.conv(block.project);
-      const projectAdd = block.residual ? prepare.residualConv(block.project, 'linear') : null;
+      const out = prepare.output(block.se, block.project, block.residual ? 'linear' : null);
       return {
         forward(x) {
-          let h = expand ? expand.run(x) : x;
-          h = dw.run(h);
-          if (se) h = se.run(h);
-          return projectAdd ? projectAdd.run(h, x) : project!.run(h);
+          const h = dw.run(expand ? expand.run(x) : x);
+          return out.run(h, block.residual ? x : undefined);
         },
-        tensors: tensorsOf(expand, dw, se, project ?? projectAdd!),
+        tensors: tensorsOf(expand, dw, out),
       };
     }
     case 'bottleneck': {
       const a = prepare.conv(block.a);
-      const b = prepare.conv(block.b);
-      const se = block.se && prepare.se(block.se);
-      const c = prepare.residualConv(block.c, 'relu');
+      // b → [SE →] c + shortcut, ReLU: with SE between them, b and c cannot be fused.
+      const rest = block.se
+        ? thenOutput(prepare.conv(block.b), prepare.output(block.se, block.c, 'relu'))
+        : prepare.separable(block.b, block.c, 'relu');
       const shortcut = block.shortcut && prepare.conv(block.shortcut);
       return {
-        forward(x) {
-          let h = b.run(a.run(x));
-          if (se) h = se.run(h);
-          return c.run(h, shortcut ? shortcut.run(x) : x);
-        },
-        tensors: tensorsOf(a, b, se, c, shortcut),
+        forward: (x) => rest.run(a.run(x), shortcut ? shortcut.run(x) : x),
+        tensors: tensorsOf(a, rest, shortcut),
       };
     }
   }

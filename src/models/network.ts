@@ -3,7 +3,7 @@
  * (The implementation, `createNetwork`, lives here too; see layers.ts for the blocks.)
  */
 import type { KernelConfig } from '../kernels';
-import { kernelConfig } from '../kernels';
+import { compileAhead, kernelConfig } from '../kernels';
 import { tf } from '../tf';
 import { buildLayer } from './layers';
 import type { Layer, WeightReader } from './layers';
@@ -109,6 +109,21 @@ export function createNetwork(
       tf.dispose([...live]);
     },
   };
+}
+
+/**
+ * Compiles every WebGPU pipeline the network's forward pass uses, in parallel, without
+ * running it (kernels/compile-ahead.ts): the first inference then compiles nothing.
+ * Resolves false at once on other backends, and false if a pipeline failed (the first
+ * inference then compiles what is missing and reports the failure).
+ */
+export function compileNetwork(network: Network): Promise<boolean> {
+  const { backend } = network.kernels ?? { backend: tf.getBackend() };
+  const size = network.spec.inputSize;
+  return compileAhead(backend, () => {
+    const { logits, features } = network.forward(tf.zeros([1, size, size, 3]));
+    return [logits, features];
+  });
 }
 
 /** Every tensor `paramSpecs` names, with its shape, and nothing else. */

@@ -26,6 +26,25 @@ export type PreparedResidualConv = Prepared<(x: tf.Tensor4D, residual: tf.Tensor
 
 export type PreparedSqueezeExcite = Prepared<(x: tf.Tensor4D) => tf.Tensor4D>;
 
+/**
+ * A block's output ops (its last convs, what came before them fused in where the config
+ * allows): act(… conv(x) + residual) when the block adds a residual, else … conv(x).
+ */
+export type PreparedOutput = Prepared<(x: tf.Tensor4D, residual?: tf.Tensor4D) => tf.Tensor4D>;
+
+/** A conv's spec with its runtime-layout weights. */
+export interface ConvWeights {
+  spec: ConvSpec;
+  weight: tf.Tensor4D;
+  bias: tf.Tensor1D;
+}
+
+/**
+ * How a block ends: with `residualAct` the output conv adds the block's residual, then
+ * applies it (the conv's own activation must be linear); null: no residual.
+ */
+export type ResidualAct = 'linear' | 'relu' | null;
+
 export type PreparedLinear = Prepared<(x: tf.Tensor2D) => tf.Tensor2D>;
 
 /** The activation as webnets' kernels take it (the config sends sigmoid to tfjs). */
@@ -135,6 +154,123 @@ export function prepareResidualConv(
   }
   const add = addActivationOf(act, config);
   return { run: (x, residual) => add(conv.run(x), residual), tensors: conv.tensors };
+}
+
+/** The output conv alone: conv(x), or act(conv(x) + residual). */
+export function prepareOutputConv(
+  conv: ConvWeights,
+  residualAct: ResidualAct,
+  config: KernelConfig,
+): PreparedOutput {
+  if (residualAct === null) {
+    const plain = prepareConv(conv.spec, conv.weight, conv.bias, config);
+    return { run: (x) => plain.run(x), tensors: plain.tensors };
+  }
+  const op = prepareResidualConv(conv.spec, conv.weight, conv.bias, residualAct, config);
+  return { run: (x, residual) => op.run(x, residualOf(conv.spec, residual)), tensors: op.tensors };
+}
+
+function residualOf(spec: ConvSpec, residual: tf.Tensor4D | undefined): tf.Tensor4D {
+  if (residual === undefined) throw new Error(`${spec.name}: the block's residual is missing`);
+  return residual;
+}
+
+/** `first`, then `output`: a block's output ops with one conv more before them. */
+export function thenOutput(first: PreparedConv, output: PreparedOutput): PreparedOutput {
+  return {
+    run: (x, residual) => output.run(first.run(x), residual),
+    tensors: [...first.tensors, ...output.tensors],
+  };
+}
+
+const convClass = (spec: ConvSpec): K.ConvClass => ({ kind: convKind(spec), ...spec });
+
+/**
+ * A k×k grouped or depthwise conv, then a 1×1 output conv: one fused kernel where the config
+ * picks it (kernels/config.ts selectSeparable), else the two convs as chosen apart.
+ */
+export function prepareSeparable(
+  first: ConvWeights,
+  second: ConvWeights,
+  residualAct: ResidualAct,
+  config: KernelConfig,
+): PreparedOutput {
+  const fusable = residualAct === null || second.spec.act === 'linear';
+  if (
+    !fusable ||
+    K.selectSeparable(convClass(first.spec), convClass(second.spec), config) !== 'kernel'
+  ) {
+    return thenOutput(
+      prepareConv(first.spec, first.weight, first.bias, config),
+      prepareOutputConv(second, residualAct, config),
+    );
+  }
+  const [k] = first.weight.shape;
+  const depthwise = convKind(first.spec) === 'depthwise';
+  // A depthwise [k, k, C, 1] filter is the grouped [k, k, 1, C] one: the same values in order.
+  const dw = depthwise ? tf.reshape(first.weight, [k, k, 1, first.spec.outChannels]) : first.weight;
+  const attrs = {
+    strides: first.spec.stride,
+    groups: first.spec.groups,
+    activation: kernelAct(first.spec.act),
+    outActivation: residualAct ?? kernelAct(second.spec.act),
+  };
+  const dwOp = { filter: dw as tf.Tensor4D, bias: first.bias };
+  const pwOp = { filter: second.weight, bias: second.bias };
+  return {
+    run: (x, residual) =>
+      K.separableConv2d(
+        x,
+        dwOp,
+        pwOp,
+        attrs,
+        residualAct === null ? undefined : residualOf(second.spec, residual),
+      ),
+    tensors: [dwOp.filter, first.bias, second.weight, second.bias],
+  };
+}
+
+/**
+ * Squeeze-excitation, then the output conv: on WebGPU the gates in one dispatch and the conv
+ * reading its input through them (kernels/config.ts selectExcitedConv), else the
+ * excitation's implementation, then the conv.
+ */
+export function prepareExcitedConv(
+  se: stock.SqueezeExciteWeights,
+  reduceAct: Activation,
+  conv: ConvWeights,
+  residualAct: ResidualAct,
+  config: KernelConfig,
+): PreparedOutput {
+  const squeezed = se.reduceWeight.shape[1];
+  const fusable = residualAct === null || conv.spec.act === 'linear';
+  if (
+    !fusable ||
+    K.selectExcitedConv({ reduceAct, squeezed }, convClass(conv.spec), config) !== 'kernel'
+  ) {
+    const excite = prepareSqueezeExcite(se, reduceAct, config);
+    const output = prepareOutputConv(conv, residualAct, config);
+    return {
+      run: (x, residual) => output.run(excite.run(x), residual),
+      tensors: [...excite.tensors, ...output.tensors],
+    };
+  }
+  const gatesAttrs = { activation: reduceAct as 'relu' | 'silu' };
+  const { spec, weight, bias } = conv;
+  const attrs = {
+    strides: spec.stride,
+    groups: spec.groups,
+    activation: residualAct ?? kernelAct(spec.act),
+    threads: config.threads,
+  };
+  return {
+    run: (x, residual) => {
+      const gates = K.squeezeExciteGates(x, se, gatesAttrs);
+      const r = residualAct === null ? undefined : residualOf(spec, residual);
+      return K.groupConv2d(x, weight, bias, attrs, r, gates);
+    },
+    tensors: [se.reduceWeight, se.reduceBias, se.expandWeight, se.expandBias, weight, bias],
+  };
 }
 
 /** 1×1 HWIO conv weight → the [in, out] matrix it is on a 1×1 map. */

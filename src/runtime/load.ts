@@ -9,7 +9,8 @@
  * `worker: true` the same load runs in a worker (worker/client.ts).
  */
 import { complexity } from '../models/complexity';
-import { createNetwork } from '../models/network';
+import { compileNetwork, createNetwork } from '../models/network';
+import type { Network } from '../models/network';
 import { getSpec } from '../models/presets';
 import type { NetworkSpec } from '../models/spec';
 import type { LoadProgress } from '../weights/load';
@@ -99,13 +100,21 @@ function syntheticBuilder(spec: NetworkSpec, seed: number, threads: ThreadsOptio
     labels: labelSet('imagenet-1k'),
     source: { format: 'synthetic', seed },
   };
-  return () => {
+  return async () => {
     const kernels = networkKernels(info.complexity.macs, threads);
-    return Promise.resolve({
-      network: createNetwork(spec, syntheticWeights(spec, seed), kernels),
-      info,
-    });
+    const network = await compiled(createNetwork(spec, syntheticWeights(spec, seed), kernels));
+    return { network, info };
   };
+}
+
+/**
+ * The network with its WebGPU pipelines compiled, in parallel, before the warm-up
+ * inference (models/network.ts compileNetwork; a pipeline that fails there fails the
+ * warm-up, which compiles it again).
+ */
+async function compiled(network: Network): Promise<Network> {
+  await compileNetwork(network);
+  return network;
 }
 
 /** What a pack's manifest says about the model (it decides preprocessing and labels). */
@@ -159,7 +168,7 @@ function packBuilder(spec: NetworkSpec, url: string, options: LoadOptions): Netw
     const { weights, info } = await bind();
     try {
       const kernels = networkKernels(info.complexity.macs, options.threads);
-      return { network: createNetwork(spec, weights, kernels), info };
+      return { network: await compiled(createNetwork(spec, weights, kernels)), info };
     } catch (err) {
       tf.dispose(Object.values(weights));
       throw err;

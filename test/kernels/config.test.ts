@@ -11,7 +11,9 @@ import {
   wasmEngine,
   selectAddActivation,
   selectConv,
+  selectExcitedConv,
   selectLinear,
+  selectSeparable,
   selectSqueezeExcite,
   slicesFor,
   THRESHOLDS,
@@ -24,6 +26,8 @@ const none = {
   squeezeExcite: false,
   addActivation: false,
   resizeCropNormalize: false,
+  separableConv2d: false,
+  squeezeExciteGates: false,
 };
 const all = Object.fromEntries(Object.keys(none).map((k) => [k, true])) as typeof none;
 const wasm: KernelConfig = {
@@ -42,6 +46,9 @@ const webgpu: KernelConfig = {
   threads: 1,
 };
 
+const webgpuStock: KernelConfig = { ...webgpu, kernels: none };
+const webgpuAll: KernelConfig = { ...webgpu, kernels: all };
+
 const conv = (c: Partial<ConvClass>): ConvClass => ({
   kind: 'dense',
   kernel: 1,
@@ -53,7 +60,7 @@ const conv = (c: Partial<ConvClass>): ConvClass => ({
 });
 
 describe('kernel configuration', () => {
-  it('dense convs: packed from 64 inputs on WASM, in place below, stock where XNNPACK has more threads or on WebGPU', () => {
+  it('dense convs: packed from 64 inputs on WASM, in place below, stock where XNNPACK has more threads; on WebGPU the kernel where registered', () => {
     expect(selectConv(conv({}), wasm)).toBe('kernel-packed');
     expect(selectConv(conv({ inChannels: THRESHOLDS.packedDenseMinInputs - 1 }), wasm)).toBe(
       'kernel',
@@ -62,7 +69,9 @@ describe('kernel configuration', () => {
     expect(selectConv(conv({ stride: 2 }), wasm)).toBe('kernel');
     expect(selectConv(conv({ act: 'sigmoid' }), wasm)).toBe('stock');
     expect(selectConv(conv({}), { ...wasm, xnnpackThreads: 4 })).toBe('stock');
-    expect(selectConv(conv({}), webgpu)).toBe('stock');
+    expect(selectConv(conv({}), webgpu)).toBe('kernel');
+    expect(selectConv(conv({ act: 'silu' }), webgpu)).toBe('kernel');
+    expect(selectConv(conv({}), webgpuStock)).toBe('stock');
     expect(selectConv(conv({}), wasmStock)).toBe('stock');
   });
 
@@ -89,6 +98,27 @@ describe('kernel configuration', () => {
     expect(selectLinear(1280, wasm)).toBe('kernel-packed');
     expect(selectLinear(32, wasm)).toBe('stock');
     expect(selectLinear(1280, webgpu)).toBe('stock');
+  });
+
+  it('WebGPU fusions: a grouped or depthwise conv into the 1×1 after it, squeeze-excitation into the conv after it, where their kernels are registered', () => {
+    const dw = conv({ kind: 'depthwise', kernel: 3, inChannels: 256, groups: 256 });
+    const grouped = conv({ kind: 'grouped', kernel: 3, inChannels: 400, groups: 25 });
+    const pw = conv({ inChannels: 256, outChannels: 128, act: 'linear' });
+    expect(selectSeparable(dw, pw, webgpuAll)).toBe('kernel');
+    expect(selectSeparable(grouped, { ...pw, inChannels: 400 }, webgpuAll)).toBe('kernel');
+    expect(selectSeparable(dw, pw, webgpuStock)).toBe('composed');
+    expect(selectSeparable(dw, pw, wasm)).toBe('composed'); // no WASM implementation
+    expect(selectSeparable(dw, { ...pw, kernel: 3 }, webgpuAll)).toBe('composed');
+    expect(selectSeparable(dw, { ...pw, inChannels: 5000 }, webgpuAll)).toBe('composed');
+    expect(selectSeparable(dw, { ...pw, outChannels: 10 }, webgpuAll)).toBe('composed');
+    const se = { reduceAct: 'silu' as const, squeezed: 24 };
+    expect(selectExcitedConv(se, pw, webgpuAll)).toBe('kernel');
+    expect(selectExcitedConv({ ...se, squeezed: 2048 }, pw, webgpuAll)).toBe('composed');
+    expect(selectExcitedConv({ ...se, reduceAct: 'sigmoid' }, pw, webgpuAll)).toBe('composed');
+    expect(
+      selectExcitedConv(se, pw, { ...webgpuAll, kernels: { ...all, groupConv2d: false } }),
+    ).toBe('composed');
+    expect(selectExcitedConv(se, pw, wasm)).toBe('composed');
   });
 
   it('splits a kernel over threads only above its threshold, a few slices per thread, never more than rows', () => {

@@ -1,9 +1,11 @@
 /**
  * Depthwise 2-D convolution with bias and activation: y = activation(dwconv(x) + bias).
  * inputs: x [N, H, W, C]; filter [k, k, C, 1] (tfjs' depthwise layout, read in place);
- * bias [C]. attrs: strides, pad, activation, threads, as for the grouped conv. WASM only:
- * depthwise_conv2d.c (pixel blocks, any k and stride) and depthwise3x3.c (the 3×3 row walk).
+ * bias [C]. attrs: strides, pad, activation, threads, as for the grouped conv. WASM:
+ * depthwise_conv2d.c (pixel blocks, any k and stride) and depthwise3x3.c (the 3×3 row walk);
+ * WebGPU: the grouped conv's program with groups = C (group-conv2d/webgpu.ts).
  */
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../tf';
 import type { KernelArgs, KernelDefinition, TensorLike } from '../kernel';
@@ -12,6 +14,7 @@ import type { GroupConv2DAttrs, GroupConvGeometry } from '../group-conv2d';
 import type { Kernels, WasmBackendLike } from '../wasm/module';
 import { THRESHOLDS } from '../config';
 import { kernelsOf, offsetOf, runSliced, slices } from '../wasm/module';
+import { runGroupConvProgram } from '../group-conv2d/webgpu';
 
 export const DEPTHWISE_CONV2D = 'WebnetsDepthwiseConv2D';
 
@@ -115,7 +118,26 @@ function wasmDepthwiseConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo
   return out;
 }
 
+/** The grouped conv with groups = C: [k, k, C, 1] and [k, k, 1, C] are the same bytes. */
+function webgpuDepthwiseConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const g = depthwiseGeometry(inputs, attrs ?? {});
+  const { x, filter, bias } = inputs as Record<'x' | 'filter' | 'bias', TensorInfo>;
+  const asGrouped: TensorInfo = { ...filter, shape: [g.kernel, g.kernel, 1, g.channels] };
+  const activation = (attrs as unknown as DepthwiseConv2DAttrs).activation;
+  return runGroupConvProgram(
+    backend as WebGPUBackend,
+    { x, filter: asGrouped, bias },
+    {
+      outShape: [g.batch, g.outHeight, g.outWidth, g.channels],
+      pad: g.pad,
+      stride: g.stride,
+      groups: g.channels,
+    },
+    activation,
+  );
+}
+
 export const depthwiseConv2dKernel: KernelDefinition<typeof DEPTHWISE_CONV2D> = {
   name: DEPTHWISE_CONV2D,
-  backends: { wasm: wasmDepthwiseConv2d },
+  backends: { wasm: wasmDepthwiseConv2d, webgpu: webgpuDepthwiseConv2d },
 };

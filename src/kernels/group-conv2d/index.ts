@@ -5,7 +5,8 @@
  * inputs: x [N, H, W, Cin]; filter [k, k, Cin / groups, Cout] (webnets' grouped HWIO,
  * output channels group by group, read in place: no repack, so no prepare step), or a 1×1
  * dense conv's filter packed by `packDenseFilter` (attr `packed`, wasm only); bias [Cout];
- * residual (optional) shaped like y.
+ * residual (optional) shaped like y; scale (optional, WebGPU only) [N, Cin]: each input
+ * channel multiplied by its scale as it is read (squeeze-excitation's gates folded in).
  * attrs: strides (one number, both axes), pad (symmetric, usually ⌊k/2⌋ as in PyTorch),
  * groups, activation, threads (WASM: at most this many threads split the call; default 1).
  * Output [N, ⌊(H + 2·pad − k) / s⌋ + 1, …, Cout].
@@ -57,7 +58,13 @@ export interface GroupConvGeometry {
 
 /** The call's sizes, checked: throws naming the input or attr before anything is allocated. */
 export function groupConvGeometry(
-  inputs: { x?: TensorLike; filter?: TensorLike; bias?: TensorLike; residual?: TensorLike },
+  inputs: {
+    x?: TensorLike;
+    filter?: TensorLike;
+    bias?: TensorLike;
+    residual?: TensorLike;
+    scale?: TensorLike;
+  },
   attrs: Partial<GroupConv2DAttrs>,
 ): GroupConvGeometry {
   const K = GROUP_CONV2D;
@@ -95,6 +102,14 @@ export function groupConvGeometry(
       );
     }
   }
+  if (inputs.scale !== undefined) {
+    const scale = expectFloat(K, 'scale', inputs.scale, 2);
+    if (scale.shape.join() !== [batch, inChannels].join()) {
+      throw new Error(
+        `${K}: scale must be [${batch}, ${inChannels}] (N, Cin), got ${describe(scale)}`,
+      );
+    }
+  }
   return {
     batch,
     height,
@@ -123,11 +138,13 @@ export function groupConv2d(
   bias: tf.Tensor1D,
   attrs: Omit<GroupConv2DAttrs, 'pad'> & { pad?: number },
   residual?: tf.Tensor4D,
+  scale?: tf.Tensor2D,
 ): tf.Tensor4D {
   const pad = attrs.pad ?? Math.floor((filter.shape[0] ?? 1) / 2);
   const full: GroupConv2DAttrs = { ...attrs, pad };
   const inputs: tf.NamedTensorMap = { x, filter, bias };
   if (residual) inputs.residual = residual;
+  if (scale) inputs.scale = scale;
   return tf.engine().runKernel(GROUP_CONV2D, inputs, { ...full });
 }
 
@@ -178,6 +195,7 @@ export function unpackDenseFilter(packed: tf.Tensor4D): tf.Tensor4D {
 function wasmGroupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const b = backend as WasmBackendLike;
   const g = groupConvGeometry(inputs, attrs ?? {});
+  if (inputs.scale) throw new Error(`${GROUP_CONV2D}: a scale input is for the webgpu kernel only`);
   const { x, filter, bias } = inputs as Record<'x' | 'filter' | 'bias', TensorInfo>;
   const kernels = kernelsOf(b);
   const out = b.makeOutput([g.batch, g.outHeight, g.outWidth, g.outChannels], 'float32');
@@ -205,12 +223,12 @@ function wasmGroupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
 function webgpuGroupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const g = groupConvGeometry(inputs, attrs ?? {});
   if (g.packed) throw new Error(`${GROUP_CONV2D}: packed filters are for the wasm kernel only`);
-  const { x, filter, bias, residual } = inputs as Record<string, TensorInfo>;
+  const { x, filter, bias, residual, scale } = inputs as Record<string, TensorInfo>;
   const outShape = [g.batch, g.outHeight, g.outWidth, g.outChannels];
   const activation = (attrs as unknown as GroupConv2DAttrs).activation;
   return runGroupConvProgram(
     backend as WebGPUBackend,
-    { x: x!, filter: filter!, bias: bias!, ...(residual ? { residual } : {}) },
+    { x: x!, filter: filter!, bias: bias!, residual, scale },
     { outShape, pad: g.pad, stride: g.stride, groups: g.groups },
     activation,
   );

@@ -45,8 +45,8 @@ export interface SqueezeExciteGeometry {
 export function squeezeExciteGeometry(
   inputs: Record<string, TensorLike | undefined>,
   attrs: Partial<SqueezeExciteAttrs>,
+  K: string = SQUEEZE_EXCITE,
 ): SqueezeExciteGeometry {
-  const K = SQUEEZE_EXCITE;
   const x = expectFloat(K, 'x', inputs.x, 4);
   const reduceWeight = expectFloat(K, 'reduceWeight', inputs.reduceWeight, 2);
   const reduceBias = expectFloat(K, 'reduceBias', inputs.reduceBias, 1);

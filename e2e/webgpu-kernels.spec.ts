@@ -1,0 +1,117 @@
+import { expect, test } from '@playwright/test';
+import type { WebnetsWindow } from './runtime-fixtures';
+import { serveTfjsWasm } from './runtime-fixtures';
+
+/**
+ * webnets' WGSL kernels in whole networks (Chromium, SwiftShader's WebGPU): what one
+ * inference asks of the GPU, counted from the WebGPU API itself by an init script that
+ * wraps the prototypes' methods before the page runs (issue 21's targets), and its logits
+ * against the WASM path's on the same seeded weights and the same picture.
+ */
+
+/** Counted per call on every device the page makes. */
+const COUNTED: [string, string, string[]][] = [
+  ['dispatches', 'GPUComputePassEncoder', ['dispatchWorkgroups', 'dispatchWorkgroupsIndirect']],
+  ['writeBuffers', 'GPUQueue', ['writeBuffer']],
+  ['submits', 'GPUQueue', ['submit']],
+  ['readbacks', 'GPUBuffer', ['mapAsync']],
+  ['pipelines', 'GPUDevice', ['createComputePipeline', 'createComputePipelineAsync']],
+];
+
+function countGpuCalls(counted: typeof COUNTED): void {
+  const counts: Record<string, number> = {};
+  for (const [key, interfaceName, methods] of counted) {
+    counts[key] = 0;
+    const proto = (window as unknown as Record<string, { prototype: Record<string, unknown> }>)[
+      interfaceName
+    ]?.prototype;
+    if (!proto) continue;
+    for (const method of methods) {
+      const original = proto[method];
+      if (typeof original !== 'function') continue;
+      proto[method] = function (this: unknown, ...args: unknown[]): unknown {
+        counts[key]!++;
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      };
+    }
+  }
+  Object.assign(window, { gpuCounts: counts });
+}
+
+/** Issue 21's targets: at most this many dispatches per inference. */
+const TARGETS: [string, number][] = [
+  ['fd-mobilenet-0.5x', 20],
+  ['efficientnet-b0', 100],
+  ['regnety-400mf', 80],
+  ['regnetx-400mf', 60],
+];
+
+for (const [id, maxDispatches] of TARGETS) {
+  test(`${id} on WebGPU: at most ${maxDispatches} dispatches and one readback per inference, nothing compiled after load, logits within 1e-3 of WASM's`, async ({
+    page,
+  }) => {
+    test.setTimeout(300_000);
+    await page.addInitScript(countGpuCalls, COUNTED);
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    await serveTfjsWasm(page);
+    await page.goto('/e2e/pages/webgpu.html');
+    await expect(page.locator('#out')).toHaveText('ready');
+    expect(errors).toEqual([]);
+    const result = await page.evaluate(async (id) => {
+      const w = window as unknown as WebnetsWindow & { gpuCounts: Record<string, number> };
+      const { load } = w.webnets;
+      const zero = () => {
+        for (const key of Object.keys(w.gpuCounts)) w.gpuCounts[key] = 0;
+      };
+      // A seeded 0–255 picture, not square: preprocessing resizes and crops it.
+      const bytes = new Uint8ClampedArray(300 * 260 * 4).map((_, i) =>
+        i % 4 === 3 ? 255 : (i * 7919 + (i >> 6)) % 256,
+      );
+      const picture = new ImageData(bytes, 260, 300);
+      zero();
+      const t0 = performance.now();
+      const gpu = await load(id, { synthetic: true, backend: 'webgpu' });
+      const t1 = performance.now();
+      const loadPipelines = w.gpuCounts.pipelines!;
+      zero();
+      const first = await gpu.predict(picture);
+      const t2 = performance.now();
+      const firstPipelines = w.gpuCounts.pipelines!;
+      zero();
+      const logits = await gpu.predict(picture);
+      const counts = { ...w.gpuCounts };
+      const backend = gpu.backend;
+      gpu.dispose();
+      const cpu = await load(id, { synthetic: true, backend: 'wasm' });
+      const reference = await cpu.predict(picture);
+      cpu.dispose();
+      let largest = 0;
+      let worst = 0;
+      for (let i = 0; i < reference.length; i++) {
+        largest = Math.max(largest, Math.abs(reference[i]!));
+        worst = Math.max(worst, Math.abs(reference[i]! - logits[i]!));
+      }
+      const repeatable = first.every((v, i) => v === logits[i]);
+      return {
+        backend,
+        counts,
+        loadMs: t1 - t0,
+        firstMs: t2 - t1,
+        loadPipelines,
+        firstPipelines,
+        relDiff: worst / largest,
+        largest,
+        repeatable,
+      };
+    }, id);
+    console.log(`${id}: ${JSON.stringify(result)}`);
+    expect(result.backend).toBe('webgpu');
+    expect(result.counts.dispatches).toBeLessThanOrEqual(maxDispatches);
+    expect(result.counts.readbacks).toBe(1);
+    expect(result.firstPipelines, 'pipelines compiled by the first predict after load').toBe(0);
+    expect(result.largest).toBeGreaterThan(0);
+    expect(result.relDiff).toBeLessThanOrEqual(1e-3);
+    expect(result.repeatable).toBe(true);
+  });
+}

@@ -1,0 +1,30 @@
+/**
+ * WGSL the WebGPU kernels share: the activations, and the flat index of the workgroup a
+ * tfjs program runs in (tfjs reshapes a long 1-D dispatch into 2-D or 3-D past the
+ * adapter's per-dimension limit, so a kernel that works per workgroup asks for it here).
+ */
+import type { KernelActivation } from './kernel';
+
+/**
+ * `fn <name>(v : T) -> T` for an activation, T f32 or vec4<f32>; SiLU as v / (1 + e^-v)
+ * stays finite for any v.
+ */
+export function activationWgsl(
+  name: string,
+  activation: KernelActivation,
+  type: 'f32' | 'vec4<f32>' = 'f32',
+): string {
+  const body: Record<KernelActivation, string> = {
+    linear: 'return v;',
+    relu: `return max(v, ${type}(0.0));`,
+    silu: 'return v / (1.0 + exp(-v));',
+  };
+  return `fn ${name}(v : ${type}) -> ${type} { ${body[activation]} }`;
+}
+
+/** `fn flatWorkgroup() -> i32`: the workgroup's index in a dispatch tfjs may have reshaped. */
+export const FLAT_WORKGROUP_WGSL = `
+  fn flatWorkgroup() -> i32 {
+    return i32(workgroupId.z * numWorkgroups.x * numWorkgroups.y +
+               workgroupId.y * numWorkgroups.x + workgroupId.x);
+  }`;
