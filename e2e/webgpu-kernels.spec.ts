@@ -38,12 +38,16 @@ function countGpuCalls(counted: typeof COUNTED): void {
   Object.assign(window, { gpuCounts: counts });
 }
 
-/** Issue 21's targets: at most this many dispatches per inference. */
+/**
+ * At most this many dispatches per inference: issue 21's targets, except RegNetX-400MF's (60),
+ * which only the fused grouped → 1×1 kernel reaches (52), and that ran 2.25× slower than two
+ * kernels on a real GPU (selectSeparable in src/kernels/config.ts): 74 there, tfjs' 206.
+ */
 const TARGETS: [string, number][] = [
   ['fd-mobilenet-0.5x', 20],
   ['efficientnet-b0', 100],
   ['regnety-400mf', 80],
-  ['regnetx-400mf', 60],
+  ['regnetx-400mf', 75],
 ];
 
 for (const [id, maxDispatches] of TARGETS) {

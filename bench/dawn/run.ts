@@ -3,6 +3,8 @@
  * without a browser. tfjs-backend-webgpu runs in Node over Dawn (bench/dawn/gpu.ts); on the
  * same machine, each network runs on three sides, alternated in one process:
  *   webgpu        webnets' WebGPU kernels (what `load(id, { backend: 'webgpu' })` runs)
+ *   webgpu-unfused  the same without the fused k×k → 1×1 kernel (separable-conv2d/), whose
+ *                 fewer dispatches must also be faster work for it to pay
  *   webgpu-stock  tfjs' own WebGPU kernels (the kernel config with webnets' kernels off)
  *   wasm1         webnets' WASM kernels, one thread (Node's WebAssembly: V8, as Chromium)
  * The weights are seeded (src/weights/synthetic.ts), the same on every side, so the sides'
@@ -18,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { kernelConfig, registerKernels } from '../../src/kernels';
 import type { KernelConfig } from '../../src/kernels/config';
 import { complexity } from '../../src/models/complexity';
-import { createNetwork, type Network } from '../../src/models/network';
+import { compileNetwork, createNetwork, type Network } from '../../src/models/network';
 import { getSpec } from '../../src/models/presets';
 import { median } from '../../src/numeric';
 import { setWasmPaths, tf } from '../../src/tf';
@@ -36,7 +38,7 @@ import {
   type DawnAdapter,
 } from './gpu';
 
-export const DAWN_SIDES = ['webgpu', 'webgpu-stock', 'wasm1'] as const;
+export const DAWN_SIDES = ['webgpu', 'webgpu-unfused', 'webgpu-stock', 'wasm1'] as const;
 export type DawnSide = (typeof DAWN_SIDES)[number];
 
 const DEFAULT_MODELS = ['fd-mobilenet-0.5x', 'efficientnet-b0', 'regnety-400mf', 'regnetx-400mf'];
@@ -103,6 +105,9 @@ const backendOf = (side: DawnSide): 'webgpu' | 'wasm' => (side === 'wasm1' ? 'wa
 /** The kernel config each side builds its network with. */
 function configOf(side: DawnSide): KernelConfig {
   const config = kernelConfig(backendOf(side), { pooled: false });
+  if (side === 'webgpu-unfused') {
+    return { ...config, kernels: { ...config.kernels, separableConv2d: false } };
+  }
   if (side !== 'webgpu-stock') return config;
   const off = Object.fromEntries(Object.keys(config.kernels).map((k) => [k, false]));
   return { ...config, kernels: off as KernelConfig['kernels'] };
@@ -141,12 +146,14 @@ async function infer(b: Built): Promise<Float32Array> {
 
 interface SideResult {
   side: DawnSide;
+  /** Weights uploaded, network built and its pipelines compiled (what load() waits for). */
+  readyMs: number;
   /** Weights uploaded, network built, first inference (pipelines compiled) and read back. */
   buildAndFirstMs: number;
   /** The second inference alone: what compilation left to do after the first. */
   secondMs: number;
-  /** Compute pipelines created by the build and first inference (webgpu sides). */
-  pipelinesCompiled: number | null;
+  /** Compute pipelines created before the first inference (compiled ahead) and by it (webgpu sides). */
+  pipelinesCompiled: { ahead: number; first: number } | null;
   medianMs: number;
   p95Ms: number;
   timesMs: number[];
@@ -171,7 +178,14 @@ async function benchModel(id: string, o: Options, counter: GpuCounter): Promise<
   const built: Built[] = [];
   const first = new Map<
     DawnSide,
-    { buildAndFirstMs: number; secondMs: number; pipelines: number; logits: Float32Array }
+    {
+      readyMs: number;
+      buildAndFirstMs: number;
+      secondMs: number;
+      pipelinesAhead: number;
+      pipelines: number;
+      logits: Float32Array;
+    }
   >();
   try {
     for (const side of o.sides) {
@@ -186,12 +200,16 @@ async function benchModel(id: string, o: Options, counter: GpuCounter): Promise<
         input: tf.tensor4d(values, [1, size, size, 3]),
       };
       built.push(b);
+      await compileNetwork(b.network); // as load() does: pipelines compiled ahead, in parallel
+      const readyMs = performance.now() - t0;
+      const pipelinesAhead = counter.read().pipelines;
       const logits = await infer(b);
       const t1 = performance.now();
-      const pipelines = counter.read().pipelines;
+      const pipelines = counter.read().pipelines - pipelinesAhead;
       await infer(b);
       const secondMs = performance.now() - t1;
-      first.set(side, { buildAndFirstMs: t1 - t0, secondMs, pipelines, logits });
+      const times = { readyMs, buildAndFirstMs: t1 - t0, secondMs };
+      first.set(side, { ...times, pipelinesAhead, pipelines, logits });
     }
     const times = new Map<DawnSide, number[]>(o.sides.map((s) => [s, []]));
     for (let r = -o.warmup; r < o.runs; r++) {
@@ -216,9 +234,11 @@ async function benchModel(id: string, o: Options, counter: GpuCounter): Promise<
       const f = first.get(b.side)!;
       sides.push({
         side: b.side,
+        readyMs: f.readyMs,
         buildAndFirstMs: f.buildAndFirstMs,
         secondMs: f.secondMs,
-        pipelinesCompiled: backendOf(b.side) === 'webgpu' ? f.pipelines : null,
+        pipelinesCompiled:
+          backendOf(b.side) === 'webgpu' ? { ahead: f.pipelinesAhead, first: f.pipelines } : null,
         medianMs: median(t),
         p95Ms: p95(t),
         timesMs: t,
@@ -228,7 +248,7 @@ async function benchModel(id: string, o: Options, counter: GpuCounter): Promise<
     }
     const ratios: ModelResult['ratios'] = {};
     const webgpu = times.get('webgpu');
-    for (const other of ['webgpu-stock', 'wasm1'] as const) {
+    for (const other of ['webgpu-unfused', 'webgpu-stock', 'wasm1'] as const) {
       const t = times.get(other);
       if (webgpu && t) ratios[`webgpu/${other}`] = pairedRatios(webgpu, t);
     }
@@ -273,9 +293,12 @@ function render(results: ModelResult[], adapter: DawnAdapter, name: string | nul
       s.side,
       ms(s.medianMs),
       ms(s.p95Ms),
+      ms(s.readyMs),
       ms(s.buildAndFirstMs),
       ms(s.secondMs),
-      s.pipelinesCompiled === null ? '' : String(s.pipelinesCompiled),
+      s.pipelinesCompiled === null
+        ? ''
+        : `${s.pipelinesCompiled.ahead}/${s.pipelinesCompiled.first}`,
       s.counts ? String(s.counts.dispatches) : '',
       s.counts ? `${s.counts.writeBuffers}/${s.counts.submits}/${s.counts.readbacks}` : '',
       s.maxRelDiffToWasm === null ? '' : sci(s.maxRelDiffToWasm),
@@ -287,9 +310,10 @@ function render(results: ModelResult[], adapter: DawnAdapter, name: string | nul
       'side',
       'median ms',
       'p95 ms',
-      'build+first ms',
+      'ready ms',
+      'ready+first ms',
       'second ms',
-      'pipelines',
+      'pipelines ahead/first',
       'dispatches',
       'writes/submits/reads',
       'max Δ/max vs wasm1',
@@ -298,12 +322,15 @@ function render(results: ModelResult[], adapter: DawnAdapter, name: string | nul
   );
   const ratioRows = results.map((m) => [
     m.id,
-    ...['webgpu/webgpu-stock', 'webgpu/wasm1'].map((k) => {
+    ...['webgpu/webgpu-unfused', 'webgpu/webgpu-stock', 'webgpu/wasm1'].map((k) => {
       const r = m.ratios[k];
       return r ? `${fixed(r.median, 2)} (${fixed(r.q25, 2)}–${fixed(r.q75, 2)})` : '';
     }),
   ]);
-  const ratios = formatTable(['model', 'webgpu / webgpu-stock', 'webgpu / wasm1'], ratioRows);
+  const ratios = formatTable(
+    ['model', 'webgpu / webgpu-unfused', 'webgpu / webgpu-stock', 'webgpu / wasm1'],
+    ratioRows,
+  );
   return `GPU: ${name ? `${name}, ` : ''}${describeAdapter(adapter)}\n\n${table}\n\nPaired per-round time ratios, median (interquartile range); below 1: webnets' WebGPU kernels faster\n${ratios}`;
 }
 

@@ -238,9 +238,12 @@ export function selectConv(c: ConvClass, config: KernelConfig): ConvImpl {
 }
 
 /**
- * A k×k grouped or depthwise conv and the 1×1 conv after it (FD-MobileNet's units, RegNet's
- * b → c): one fused kernel where registered (WebGPU), which keeps the intermediate map in
- * workgroup memory, up to the channels that memory holds; else the two convs as chosen apart.
+ * A k×k depthwise conv and the 1×1 conv after it (FD-MobileNet's units): one fused kernel
+ * where registered (WebGPU), which keeps the intermediate map in workgroup memory, up to the
+ * channels that memory holds; else the two convs as chosen apart. Not after a grouped conv
+ * (RegNetX's b → c): each workgroup then redoes the grouped conv's wider sums for its tile,
+ * and on an NVIDIA H200 (Dawn, 2026-12-04) RegNetX-400MF ran 2.25× slower fused than as
+ * two kernels (52 dispatches against 74), FD-MobileNet 0.5× 0.91× (15 against 26).
  */
 export function selectSeparable(
   first: ConvClass,
@@ -248,7 +251,7 @@ export function selectSeparable(
   config: KernelConfig,
 ): 'kernel' | 'composed' {
   const fits =
-    first.kind !== 'dense' &&
+    first.kind === 'depthwise' &&
     second.kind === 'dense' &&
     second.kernel === 1 &&
     second.stride === 1 &&
