@@ -25,7 +25,7 @@ import type { FetchLike } from '../weights/fetch-bytes';
 import { DEFAULT_STALL_TIMEOUT_MS, fetchBytes } from '../weights/fetch-bytes';
 import type { LoadProgress, ReadPack } from '../weights/load';
 import { decodeHost, validateManifest } from '../weights/load';
-import type { PackDtype, PackManifest } from '../weights/pack';
+import type { PackDtype } from '../weights/pack';
 import { sha256Hex } from '../weights/sha256';
 import { convertInWorker } from './convert-worker/client';
 

@@ -7,7 +7,7 @@
  * announce `announce` bytes.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export interface Mirror {
   url: string;
@@ -29,7 +29,7 @@ export async function startMirror(
   opts: MirrorOptions = {},
 ): Promise<Mirror> {
   const requests: string[] = [];
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     requests.push(path);
