@@ -133,7 +133,7 @@ function onPageThread(): boolean {
 }
 
 function aborted(url: string, signal: AbortSignal): Error {
-  return new Error(`${url}: conversion aborted`, { cause: signal.reason });
+  return new Error(`${url}: load aborted`, { cause: signal.reason });
 }
 
 /** Reads the published checkpoint of `spec` as a verified, decoded pack (from the cache when there). */
@@ -175,7 +175,7 @@ export async function readPretrained(
       `${url}: sha256 ${sha256} does not match the ${checkpoint.sha256.length === 64 ? '' : 'published prefix '}${checkpoint.sha256} (corrupt, truncated or another file)`,
     );
   }
-  opts.signal?.throwIfAborted();
+  if (opts.signal?.aborted) throw aborted(url, opts.signal);
   const job = { id: spec.id, file: checkpoint.file, sha256, dtype };
   let built: BuiltPack;
   try {

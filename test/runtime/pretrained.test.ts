@@ -203,7 +203,7 @@ describe('pretrained: bad downloads and files are refused naming the URL', () =>
       signal: controller.signal,
       onProgress: ({ loaded }) => loaded > 1e6 && controller.abort(),
     });
-    await expect(reading).rejects.toThrow(/: (download|conversion) aborted/);
+    await expect(reading).rejects.toThrow(/: (download|load) aborted/);
   });
 
   it('a 404', async () => {
