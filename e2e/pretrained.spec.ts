@@ -280,7 +280,7 @@ test("the camera demo's download button fetches, converts and runs a published c
     await expect(page.locator('#model')).toHaveValue('fd-mobilenet-0.5x');
     await expect(page.locator('#model-status')).toContainText('synthetic weights');
     const button = page.locator('#download-pretrained');
-    await expect(button).toHaveText(/^Download pretrained weights \(≈ \d+(\.\d+)? MB\)$/);
+    await expect(button).toHaveText(/^Download pretrained weights \(≈ \d+(\.\d+)? MiB\)$/);
     await button.click();
     await expect(page.locator('#model-status')).toContainText('pretrained weights', {
       timeout: 120_000,

@@ -28,7 +28,9 @@ const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 const started = performance.now();
 const checkpoint = torchZip(seededStateDict(getSpec(id), 'torchvision', 1));
 const sha256 = await sha256Hex(checkpoint);
-console.log(`${id}: seeded checkpoint ${mb(checkpoint.length)} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+console.log(
+  `${id}: seeded checkpoint ${mb(checkpoint.length)} (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+);
 const mirror = await startMirror(new Map([['/checkpoint.pth', checkpoint]]));
 
 // The page and dist/ from one origin (the conversion worker must be same-origin).
