@@ -146,25 +146,41 @@ function shipWasmBinaries(): Plugin {
   };
 }
 
+/** The workers dist/webnets.js starts: worker mode's, and the checkpoint converter's. */
+const workerScripts = ['webnets-worker.js', 'webnets-convert.js'];
+
+/** Each browser build (`--mode`): its entry and the file it writes into dist/. */
+const browserEntries: Record<string, { entry: string; file: string }> = {
+  production: { entry: 'src/browser.ts', file: 'webnets.js' },
+  worker: { entry: 'src/worker.ts', file: 'webnets-worker.js' },
+  convert: { entry: 'src/convert-worker.ts', file: 'webnets-convert.js' },
+};
+
 /**
- * dist/webnets.js must start its worker as `new Worker(new URL('./webnets-worker.js',
+ * dist/webnets.js must start each of its workers as `new Worker(new URL('./<script>',
  * import.meta.url), { type: 'module' })`, the form apps' bundlers follow to bundle the
- * worker (src/runtime/worker/client.ts marks it `@vite-ignore` so that this build does not
- * bundle the worker into webnets.js itself). Fails the build when the form is missing.
+ * worker (src/runtime/worker/client.ts and convert-worker/client.ts mark it `@vite-ignore`
+ * so that this build does not bundle the workers into webnets.js itself). Fails the build
+ * when the form is missing for one of them.
  */
 function shipWorkerReference(): Plugin {
-  const literal =
-    /new Worker\(\s*new URL\(\s*(["'])\.\/webnets-worker\.js\1\s*,\s*import\.meta\.url\s*\)\s*,\s*\{\s*type:\s*(["'])module\2\s*\}\s*\)/;
+  const literal = (script: string) =>
+    new RegExp(
+      `new Worker\\(\\s*new URL\\(\\s*(["'])\\./${script.replace(/[.-]/g, '\\$&')}\\1\\s*,\\s*import\\.meta\\.url\\s*\\)\\s*,\\s*\\{\\s*type:\\s*(["'])module\\2\\s*\\}\\s*\\)`,
+    );
   return {
     name: 'webnets-worker-reference',
     apply: 'build',
     enforce: 'post',
     generateBundle(_options, bundle) {
       const main = bundle['webnets.js'];
-      if (main?.type === 'chunk' && !literal.test(main.code)) {
-        throw new Error(
-          "webnets-worker-reference: dist/webnets.js lacks new Worker(new URL('./webnets-worker.js', import.meta.url), { type: 'module' }) written literally; apps' bundlers would not bundle the worker",
-        );
+      if (main?.type !== 'chunk') return;
+      for (const script of workerScripts) {
+        if (!literal(script).test(main.code)) {
+          throw new Error(
+            `webnets-worker-reference: dist/webnets.js lacks new Worker(new URL('./${script}', import.meta.url), { type: 'module' }) written literally; apps' bundlers would not bundle the worker`,
+          );
+        }
       }
     },
   };
@@ -209,11 +225,12 @@ export default defineConfig(({ mode, command }) => ({
         }
       : {
           // The browser SDK: one self-contained ES module for <script type="module">, and
-          // (`--mode worker`) the module worker it starts for `load(id, { worker: true })`.
+          // the module workers it starts: `--mode worker` for `load(id, { worker: true })`,
+          // `--mode convert` for converting checkpoints (`load(id, { pretrained: true })`).
           lib: {
-            entry: resolve(root, mode === 'worker' ? 'src/worker.ts' : 'src/browser.ts'),
+            entry: resolve(root, (browserEntries[mode] ?? browserEntries.production!).entry),
             formats: ['es'],
-            fileName: () => (mode === 'worker' ? 'webnets-worker.js' : 'webnets.js'),
+            fileName: () => (browserEntries[mode] ?? browserEntries.production!).file,
           },
           outDir: 'dist',
           emptyOutDir: false,

@@ -22,6 +22,7 @@ import { byId, el, showProblem } from './ui/dom';
 import { startFrameMeter } from './ui/frame-meter';
 import { LiveLatency, latencyKey } from './ui/live-latency';
 import { renderPredictions } from './ui/predictions';
+import { checkpointMirror, pretrainedButton } from './ui/pretrained-download';
 import { createRegionSelect } from './ui/region-select';
 
 const video = byId<HTMLVideoElement>('video');
@@ -67,6 +68,8 @@ let source: 'camera' | 'image' | 'none' = 'none';
 let threads: number | undefined;
 /** The models loaded with `worker: true`. */
 const workerModels = new WeakSet<Model>();
+/** Models whose published checkpoint was downloaded here (the SDK's cache has their packs). */
+const pretrainedModels = new Set<string>();
 
 const loop = createFrameLoop({
   nextFrame: videoFrames(video),
@@ -234,6 +237,11 @@ function renderModelStatus(model: Model, entry: CatalogEntry | undefined): void 
       ' ',
       el('span', undefined, weightsAdvice(model.id)),
     );
+    const offer = pretrainedButton(entry, () => {
+      pretrainedModels.add(model.id);
+      void switchModel(model.id);
+    });
+    if (offer) weightsNote.append(' ', offer);
   }
 }
 
@@ -244,9 +252,13 @@ async function switchModel(id: string): Promise<void> {
   showProblem(modelMessage, null);
   download.hidden = false;
   downloadProgress.removeAttribute('value');
+  const pretrained = pretrainedModels.has(id) && !entry?.pack;
+  const mirror = checkpointMirror();
   downloadLabel.textContent = entry?.pack
     ? `Downloading ${modelName(id)} (${formatBytes(entry.pack.bytes)})…`
-    : `Generating synthetic weights for ${modelName(id)}…`;
+    : pretrained
+      ? `Downloading the pretrained weights of ${modelName(id)}…`
+      : `Generating synthetic weights for ${modelName(id)}…`;
   try {
     const model = await slot.switchTo((signal) =>
       api
@@ -255,10 +267,17 @@ async function switchModel(id: string): Promise<void> {
           ...(threads !== undefined ? { threads } : {}),
           worker,
           signal,
-          ...(entry?.pack ? { weightsUrl: entry.pack.url } : { synthetic: true }),
+          ...(entry?.pack
+            ? { weightsUrl: entry.pack.url }
+            : pretrained
+              ? { pretrained: true, ...(mirror ? { baseUrl: mirror } : {}) }
+              : { synthetic: true }),
           onProgress: ({ loaded, total }) => {
             if (total > 0) downloadProgress.value = loaded / total;
-            downloadLabel.textContent = `Downloading ${modelName(id)}: ${formatBytes(loaded)} of ${formatBytes(total)}`;
+            downloadLabel.textContent =
+              pretrained && total > 0 && loaded === total
+                ? `Converting ${modelName(id)}'s checkpoint…`
+                : `Downloading ${modelName(id)}: ${formatBytes(loaded)} of ${formatBytes(total)}`;
           },
         })
         .then((loaded) => {
@@ -272,6 +291,7 @@ async function switchModel(id: string): Promise<void> {
     download.hidden = true;
   } catch (error) {
     download.hidden = true;
+    if (pretrained) pretrainedModels.delete(id);
     showProblem(modelMessage, describeLoadError(modelName(id), error));
     const current = slot.current;
     if (current) modelSelect.value = current.id; // the picker shows what is running

@@ -1,13 +1,14 @@
 /**
- * `readCheckpoint`: any supported checkpoint file → StateDict (float32 tensors by name).
+ * `openCheckpoint`: any supported checkpoint file → its tensors by name, each read into
+ * float32 when asked for (`readCheckpoint`: all of them at once).
  *
  * Accepts a bare state dict or a dict holding one under `state_dict` (also `model_state`,
  * pycls's key, and `model`); strips the `module.` prefix that DataParallel adds.
  */
 import type { PyValue } from './pickle';
 import { PyDict, describe } from './pickle';
-import { readSafetensors, isSafetensors } from './safetensors';
-import type { StateDict } from './state-dict';
+import { openSafetensors, isSafetensors } from './safetensors';
+import type { LazyStateDict, StateDict } from './state-dict';
 import {
   isTensorRef,
   isTorchLegacy,
@@ -53,16 +54,20 @@ function stripPrefix(name: string): string {
   return name.startsWith('module.') ? name.slice('module.'.length) : name;
 }
 
-export function readCheckpoint(bytes: Uint8Array, fileName: string): StateDict {
+/**
+ * The checkpoint's tensors, names and shapes checked now, values read (and checked against
+ * the file) by each tensor's `read()`. They view `bytes`, which must outlive them.
+ */
+export function openCheckpoint(bytes: Uint8Array, fileName: string): LazyStateDict {
   const format = detectFormat(bytes, fileName);
   if (format === 'safetensors') {
-    const sd = readSafetensors(bytes, fileName);
+    const sd = openSafetensors(bytes, fileName);
     return new Map([...sd].map(([k, v]) => [stripPrefix(k), v]));
   }
   const obj =
     format === 'torch-zip' ? readTorchZip(bytes, fileName) : readTorchLegacy(bytes, fileName);
   const dict = findStateDict(obj, fileName);
-  const out: StateDict = new Map();
+  const out: LazyStateDict = new Map();
   for (const [key, value] of dict) {
     if (typeof key !== 'string') {
       throw new Error(`${fileName}: state dict key ${describe(key)} is not a tensor name`);
@@ -72,7 +77,17 @@ export function readCheckpoint(bytes: Uint8Array, fileName: string): StateDict {
       throw new Error(
         `${fileName}: state dict entry '${name}' is ${describe(value)}, not a tensor`,
       );
-    out.set(name, materialize(value.value, fileName, name));
+    const ref = value.value;
+    out.set(name, { shape: ref.shape, read: () => materialize(ref, fileName, name).data });
+  }
+  return out;
+}
+
+/** Every tensor of the checkpoint in float32, each checked against the file. */
+export function readCheckpoint(bytes: Uint8Array, fileName: string): StateDict {
+  const out: StateDict = new Map();
+  for (const [name, t] of openCheckpoint(bytes, fileName)) {
+    out.set(name, { shape: t.shape, data: t.read() });
   }
   return out;
 }

@@ -1,17 +1,17 @@
 /**
- * Checkpoint file → weight pack (Node): read (no Python), map names onto the spec, fold
- * batch norm, transpose to the runtime layout, quantize if asked, write atomically.
+ * Checkpoint file → weight pack on disk (Node): read the file, convert it
+ * (convert-bytes.ts), write the pack atomically.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { pretrainedFor } from '../models/pretrained';
 import { getSpec } from '../models/presets';
-import type { PreActivationStatistics } from '../weights/bias-correction';
-import type { PackDtype, PackManifest, PackSource } from '../weights/pack';
-import { detectFormat, readCheckpoint } from './checkpoint';
-import { detectNaming, toWebnetsWeights } from './map';
-import { manifestJson, writePack } from './write-pack';
+import type { PackDtype, PackManifest } from '../weights/pack';
+import { sha256Hex } from '../weights/sha256';
+import { PACK_DTYPES, convertCheckpointBytes } from './convert-bytes';
+import { manifestJson } from './pack-build';
+import { writeBuiltPack } from './write-pack';
+
+export { PACK_DTYPES } from './convert-bytes';
 
 export interface ConvertOptions {
   arch: string;
@@ -27,8 +27,6 @@ export interface ConvertResult {
   bytes: number;
   seconds: number;
 }
-
-export const PACK_DTYPES: readonly PackDtype[] = ['float32', 'float16', 'int8'];
 
 export async function convertCheckpoint(
   path: string,
@@ -49,38 +47,16 @@ export async function convertCheckpoint(
       cause: err,
     });
   }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const format = detectFormat(bytes, file);
-  const stateDict = readCheckpoint(bytes, file);
-  let naming: PackSource['naming'];
-  let tensors: ReturnType<typeof toWebnetsWeights>;
-  const statistics: PreActivationStatistics = new Map();
-  try {
-    naming = detectNaming(spec, stateDict).naming;
-    tensors = toWebnetsWeights(spec, stateDict, statistics);
-  } catch (err) {
-    throw new Error(`${file}: ${(err as Error).message}`, { cause: err });
-  }
-  // The published weights are evaluated with their source's transforms (e.g. torchvision's
-  // resize 232 / crop 224 for RegNet V2 weights); other weights get the spec's defaults.
-  const published = pretrainedFor(spec.id);
-  const isPublished =
-    published !== undefined &&
-    (published.sha256 === sha256 ||
-      (published.sha256Prefix !== null && sha256.startsWith(published.sha256Prefix)));
-  const manifest = await writePack({
+  const built = await convertCheckpointBytes(bytes, {
     spec,
-    tensors,
+    file,
+    sha256: await sha256Hex(bytes),
     dtype,
-    source: { file, sha256, format, naming },
-    labels: opts.labels ?? 'imagenet-1k',
-    outDir: opts.outDir,
-    statistics,
-    ...(isPublished ? { preprocessing: published.preprocessing } : {}),
+    ...(opts.labels ? { labels: opts.labels } : {}),
   });
-  const packBytes =
-    Object.values(manifest.shards).reduce((n, s) => n + s.bytes, 0) +
-    new TextEncoder().encode(manifestJson(manifest)).length;
+  await writeBuiltPack(built, opts.outDir);
+  const { manifest } = built;
+  const packBytes = built.data.length + new TextEncoder().encode(manifestJson(manifest)).length;
   return {
     manifest,
     outDir: opts.outDir,

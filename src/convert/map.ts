@@ -6,7 +6,9 @@
  * its batch norm (folded: w' = w·γ/√(var+eps), b' = β − mean·γ/√(var+eps), with the
  * spec's eps) or its own bias; transpose OIHW → HWIO (depthwise → [k, k, C, 1]). The
  * classifier's [out, in] becomes [in, out]. Every shape is checked, and a missing, extra
- * or misshaped tensor is reported by name with the expected shape. Pure functions.
+ * or misshaped tensor is reported by name with the expected shape, before any value is
+ * read; then each runtime tensor is made when read, from only the source tensors it needs.
+ * Pure functions.
  */
 import { blockConvs, convKind } from '../models/spec';
 import type { ConvSpec, NetworkSpec } from '../models/spec';
@@ -16,7 +18,8 @@ import { timmRegNet } from './names/timm-regnet';
 import { torchvisionEfficientNet } from './names/torchvision-efficientnet';
 import { torchvisionRegNet } from './names/torchvision-regnet';
 import type { ConvSource, Naming } from './names/types';
-import type { SourceTensor, StateDict } from './state-dict';
+import type { LazyStateDict, LazyTensor, SourceTensor, StateDict } from './state-dict';
+import { lazyTensor } from './state-dict';
 import type { PreActivation, PreActivationStatistics } from '../weights/bias-correction';
 
 export const NAMINGS: readonly Naming[] = [
@@ -31,7 +34,7 @@ export const NAMINGS: readonly Naming[] = [
 const IGNORED = /(^|\.)num_batches_tracked$/;
 
 /** The naming of a state dict for a spec's family, told by a key only that naming has. */
-export function detectNaming(spec: NetworkSpec, stateDict: StateDict): Naming {
+export function detectNaming(spec: NetworkSpec, stateDict: StateDict | LazyStateDict): Naming {
   const candidates = NAMINGS.filter((n) => n.family === spec.family);
   const found = candidates.find((n) => stateDict.has(n.marker));
   if (found) return found;
@@ -48,9 +51,9 @@ const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 class Reader {
   readonly used = new Set<string>();
   readonly problems: string[] = [];
-  constructor(private readonly stateDict: StateDict) {}
+  constructor(private readonly stateDict: LazyStateDict) {}
 
-  take(name: string, shape: number[]): SourceTensor | undefined {
+  take(name: string, shape: number[]): LazyTensor | undefined {
     const tensor = this.stateDict.get(name);
     this.used.add(name);
     if (!tensor) {
@@ -65,16 +68,19 @@ class Reader {
   }
 }
 
-/** Per-output-channel scale and shift of a conv: folded batch norm, or the conv's bias. */
-function affine(
-  conv: ConvSpec,
-  source: ConvSource,
-  reader: Reader,
-): { scale?: Float64Array; shift: Float32Array; batchNorm?: PreActivation } | undefined {
+/**
+ * Per-output-channel scale and shift of a conv: folded batch norm, or the conv's bias. With
+ * a batch norm, also its β and |γ| (what an int8 pack's bias correction needs).
+ */
+type Affine = (() => { scale?: Float64Array; shift: Float32Array }) & {
+  batchNorm?: () => PreActivation;
+};
+
+function affine(conv: ConvSpec, source: ConvSource, reader: Reader): Affine | undefined {
   const c = conv.outChannels;
   if ('bias' in source) {
     const bias = reader.take(source.bias, [c]);
-    return bias && { shift: bias.data };
+    return bias && (() => ({ shift: bias.read() }));
   }
   if (conv.norm.kind !== 'bn') {
     throw new Error(`conv ${conv.name} has a bias in the spec but a batch norm in the name map`);
@@ -83,17 +89,30 @@ function affine(
     reader.take(`${source.bn}.${p}`, [c]),
   );
   if (!gamma || !beta || !mean || !variance) return undefined;
-  const scale = new Float64Array(c);
-  const shift = new Float32Array(c);
-  for (let o = 0; o < c; o++) {
-    scale[o] = gamma.data[o]! / Math.sqrt(variance.data[o]! + conv.norm.eps);
-    shift[o] = beta.data[o]! - mean.data[o]! * scale[o]!;
-  }
-  return {
-    scale,
-    shift,
-    batchNorm: { mean: Float32Array.from(beta.data), std: gamma.data.map(Math.abs) },
+  const { eps } = conv.norm;
+  const make = () => {
+    const [g, b, m, v] = [gamma, beta, mean, variance].map((t) => t.read()) as Float32Array[];
+    const scale = new Float64Array(c);
+    const shift = new Float32Array(c);
+    for (let o = 0; o < c; o++) {
+      scale[o] = g![o]! / Math.sqrt(v![o]! + eps);
+      shift[o] = b![o]! - m![o]! * scale[o]!;
+    }
+    return { scale, shift };
   };
+  const batchNorm = (): PreActivation => ({
+    mean: Float32Array.from(beta.read()),
+    std: gamma.read().map(Math.abs),
+  });
+  return Object.assign(make, { batchNorm });
+}
+
+/** HWIO [k, k, I/groups, O]; depthwise [k, k, C, 1]. */
+function runtimeShape(conv: ConvSpec): number[] {
+  const { kernel: k, outChannels: out } = conv;
+  return convKind(conv) === 'depthwise'
+    ? [k, k, out, 1]
+    : [k, k, conv.inChannels / conv.groups, out];
 }
 
 /** OIHW weight (optionally scaled per output channel) → the runtime layout of spec.ts. */
@@ -115,8 +134,7 @@ function toRuntimeLayout(conv: ConvSpec, oihw: Float32Array, scale?: Float64Arra
       }
     }
   }
-  const shape = depthwise ? [k, k, out, 1] : [k, k, inPerGroup, out];
-  return { shape, data };
+  return { shape: runtimeShape(conv), data };
 }
 
 /** [out, in] → [in, out]. */
@@ -129,19 +147,19 @@ function transposeLinear(w: Float32Array, out: number, inFeatures: number): Floa
 
 /**
  * The spec's weights (names as `paramSpecs(spec)`, runtime layout, BN folded) from a
- * state dict in any supported naming. Throws naming every missing, extra or misshaped tensor.
- * `statistics`, if given, receives each folded batch norm's β and |γ| by conv name (what
- * an int8 pack's bias correction needs).
+ * state dict in any supported naming, each made when read. Throws naming every missing,
+ * extra or misshaped tensor before reading any value. `statistics`, if given, receives each
+ * folded batch norm's β and |γ| by conv name (read at once: a few floats a channel).
  */
-export function toWebnetsWeights(
+export function planWebnetsWeights(
   spec: NetworkSpec,
-  stateDict: StateDict,
+  stateDict: LazyStateDict,
   statistics?: PreActivationStatistics,
-): Map<string, SourceTensor> {
+): Map<string, LazyTensor> {
   const naming = detectNaming(spec, stateDict);
   const names = naming.map(spec);
   const reader = new Reader(stateDict);
-  const weights = new Map<string, SourceTensor>();
+  const weights = new Map<string, LazyTensor>();
   for (const conv of spec.blocks.flatMap(blockConvs)) {
     const source = names.convs.get(conv.name);
     if (!source)
@@ -150,9 +168,15 @@ export function toWebnetsWeights(
     const weight = reader.take(source.weight, [outChannels, inChannels / groups, k, k]);
     const ab = affine(conv, source, reader);
     if (!weight || !ab) continue;
-    weights.set(`${conv.name}.weight`, toRuntimeLayout(conv, weight.data, ab.scale));
-    weights.set(`${conv.name}.bias`, { shape: [outChannels], data: Float32Array.from(ab.shift) });
-    if (ab.batchNorm) statistics?.set(conv.name, ab.batchNorm);
+    if (statistics && ab.batchNorm) statistics.set(conv.name, ab.batchNorm());
+    weights.set(`${conv.name}.weight`, {
+      shape: runtimeShape(conv),
+      read: () => toRuntimeLayout(conv, weight.read(), ab().scale).data,
+    });
+    weights.set(`${conv.name}.bias`, {
+      shape: [outChannels],
+      read: () => Float32Array.from(ab().shift),
+    });
   }
   const fc = spec.classifier;
   const fcWeight = reader.take(names.classifier.weight, [fc.outFeatures, fc.inFeatures]);
@@ -160,11 +184,11 @@ export function toWebnetsWeights(
   if (fcWeight && fcBias) {
     weights.set(`${fc.name}.weight`, {
       shape: [fc.inFeatures, fc.outFeatures],
-      data: transposeLinear(fcWeight.data, fc.outFeatures, fc.inFeatures),
+      read: () => transposeLinear(fcWeight.read(), fc.outFeatures, fc.inFeatures),
     });
     weights.set(`${fc.name}.bias`, {
       shape: [fc.outFeatures],
-      data: Float32Array.from(fcBias.data),
+      read: () => Float32Array.from(fcBias.read()),
     });
   }
   for (const key of stateDict.keys()) {
@@ -177,4 +201,18 @@ export function toWebnetsWeights(
     throw new Error(`the ${naming.naming} state dict does not fit ${spec.id}: ${shown}${more}`);
   }
   return weights;
+}
+
+/** `planWebnetsWeights` of a state dict in memory, every tensor made at once. */
+export function toWebnetsWeights(
+  spec: NetworkSpec,
+  stateDict: StateDict,
+  statistics?: PreActivationStatistics,
+): Map<string, SourceTensor> {
+  const lazy: LazyStateDict = new Map([...stateDict].map(([k, t]) => [k, lazyTensor(t)]));
+  const out = new Map<string, SourceTensor>();
+  for (const [name, t] of planWebnetsWeights(spec, lazy, statistics)) {
+    out.set(name, { shape: t.shape, data: t.read() });
+  }
+  return out;
 }

@@ -3,7 +3,7 @@
  * `{ name: { dtype, shape, data_offsets: [begin, end] }, __metadata__? }`, then the data.
  * Format: https://github.com/huggingface/safetensors (no code runs on load, by design).
  */
-import type { StateDict } from './state-dict';
+import type { LazyStateDict } from './state-dict';
 import type { RawDtype } from './tensor-data';
 import { ELEMENT_SIZE, gatherStrided } from './tensor-data';
 
@@ -72,7 +72,8 @@ function checkEntry(
   return { dtype, shape, begin, end };
 }
 
-export function readSafetensors(bytes: Uint8Array, source: string): StateDict {
+/** The file's tensors, every header entry checked now, values read on demand. */
+export function openSafetensors(bytes: Uint8Array, source: string): LazyStateDict {
   if (bytes.length < 8) throw new Error(`${source}: too short for a safetensors file`);
   const length = new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true);
   if (8n + length > BigInt(bytes.length))
@@ -90,14 +91,14 @@ export function readSafetensors(bytes: Uint8Array, source: string): StateDict {
     throw new Error(`${source}: safetensors header is not a JSON object`);
   }
   const data = bytes.subarray(8 + headerLength);
-  const out: StateDict = new Map();
+  const out: LazyStateDict = new Map();
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const { dtype, shape, begin, end } = checkEntry(name, raw, data.length, source);
     const stride = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
     out.set(name, {
       shape,
-      data: gatherStrided(data.subarray(begin, end), dtype, shape, stride, 0),
+      read: () => gatherStrided(data.subarray(begin, end), dtype, shape, stride, 0),
     });
   }
   return out;

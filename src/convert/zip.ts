@@ -1,5 +1,5 @@
 /**
- * The zip container of `torch.save` files (Node). PyTorch writes them with miniz: stored
+ * The zip container of `torch.save` files (Node and browsers). PyTorch writes them with miniz: stored
  * (uncompressed) entries, zip64 records once past 4 GiB; other tools may deflate entries.
  *
  * Every size and offset is checked against the file before it is used, so a damaged or
@@ -8,7 +8,7 @@
  * claim at most deflate's maximum ratio). Entries are read only when asked for, and their
  * CRC-32 is checked then.
  */
-import { crc32, inflateRawSync } from 'node:zlib';
+import { inflateSync } from 'fflate';
 
 const EOCD = 0x06054b50;
 const ZIP64_LOCATOR = 0x07064b50;
@@ -17,6 +17,19 @@ const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
 /** Deflate cannot expand data by more than this factor. */
 const DEFLATE_MAX_RATIO = 1032;
+
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+/** CRC-32 (the zip/PNG polynomial), as zip entries record it. */
+export function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
 
 /** Entry name → its verified bytes (read on first call). */
 export type ZipEntries = Map<string, () => Uint8Array>;
@@ -183,7 +196,8 @@ function readEntry(
   let data = stored;
   if (e.method === 8) {
     try {
-      data = new Uint8Array(inflateRawSync(stored, { maxOutputLength: Math.max(1, e.usize) }));
+      // Deflate expands at most DEFLATE_MAX_RATIO-fold, so this stays bounded by the file.
+      data = inflateSync(stored);
     } catch (err) {
       r.fail(`entry '${e.name}': cannot inflate (${(err as Error).message})`);
     }

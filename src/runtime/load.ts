@@ -2,7 +2,8 @@
  * `load(id, options)`: a model id and where its weights are → a ready Model.
  *
  * The spec comes from the id (src/models/presets.ts); the weights from a pack
- * (`weightsUrl`, src/weights/load.ts) or from a seed (`synthetic`). The pack's manifest,
+ * (`weightsUrl`, src/weights/load.ts), from the preset's published checkpoint converted in
+ * the page (`pretrained`, pretrained.ts) or from a seed (`synthetic`). The pack's manifest,
  * not the preset, says how to preprocess and which labels apply. The backend is chosen
  * and started by open.ts (backend/start.ts); the builder here runs again for each backend
  * the model starts on (calibration, fallback), binding weights read once. With
@@ -13,9 +14,9 @@ import { compileNetwork, createNetwork } from '../models/network';
 import type { Network } from '../models/network';
 import { getSpec } from '../models/presets';
 import type { NetworkSpec } from '../models/spec';
-import type { LoadProgress } from '../weights/load';
-import { decodePack, loadPack } from '../weights/load';
-import type { PackManifest } from '../weights/pack';
+import type { LoadProgress, ReadPack } from '../weights/load';
+import { decodePack, readPack, toTensors } from '../weights/load';
+import type { PackDtype, PackManifest } from '../weights/pack';
 import { syntheticWeights } from '../weights/synthetic';
 import type { WasmSetup } from '../backend/activate';
 import { checkWasmSetup } from '../backend/activate';
@@ -29,6 +30,8 @@ import { openModel } from './open';
 import { checkPreprocessing } from './preprocess';
 import { tf } from '../tf';
 import { loadInWorker } from './worker/client';
+import type { CheckpointSource } from './pretrained';
+import { readPretrained } from './pretrained';
 
 export interface LoadOptions extends WasmSetup {
   /** 'auto' (default) follows the backend policy; a name forces that backend. */
@@ -37,7 +40,19 @@ export interface LoadOptions extends WasmSetup {
   weightsUrl?: string;
   /** Seeded random weights instead of a pack (true = seed 0): real speed, meaningless labels. */
   synthetic?: boolean | number;
-  /** Bytes of the pack downloaded so far. */
+  /**
+   * The preset's published checkpoint (models/models.json), downloaded, checked by its
+   * sha256, converted into a pack in a worker and kept in IndexedDB (keyed by the hash and
+   * `dtype`), so that the next load is from the cache, offline too.
+   */
+  pretrained?: boolean;
+  /** With `pretrained`: a mirror laid out like the publishers' paths (`torchvision/…`, `fd-mobilenet/…`). */
+  baseUrl?: string;
+  /** With `pretrained`: per preset id, a checkpoint `{ url, sha256 }` to use instead of the published one. */
+  checkpoints?: Record<string, CheckpointSource>;
+  /** With `pretrained`: how the converted pack stores the weights (default 'float32'). */
+  dtype?: PackDtype;
+  /** Bytes of the pack (with `pretrained`: of the checkpoint) downloaded so far. */
   onProgress?: (progress: LoadProgress) => void;
   /** Keep the pack in IndexedDB and load it from there next time (default: true in browsers). */
   cache?: boolean;
@@ -63,15 +78,47 @@ export interface LoadOptions extends WasmSetup {
   worker?: boolean;
 }
 
-/** Which weights to use, checked: exactly one of weightsUrl and synthetic. */
-function weightsChoice(
-  id: string,
-  options: LoadOptions,
-): { kind: 'pack'; url: string } | { kind: 'synthetic'; seed: number } {
-  const { weightsUrl, synthetic } = options;
+type WeightsChoice =
+  { kind: 'pack'; url: string } | { kind: 'pretrained' } | { kind: 'synthetic'; seed: number };
+
+const pretrainedOnly = ['baseUrl', 'checkpoints', 'dtype'] as const;
+
+/** Which weights to use, checked: exactly one of weightsUrl, pretrained and synthetic. */
+function weightsChoice(id: string, options: LoadOptions): WeightsChoice {
+  const { weightsUrl, synthetic, pretrained } = options;
   const useSynthetic = synthetic !== undefined && synthetic !== false;
-  if (weightsUrl !== undefined && useSynthetic) {
-    throw new Error(`load('${id}'): give weightsUrl or synthetic, not both`);
+  if (pretrained !== undefined && typeof pretrained !== 'boolean') {
+    throw new Error(
+      `load('${id}'): pretrained is ${JSON.stringify(pretrained)}: expected true or false`,
+    );
+  }
+  const given = [
+    weightsUrl !== undefined && 'weightsUrl',
+    useSynthetic && 'synthetic',
+    pretrained === true && 'pretrained',
+  ].filter(Boolean);
+  if (given.length > 1) {
+    throw new Error(
+      `load('${id}'): give one of weightsUrl, pretrained and synthetic, not ${given.join(' and ')}`,
+    );
+  }
+  if (pretrained !== true) {
+    const stray = pretrainedOnly.find((key) => options[key] !== undefined);
+    if (stray) throw new Error(`load('${id}'): ${stray} applies only with pretrained: true`);
+  }
+  if (pretrained === true) {
+    if (options.baseUrl !== undefined && typeof options.baseUrl !== 'string') {
+      throw new Error(
+        `load('${id}'): baseUrl is ${JSON.stringify(options.baseUrl)}: expected a URL`,
+      );
+    }
+    if (
+      options.checkpoints !== undefined &&
+      (typeof options.checkpoints !== 'object' || options.checkpoints === null)
+    ) {
+      throw new Error(`load('${id}'): checkpoints needs { [id]: { url, sha256 } }`);
+    }
+    return { kind: 'pretrained' };
   }
   if (useSynthetic) {
     const seed = synthetic === true ? 0 : synthetic;
@@ -84,7 +131,7 @@ function weightsChoice(
   }
   if (typeof weightsUrl !== 'string' || weightsUrl === '') {
     throw new Error(
-      `load('${id}'): no weights: pass weightsUrl (a pack's model.json, made by \`npx webnets convert\`) or synthetic: true`,
+      `load('${id}'): no weights: pass weightsUrl (a pack's model.json, made by \`npx webnets convert\`), pretrained: true (the published checkpoint, converted in the page) or synthetic: true`,
     );
   }
   return { kind: 'pack', url: weightsUrl };
@@ -140,29 +187,25 @@ function packLabels(name: string, url: string): readonly string[] {
 }
 
 /**
- * Builds the network from a pack read and verified once: the first build loads it (from
- * the network or IndexedDB, sha256-checked) onto the active backend and keeps its verified
- * bytes; later builds (the other calibration candidate, WebGPU's fallback, a lost device)
- * decode those bytes onto theirs. `release` drops them once no rebuild can come.
+ * Builds the network from a pack read and verified once: the first build reads it (from
+ * the network or IndexedDB, sha256-checked) and makes its tensors on the active backend,
+ * keeping its verified bytes; later builds (the other calibration candidate, WebGPU's
+ * fallback, a lost device) decode those bytes onto theirs. `release` drops them once no
+ * rebuild can come.
  */
-function packBuilder(spec: NetworkSpec, url: string, options: LoadOptions): NetworkBuilder {
+function packBuilder(
+  spec: NetworkSpec,
+  readWeights: () => Promise<ReadPack & { url: string }>,
+  options: LoadOptions,
+): NetworkBuilder {
   let read: { manifest: PackManifest; data: Uint8Array; info: ModelInfo } | null = null;
   const bind = async (): Promise<{ weights: tf.NamedTensorMap; info: ModelInfo }> => {
     if (read !== null) return { weights: decodePack(read.manifest, read.data), info: read.info };
-    const { manifest, weights, data } = await loadPack(url, {
-      spec,
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      ...(options.cache !== undefined ? { cache: options.cache } : {}),
-      ...(options.stallTimeout !== undefined ? { stallTimeout: options.stallTimeout } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    try {
-      read = { manifest, data, info: packInfo(spec, url, manifest) };
-      return { weights, info: read.info };
-    } catch (err) {
-      tf.dispose(Object.values(weights));
-      throw err;
-    }
+    const pack = await readWeights();
+    const info = packInfo(spec, pack.url, pack.manifest);
+    const weights = toTensors(pack.weights);
+    read = { manifest: pack.manifest, data: pack.data, info };
+    return { weights, info };
   };
   const build = async (): Promise<BuiltNetwork> => {
     const { weights, info } = await bind();
@@ -175,6 +218,36 @@ function packBuilder(spec: NetworkSpec, url: string, options: LoadOptions): Netw
     }
   };
   return Object.assign(build, { release: () => void (read = null) });
+}
+
+/** The options the pack readers share. */
+function readOptions(options: LoadOptions) {
+  return {
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.cache !== undefined ? { cache: options.cache } : {}),
+    ...(options.stallTimeout !== undefined ? { stallTimeout: options.stallTimeout } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+}
+
+function weightsReader(
+  spec: NetworkSpec,
+  choice: Exclude<WeightsChoice, { kind: 'synthetic' }>,
+  options: LoadOptions,
+): () => Promise<ReadPack & { url: string }> {
+  if (choice.kind === 'pretrained') {
+    return () =>
+      readPretrained(spec, {
+        ...readOptions(options),
+        ...(options.baseUrl !== undefined ? { baseUrl: options.baseUrl } : {}),
+        ...(options.checkpoints !== undefined ? { checkpoints: options.checkpoints } : {}),
+        ...(options.dtype !== undefined ? { dtype: options.dtype } : {}),
+      });
+  }
+  return async () => ({
+    ...(await readPack(choice.url, { spec, ...readOptions(options) })),
+    url: choice.url,
+  });
 }
 
 /**
@@ -203,6 +276,6 @@ export async function loadOnThisThread(id: string, options: LoadOptions = {}): P
   const build =
     weights.kind === 'synthetic'
       ? syntheticBuilder(spec, weights.seed, options.threads)
-      : packBuilder(spec, weights.url, options);
+      : packBuilder(spec, weightsReader(spec, weights, options), options);
   return openModel(spec.id, build, options);
 }

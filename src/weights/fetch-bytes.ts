@@ -3,7 +3,9 @@
  *
  * The caller says how many bytes the file must have (a shard: the pack's record) or at
  * most (model.json); a response that announces or sends more is cut off at once, so a
- * misbehaving server cannot make the page allocate beyond what the pack declared. A
+ * misbehaving server cannot make the page allocate beyond what the pack declared. A file
+ * of unknown size whose response announces its length (Content-Length, not encoded) is
+ * read into one buffer of that length and must fill it exactly. A
  * download that receives nothing for `stallTimeout` ms (the response headers, then each
  * chunk) fails as stalled.
  */
@@ -20,6 +22,8 @@ export interface FetchBytesOptions {
   bytes?: number;
   /** Or at most this long. */
   maxBytes?: number;
+  /** Why `maxBytes` is the limit, for the error a longer file gets. */
+  maxBytesReason?: string;
   /** ms without data before giving up; 0 or Infinity: wait forever. */
   stallTimeout?: number;
   /** Where to write a file of known size (`bytes`), avoiding a copy; a fresh array otherwise. */
@@ -108,14 +112,19 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions): Promise<
     const whole = new Uint8Array(await response.arrayBuffer());
     return checkLength(url, whole, opts.bytes, limit, opts.onChunk);
   }
+  const announced = announcedLength(response);
+  if (opts.bytes === undefined && announced !== null && announced > limit) {
+    giveUp();
+    throw tooLong(url, limit, opts, announced);
+  }
   const reader = response.body.getReader();
-  let buffer = opts.into ?? new Uint8Array(opts.bytes ?? Math.min(limit, 1 << 16));
+  let buffer = opts.into ?? new Uint8Array(opts.bytes ?? announced ?? Math.min(limit, 1 << 16));
   let length = 0;
   try {
     for (;;) {
       const { done, value } = await within(reader.read(), stallMs, opts.signal, giveUp);
       if (done) break;
-      if (length + value.length > limit) throw tooLong(url, limit, opts.bytes);
+      if (length + value.length > limit) throw tooLong(url, limit, opts);
       if (length + value.length > buffer.length) {
         const grown = new Uint8Array(
           Math.min(limit, Math.max(2 * buffer.length, length + value.length)),
@@ -133,15 +142,35 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions): Promise<
     if (err instanceof Error && err.message.startsWith(`${url}: `)) throw err;
     throw fail(err, length);
   }
+  if (opts.bytes === undefined && announced !== null && length !== announced) {
+    throw new Error(
+      `${url}: received ${length} of the ${announced} bytes its Content-Length announced (truncated)`,
+    );
+  }
   return checkLength(url, buffer.subarray(0, length), opts.bytes, limit);
 }
 
-function tooLong(url: string, limit: number, expected: number | undefined): Error {
+/** The body's length as the response announces it, when it is the bytes that arrive. */
+function announcedLength(response: Response): number | null {
+  const encoding = response.headers.get('content-encoding');
+  if (encoding !== null && encoding !== 'identity') return null;
+  const value = response.headers.get('content-length');
+  const length = value === null || !/^\d+$/.test(value.trim()) ? NaN : Number(value);
+  return Number.isSafeInteger(length) ? length : null;
+}
+
+function tooLong(
+  url: string,
+  limit: number,
+  opts: Pick<FetchBytesOptions, 'bytes' | 'maxBytesReason'>,
+  announced?: number,
+): Error {
   const which =
-    expected !== undefined ? 'the size model.json declares' : 'the most this file may have';
-  return new Error(
-    `${url}: the server sent more than ${limit} bytes, ${which} (wrong file or a misbehaving server)`,
-  );
+    opts.bytes !== undefined
+      ? 'the size model.json declares (wrong file or a misbehaving server)'
+      : (opts.maxBytesReason ?? 'the most this file may have (wrong file or a misbehaving server)');
+  const sent = announced === undefined ? 'sent' : `announces ${announced} bytes,`;
+  return new Error(`${url}: the server ${sent} more than ${limit} bytes, ${which}`);
 }
 
 function checkLength(
@@ -151,7 +180,7 @@ function checkLength(
   limit: number,
   onChunk?: (bytes: number) => void,
 ): Uint8Array {
-  if (bytes.length > limit) throw tooLong(url, limit, expected);
+  if (bytes.length > limit) throw tooLong(url, limit, { bytes: expected });
   if (expected !== undefined && bytes.length !== expected) {
     throw new Error(
       `${url}: ${bytes.length} bytes, expected ${expected} (truncated or wrong file)`,

@@ -62,11 +62,13 @@ describe('load with synthetic weights (Node: auto → wasm)', () => {
   it('refuses bad calls with the fix in the message, allocating nothing', async () => {
     const before = tf.memory().numTensors;
     await expect(load('fd-mobilenet-0.25x')).rejects.toThrow(
-      "load('fd-mobilenet-0.25x'): no weights: pass weightsUrl (a pack's model.json, made by `npx webnets convert`) or synthetic: true",
+      "load('fd-mobilenet-0.25x'): no weights: pass weightsUrl (a pack's model.json, made by `npx webnets convert`), pretrained: true (the published checkpoint, converted in the page) or synthetic: true",
     );
     await expect(
       load('fd-mobilenet-0.25x', { synthetic: true, weightsUrl: '/x/model.json' }),
-    ).rejects.toThrow('give weightsUrl or synthetic, not both');
+    ).rejects.toThrow(
+      'give one of weightsUrl, pretrained and synthetic, not weightsUrl and synthetic',
+    );
     await expect(load('fd-mobilenet-0.25x', { synthetic: 1.5 })).rejects.toThrow(
       'synthetic is 1.5: expected true or a whole-number seed',
     );

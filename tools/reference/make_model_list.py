@@ -54,7 +54,7 @@ def fd_entry(alpha, sha256, params, top1):
     return f'fd-mobilenet-{alpha}x', {
         'source': 'FD-MobileNet authors (qinzheng93/FD-MobileNet, saved_models/, commit 3376e5c)',
         'weights': file,
-        'url': f'https://github.com/qinzheng93/FD-MobileNet/raw/3376e5c/saved_models/{file}',
+        'url': f'https://raw.githubusercontent.com/qinzheng93/FD-MobileNet/3376e5cddb2e639abfe28a867e92d0b62387f5d2/saved_models/{file}',
         'file': 'fd-mobilenet/' + file,
         'sha256': sha256,
         'sha256Prefix': None,

@@ -396,6 +396,7 @@ function fromPage(url: string): string {
 export function wireLoadOptions(options: LoadOptions): WireLoadOptions {
   const { backend, weightsUrl, synthetic, cache, calibrate, verifyWebGPU, threads } = options;
   const { stallTimeout, wasmPaths } = options;
+  const { pretrained, baseUrl, checkpoints, dtype } = options;
   const wire: WireLoadOptions = {
     backend,
     synthetic,
@@ -404,8 +405,19 @@ export function wireLoadOptions(options: LoadOptions): WireLoadOptions {
     verifyWebGPU,
     threads,
     stallTimeout,
+    pretrained,
+    dtype,
   };
   if (typeof weightsUrl === 'string') wire.weightsUrl = fromPage(weightsUrl);
+  if (typeof baseUrl === 'string') wire.baseUrl = fromPage(baseUrl);
+  if (checkpoints !== undefined) {
+    wire.checkpoints = Object.fromEntries(
+      Object.entries(checkpoints).map(([id, own]) => [
+        id,
+        typeof own?.url === 'string' ? { ...own, url: fromPage(own.url) } : own,
+      ]),
+    );
+  }
   if (typeof wasmPaths === 'string') wire.wasmPaths = fromPage(wasmPaths);
   else if (wasmPaths !== undefined) {
     wire.wasmPaths = Object.fromEntries(

@@ -5,6 +5,7 @@
  * `load` it cancels. Side messages (`progress`, `storage`) may come before an answer.
  */
 import type { LoadProgress } from '../../weights/load';
+import type { PackDtype } from '../../weights/pack';
 import type { WasmPaths } from '../../backend/activate';
 import type { BackendName, BackendOption } from '../../backend/policy';
 import type { Classification, ClassifyOptions, ModelInfo } from '../model';
@@ -23,6 +24,11 @@ export interface WireLoadOptions {
   stallTimeout?: number;
   /** Absolute, like weightsUrl. */
   wasmPaths?: WasmPaths;
+  pretrained?: boolean;
+  /** Absolute, like weightsUrl (so are the checkpoints' urls). */
+  baseUrl?: string;
+  checkpoints?: Record<string, { url: string; sha256: string }>;
+  dtype?: PackDtype;
 }
 
 export type CallMethod = 'classify' | 'predict' | 'embed';

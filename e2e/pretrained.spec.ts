@@ -1,0 +1,296 @@
+/**
+ * `load(id, { pretrained: true })` in Chromium, against local mirrors of seeded checkpoints
+ * (another origin than the page's, as the publishers are): the first load downloads,
+ * verifies, converts in the conversion worker (dist/webnets-convert.js) and caches; the
+ * second makes no request (the mirror is stopped); the logits equal those of the pack
+ * `webnets convert` makes of the same file; safetensors with timm names and worker mode
+ * too. A wrong hash, a truncated download, a stalled server, an abort, a 404, a server
+ * without CORS headers and a checkpoint of another architecture each fail naming the URL
+ * and leave no cache entry, no tensor.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { getSpec } from '../src/models/presets';
+import type * as Webnets from '../src/index';
+import type { PackManifest } from '../src/weights/pack';
+import { sha256Hex } from '../src/weights/sha256';
+import type { Mirror } from '../test/helpers/checkpoint-mirror';
+import { startMirror } from '../test/helpers/checkpoint-mirror';
+import {
+  safetensors,
+  seededStateDict,
+  torchLegacy,
+  torchZip,
+} from '../test/helpers/checkpoint-files';
+
+declare global {
+  interface Window {
+    webnets: { load: typeof Webnets.load; tf: typeof Webnets.tf };
+  }
+}
+
+const b0 = getSpec('efficientnet-b0');
+// models/models.json's `file`s (the publishers' paths, as a mirror lays them out).
+const b0Path = '/torchvision/efficientnet_b0_rwightman-3dd342df.pth';
+const rxPath = '/torchvision/regnet_x_400mf-62229a5f.pth';
+const timmPath = '/timm/efficientnet_b0.ra_in1k/model.safetensors';
+const files = new Map<string, Uint8Array>();
+const sha = new Map<string, string>();
+let mirror: Mirror;
+let noCors: Mirror;
+let dir: string;
+
+test.beforeAll(async () => {
+  const put = async (path: string, bytes: Uint8Array) => {
+    files.set(path, bytes);
+    sha.set(path, await sha256Hex(bytes));
+  };
+  await put(b0Path, torchZip(seededStateDict(b0, 'torchvision', 1)));
+  await put(rxPath, torchLegacy(seededStateDict(getSpec('regnetx-400mf'), 'torchvision', 2)));
+  await put(timmPath, safetensors(seededStateDict(b0, 'timm', 3)));
+  // The pack `webnets convert` makes of the same torchvision file, served beside it.
+  dir = mkdtempSync(join(tmpdir(), 'webnets-pretrained-e2e-'));
+  writeFileSync(join(dir, 'b0.pth'), files.get(b0Path)!);
+  execFileSync(process.execPath, [
+    'bin/webnets.js',
+    'convert',
+    join(dir, 'b0.pth'),
+    '--arch',
+    'efficientnet-b0',
+    '--out',
+    join(dir, 'pack'),
+  ]);
+  const manifest = JSON.parse(readFileSync(join(dir, 'pack/model.json'), 'utf8')) as PackManifest;
+  for (const p of ['model.json', ...manifest.weightsManifest[0]!.paths]) {
+    files.set(`/cli-pack/${p}`, readFileSync(join(dir, 'pack', p)));
+  }
+  mirror = await startMirror(files);
+  noCors = await startMirror(files, { cors: false });
+});
+
+test.afterAll(async () => {
+  await mirror?.close();
+  await noCors?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function open(page: Page): Promise<void> {
+  await page.goto('/e2e/pages/weights.html');
+  await expect(page).toHaveTitle('ready');
+}
+
+interface Attempt {
+  id?: string;
+  url: string;
+  sha256: string;
+  stallTimeout?: number;
+  abortAfterBytes?: number;
+  worker?: boolean;
+  weightsUrl?: string;
+}
+
+/** One load in the page; resolves to what happened (never throws). */
+function loadIn(page: Page, a: Attempt) {
+  return page.evaluate(async (a) => {
+    const { load, tf } = window.webnets;
+    const id = a.id ?? 'efficientnet-b0';
+    const tensors = () => tf.engine().state.numTensors;
+    const cached = async () => Object.keys(await tf.io.listModels());
+    const before = tensors();
+    const progress: [number, number][] = [];
+    const controller = new AbortController();
+    const started = performance.now();
+    try {
+      const model = await load(id, {
+        ...(a.weightsUrl
+          ? { weightsUrl: a.weightsUrl }
+          : { pretrained: true, checkpoints: { [id]: { url: a.url, sha256: a.sha256 } } }),
+        backend: 'wasm',
+        signal: controller.signal,
+        ...(a.worker ? { worker: true } : {}),
+        ...(a.stallTimeout !== undefined ? { stallTimeout: a.stallTimeout } : {}),
+        onProgress: ({ loaded, total }) => {
+          progress.push([loaded, total]);
+          if (a.abortAfterBytes && loaded >= a.abortAfterBytes) controller.abort();
+        },
+      });
+      if (a.worker) await tf.setBackend('cpu'); // the page's own tf, for the input
+      const pixels = tf.tidy(() =>
+        tf.cast(tf.mul(tf.randomUniform([230, 250, 3], 0, 1, 'float32', 5), 255), 'int32'),
+      );
+      const logits = Array.from(await model.predict(pixels as Webnets.tf.Tensor3D));
+      pixels.dispose();
+      const source = model.info.source;
+      model.dispose();
+      return {
+        ok: true as const,
+        logits,
+        source,
+        progress,
+        ms: performance.now() - started,
+        leaked: tensors() - before,
+        cached: await cached(),
+      };
+    } catch (err) {
+      return {
+        ok: false as const,
+        error: (err as Error).message,
+        leaked: tensors() - before,
+        cached: await cached(),
+      };
+    }
+  }, a);
+}
+
+const pretrainedKeys = (cached: string[]) => cached.filter((k) => k.includes('/pretrained/'));
+
+test('downloads, verifies, converts in a worker and caches; the second load is offline; logits equal the CLI pack', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await open(page);
+  const url = `${mirror.url}${b0Path}`;
+  const first = await loadIn(page, { url, sha256: sha.get(b0Path)! });
+  if (!first.ok) throw new Error(first.error);
+  expect(first.leaked).toBe(0);
+  expect(first.source).toMatchObject({
+    url,
+    sha256: sha.get(b0Path),
+    format: 'torch-zip',
+    naming: 'torchvision',
+  });
+  expect(first.progress.at(-1)).toEqual([files.get(b0Path)!.length, files.get(b0Path)!.length]);
+  expect(pretrainedKeys(first.cached)).toEqual([
+    `indexeddb://webnets/pretrained/efficientnet-b0/${sha.get(b0Path)}-float32`,
+  ]);
+  expect(mirror.requests.filter((r) => r === b0Path)).toHaveLength(1);
+
+  const cli = await loadIn(page, {
+    url: '',
+    sha256: '',
+    weightsUrl: `${mirror.url}/cli-pack/model.json`,
+  });
+  if (!cli.ok) throw new Error(cli.error);
+  expect(first.logits).toEqual(cli.logits);
+
+  await mirror.close(); // offline: only the cache can answer
+  try {
+    const second = await loadIn(page, { url, sha256: sha.get(b0Path)! });
+    if (!second.ok) throw new Error(second.error);
+    expect(second.logits).toEqual(first.logits);
+  } finally {
+    mirror = await startMirror(files, { port: Number(new URL(mirror.url).port) });
+  }
+});
+
+test('timm safetensors in worker mode, and a torch legacy file', async ({ page }) => {
+  test.setTimeout(300_000);
+  await open(page);
+  const timm = await loadIn(page, {
+    url: `${mirror.url}${timmPath}`,
+    sha256: sha.get(timmPath)!,
+    worker: true,
+  });
+  if (!timm.ok) throw new Error(timm.error);
+  expect(timm.source).toMatchObject({ format: 'safetensors', naming: 'timm' });
+  const legacy = await loadIn(page, {
+    id: 'regnetx-400mf',
+    url: `${mirror.url}${rxPath}`,
+    sha256: sha.get(rxPath)!,
+  });
+  if (!legacy.ok) throw new Error(legacy.error);
+  expect(legacy.source).toMatchObject({ format: 'torch-legacy', naming: 'torchvision' });
+  expect(pretrainedKeys(legacy.cached)).toContain(
+    `indexeddb://webnets/pretrained/regnetx-400mf/${sha.get(rxPath)}-float32`,
+  );
+});
+
+test('each bad download or file is named and leaves no cache entry, no tensor', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await open(page);
+  const good = sha.get(b0Path)!;
+  const cases: [string, Attempt, RegExp][] = [
+    [
+      'a wrong hash',
+      { url: `${mirror.url}${b0Path}`, sha256: sha.get(rxPath)! },
+      /efficientnet_b0_rwightman-3dd342df\.pth: sha256 [0-9a-f]{64} does not match the [0-9a-f]{64}/,
+    ],
+    [
+      'a truncated download',
+      { url: `${mirror.url}/truncate${b0Path}`, sha256: good },
+      /truncate\/torchvision\/efficientnet_b0_rwightman-3dd342df\.pth: (download failed after \d+ bytes|received \d+ of)/,
+    ],
+    [
+      'a stalled server',
+      { url: `${mirror.url}/stall${b0Path}`, sha256: good, stallTimeout: 500 },
+      /stall\/torchvision\/efficientnet_b0_rwightman-3dd342df\.pth: no data for 0\.5 s/,
+    ],
+    [
+      'an abort',
+      { url: `${mirror.url}${b0Path}`, sha256: good, abortAfterBytes: 1 },
+      // load() rejects with the signal's AbortError, as for packs (e2e/weights.spec.ts).
+      /aborted/,
+    ],
+    ['a 404', { url: `${mirror.url}/nowhere.pth`, sha256: good }, /nowhere\.pth: HTTP 404/],
+    [
+      'a server without CORS headers',
+      { url: `${noCors.url}${b0Path}`, sha256: good },
+      /efficientnet_b0_rwightman-3dd342df\.pth: the server answered without CORS headers \(Access-Control-Allow-Origin\).*Ways out: .*baseUrl.*`npx webnets fetch-weights <id>` .*weightsUrl/,
+    ],
+    [
+      'a checkpoint of another architecture',
+      { url: `${mirror.url}${rxPath}`, sha256: sha.get(rxPath)! },
+      /regnet_x_400mf-62229a5f\.pth: regnet_x_400mf-62229a5f\.pth: cannot tell which efficientnet naming the state dict uses/,
+    ],
+  ];
+  for (const [what, attempt, message] of cases) {
+    const result = await loadIn(page, attempt);
+    expect(result.ok, what).toBe(false);
+    if (result.ok) continue;
+    expect(result.error, what).toMatch(message);
+    expect(result.leaked, what).toBe(0);
+    expect(pretrainedKeys(result.cached), what).toEqual([]);
+  }
+});
+
+test("the camera demo's download button fetches, converts and runs a published checkpoint", async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  // The FD-MobileNet authors' 0.5× checkpoint (../shared), at its publisher's path on a mirror;
+  // no prepared packs, so the demo starts on synthetic weights.
+  const shared = join(import.meta.dirname, '../../shared');
+  const file = '/fd-mobilenet/0.5x-FDMobileNet-224.pth.tar';
+  const published = await startMirror(
+    new Map([[file, new Uint8Array(readFileSync(join(shared, 'weights', file)))]]),
+  );
+  try {
+    await page.route('**/packs/index.json', (route) => route.fulfill({ status: 404 }));
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(
+      `/demo/?backend=wasm&threads=1&checkpoints=${encodeURIComponent(published.url)}`,
+    );
+    await expect(page.locator('#model')).toHaveValue('fd-mobilenet-0.5x');
+    await expect(page.locator('#model-status')).toContainText('synthetic weights');
+    const button = page.locator('#download-pretrained');
+    await expect(button).toHaveText(/^Download pretrained weights \(≈ \d+(\.\d+)? MiB\)$/);
+    await button.click();
+    await expect(page.locator('#model-status')).toContainText('pretrained weights', {
+      timeout: 120_000,
+    });
+    await expect(page.locator('#weights-note')).toBeHidden();
+    expect(published.requests).toEqual([file]);
+    await page.locator('#file').setInputFiles(join(shared, 'images/chelsea.png'));
+    await expect(page.locator('#predictions li .label').first()).toHaveText('Egyptian cat');
+    expect(errors).toEqual([]);
+  } finally {
+    await published.close();
+  }
+});
