@@ -14,7 +14,7 @@
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { KernelActivation } from '../kernel';
-import { activationWgsl } from '../wgsl';
+import { activationWgsl, pointwiseStepWgsl } from '../wgsl';
 
 const WORKGROUP = 64;
 
@@ -133,17 +133,7 @@ class PointwiseConvProgram implements WebGPUProgram {
         ${rows.map((r) => `let p${r} = min(p + ${r}, pixels - 1);`).join('\n        ')}
         ${rows.map((r) => `var acc${r} = vec4<f32>(0.0);`).join('\n        ')}
         for (var c4 = 0; c4 < cin4; c4++) {
-          let row = c4 * 4 * cout4 + co4;
-          let w0 = W[row];
-          let w1 = W[row + cout4];
-          let w2 = W[row + 2 * cout4];
-          let w3 = W[row + 3 * cout4];
-          ${rows
-            .map(
-              (r) => `let x${r} = ${pixelRead(r)};
-          acc${r} += x${r}.x * w0 + x${r}.y * w1 + x${r}.z * w2 + x${r}.w * w3;`,
-            )
-            .join('\n          ')}
+          ${pointwiseStepWgsl('W', rows.map(pixelRead))}
         }
         let b = bias[co4];
         ${rows

@@ -11,7 +11,7 @@
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { KernelActivation } from '../kernel';
-import { FLAT_WORKGROUP_WGSL, activationWgsl } from '../wgsl';
+import { FLAT_WORKGROUP_WGSL, activationWgsl, pointwiseStepWgsl } from '../wgsl';
 
 /**
  * Floats of workgroup memory for the intermediate tile: 4 KiB of the 16 KiB every adapter
@@ -123,17 +123,10 @@ class SeparableConv2DProgram implements WebGPUProgram {
             ${quad.map((q) => `let m${q} = min(t0 + ${q}, T - 1) * cmid4;`).join('\n            ')}
             ${quad.map((q) => `var acc${q} = vec4<f32>(0.0);`).join('\n            ')}
             for (var c4 = 0; c4 < cmid4; c4++) {
-              let row = c4 * 4 * cout4 + co4;
-              let w0 = pw[row];
-              let w1 = pw[row + cout4];
-              let w2 = pw[row + 2 * cout4];
-              let w3 = pw[row + 3 * cout4];
-              ${quad
-                .map(
-                  (q) => `let v${q} = mid[m${q} + c4];
-              acc${q} += v${q}.x * w0 + v${q}.y * w1 + v${q}.z * w2 + v${q}.w * w3;`,
-                )
-                .join('\n              ')}
+              ${pointwiseStepWgsl(
+                'pw',
+                quad.map((q) => `mid[m${q} + c4]`),
+              )}
             }
             let b = pwBias[co4];
             ${quad
