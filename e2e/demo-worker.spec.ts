@@ -6,8 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { chromiumArgs, chromiumPath } from '../playwright.config';
-import { fakeCameraVideo } from './fake-camera';
+import { fakeCameraVideo, launchWithFakeCamera } from './fake-camera';
 
 const PACK = resolve(import.meta.dirname, '../models/packs/fd-mobilenet-0.5x/model.json');
 
@@ -21,15 +20,7 @@ test('camera demo: the worker switch runs the model in a worker and back, and sh
       );
     }
   }
-  const browser = await playwright.chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      ...chromiumArgs,
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      `--use-file-for-fake-video-capture=${fakeCameraVideo}`,
-    ],
-  });
+  const browser = await launchWithFakeCamera(playwright);
   try {
     const page = await browser.newPage({
       baseURL: testInfo.project.use.baseURL,

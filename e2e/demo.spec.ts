@@ -4,7 +4,7 @@ import type { Page, PlaywrightWorkerArgs, TestInfo } from '@playwright/test';
 import { expect, test } from '@playwright/test';
 import { chromiumArgs, chromiumPath } from '../playwright.config';
 import type * as Webnets from '../src/index';
-import { fakeCameraVideo, sharedDir } from './fake-camera';
+import { fakeCameraArgs, fakeCameraVideo, sharedDir } from './fake-camera';
 
 /**
  * The demo pages as a user sees them, in real Chromium, on the built SDK and the packs
@@ -73,11 +73,7 @@ test('camera demo: a fake camera playing chelsea.png shows Egyptian cat with FD-
   playwright,
 }, testInfo) => {
   requirePack();
-  const { page, close } = await pageWithFlags(playwright, testInfo, [
-    '--use-fake-device-for-media-stream',
-    '--use-fake-ui-for-media-stream',
-    `--use-file-for-fake-video-capture=${fakeCameraVideo}`,
-  ]);
+  const { page, close } = await pageWithFlags(playwright, testInfo, fakeCameraArgs);
   try {
     const errors = pageErrors(page);
     await page.goto(CAMERA_PAGE);
@@ -109,11 +105,7 @@ test('camera demo: a region dragged on the video is drawn, classified (as classi
   playwright,
 }, testInfo) => {
   requirePack();
-  const { page, close } = await pageWithFlags(playwright, testInfo, [
-    '--use-fake-device-for-media-stream',
-    '--use-fake-ui-for-media-stream',
-    `--use-file-for-fake-video-capture=${fakeCameraVideo}`,
-  ]);
+  const { page, close } = await pageWithFlags(playwright, testInfo, fakeCameraArgs);
   try {
     const errors = pageErrors(page);
     await page.goto(CAMERA_PAGE);

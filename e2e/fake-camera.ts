@@ -5,12 +5,30 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { Browser, PlaywrightWorkerArgs } from '@playwright/test';
 import { chromium } from '@playwright/test';
-import { chromiumPath } from '../playwright.config';
+import { chromiumArgs, chromiumPath } from '../playwright.config';
 import { encodeY4m } from './y4m';
 
 export const sharedDir = process.env.WEBNETS_SHARED ?? resolve(import.meta.dirname, '../../shared');
 export const fakeCameraVideo = resolve(import.meta.dirname, '.output/chelsea.y4m');
+
+/** Chromium's flags for a camera that plays the fake video, granted without a prompt. */
+export const fakeCameraArgs = [
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  `--use-file-for-fake-video-capture=${fakeCameraVideo}`,
+];
+
+/** A Chromium of the tests' settings whose camera plays the fake video (the caller closes it). */
+export function launchWithFakeCamera(
+  playwright: PlaywrightWorkerArgs['playwright'],
+): Promise<Browser> {
+  return playwright.chromium.launch({
+    executablePath: chromiumPath,
+    args: [...chromiumArgs, ...fakeCameraArgs],
+  });
+}
 
 /** Decodes a PNG/JPEG with Chromium: RGBA bytes cropped to even sides (4:2:0 needs them). */
 async function decodeImage(

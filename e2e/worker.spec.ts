@@ -8,8 +8,7 @@ import type { Page, Worker as PageWorker } from '@playwright/test';
 import { expect, test } from '@playwright/test';
 import type { Tensor3D } from '@tensorflow/tfjs-core';
 import type { Model } from '../src/index';
-import { chromiumArgs, chromiumPath } from '../playwright.config';
-import { fakeCameraVideo } from './fake-camera';
+import { launchWithFakeCamera } from './fake-camera';
 import { openRuntimePage, packUrl, type WebnetsWindow } from './runtime-fixtures';
 
 const photo = '/shared/images/chelsea.png';
@@ -31,15 +30,7 @@ test('every kind of source gives the logits of the main thread, and the caller k
   playwright,
 }, testInfo) => {
   // The fake camera plays chelsea.png, so a <video> of a camera is among the sources.
-  const browser = await playwright.chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      ...chromiumArgs,
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      `--use-file-for-fake-video-capture=${fakeCameraVideo}`,
-    ],
-  });
+  const browser = await launchWithFakeCamera(playwright);
   try {
     const page = await browser.newPage({ baseURL: testInfo.project.use.baseURL });
     await openRuntimePage(page);
