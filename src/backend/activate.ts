@@ -53,6 +53,8 @@ export interface ActiveBackend {
   name: BackendName;
   /** On WASM: its build and XNNPACK's threads (threads.ts `backendLabel` says them). */
   wasm?: WasmTraits;
+  /** On WebGPU: which device webnets opened (numbered from 1; a lost one is replaced). */
+  device?: number;
 }
 
 /**
@@ -194,22 +196,26 @@ function describeWasmFailure(setup: WasmSetup): string {
   return `the WASM backend failed to initialize: check that the .wasm binaries (${wasmBinaryNames.join(', ')}) are served ${where} (option wasmPaths), as application/wasm`;
 }
 
-/** What happened to the WebGPU device, once it is lost (then WebGPU is gone for this page). */
-let webgpuLoss: string | null = null;
+/** The WebGPU devices webnets opened in this page, numbered from 1 (0: none yet). */
+let webgpuDevice = 0;
+/** Why each lost device was lost. A model built on one of them moves on (model.ts). */
+const webgpuLosses = new Map<number, string>();
 
-function watchDeviceLoss(device: GpuDeviceLike): void {
+function watchDeviceLoss(device: GpuDeviceLike, number: number): void {
   void device.lost?.then((info) => {
-    webgpuLoss = `${info.reason ?? 'unknown'}${info.message ? `: ${info.message}` : ''}`;
+    webgpuLosses.set(
+      number,
+      `${info.reason ?? 'unknown'}${info.message ? `: ${info.message}` : ''}`,
+    );
   });
 }
-
-/** Whether webnets registered tfjs' WebGPU backend on a device it opened (once per page). */
-let webgpuRegistered = false;
 
 /**
  * Opens WebGPU (webgpu.ts: a failure names the missing piece) and registers tfjs' WebGPU
  * backend on that device, in place of tfjs' own factory (which would open another and
- * report a failure only on the console). Nothing is registered when a step fails.
+ * report a failure only on the console) or of the backend of a device that was lost: as
+ * WebGPU's guidance has it, a lost device is replaced by asking for a new adapter and
+ * device. Nothing is registered when a step fails.
  */
 async function registerWebGpu(): Promise<void> {
   const { device, info } = await openWebGpu();
@@ -226,10 +232,18 @@ async function registerWebGpu(): Promise<void> {
     device.destroy();
     throw err;
   }
-  watchDeviceLoss(device);
-  if (tf.findBackendFactory('webgpu') !== null) tf.removeBackend('webgpu');
+  watchDeviceLoss(device, ++webgpuDevice);
+  if (tf.findBackendFactory('webgpu') !== null) removeDeadBackend('webgpu');
   tf.registerBackend('webgpu', () => backend, 3);
-  webgpuRegistered = true;
+}
+
+/** Unregisters backend `name`; disposing one whose device is gone may throw, and changes nothing. */
+function removeDeadBackend(name: BackendName): void {
+  try {
+    tf.removeBackend(name);
+  } catch {
+    // tfjs dropped the registration before disposing the instance: nothing is left to free.
+  }
 }
 
 /** Whether backend `name` can be lost while a model runs on it (WebGPU's device can). */
@@ -238,13 +252,12 @@ export function mayBeLost(name: BackendName): boolean {
 }
 
 /**
- * Non-null once backend `name` is gone for this page: why. Only WebGPU's device can be
- * lost, and tfjs cannot recreate it.
+ * Non-null once the backend a model runs on is gone: why. Only WebGPU's device can be
+ * lost; `device` is the one the model was built on (default: the current one).
  */
-export function backendLost(name: BackendName): string | null {
-  return mayBeLost(name) && webgpuLoss !== null
-    ? `the WebGPU device was lost (${webgpuLoss})`
-    : null;
+export function backendLost(name: BackendName, device = webgpuDevice): string | null {
+  const loss = mayBeLost(name) ? webgpuLosses.get(device) : undefined;
+  return loss === undefined ? null : `the WebGPU device was lost (${loss})`;
 }
 
 let activation: Promise<unknown> = Promise.resolve();
@@ -257,10 +270,8 @@ function serialized<T>(task: () => Promise<T>): Promise<T> {
 }
 
 async function setBackendOrThrow(name: BackendName, setup: WasmSetup): Promise<void> {
-  if (name === 'webgpu') {
-    const lost = backendLost(name);
-    if (lost !== null) throw new Error(`${lost}; it does not come back until the page reloads`);
-    if (!webgpuRegistered) await registerWebGpu();
+  if (name === 'webgpu' && (webgpuDevice === 0 || webgpuLosses.has(webgpuDevice))) {
+    await registerWebGpu();
   }
   const ok = name === 'wasm' ? await startWasm(setup) : await tf.setBackend(name);
   if (!ok) {
@@ -291,6 +302,7 @@ async function registerCustomKernels(name: BackendName): Promise<void> {
 export function activateBackend(name: BackendName, setup: WasmSetup = {}): Promise<ActiveBackend> {
   return serialized(async () => {
     await setBackendOrThrow(name, setup);
+    if (name === 'webgpu') return { name, device: webgpuDevice };
     if (name !== 'wasm') return { name };
     const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
     return {

@@ -67,28 +67,29 @@ async function warmUp(name: BackendName, network: Network, classes: number): Pro
 /** Lets a device-lost notification that raced a failed step arrive before it is checked. */
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
-/** Why backend `name` is gone, if it was lost (a WebGPU device lost while loading). */
-async function lostWhileStarting(name: BackendName): Promise<string | null> {
-  if (!mayBeLost(name)) return null;
+/** Why backend `active` is gone, if it was lost (a WebGPU device lost while loading). */
+async function lostWhileStarting(active: ActiveBackend): Promise<string | null> {
+  if (!mayBeLost(active.name)) return null;
   await nextTask();
-  return backendLost(name);
+  return backendLost(active.name, active.device);
 }
 
 /**
  * Runs one step of starting a backend; a failure says which step (the fallback reason),
  * and that the device was lost when it was (the step's own error is then only a symptom).
+ * `on`: the backend the step runs on, once its setup has given one.
  */
 async function step<T>(
-  name: BackendName,
   what: string,
   run: () => Promise<T>,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  on?: ActiveBackend,
 ): Promise<T> {
   try {
     return await run();
   } catch (err) {
     signal?.throwIfAborted();
-    const lost = what === `${name} setup` ? null : await lostWhileStarting(name);
+    const lost = on === undefined ? null : await lostWhileStarting(on);
     throw new Error(`${what} failed: ${lost ?? message(err)}`, { cause: err });
   }
 }
@@ -100,24 +101,24 @@ export async function startOn<B extends Bound>(
   options: StartOptions,
 ): Promise<{ active: ActiveBackend; bound: B }> {
   const { signal } = options;
-  const active = await step(name, `${name} setup`, () => activateBackend(name, options), signal);
+  const active = await step(`${name} setup`, () => activateBackend(name, options), signal);
   signal?.throwIfAborted();
   const bound = await step(
-    name,
     `building the network on ${name}`,
     () => runOn(name, bind),
     signal,
+    active,
   );
   try {
     signal?.throwIfAborted();
     const classes = bound.info.labels.length;
     await step(
-      name,
       `the first inference on ${name}`,
       () => warmUp(name, bound.network, classes),
       signal,
+      active,
     );
-    const lost = await lostWhileStarting(name);
+    const lost = await lostWhileStarting(active);
     if (lost !== null) throw new Error(`${name}: ${lost} while the model loaded`);
     return { active, bound };
   } catch (err) {

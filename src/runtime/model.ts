@@ -226,7 +226,7 @@ export class WebnetsModel implements Model {
     output: 'logits' | 'features',
     region: RegionOfInterest | null,
   ): Promise<Float32Array> {
-    const lost = backendLost(this.active.name);
+    const lost = backendLost(this.active.name, this.active.device);
     if (lost !== null) await this.moveOn(lost);
     else if (this.network === null) await this.moveOn('rebuilt after a failed fallback');
     try {
@@ -234,7 +234,7 @@ export class WebnetsModel implements Model {
     } catch (err) {
       // A failed call is the device's loss only if the loss is reported (after this task).
       await nextTask();
-      const lostNow = backendLost(this.active.name);
+      const lostNow = backendLost(this.active.name, this.active.device);
       if (lostNow === null) throw err;
       await this.moveOn(lostNow);
       return this.forward(prepared, output, region);
