@@ -58,10 +58,6 @@ export function encodePack(
   statistics?: PreActivationStatistics,
 ): { entries: PackEntry[]; data: Uint8Array } {
   const params = paramSpecs(spec);
-  const plan = storagePlan(
-    dtype,
-    params.map((p) => p.shape),
-  );
   for (const param of params) {
     const tensor = tensors.get(param.name);
     if (!tensor)
@@ -72,6 +68,11 @@ export function encodePack(
       );
     }
   }
+  const values = (name: string): Float32Array => valuesOf(tensors.get(name)!);
+  const plan = storagePlan(
+    dtype,
+    params.map((p) => ({ shape: p.shape, values: () => values(p.name) })),
+  );
   const sizes = params.map((p, i) =>
     entryByteLength({
       name: p.name,
@@ -82,7 +83,6 @@ export function encodePack(
   );
   const data = new Uint8Array(sizes.reduce((n, s) => n + s, 0));
   const entries: PackEntry[] = [];
-  const values = (name: string): Float32Array => valuesOf(tensors.get(name)!);
   let means: Map<string, Float64Array> | undefined;
   try {
     if (statistics && plan.includes('int8')) means = inputMeans(spec, statistics, values, values);

@@ -10,13 +10,13 @@
  *   folded depthwise filters are often one-signed. Each channel's codes are rounded so
  *   that they keep its sum (`roundKeepingSum`). Biases are float16; given the batch
  *   norms' statistics, the converter corrects them for the codes' mean error
- *   (bias-correction.ts). The weights with the fewest values per output channel — the
- *   stem, depthwise convs, 1×1 convs on few channels, squeeze-excitation expands — stay
- *   float16, fewest first, each that still fits within `INT8_PACK_BUDGET` of the
- *   tensors' float32 bytes: they are where 8 bits change the output most for the bytes,
- *   and their per-channel affine (4 bytes a channel) leaves int8 little to save there.
- *   Measured per tensor and per layer kind by tools/quantization/report.ts (figures in
- *   tools/quantization/RESULTS.md).
+ *   (bias-correction.ts). Some weights stay float16 (`storagePlan`): those whose 8-bit
+ *   codes lose the largest share of their signal per byte that float16 costs more, each
+ *   that still fits within `INT8_PACK_BUDGET` of the tensors' float32 bytes. From the
+ *   weights alone, that picks small tensors with heavy-tailed channels (the stem, early
+ *   1×1 convs, squeeze-excitation reduces, depthwise convs), where 8 bits change the
+ *   output most for the bytes. Measured per tensor, per layer kind and per plan by
+ *   tools/quantization/report.ts (figures in tools/quantization/RESULTS.md).
  */
 import { HALF_MAX, floatToHalf, halfAtLeast, halfAtMost, halfTable, halfToFloat } from './float16';
 import type { EntryDtype, PackDtype, PackEntry } from './pack';
@@ -42,32 +42,69 @@ export function valuesPerChannel(shape: readonly number[]): number {
 const storedBytes = (shape: readonly number[], dtype: EntryDtype): number =>
   entryByteLength({ name: '', shape: [...shape], dtype, channelAxis: channelAxis(shape) });
 
+/** A tensor the storage plan weighs: its runtime shape and, read when needed, its values. */
+export interface PlannedTensor {
+  shape: readonly number[];
+  values: () => Float32Array;
+}
+
 /**
  * How each tensor of a pack is stored (in the order given). int8 packs: biases float16,
- * weights int8 except those with the fewest values per output channel (ties: the earlier
- * tensor), float16 in that order, each that does not take the tensors past `budget` ×
- * their float32 bytes (a small stem after a large depthwise conv that does not fit).
+ * weights int8 except those whose codes lose most per extra byte of float16
+ * (`int8Error` / the bytes float16 adds; ties: the earlier tensor), float16 in that
+ * order, each that does not take the tensors past `budget` × their float32 bytes. Reads
+ * each weight's values once, one at a time (none for float32 and float16 packs).
  */
 export function storagePlan(
   packDtype: PackDtype,
-  shapes: readonly (readonly number[])[],
+  tensors: readonly PlannedTensor[],
   budget = INT8_PACK_BUDGET,
 ): EntryDtype[] {
-  if (packDtype !== 'int8') return shapes.map(() => packDtype);
+  if (packDtype !== 'int8') return tensors.map(() => packDtype);
+  const shapes = tensors.map((t) => t.shape);
   const plan: EntryDtype[] = shapes.map((shape) => (shape.length < 2 ? 'float16' : 'int8'));
   let bytes = shapes.reduce((n, shape, i) => n + storedBytes(shape, plan[i]!), 0);
   const limit = budget * shapes.reduce((n, shape) => n + 4 * numel(shape), 0);
+  const extra = shapes.map((shape) => storedBytes(shape, 'float16') - storedBytes(shape, 'int8'));
+  const lossPerByte = tensors.map((t, i) =>
+    plan[i] === 'int8' ? int8Error(t.shape, t.values()) / extra[i]! : 0,
+  );
   const candidates = shapes
     .map((shape, i) => i)
     .filter((i) => plan[i] === 'int8')
-    .sort((a, b) => valuesPerChannel(shapes[a]!) - valuesPerChannel(shapes[b]!) || a - b);
+    .sort((a, b) => lossPerByte[b]! - lossPerByte[a]! || a - b);
   for (const i of candidates) {
-    const extra = storedBytes(shapes[i]!, 'float16') - storedBytes(shapes[i]!, 'int8');
-    if (bytes + extra > limit) continue;
+    if (bytes + extra[i]! > limit) continue;
     plan[i] = 'float16';
-    bytes += extra;
+    bytes += extra[i]!;
   }
   return plan;
+}
+
+/**
+ * The share of a weight's signal its int8 codes lose: over its output channels, the mean
+ * of ‖stored − exact‖² / ‖exact‖² (channels of zeros count 0). Scale-free, so a channel
+ * that batch norm scaled down counts as much as any other: the next layer's batch norm
+ * sees each channel at its own scale.
+ */
+export function int8Error(shape: readonly number[], exact: Float32Array): number {
+  const axis = channelAxis(shape);
+  const stored = decodeTensor(
+    { name: '', shape: [...shape], dtype: 'int8', channelAxis: axis },
+    encodeInt8(shape, exact, axis),
+  );
+  const channels = shape[axis]!;
+  const channel = channelOf(shape, axis);
+  const error = new Float64Array(channels);
+  const signal = new Float64Array(channels);
+  for (let i = 0; i < exact.length; i++) {
+    const c = channel(i);
+    error[c] = error[c]! + (stored[i]! - exact[i]!) ** 2;
+    signal[c] = signal[c]! + exact[i]! ** 2;
+  }
+  let total = 0;
+  for (let c = 0; c < channels; c++) total += signal[c]! > 0 ? error[c]! / signal[c]! : 0;
+  return total / channels;
 }
 
 function bytesOf(array: Float32Array | Uint16Array | Uint8Array): Uint8Array {

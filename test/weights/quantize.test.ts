@@ -16,9 +16,11 @@ import {
   decodeTensor,
   encodeAs,
   roundKeepingSum,
+  int8Error,
   storagePlan,
-  valuesPerChannel,
 } from '../../src/weights/quantize';
+import type { PlannedTensor } from '../../src/weights/quantize';
+import { syntheticValues } from '../../src/weights/synthetic';
 import { prng } from '../helpers/mutate';
 
 describe('float16 rounding toward a bound', () => {
@@ -126,43 +128,102 @@ describe("roundKeepingSum: codes whose sum is the values' sum", () => {
 });
 
 describe('storagePlan: what an int8 pack keeps float16', () => {
-  it('float32 and float16 packs store every tensor in their dtype', () => {
-    expect(storagePlan('float16', [[3, 3, 3, 8], [8]])).toEqual(['float16', 'float16']);
-    expect(storagePlan('float32', [[3, 3, 3, 8], [8]])).toEqual(['float32', 'float32']);
+  const tensor = (shape: number[], data: Float32Array): PlannedTensor => ({
+    shape,
+    values: () => data,
+  });
+  const unread = (shape: number[]): PlannedTensor => ({
+    shape,
+    values: () => {
+      throw new Error('float32 and float16 plans read no values');
+    },
   });
 
-  it.each(['fd-mobilenet-0.25x', 'fd-mobilenet-0.5x', 'efficientnet-b0', 'regnetx-400mf'])(
-    '%s: biases float16, weights float16 fewest values per channel first, as many as the budget holds',
+  it('float32 and float16 packs store every tensor in their dtype', () => {
+    const tensors = [unread([3, 3, 3, 8]), unread([8])];
+    expect(storagePlan('float16', tensors)).toEqual(['float16', 'float16']);
+    expect(storagePlan('float32', tensors)).toEqual(['float32', 'float32']);
+  });
+
+  it('int8Error: the share of each channel that its codes lose, scale-free', () => {
+    const random = prng(31);
+    const uniform = Float32Array.from({ length: 64 * 16 }, () => random() - 0.5);
+    const error = int8Error([64, 16], uniform);
+    // Uniform values over the range: a step of 1/255 of it, errors of variance step²/12,
+    // against a signal of variance range²/12: about 255⁻².
+    expect(error).toBeGreaterThan(0.5 / 255 ** 2);
+    expect(error).toBeLessThan(2 / 255 ** 2);
+    // Channels scaled by 10⁻²…10^1.75 lose the same share (up to float16's affine rounding).
+    const scaled = int8Error(
+      [64, 16],
+      uniform.map((v, i) => v * 10 ** ((i % 16) / 4 - 2)),
+    );
+    expect(Math.abs(scaled / error - 1)).toBeLessThan(0.02);
+    // One value 50× the others' reach in each channel: a step 25× coarser for every
+    // value (error ×625) against a signal only ~120× larger.
+    const spiky = uniform.map((v, i) => (i < 16 ? 25 : v));
+    expect(int8Error([64, 16], spiky)).toBeGreaterThan(4 * error);
+    expect(int8Error([4, 16], new Float32Array(64))).toBe(0);
+  });
+
+  it('keeps float16 the weights whose codes lose most per extra byte, not the first of a shape', () => {
+    const random = prng(37);
+    const shape = [1, 1, 32, 64];
+    const gaussian = () => {
+      const u = Math.max(random(), 1e-12);
+      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+    };
+    const plain = Float32Array.from({ length: 32 * 64 }, () => random() - 0.5);
+    // Heavy tails: a few values per channel far out, as in trained 1×1 convs.
+    const heavy = Float32Array.from({ length: 32 * 64 }, () => gaussian() ** 3);
+    const tensors = [tensor(shape, plain), tensor([64], new Float32Array(64))];
+    tensors.push(tensor(shape, heavy), tensor([64], new Float32Array(64)));
+    // Room for one of the two weights in float16, not both.
+    const float32 = 4 * (2 * 32 * 64 + 2 * 64);
+    const oneFloat16 = 2 * 32 * 64 + (32 * 64 + 4 * 64) + 2 * 2 * 64;
+    const plan = storagePlan('int8', tensors, (oneFloat16 + 16) / float32);
+    expect(plan).toEqual(['int8', 'float16', 'float16', 'float16']);
+  });
+
+  it.each(['fd-mobilenet-0.25x', 'efficientnet-b0', 'regnetx-400mf'])(
+    '%s: biases float16, the budget held and used, float16 in order of loss per byte',
     (id) => {
       const params = paramSpecs(getSpec(id));
+      const data = params.map((p) => syntheticValues(p, 0));
       const plan = storagePlan(
         'int8',
-        params.map((p) => p.shape),
+        params.map((p, i) => tensor(p.shape, data[i]!)),
       );
-      const weights = params
-        .map((p, i) => ({ ...p, dtype: plan[i]! }))
-        .filter((p) => p.shape.length > 1);
       expect(params.filter((p, i) => p.shape.length === 1 && plan[i] !== 'float16')).toEqual([]);
+      const size = (shape: number[], dtype: EntryDtype) =>
+        entryByteLength({ name: '', shape, dtype, channelAxis: channelAxis(shape) });
+      const weights = params
+        .map((p, i) => {
+          const extra = size(p.shape, 'float16') - size(p.shape, 'int8');
+          return {
+            ...p,
+            dtype: plan[i]!,
+            extra,
+            lossPerByte: int8Error(p.shape, data[i]!) / extra,
+          };
+        })
+        .filter((p) => p.shape.length > 1);
       const kept = weights.filter((w) => w.dtype === 'float16');
       const coded = weights.filter((w) => w.dtype === 'int8');
       expect(kept.length).toBeGreaterThan(0);
-      const size = (shape: number[], dtype: EntryDtype) =>
-        entryByteLength({ name: '', shape, dtype, channelAxis: channelAxis(shape) });
       const bytes = params.reduce((n, p, i) => n + size(p.shape, plan[i]!), 0);
       const float32 = params.reduce((n, p) => n + 4 * p.shape.reduce((a, b) => a * b, 1), 0);
       expect(bytes / float32).toBeLessThanOrEqual(INT8_PACK_BUDGET);
-      // No int8 weight would still fit in float16: the budget is used.
       for (const w of coded) {
-        const extra = size(w.shape, 'float16') - size(w.shape, 'int8');
-        expect((bytes + extra) / float32, w.name).toBeGreaterThan(INT8_PACK_BUDGET);
+        // No int8 weight would still fit in float16: the budget is used ...
+        expect((bytes + w.extra) / float32, w.name).toBeGreaterThan(INT8_PACK_BUDGET);
+        // ... and one that loses more per byte than a float16 one did not fit at its turn:
+        // it is larger than every float16 weight that loses less.
+        for (const k of kept.filter((k) => k.lossPerByte < w.lossPerByte)) {
+          expect(w.extra, `${w.name} int8, ${k.name} float16`).toBeGreaterThan(k.extra);
+        }
       }
-      // Fewest values per channel first: whatever is float16, every weight with fewer
-      // values per channel that would have fitted first is too.
-      const fewest = Math.min(...coded.map((w) => valuesPerChannel(w.shape)));
-      expect(kept.filter((w) => valuesPerChannel(w.shape) <= fewest).length).toBeGreaterThan(0);
       expect(plan[params.findIndex((p) => p.name.startsWith('classifier'))]).toBe('int8');
-      // The stem: few values per channel and few bytes, past the first weight that does not fit.
-      expect(plan[0], `${id} stem`).toBe('float16');
     },
   );
 });
