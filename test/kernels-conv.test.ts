@@ -16,7 +16,7 @@ import {
   unpackDenseFilter,
 } from '../src/kernels';
 import type { KernelActivation } from '../src/kernels';
-import { PACKED_BLOCK_CODES } from '../src/kernels/config';
+import { CONV_BLOCK_CODES } from '../src/kernels/config';
 import { kernelsOf, type WasmBackendLike } from '../src/kernels/wasm/module';
 import { expectClose } from './kernels/expect';
 import { randomArray } from './kernels/random';
@@ -56,12 +56,25 @@ const convRows: ConvRow[] = [
   [2, 5, 5, 12, 20, 1, 1, 4, 'relu'],
   [1, 6, 5, 5, 7, 3, 1, 1, 'linear'],
   [1, 12, 10, 3, 16, 3, 2, 1, 'relu'], // a stem: a tap row's k·cin inputs are one loop
+  [1, 7, 6, 24, 44, 1, 1, 1, 'silu'], // a 1×1 dense conv on its weight in place
 ];
 const convCases = convRows.map(convCase);
 
 function convLabel(c: ConvCase): string {
   const gw = `${c.inChannels / c.groups}→${c.outChannels / c.groups}`;
   return `${c.batch}×${c.height}×${c.width}×${c.inChannels}→${c.outChannels} k${c.kernel} s${c.stride} groups ${c.groups} (${gw}) ${c.activation}`;
+}
+
+/** Runs `run` with the conv kernel on `code`'s register blocks (config.ts CONV_BLOCKS), then restores them. */
+function withBlocks<T>(code: number, run: () => T): T {
+  const kernels = kernelsOf(tf.backend() as unknown as WasmBackendLike);
+  const own = kernels.convBlocks;
+  kernels.convBlocks = code;
+  try {
+    return run();
+  } finally {
+    kernels.convBlocks = own;
+  }
 }
 
 describe(`${GROUP_CONV2D} (wasm)`, () => {
@@ -74,10 +87,17 @@ describe(`${GROUP_CONV2D} (wasm)`, () => {
     const x = tf.tensor4d(xData, [batch, height, width, cin]);
     const w = tf.tensor4d(wData, [k, k, cin / groups, cout]);
     const b = tf.tensor1d(bData);
-    const y = groupConv2d(x, w, b, { strides: c.stride, groups, activation: c.activation });
+    const attrs = { strides: c.stride, groups, activation: c.activation };
+    const y = groupConv2d(x, w, b, attrs);
     expect(y.shape).toEqual([batch, ...outSize(c), cout]);
     const got = y.dataSync();
     expectClose(got, refGroupConv(c, xData, wData, bData), 'vs JS reference');
+    // Every engine's blocks (config.ts CONV_BLOCKS), whichever this engine runs.
+    for (const [blocks, code] of Object.entries(CONV_BLOCK_CODES)) {
+      const other = withBlocks(code, () => groupConv2d(x, w, b, attrs));
+      expectClose(other.dataSync(), refGroupConv(c, xData, wData, bData), `${blocks} blocks`);
+      other.dispose();
+    }
     const stock = stockGroupConv(w, groups);
     const expected = stock.run(x, b, c.stride, c.activation);
     expectClose(got, expected.dataSync(), 'vs stock tfjs');
@@ -149,12 +169,9 @@ describe(`${GROUP_CONV2D} (wasm)`, () => {
       expect(Array.from(unpackDenseFilter(packed).dataSync())).toEqual(Array.from(w.dataSync()));
       if (cout > 16) expect(packed.dataSync()[1]).toBe(wData[1]); // panel 0 row 0 = HWIO row 0 …
       if (cout > 16) expect(packed.dataSync()[16]).toBe(wData[cout]); // … then row 1, not col 16
-      // Every engine's blocks (config.ts PACKED_DENSE_BLOCKS), whichever this engine runs.
-      const kernels = kernelsOf(tf.backend() as unknown as WasmBackendLike);
-      const own = kernels.packedBlocks;
-      try {
-        for (const [blocks, code] of Object.entries(PACKED_BLOCK_CODES)) {
-          kernels.packedBlocks = code;
+      // Every engine's blocks (config.ts CONV_BLOCKS), whichever this engine runs.
+      for (const [blocks, code] of Object.entries(CONV_BLOCK_CODES)) {
+        withBlocks(code, () => {
           for (const residual of [undefined, r]) {
             const attrs = { strides: 1, groups: 1, activation: c.activation };
             const got = groupConv2d(x, packed, b, { ...attrs, packed: true }, residual);
@@ -167,9 +184,7 @@ describe(`${GROUP_CONV2D} (wasm)`, () => {
             );
             got.dispose();
           }
-        }
-      } finally {
-        kernels.packedBlocks = own;
+        });
       }
       tf.dispose([x, w, packed, b, r]);
     },

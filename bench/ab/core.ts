@@ -8,13 +8,15 @@
 import { registerKernels } from '../../src/kernels';
 import type { KernelExports, WasmBackendLike } from '../../src/kernels/wasm/module';
 import { decodeBase64, kernelsOf, memoryOf } from '../../src/kernels/wasm/module';
+import { CONV_PACKED_WEIGHT } from '../../src/kernels/config';
 import { createNetwork } from '../../src/models/network';
 import { getSpec } from '../../src/models/presets';
 import { tf } from '../../src/tf';
 import { syntheticWeights } from '../../src/weights/synthetic';
 import { kernelCases } from '../lib/kernel-cases';
 import { runner } from '../lib/kernel-runner';
-import { alternateSync } from '../lib/stats';
+import { median } from '../../src/numeric';
+import { alternateSyncTimes, pairedRatios } from '../lib/stats';
 
 export interface AbOptions {
   /** The other build's base64 modules by variant (binary.generated.ts at some commit). */
@@ -26,6 +28,9 @@ export interface AbOptions {
   networks: string[];
   rounds: number;
 }
+
+/** Where group_conv2d's `layout` argument is (group_conv2d.c). */
+const LAYOUT_ARG = 16;
 
 interface Build {
   exports: KernelExports;
@@ -64,6 +69,17 @@ async function otherBuild(
     log(`${options.label} lacks ${missing.join(', ')}: those come from the working tree's build`);
   }
   const exports = { ...current.exports, ...instance.exports } as unknown as KernelExports;
+  if (theirs.conv_packed_weight === undefined) {
+    // Builds before the engine's blocks reached every conv read group_conv2d's layout
+    // argument only as a packed 1×1 weight's blocks (0: in place): give them that.
+    log(`${options.label}'s group_conv2d takes a packed weight's blocks, or 0: translated`);
+    const old = exports.group_conv2d;
+    exports.group_conv2d = (...args: number[]) => {
+      const layout = args[LAYOUT_ARG] as number;
+      args[LAYOUT_ARG] = layout & CONV_PACKED_WEIGHT ? layout & ~CONV_PACKED_WEIGHT : 0;
+      old(...args);
+    };
+  }
   const table = backend.wasm._malloc(exports.constants_bytes());
   exports.init_constants(table);
   return { exports, table };
@@ -137,12 +153,18 @@ export async function runAb(options: AbOptions, log: (line: string) => void): Pr
         use(b);
         job.run();
       };
-      const [then, current] = alternateSync(builds.map(under), {
+      const [thenMs, nowMs] = alternateSyncTimes(builds.map(under), {
         rounds: options.rounds,
         reps: job.reps,
-      }) as [number, number];
+      }) as [number[], number[]];
+      const [then, current] = [median(thenMs), median(nowMs)];
+      // A busy machine only ever slows a call down: the fastest turns and the per-round
+      // ratios (both builds back to back) are steadier than the medians under load.
+      const fastest = Math.min(...thenMs) / Math.min(...nowMs);
+      const paired = pairedRatios(thenMs, nowMs);
       log(
-        `${job.label.padEnd(52)} ${options.label} ${then.toFixed(3).padStart(8)} ms  now ${current.toFixed(3).padStart(8)} ms  ${(then / current).toFixed(2)}×`,
+        `${job.label.padEnd(52)} ${options.label} ${then.toFixed(3).padStart(8)} ms  now ${current.toFixed(3).padStart(8)} ms  ${(then / current).toFixed(2)}×` +
+          `  per round ${paired?.median.toFixed(2) ?? '–'}× (${paired?.q25.toFixed(2) ?? '–'}–${paired?.q75.toFixed(2) ?? '–'})  fastest ${fastest.toFixed(2)}×`,
       );
     }
   } finally {

@@ -40,8 +40,16 @@ export function gflops(macs: number, ms: number): number {
  */
 export function alternateSync(
   calls: (() => void)[],
-  { rounds, reps = 1, warmup = 2 }: { rounds: number; reps?: number; warmup?: number },
+  options: { rounds: number; reps?: number; warmup?: number },
 ): number[] {
+  return alternateSyncTimes(calls, options).map((t) => median(t));
+}
+
+/** alternateSync's timings: per call, the ms of each round (a turn's mean). */
+export function alternateSyncTimes(
+  calls: (() => void)[],
+  { rounds, reps = 1, warmup = 2 }: { rounds: number; reps?: number; warmup?: number },
+): number[][] {
   const times = calls.map((): number[] => []);
   for (let r = -warmup; r < rounds; r++) {
     const order = calls.map((_, i) => i);
@@ -52,5 +60,5 @@ export function alternateSync(
       if (r >= 0) times[i]!.push((performance.now() - t0) / reps);
     }
   }
-  return times.map((t) => median(t));
+  return times;
 }

@@ -98,23 +98,29 @@ export function wasmEngine(global: object = globalThis): WasmEngine {
   return 'InternalError' in global ? 'spidermonkey' : 'other';
 }
 
-/** The packed 1×1 conv's register blocks: output channels × pixels (group_conv2d.c's codes). */
-export const PACKED_BLOCK_CODES = { '16x2': 1, '8x4': 2 } as const;
+/** The conv kernel's register blocks: output channels × pixels (group_conv2d.c's codes). */
+export const CONV_BLOCK_CODES = { '16x2': 1, '8x4': 2 } as const;
+
+/** Or'ed into the conv kernel's `layout` code: the 1×1 conv's weight is packed (group_conv2d.c). */
+export const CONV_PACKED_WEIGHT = 4;
 
 /**
- * How each engine runs the packed 1×1 convs, measured with bench:ab alternating both in one
- * page (bench/RESULTS.md, 2026-12-04): SpiderMonkey ran the networks 1.33–2.52× faster on
- * 8 × 4 blocks than on 16 × 2; V8 and JavaScriptCore no faster (within noise, and
- * JavaScriptCore leaning slower).
+ * The register blocks each engine runs every conv of the conv kernel in (packed 1×1, 1×1 in
+ * place, grouped, stems), measured with bench:ab alternating both in one page
+ * (bench/RESULTS.md, 2026-12-04): on 8 × 4 blocks instead of 16 × 2 SpiderMonkey ran the
+ * networks 1.33–2.52× faster with the packed 1×1 convs, and the other convs 1.2–2.5× faster
+ * each (RegNetX's grouped 3×3s 1.2–1.8×, the 1×1s in place 1.4–2.5×, the stems 1.3–2.1×);
+ * V8 ran those grouped convs 0.6–0.9× as fast, JavaScriptCore all of RegNetX's convs
+ * 0.8–1.0× as fast.
  */
-export const PACKED_DENSE_BLOCKS: Record<WasmEngine, keyof typeof PACKED_BLOCK_CODES> = {
+export const CONV_BLOCKS: Record<WasmEngine, keyof typeof CONV_BLOCK_CODES> = {
   spidermonkey: '8x4',
   other: '16x2',
 };
 
-/** The `packed` code the WASM conv kernel gets for a packed filter on this engine. */
-export function packedBlockCode(engine: WasmEngine = wasmEngine()): number {
-  return PACKED_BLOCK_CODES[PACKED_DENSE_BLOCKS[engine]];
+/** The `blocks` code the WASM conv kernel gets on this engine. */
+export function convBlockCode(engine: WasmEngine = wasmEngine()): number {
+  return CONV_BLOCK_CODES[CONV_BLOCKS[engine]];
 }
 
 /** A rule: for shape class C on a backend, implementation I when `when` holds, and why. */

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { ConvClass, KernelConfig } from '../../src/kernels';
 import {
   groupConvGeometry,
-  PACKED_BLOCK_CODES,
-  packedBlockCode,
+  CONV_BLOCK_CODES,
+  convBlockCode,
   wasmEngine,
   selectAddActivation,
   selectConv,
@@ -152,8 +152,8 @@ describe('kernel variants per JavaScript engine, from the measured table', () =>
   });
 
   it("gives the packed 1×1 conv SpiderMonkey's 8×4 blocks and the others' 16×2", () => {
-    expect(packedBlockCode('spidermonkey')).toBe(PACKED_BLOCK_CODES['8x4']);
-    expect(packedBlockCode('other')).toBe(PACKED_BLOCK_CODES['16x2']);
-    expect(new Set(Object.values(PACKED_BLOCK_CODES)).size).toBe(2);
+    expect(convBlockCode('spidermonkey')).toBe(CONV_BLOCK_CODES['8x4']);
+    expect(convBlockCode('other')).toBe(CONV_BLOCK_CODES['16x2']);
+    expect(new Set(Object.values(CONV_BLOCK_CODES)).size).toBe(2);
   });
 });

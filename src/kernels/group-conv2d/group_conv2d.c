@@ -112,14 +112,28 @@ DEFINE_SPAN(2, 4)
 DEFINE_SPAN(3, 2)
 DEFINE_SPAN(4, 2)
 
+/*
+ * Register blocks (config.ts picks them per engine): BLOCKS_16X2 runs a group's output
+ * channels 16 × 2 pixels at a time, BLOCKS_8X4 8 × 4: the same arithmetic, which engines
+ * compile at different speeds. PACKED_WEIGHT, or'ed in, says a 1×1 conv's weight is packed.
+ */
+enum { BLOCKS_16X2 = 1, BLOCKS_8X4 = 2, BLOCKS_MASK = 3, PACKED_WEIGHT = 4 };
+
+/* Setup checks this against config.ts CONV_PACKED_WEIGHT (module.ts). */
+EXPORT(conv_packed_weight) int conv_packed_weight(void) { return PACKED_WEIGHT; }
+
 /* A run of output pixels sharing one tap range, for every group and output channel. */
-static void conv_pixels(int count, int groups, int gOut, BLOCK_PARAMS) {
+static void conv_pixels(int count, int groups, int gOut, int blocks, BLOCK_PARAMS) {
   for (int g = 0; g < groups; g++) {
     const float *xg = x + g * gIn;
     const float *wg = w + g * gOut;
     const float *bg = bias + g * gOut;
     float *yg = y + g * gOut;
     int co = 0;
+    if (blocks == BLOCKS_8X4)
+      for (; co + 8 <= gOut; co += 8)
+        conv_span_2(count, xg, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx, gIn, bg + co,
+                    yg + co, cout, resOff, act, kc);
     for (; co + 16 <= gOut; co += 16)
       conv_span_4(count, xg, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx, gIn, bg + co,
                   yg + co, cout, resOff, act, kc);
@@ -149,22 +163,18 @@ INLINE int slice_start(int n, int part, int parts) {
   return (int)((long long)n * part / parts);
 }
 
-/* How a packed 1×1 conv's panels are blocked (the `packed` argument; config.ts picks per engine). */
-enum { PACKED_16X2 = 1, PACKED_8X4 = 2 };
-
 /*
  * A 1×1 stride-1 dense conv on a packed weight (pack_dense_filter's layout): panel p of
  * 16 output channels is [cin][16] at p·16·cin, the last cout mod 16 channels are
  * [cin][rest] after the panels. Each panel is contiguous, so it stays in L1 while every
  * pixel passes; rows of a [cin][cout] weight 2^n floats apart fall into a few L1 sets
  * and evict each other (bench/RESULTS.md: what packing gains per conv). A panel runs as
- * blocks of 16 channels × 2 pixels, or as two halves of 8 channels × 4 pixels (`blocks`):
- * the same arithmetic, which engines compile at different speeds.
+ * blocks of 16 channels × 2 pixels, or as two halves of 8 channels × 4 pixels (`blocks`).
  */
 static void dense_packed(int pixels, int blocks, BLOCK_PARAMS) {
   const int full = cout / 16, rest = cout - 16 * full;
   for (int p = 0; p < full; p++) {
-    if (blocks == PACKED_8X4) {
+    if (blocks == BLOCKS_8X4) {
       for (int h = 0; h < 16; h += 8)
         conv_span_2(pixels, x, cin, xRow, cin, w + p * 16 * cin + h, 16, 16 * cin, 1, 1, 1, cin,
                     bias + 16 * p + h, y + 16 * p + h, cout, resOff, act, kc);
@@ -174,7 +184,7 @@ static void dense_packed(int pixels, int blocks, BLOCK_PARAMS) {
     }
   }
   if (rest > 0)
-    conv_pixels(pixels, 1, rest, x, cin, xRow, cin, w + full * 16 * cin, rest, rest * cin, 1, 1,
+    conv_pixels(pixels, 1, rest, blocks, x, cin, xRow, cin, w + full * 16 * cin, rest, rest * cin, 1, 1,
                 1, cin, bias + 16 * full, y + 16 * full, cout, resOff, act, kc);
 }
 
@@ -182,18 +192,20 @@ static void dense_packed(int pixels, int blocks, BLOCK_PARAMS) {
  * residual: a tensor shaped like y added before the activation, or 0 for none.
  * part, parts: this call computes part `part` of `parts` equal slices of the output rows
  * (of the pixels, for a 1×1 conv), so that threads sharing the memory can split one conv
- * (wasm/pool.ts); 0, 1 computes all of it. packed: 0, or w is a 1×1 dense conv's packed
- * weight run in blocks PACKED_16X2 or PACKED_8X4 (see dense_packed).
+ * (wasm/pool.ts); 0, 1 computes all of it. layout: this engine's register blocks
+ * (BLOCKS_16X2 or BLOCKS_8X4), | PACKED_WEIGHT for a 1×1 stride-1 conv's weight packed by
+ * pack_dense_filter (see dense_packed).
  */
 EXPORT(group_conv2d)
 void group_conv2d(const float *x, const float *w, const float *bias, const float *residual,
                   float *y, int batch, int height, int width, int cin, int cout, int k,
-                  int stride, int pad, int groups, int act, const float *kc, int packed, int part,
+                  int stride, int pad, int groups, int act, const float *kc, int layout, int part,
                   int parts) {
   const int gIn = cin / groups, gOut = cout / groups;
   const int oh = (height + 2 * pad - k) / stride + 1, ow = (width + 2 * pad - k) / stride + 1;
   const int wRow = cout, wTap = gIn * wRow, xPix = stride * cin, xRow = width * cin;
   const int resOff = residual ? (int)(residual - y) : 0;
+  const int blocks = layout & BLOCKS_MASK;
   /* Output columns whose taps all fall inside the image: [oxLo, oxHi). */
   const int oxLo = min_i(ow, (pad + stride - 1) / stride);
   const int oxHi = max_i(oxLo, min_i(ow, width - k + pad >= 0 ? (width - k + pad) / stride + 1 : 0));
@@ -205,11 +217,11 @@ void group_conv2d(const float *x, const float *w, const float *bias, const float
   if (k == 1 && stride == 1 && pad == 0) {
     const int pixels = batch * height * width;
     const int p0 = slice_start(pixels, part, parts), p1 = slice_start(pixels, part + 1, parts);
-    if (p1 > p0 && packed)
-      dense_packed(p1 - p0, packed, x + p0 * cin, cin, xRow, cin, w, wRow, wTap, 1, 1, 1, cin, bias,
+    if (p1 > p0 && (layout & PACKED_WEIGHT))
+      dense_packed(p1 - p0, blocks, x + p0 * cin, cin, xRow, cin, w, wRow, wTap, 1, 1, 1, cin, bias,
                    y + p0 * cout, cout, resOff, act, kc);
     else if (p1 > p0)
-      conv_pixels(p1 - p0, groups, gOut, x + p0 * cin, cin, xRow, cin, w, wRow, wTap, k, 1, 1,
+      conv_pixels(p1 - p0, groups, gOut, blocks, x + p0 * cin, cin, xRow, cin, w, wRow, wTap, k, 1, 1,
                   gIn, bias, y + p0 * cout, cout, resOff, act, kc);
     return;
   }
@@ -233,7 +245,7 @@ void group_conv2d(const float *x, const float *w, const float *bias, const float
          * The stems (3×3, 3 inputs): 9 steps instead of 3 × 3, each step long enough to pay.
          */
         const int flat = groups == 1 && nkx == k;
-        conv_pixels(count, groups, gOut, xRowBase + (ix + kx0) * cin, xPix, xRow, cin,
+        conv_pixels(count, groups, gOut, blocks, xRowBase + (ix + kx0) * cin, xPix, xRow, cin,
                     wRowBase + kx0 * wTap, wRow, wTap, k, nky, flat ? 1 : nkx,
                     flat ? k * cin : gIn, bias, yRow + ox * cout, cout, resOff, act, kc);
         ox += count;

@@ -18,7 +18,7 @@ import { tf } from '../../tf';
 import type { KernelActivation, KernelArgs, KernelDefinition, TensorLike } from '../kernel';
 import { convCall, describe, expectFloat, outputSize, positiveInt } from '../kernel';
 import type { WasmBackendLike } from '../wasm/module';
-import { THRESHOLDS } from '../config';
+import { CONV_PACKED_WEIGHT, THRESHOLDS } from '../config';
 import { kernelsOf, offsetOf, runSliced, slices } from '../wasm/module';
 import { runGroupConvProgram } from './webgpu';
 
@@ -210,7 +210,7 @@ function wasmGroupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
       g.groups,
       g.activation,
       kernels.table,
-      g.packed ? kernels.packedBlocks : 0,
+      kernels.convBlocks | (g.packed ? CONV_PACKED_WEIGHT : 0),
     ],
   ];
   const [outPixels, tapMacs] = [g.batch * g.outHeight * g.outWidth, g.kernel * g.kernel];

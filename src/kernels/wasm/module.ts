@@ -11,7 +11,7 @@
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../tf';
-import { packedBlockCode, slicesFor } from '../config';
+import { CONV_PACKED_WEIGHT, convBlockCode, slicesFor } from '../config';
 import { ACTIVATION_CODES } from '../kernel';
 import { KERNEL_MODULES } from './binary.generated';
 import { KernelPool, poolSupported } from './pool';
@@ -29,6 +29,7 @@ export interface KernelExports {
   activation_linear(): number;
   activation_relu(): number;
   activation_silu(): number;
+  conv_packed_weight(): number;
   group_conv2d(...args: number[]): void;
   depthwise_conv2d(...args: number[]): void;
   depthwise_pad(...args: number[]): void;
@@ -51,6 +52,7 @@ export const MODULE_EXPORTS = [
   'activation_linear',
   'activation_relu',
   'activation_silu',
+  'conv_packed_weight',
   'group_conv2d',
   'depthwise_conv2d',
   'depthwise_pad',
@@ -84,8 +86,8 @@ export interface Kernels {
   pool: KernelPool | null;
   /** Threads the kernels were set up with (the caller and the pool's workers). */
   threads: number;
-  /** The conv kernel's `packed` code for packed filters: this engine's blocks (config.ts). */
-  packedBlocks: number;
+  /** The conv kernel's `blocks` code: this engine's register blocks (config.ts CONV_BLOCKS). */
+  convBlocks: number;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm (4.22) the kernels use. */
@@ -177,6 +179,12 @@ export async function setUpKernels(backend: WasmBackendLike, threads = 1): Promi
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   checkActivationCodes(instance.exports, variant);
   const exports = instance.exports as unknown as KernelExports;
+  if (exports.conv_packed_weight() !== CONV_PACKED_WEIGHT) {
+    throw new Error(
+      `webnets WASM kernels (${variant}): the module's packed-weight flag is ${exports.conv_packed_weight()}, ` +
+        `src/kernels/config.ts says ${CONV_PACKED_WEIGHT}: rebuild the module (npm run build:kernels)`,
+    );
+  }
   // Lives as long as the backend's memory; freed with it.
   const table = backend.wasm._malloc(exports.constants_bytes());
   exports.init_constants(table);
@@ -191,7 +199,7 @@ export async function setUpKernels(backend: WasmBackendLike, threads = 1): Promi
     variant,
     pool,
     threads: 1 + started,
-    packedBlocks: packedBlockCode(),
+    convBlocks: convBlockCode(),
   });
   return true;
 }
