@@ -113,6 +113,25 @@ DEFINE_SPAN(3, 2)
 DEFINE_SPAN(4, 2)
 
 /*
+ * `count` pixels of a 1×1 conv on one packed panel ([cin][16], see dense_packed): the block
+ * with its tap loops gone and the weight's row stride a constant.
+ */
+#define DEFINE_PANEL_SPAN(NV, P)                                                             \
+  static void panel_span_##NV(int count, const float *x, int cin, const float *w,            \
+                              const float *bias, float *y, int cout, int resOff, int act,   \
+                              const float *kc) {                                             \
+    int i = 0;                                                                               \
+    for (; i + P <= count; i += P)                                                           \
+      conv_block_##NV##x##P(x + i * cin, cin, 0, cin, w, 16, 0, 1, 1, 1, cin, bias,          \
+                            y + i * cout, cout, resOff, act, kc);                            \
+    for (; i < count; i++)                                                                   \
+      conv_block_##NV##x1(x + i * cin, cin, 0, cin, w, 16, 0, 1, 1, 1, cin, bias,            \
+                          y + i * cout, cout, resOff, act, kc);                              \
+  }
+DEFINE_PANEL_SPAN(2, 4)
+DEFINE_PANEL_SPAN(4, 2)
+
+/*
  * Register blocks (config.ts picks them per engine): BLOCKS_16X2 runs a group's output
  * channels 16 × 2 pixels at a time, BLOCKS_8X4 8 × 4: the same arithmetic, which engines
  * compile at different speeds. PACKED_WEIGHT, or'ed in, says a 1×1 conv's weight is packed.
@@ -176,11 +195,11 @@ static void dense_packed(int pixels, int blocks, BLOCK_PARAMS) {
   for (int p = 0; p < full; p++) {
     if (blocks == BLOCKS_8X4) {
       for (int h = 0; h < 16; h += 8)
-        conv_span_2(pixels, x, cin, xRow, cin, w + p * 16 * cin + h, 16, 16 * cin, 1, 1, 1, cin,
-                    bias + 16 * p + h, y + 16 * p + h, cout, resOff, act, kc);
+        panel_span_2(pixels, x, cin, w + p * 16 * cin + h, bias + 16 * p + h, y + 16 * p + h, cout,
+                     resOff, act, kc);
     } else {
-      conv_span_4(pixels, x, cin, xRow, cin, w + p * 16 * cin, 16, 16 * cin, 1, 1, 1, cin,
-                  bias + 16 * p, y + 16 * p, cout, resOff, act, kc);
+      panel_span_4(pixels, x, cin, w + p * 16 * cin, bias + 16 * p, y + 16 * p, cout, resOff,
+                   act, kc);
     }
   }
   if (rest > 0)
