@@ -113,23 +113,33 @@ DEFINE_SPAN(3, 2)
 DEFINE_SPAN(4, 2)
 
 /*
- * `count` pixels of a 1×1 conv on one packed panel ([cin][16], see dense_packed): the block
- * with its tap loops gone and the weight's row stride a constant.
+ * `count` pixels of a 1×1 stride-1 conv (a GEMM) whose weight rows are wRow floats apart:
+ * the block with its tap loops gone (inlined, so a constant wRow stays one).
  */
-#define DEFINE_PANEL_SPAN(NV, P)                                                             \
-  static void panel_span_##NV(int count, const float *x, int cin, const float *w,            \
-                              const float *bias, float *y, int cout, int resOff, int act,   \
-                              const float *kc) {                                             \
+#define DEFINE_GEMM_SPAN(NV, P)                                                              \
+  INLINE void gemm_span_##NV(int count, const float *x, int cin, const float *w, int wRow,   \
+                             const float *bias, float *y, int cout, int resOff, int act,    \
+                             const float *kc) {                                              \
     int i = 0;                                                                               \
     for (; i + P <= count; i += P)                                                           \
-      conv_block_##NV##x##P(x + i * cin, cin, 0, cin, w, 16, 0, 1, 1, 1, cin, bias,          \
+      conv_block_##NV##x##P(x + i * cin, cin, 0, cin, w, wRow, 0, 1, 1, 1, cin, bias,        \
                             y + i * cout, cout, resOff, act, kc);                            \
     for (; i < count; i++)                                                                   \
-      conv_block_##NV##x1(x + i * cin, cin, 0, cin, w, 16, 0, 1, 1, 1, cin, bias,            \
+      conv_block_##NV##x1(x + i * cin, cin, 0, cin, w, wRow, 0, 1, 1, 1, cin, bias,          \
                           y + i * cout, cout, resOff, act, kc);                              \
   }
-DEFINE_PANEL_SPAN(2, 4)
-DEFINE_PANEL_SPAN(4, 2)
+DEFINE_GEMM_SPAN(2, 4)
+DEFINE_GEMM_SPAN(4, 2)
+
+/* A packed weight's panel ([cin][16], see dense_packed): its row stride a constant. */
+static void panel_span_2(int count, const float *x, int cin, const float *w, const float *bias,
+                         float *y, int cout, int resOff, int act, const float *kc) {
+  gemm_span_2(count, x, cin, w, 16, bias, y, cout, resOff, act, kc);
+}
+static void panel_span_4(int count, const float *x, int cin, const float *w, const float *bias,
+                         float *y, int cout, int resOff, int act, const float *kc) {
+  gemm_span_4(count, x, cin, w, 16, bias, y, cout, resOff, act, kc);
+}
 
 /*
  * Register blocks (config.ts picks them per engine): BLOCKS_16X2 runs a group's output
@@ -207,6 +217,21 @@ static void dense_packed(int pixels, int blocks, BLOCK_PARAMS) {
                 1, cin, bias + 16 * full, y + 16 * full, cout, resOff, act, kc);
 }
 
+/* A 1×1 stride-1 dense conv on its [cin][cout] weight in place: `pixels` pixels. */
+static void dense_in_place(int pixels, int blocks, const float *x, int cin, const float *w,
+                           const float *bias, float *y, int cout, int resOff, int act,
+                           const float *kc) {
+  int co = 0;
+  if (blocks == BLOCKS_8X4)
+    for (; co + 8 <= cout; co += 8)
+      gemm_span_2(pixels, x, cin, w + co, cout, bias + co, y + co, cout, resOff, act, kc);
+  for (; co + 16 <= cout; co += 16)
+    gemm_span_4(pixels, x, cin, w + co, cout, bias + co, y + co, cout, resOff, act, kc);
+  if (co < cout)
+    conv_pixels(pixels, 1, cout - co, blocks, x, cin, 0, cin, w + co, cout, cin * cout, 1, 1, 1,
+                cin, bias + co, y + co, cout, resOff, act, kc);
+}
+
 /*
  * residual: a tensor shaped like y added before the activation, or 0 for none.
  * part, parts: this call computes part `part` of `parts` equal slices of the output rows
@@ -239,6 +264,9 @@ void group_conv2d(const float *x, const float *w, const float *bias, const float
     if (p1 > p0 && (layout & PACKED_WEIGHT))
       dense_packed(p1 - p0, blocks, x + p0 * cin, cin, xRow, cin, w, wRow, wTap, 1, 1, 1, cin, bias,
                    y + p0 * cout, cout, resOff, act, kc);
+    else if (p1 > p0 && groups == 1)
+      dense_in_place(p1 - p0, blocks, x + p0 * cin, cin, w, bias, y + p0 * cout, cout, resOff, act,
+                     kc);
     else if (p1 > p0)
       conv_pixels(p1 - p0, groups, gOut, blocks, x + p0 * cin, cin, xRow, cin, w, wRow, wTap, k, 1, 1,
                   gIn, bias, y + p0 * cout, cout, resOff, act, kc);
