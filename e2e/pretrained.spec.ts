@@ -259,6 +259,71 @@ test('each bad download or file is named and leaves no cache entry, no tensor', 
   }
 });
 
+/**
+ * Makes the next conversion worker die without an `error` event, once it has the job:
+ * `terminate` ends it from the page right after posting the job; `close` runs it behind a
+ * module that silences it and has it close itself when the job arrives (Chromium may still
+ * run the task at hand: its messages are swallowed, as a hung worker's would never come).
+ * `null` leaves workers alone.
+ */
+function dyingConversionWorkers(): void {
+  const w = window as unknown as { convertWorkerFate: 'terminate' | 'close' | null };
+  w.convertWorkerFate = null;
+  const Native = window.Worker;
+  window.Worker = class extends Native {
+    constructor(url: string | URL, options?: WorkerOptions) {
+      const href = new URL(url, location.href).href;
+      const fate = href.includes('webnets-convert') ? w.convertWorkerFate : null;
+      if (fate === 'close') {
+        const source = `import ${JSON.stringify(href)};
+self.postMessage = () => {};
+self.addEventListener('message', () => self.close());`;
+        super(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), options);
+        return;
+      }
+      super(url, options);
+      if (fate === 'terminate') {
+        const post = this.postMessage.bind(this) as (m: unknown, t: Transferable[]) => void;
+        this.postMessage = ((message: unknown, transfer: Transferable[]) => {
+          post(message, transfer);
+          this.terminate();
+        }) as Worker['postMessage'];
+      }
+    }
+  };
+}
+
+test('a conversion worker that dies silently fails the load naming the id and URL, caches nothing; the next load works', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await page.addInitScript(dyingConversionWorkers);
+  await open(page);
+  const url = `${mirror.url}${b0Path}`;
+  for (const fate of ['terminate', 'close'] as const) {
+    await page.evaluate((fate) => {
+      (window as unknown as { convertWorkerFate: string }).convertWorkerFate = fate;
+    }, fate);
+    const result = await loadIn(page, { url, sha256: sha.get(b0Path)!, stallTimeout: 3000 });
+    expect(result.ok, fate).toBe(false);
+    if (result.ok) continue;
+    // (load prefixes the step that failed: 'building the network on wasm failed: ')
+    expect(result.error, fate).toContain(
+      `${url}: the conversion worker stopped answering while converting efficientnet_b0_rwightman-3dd342df.pth for load('efficientnet-b0'): no word from it for 3 s (ended from outside, crashed or out of memory); nothing was cached, and the next load starts a new worker`,
+    );
+    expect(result.leaked, fate).toBe(0);
+    expect(pretrainedKeys(result.cached), fate).toEqual([]);
+  }
+  await page.evaluate(() => {
+    (window as unknown as { convertWorkerFate: null }).convertWorkerFate = null;
+  });
+  const next = await loadIn(page, { url, sha256: sha.get(b0Path)!, stallTimeout: 3000 });
+  if (!next.ok) throw new Error(next.error);
+  expect(pretrainedKeys(next.cached)).toEqual([
+    `indexeddb://webnets/pretrained/efficientnet-b0/${sha.get(b0Path)}-float32`,
+  ]);
+});
+
 test("the camera demo's download button fetches, converts and runs a published checkpoint", async ({
   page,
 }) => {

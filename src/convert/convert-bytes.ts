@@ -26,6 +26,8 @@ export interface ConvertBytesOptions {
   sha256: string;
   dtype?: PackDtype;
   labels?: string;
+  /** Called each time a tensor is read while encoding (see BuildPackOptions.onTensor). */
+  onTensor?: () => void;
 }
 
 /** Whether `sha256` is the checkpoint published for `spec` (full hash or torch.hub prefix). */
@@ -68,6 +70,7 @@ export async function convertCheckpointBytes(
     source: { file, sha256, format, naming },
     labels: opts.labels ?? 'imagenet-1k',
     statistics,
+    ...(opts.onTensor ? { onTensor: opts.onTensor } : {}),
     ...(published ? { preprocessing: published.preprocessing } : {}),
   });
 }

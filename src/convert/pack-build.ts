@@ -35,6 +35,8 @@ export interface BuildPackOptions {
    * quantized pack's biases absorb the mean error of its weights (bias-correction.ts).
    */
   statistics?: PreActivationStatistics;
+  /** Called each time a tensor is read (a heartbeat through the long synchronous encoding). */
+  onTensor?: () => void;
 }
 
 export interface BuiltPack {
@@ -56,6 +58,7 @@ export function encodePack(
   tensors: Map<string, SourceTensor | LazyTensor>,
   dtype: PackDtype,
   statistics?: PreActivationStatistics,
+  onTensor?: () => void,
 ): { entries: PackEntry[]; data: Uint8Array } {
   const params = paramSpecs(spec);
   for (const param of params) {
@@ -68,7 +71,10 @@ export function encodePack(
       );
     }
   }
-  const values = (name: string): Float32Array => valuesOf(tensors.get(name)!);
+  const values = (name: string): Float32Array => {
+    onTensor?.();
+    return valuesOf(tensors.get(name)!);
+  };
   const plan = storagePlan(
     dtype,
     params.map((p) => ({ shape: p.shape, values: () => values(p.name) })),
@@ -125,7 +131,7 @@ export function manifestJson(manifest: PackManifest): string {
 /** The pack's manifest and bytes, its shards hashed. */
 export async function buildPack(opts: BuildPackOptions): Promise<BuiltPack> {
   const { spec, dtype } = opts;
-  const { entries, data } = encodePack(spec, opts.tensors, dtype, opts.statistics);
+  const { entries, data } = encodePack(spec, opts.tensors, dtype, opts.statistics, opts.onTensor);
   const shardBytes = opts.shardBytes ?? SHARD_BYTES;
   const count = Math.max(1, Math.ceil(data.length / shardBytes));
   const paths: string[] = [];

@@ -56,7 +56,10 @@ export interface LoadOptions extends WasmSetup {
   onProgress?: (progress: LoadProgress) => void;
   /** Keep the pack in IndexedDB and load it from there next time (default: true in browsers). */
   cache?: boolean;
-  /** ms a pack download may receive nothing before `load` fails as stalled (default 30 000; 0: wait forever). */
+  /**
+   * ms a download may receive nothing, or `pretrained`'s conversion worker stay silent, before
+   * `load` fails as stalled (default 30 000; 0: wait forever).
+   */
   stallTimeout?: number;
   /** Time WebGPU and WASM on this model and keep the faster (remembered per device). */
   calibrate?: boolean;

@@ -53,6 +53,7 @@ export interface PretrainedOptions {
   cache?: boolean;
   onProgress?: (progress: LoadProgress) => void;
   signal?: AbortSignal;
+  /** ms the download may receive nothing, or the conversion worker stay silent (0: no limit). */
   stallTimeout?: number;
   /** Replaces the platform's fetch (tests). */
   fetch?: FetchLike;
@@ -180,7 +181,10 @@ export async function readPretrained(
   let built: BuiltPack;
   try {
     built = onPageThread()
-      ? await convertInWorker(bytes, job, opts.signal)
+      ? await convertInWorker(bytes, job, {
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          silenceLimit: opts.stallTimeout ?? DEFAULT_STALL_TIMEOUT_MS,
+        })
       : await convertCheckpointBytes(bytes, { spec, ...job });
   } catch (err) {
     if (opts.signal?.aborted) throw aborted(url, opts.signal);

@@ -40,24 +40,54 @@ function ownBuffer(bytes: Uint8Array): ArrayBuffer {
     : (bytes.slice().buffer as ArrayBuffer);
 }
 
+export interface ConvertInWorkerOptions {
+  signal?: AbortSignal;
+  /** Ms the worker may stay silent (no heartbeat, no answer) before it counts as dead; 0: no limit. */
+  silenceLimit: number;
+}
+
+/**
+ * Converts in a fresh worker. A worker that dies without an `error` event (ended from
+ * outside, closed, a crashed or out-of-memory thread) goes silent: after `silenceLimit`
+ * ms without a heartbeat the promise rejects, naming the preset and file.
+ */
 export function convertInWorker(
   bytes: Uint8Array,
   job: ConvertJob,
-  signal?: AbortSignal,
+  opts: ConvertInWorkerOptions,
 ): Promise<BuiltPack> {
+  const { signal, silenceLimit } = opts;
+  const what = `converting ${job.file} for load('${job.id}')`;
   return new Promise<BuiltPack>((resolve, reject) => {
     signal?.throwIfAborted();
     const worker = startWorker();
+    let watchdog: ReturnType<typeof setTimeout> | undefined;
     const end = (): void => {
+      clearTimeout(watchdog);
       worker.terminate();
       signal?.removeEventListener('abort', abort);
     };
-    const abort = (): void => {
+    const fail = (err: Error): void => {
       end();
-      reject(signal!.reason as Error);
+      reject(err);
+    };
+    const abort = (): void => fail(signal!.reason as Error);
+    const rearm = (): void => {
+      if (silenceLimit <= 0) return;
+      clearTimeout(watchdog);
+      watchdog = setTimeout(
+        () =>
+          fail(
+            new Error(
+              `the conversion worker stopped answering while ${what}: no word from it for ${silenceLimit / 1000} s (ended from outside, crashed or out of memory); nothing was cached, and the next load starts a new worker`,
+            ),
+          ),
+        silenceLimit,
+      );
     };
     signal?.addEventListener('abort', abort, { once: true });
     worker.addEventListener('message', ({ data: reply }: MessageEvent<ConvertReply>) => {
+      if (reply.type === 'alive') return rearm();
       end();
       if (reply.type === 'converted') {
         resolve({ manifest: reply.manifest, data: new Uint8Array(reply.data) });
@@ -65,18 +95,23 @@ export function convertInWorker(
         reject(fromWireError(reply.error));
       }
     });
+    worker.addEventListener('messageerror', () =>
+      fail(
+        new Error(`the conversion worker's answer could not be read (messageerror) while ${what}`),
+      ),
+    );
     worker.addEventListener('error', (event) => {
       event.preventDefault();
-      end();
       const message = (event as ErrorEvent).message;
-      reject(
+      fail(
         new Error(
           typeof message === 'string' && message !== ''
-            ? `the conversion worker failed (${message})`
+            ? `the conversion worker failed while ${what} (${message})`
             : notLoaded,
         ),
       );
     });
+    rearm();
     const buffer = ownBuffer(bytes);
     const request: ConvertRequest = { type: 'convert', job, bytes: buffer };
     worker.postMessage(request, [buffer]);
