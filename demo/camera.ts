@@ -9,6 +9,7 @@
  */
 import { cameraDisconnected, describeCameraError, describeLoadError } from './lib/camera-errors';
 import type { CatalogEntry } from './lib/catalog';
+import type { CheckpointChoice } from './lib/pretrained';
 import { defaultEntry, weightsAdvice } from './lib/catalog';
 import { createFrameLoop } from './lib/frame-loop';
 import { formatBytes, formatCount, formatPercent, modelName } from './lib/format';
@@ -22,7 +23,8 @@ import { byId, el, showProblem } from './ui/dom';
 import { startFrameMeter } from './ui/frame-meter';
 import { LiveLatency, latencyKey } from './ui/live-latency';
 import { renderPredictions } from './ui/predictions';
-import { checkpointMirror, pretrainedButton } from './ui/pretrained-download';
+import { pretrainedLoadOptions } from './lib/pretrained';
+import { followDownload, pageCheckpointChoice, pretrainedButton } from './ui/pretrained-download';
 import { createRegionSelect } from './ui/region-select';
 
 const video = byId<HTMLVideoElement>('video');
@@ -70,6 +72,8 @@ let threads: number | undefined;
 const workerModels = new WeakSet<Model>();
 /** Models whose published checkpoint was downloaded here (the SDK's cache has their packs). */
 const pretrainedModels = new Set<string>();
+/** Where checkpoints come from (`?checkpoints=<mirror>`, `?checkpoint=<id>:<sha256>:<url>`). */
+let checkpoints: CheckpointChoice = {};
 
 const loop = createFrameLoop({
   nextFrame: videoFrames(video),
@@ -237,11 +241,14 @@ function renderModelStatus(model: Model, entry: CatalogEntry | undefined): void 
       ' ',
       el('span', undefined, weightsAdvice(model.id)),
     );
-    const offer = pretrainedButton(entry, () => {
+    const offer = pretrainedButton(entry, checkpoints, () => {
       pretrainedModels.add(model.id);
       void switchModel(model.id);
     });
-    if (offer) weightsNote.append(' ', offer);
+    if (offer) {
+      offer.id = 'download-pretrained';
+      weightsNote.append(' ', offer);
+    }
   }
 }
 
@@ -251,9 +258,8 @@ async function switchModel(id: string): Promise<void> {
   const worker = workerToggle.checked;
   showProblem(modelMessage, null);
   download.hidden = false;
-  downloadProgress.removeAttribute('value');
   const pretrained = pretrainedModels.has(id) && !entry?.pack;
-  const mirror = checkpointMirror();
+  const onProgress = followDownload(downloadLabel, downloadProgress, modelName(id), pretrained);
   downloadLabel.textContent = entry?.pack
     ? `Downloading ${modelName(id)} (${formatBytes(entry.pack.bytes)})…`
     : pretrained
@@ -270,15 +276,9 @@ async function switchModel(id: string): Promise<void> {
           ...(entry?.pack
             ? { weightsUrl: entry.pack.url }
             : pretrained
-              ? { pretrained: true, ...(mirror ? { baseUrl: mirror } : {}) }
+              ? pretrainedLoadOptions(id, checkpoints)
               : { synthetic: true }),
-          onProgress: ({ loaded, total }) => {
-            if (total > 0) downloadProgress.value = loaded / total;
-            downloadLabel.textContent =
-              pretrained && total > 0 && loaded === total
-                ? `Converting ${modelName(id)}'s checkpoint…`
-                : `Downloading ${modelName(id)}: ${formatBytes(loaded)} of ${formatBytes(total)}`;
-          },
+          onProgress,
         })
         .then((loaded) => {
           if (worker) workerModels.add(loaded);
@@ -358,6 +358,14 @@ function readQuery(): void {
   const n = Number(query.get('threads'));
   if (query.has('threads') && Number.isInteger(n) && n >= 1) threads = n;
   workerToggle.checked = query.get('worker') === '1';
+  try {
+    checkpoints = pageCheckpointChoice();
+  } catch (error) {
+    showProblem(catalogMessage, {
+      title: `The page's address is not understood: ${error instanceof Error ? error.message : String(error)}`,
+      advice: 'Downloads use the publishers’ checkpoints instead.',
+    });
+  }
 }
 
 /** An error outside any awaited call (e.g. a WASM worker that failed to start) is shown too. */

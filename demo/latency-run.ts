@@ -5,6 +5,7 @@
  */
 import type { RunnerMessage } from './lib/latency-plan';
 import { RUNNER_MESSAGE_SOURCE, parseRunnerQuery } from './lib/latency-plan';
+import { pretrainedLoadOptions } from './lib/pretrained';
 import { importWebnets } from './ui/api';
 
 type Payload = RunnerMessage extends infer M
@@ -44,7 +45,11 @@ async function run(): Promise<void> {
   const model = await api.load(params.model, {
     backend: params.backend,
     ...(params.threads !== undefined ? { threads: params.threads } : {}),
-    ...(params.weightsUrl !== null ? { weightsUrl: params.weightsUrl } : { synthetic: true }),
+    ...(params.weightsUrl !== null
+      ? { weightsUrl: params.weightsUrl }
+      : params.pretrained !== null
+        ? pretrainedLoadOptions(params.model, params.pretrained)
+        : { synthetic: true }),
   });
   try {
     await model.classify(input);

@@ -4,6 +4,11 @@
  * charts, latency fits and a budget pick.
  *
  * The URL can preset a run: ?models=a,b&configs=wasm-1&warmup=2&runs=10&cpu=1&run=1
+ *
+ * A model without a pack offers its published checkpoint ("Download pretrained weights"):
+ * `load(id, { pretrained: true })` in a worker downloads, converts and caches the pack in
+ * IndexedDB, and the runner pages then load it from there (`?checkpoints=<mirror>` and
+ * `?checkpoint=<id>:<sha256>:<url>` say where from: lib/pretrained.ts).
  */
 import type { CatalogEntry } from './lib/catalog';
 import { defaultSelection } from './lib/catalog';
@@ -13,6 +18,8 @@ import type { BackendConfig, Cell } from './lib/latency-plan';
 import { backendConfigs, planCells } from './lib/latency-plan';
 import type { LatencyRow } from './lib/latency-results';
 import { CSV_COLUMNS, fitsByConfig, toRow } from './lib/latency-results';
+import type { CheckpointChoice } from './lib/pretrained';
+import { pretrainedLoadOptions } from './lib/pretrained';
 import type { WebnetsApi } from './ui/api';
 import { importWebnets } from './ui/api';
 import { loadCatalog } from './ui/catalog-loader';
@@ -21,6 +28,7 @@ import { renderBudget } from './ui/budget-view';
 import { renderFits } from './ui/fits-view';
 import { renderCharts } from './ui/latency-charts';
 import { ResultsTable } from './ui/results-table';
+import { inlineDownload, pageCheckpointChoice, pretrainedButton } from './ui/pretrained-download';
 import { runCell } from './ui/runner-host';
 
 const form = byId<HTMLFormElement>('setup');
@@ -47,6 +55,10 @@ let rows: LatencyRow[] = [];
 let failures: string[] = [];
 let running: AbortController | null = null;
 let device: Record<string, unknown> = {};
+let api: WebnetsApi;
+let checkpoints: CheckpointChoice = {};
+/** Models without a pack whose pretrained weights were downloaded and cached here. */
+const downloaded = new Set<string>();
 
 /** What this device offers; WebGPU counts only if an adapter is actually granted. */
 async function detectDevice(): Promise<{ webgpu: boolean; isolated: boolean; cores: number }> {
@@ -99,12 +111,55 @@ function renderModelChoices(): void {
         `${formatCount(e.complexity.macs)} MACs`,
         wanted.includes(e.id),
       );
-      box.append(
-        el('span', `badge ${e.pack ? 'pretrained' : 'synthetic'}`, e.pack ? 'pack' : 'synthetic'),
-      );
+      box.append(weightsBadge(e));
+      if (!e.pack && !downloaded.has(e.id)) {
+        const offer = pretrainedButton(e, checkpoints, () => void downloadPretrained(e, box));
+        if (offer) box.append(offer);
+      }
       return box;
     }),
   );
+}
+
+function weightsBadge(e: CatalogEntry): HTMLElement {
+  const [kind, text] = e.pack
+    ? ['pretrained', 'pack']
+    : downloaded.has(e.id)
+      ? ['pretrained', 'pretrained']
+      : ['synthetic', 'synthetic'];
+  const badge = el('span', `badge ${kind}`, text);
+  badge.dataset.weights = text;
+  return badge;
+}
+
+/**
+ * Downloads, converts and caches a model's pretrained weights (a model loaded in a worker
+ * and disposed at once: only the cached pack is wanted), showing the progress in its row.
+ */
+async function downloadPretrained(e: CatalogEntry, box: HTMLElement): Promise<void> {
+  const offer = box.querySelector('button.download-pretrained');
+  const progress = inlineDownload(modelName(e.id));
+  offer?.replaceWith(progress.root);
+  try {
+    const model = await api.load(e.id, {
+      ...pretrainedLoadOptions(e.id, checkpoints),
+      worker: true,
+      backend: 'wasm',
+      threads: 1,
+      onProgress: progress.onProgress,
+    });
+    model.dispose();
+    downloaded.add(e.id);
+    box.querySelector('.badge')?.replaceWith(weightsBadge(e));
+    progress.root.remove();
+  } catch (error) {
+    if (offer) progress.root.replaceWith(offer);
+    if (offer instanceof HTMLButtonElement) offer.disabled = false;
+    showProblem(errorsBox, {
+      title: `The pretrained weights of ${modelName(e.id)} could not be loaded: ${error instanceof Error ? error.message : String(error)}`,
+      advice: 'Its measurements use synthetic weights until they are.',
+    });
+  }
 }
 
 function renderBackendChoices(withCpu: boolean, wanted = query.get('configs')?.split(',')): void {
@@ -145,7 +200,7 @@ function selectModels(which: string): void {
     const e = catalog.find((c) => c.id === input.value);
     input.checked =
       which === 'all' ||
-      (which === 'pretrained' && !!e?.pack) ||
+      (which === 'pretrained' && (!!e?.pack || downloaded.has(input.value))) ||
       (which === 'small' && (e?.complexity.macs ?? Infinity) < 1e9);
   }
 }
@@ -176,7 +231,11 @@ async function run(): Promise<void> {
   }
   const settings = { warmup: Number(warmupInput.value), runs: Number(runsInput.value) };
   const cells: Cell[] = planCells(
-    models.map((id) => ({ id, weightsUrl: catalog.find((e) => e.id === id)?.pack?.url ?? null })),
+    models.map((id) => ({
+      id,
+      weightsUrl: catalog.find((e) => e.id === id)?.pack?.url ?? null,
+      pretrained: downloaded.has(id) ? checkpoints : null,
+    })),
     chosen,
   );
   running = new AbortController();
@@ -251,7 +310,7 @@ async function main(): Promise<void> {
   if (query.has('warmup')) warmupInput.value = query.get('warmup') as string;
   if (query.has('runs')) runsInput.value = query.get('runs') as string;
   try {
-    const api: WebnetsApi = await importWebnets();
+    api = await importWebnets();
     const [loaded, dev] = await Promise.all([loadCatalog(api), detectDevice()]);
     catalog = loaded.entries;
     configs = backendConfigs(dev, query.get('cpu') === '1');
@@ -268,6 +327,14 @@ async function main(): Promise<void> {
       advice: 'Run `npm run build` (or `npm run demo`) and reload.',
     });
     return;
+  }
+  try {
+    checkpoints = pageCheckpointChoice();
+  } catch (error) {
+    showProblem(errorsBox, {
+      title: `The page's address is not understood: ${error instanceof Error ? error.message : String(error)}`,
+      advice: 'Downloads use the publishers’ checkpoints instead.',
+    });
   }
   renderModelChoices();
   renderBackendChoices(query.get('cpu') === '1');

@@ -359,3 +359,46 @@ test("the camera demo's download button fetches, converts and runs a published c
     await published.close();
   }
 });
+
+test("the latency page's download converts a checkpoint, and its runs measure the cached weights", async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  // No prepared packs: every model starts on synthetic weights. The seeded EfficientNet-B0
+  // checkpoint is given as a checkpoint of one's own (its hash is not the published one).
+  await page.route('**/packs/index.json', (route) => route.fulfill({ status: 404 }));
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const own = `efficientnet-b0:${sha.get(b0Path)}:${mirror.url}${b0Path}`;
+  const gets = () => mirror.requests.filter((r) => r === b0Path).length;
+  const before = gets();
+  await page.goto(
+    `/demo/latency.html?models=efficientnet-b0&configs=wasm-1&warmup=1&runs=2&checkpoint=${encodeURIComponent(own)}`,
+  );
+  const row = page.locator('#models label.check', {
+    has: page.locator('input[value="efficientnet-b0"]'),
+  });
+  await expect(row.locator('.badge')).toHaveText('synthetic');
+  const offer = row.locator('button.download-pretrained');
+  await expect(offer).toHaveText('Download pretrained weights (≈ 20.2 MiB)');
+  await offer.click();
+  await expect(row.locator('.inline-download progress')).toBeVisible();
+  await expect(row.locator('.inline-download')).toContainText(
+    /Downloading EfficientNet-B0|Converting EfficientNet-B0's checkpoint…/,
+  );
+  await expect(row.locator('.badge')).toHaveText('pretrained', { timeout: 120_000 });
+  await expect(row.locator('.inline-download, button.download-pretrained')).toHaveCount(0);
+  expect(gets() - before).toBe(1);
+
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await expect(page.locator('#run-status')).toHaveText(/^Done: 1 of 1 measurements\./, {
+    timeout: 150_000,
+  });
+  const result = page.locator('#results tbody tr[data-model="efficientnet-b0"]');
+  await expect(result.locator('.badge')).toHaveText('pretrained');
+  await expect(result.locator('[data-column="median"]')).toHaveText(/^\d+(\.\d+)? ms$/);
+  // The runner page read the converted pack from IndexedDB: no second download.
+  expect(gets() - before).toBe(1);
+  await expect(page.locator('#run-errors')).toBeHidden();
+  expect(errors).toEqual([]);
+});

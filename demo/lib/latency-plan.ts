@@ -10,6 +10,9 @@
  * in a fresh page, as a user's first visit would.
  */
 
+import type { CheckpointChoice } from './pretrained';
+import { checkpointChoiceQuery, parseCheckpointChoice } from './pretrained';
+
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 
 export interface BackendConfig {
@@ -56,17 +59,30 @@ export interface RunSettings {
 export interface Cell {
   modelId: string;
   config: BackendConfig;
-  /** The pack's model.json; null = synthetic weights. */
+  /** The pack's model.json; null = no pack. */
   weightsUrl: string | null;
+  /**
+   * Without a pack: the checkpoint whose converted pack the page cached (`load(id, {
+   * pretrained: true })` reads it from IndexedDB); null = synthetic weights.
+   */
+  pretrained: CheckpointChoice | null;
+}
+
+export interface CellModel {
+  id: string;
+  weightsUrl: string | null;
+  pretrained?: CheckpointChoice | null;
 }
 
 /** Cells backend by backend, each backend's models from first to last as chosen. */
-export function planCells(
-  models: readonly { id: string; weightsUrl: string | null }[],
-  configs: readonly BackendConfig[],
-): Cell[] {
+export function planCells(models: readonly CellModel[], configs: readonly BackendConfig[]): Cell[] {
   return configs.flatMap((config) =>
-    models.map((m) => ({ modelId: m.id, config, weightsUrl: m.weightsUrl })),
+    models.map((m) => ({
+      modelId: m.id,
+      config,
+      weightsUrl: m.weightsUrl,
+      pretrained: m.weightsUrl === null ? (m.pretrained ?? null) : null,
+    })),
   );
 }
 
@@ -81,6 +97,10 @@ export function runnerQuery(cell: Cell, settings: RunSettings): string {
   });
   if (cell.config.threads !== undefined) q.set('threads', String(cell.config.threads));
   if (cell.weightsUrl !== null) q.set('weights', cell.weightsUrl);
+  if (cell.pretrained !== null) {
+    q.set('pretrained', '1');
+    for (const [name, value] of checkpointChoiceQuery(cell.pretrained)) q.append(name, value);
+  }
   return q.toString();
 }
 
@@ -90,6 +110,7 @@ export interface RunnerParams extends RunSettings {
   backend: BackendName;
   threads: number | undefined;
   weightsUrl: string | null;
+  pretrained: CheckpointChoice | null;
 }
 
 function intParam(q: URLSearchParams, name: string, min: number): number {
@@ -120,6 +141,7 @@ export function parseRunnerQuery(search: string): RunnerParams {
     backend,
     threads: q.has('threads') ? intParam(q, 'threads', 1) : undefined,
     weightsUrl: q.get('weights'),
+    pretrained: q.get('pretrained') === '1' ? parseCheckpointChoice(search) : null,
     warmup: intParam(q, 'warmup', 0),
     runs: intParam(q, 'runs', 1),
   };

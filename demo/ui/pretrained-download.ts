@@ -1,40 +1,66 @@
 /**
- * The camera demo's offer of a model's published checkpoint: a "Download pretrained
- * weights (≈ N MB)" button, shown where a model runs with synthetic weights, that loads it
- * with `load(id, { pretrained: true })` (downloaded, verified, converted in a worker and
- * cached in IndexedDB by the SDK). `?checkpoints=<url>` in the page's address points the
- * downloads at a mirror laid out like the publishers' paths (`baseUrl`).
+ * The pages' offer of a model's published checkpoint (the camera demo's weights note, a
+ * row of the latency page): a "Download pretrained weights (≈ N MB)" button, and the label
+ * and progress bar that follow the load. The SDK does the work (`load(id, { pretrained:
+ * true })`: downloaded, verified, converted in a worker, cached in IndexedDB); where from
+ * is read from the page's address (lib/pretrained.ts).
  */
 import type { CatalogEntry } from '../lib/catalog';
-import { formatBytes } from '../lib/format';
+import type { CheckpointChoice } from '../lib/pretrained';
+import { downloadText, hasCheckpoint, offerText, parseCheckpointChoice } from '../lib/pretrained';
 import { el } from './dom';
 
-/** The mirror the page was told to use, or undefined for the publishers' URLs. */
-export function checkpointMirror(): string | undefined {
-  return new URLSearchParams(location.search).get('checkpoints') ?? undefined;
+/** Where this page fetches checkpoints from (its `?checkpoints=` and `?checkpoint=`). */
+export function pageCheckpointChoice(): CheckpointChoice {
+  return parseCheckpointChoice(location.search);
 }
 
-/** A float32 checkpoint holds about 4 bytes a parameter. */
-export function checkpointBytes(entry: CatalogEntry): number {
-  return 4 * entry.complexity.params;
-}
-
-/** The button, for a model with a published checkpoint; null for one without. */
+/** The button, for a model with a checkpoint to offer; null for one without. */
 export function pretrainedButton(
   entry: CatalogEntry | undefined,
+  choice: CheckpointChoice,
   onClick: () => void,
 ): HTMLButtonElement | null {
-  if (!entry?.source) return null;
-  const button = el(
-    'button',
-    'download-pretrained',
-    `Download pretrained weights (≈ ${formatBytes(checkpointBytes(entry))})`,
-  );
+  if (!entry || !hasCheckpoint(entry, choice)) return null;
+  const button = el('button', 'download-pretrained', offerText(entry));
   button.type = 'button';
-  button.id = 'download-pretrained';
+  button.dataset.model = entry.id;
   button.addEventListener('click', () => {
     button.disabled = true;
     onClick();
   });
   return button;
+}
+
+/**
+ * Makes `label` and `bar` follow a load's `onProgress`: bytes downloaded, then (for a
+ * checkpoint) the conversion, whose length is unknown (the bar goes indeterminate).
+ */
+export function followDownload(
+  label: HTMLElement,
+  bar: HTMLProgressElement,
+  name: string,
+  checkpoint: boolean,
+): (progress: { loaded: number; total: number }) => void {
+  bar.removeAttribute('value');
+  return (progress) => {
+    const converting = checkpoint && progress.total > 0 && progress.loaded === progress.total;
+    if (converting) bar.removeAttribute('value');
+    else if (progress.total > 0) bar.value = progress.loaded / progress.total;
+    label.textContent = downloadText(name, progress, checkpoint);
+  };
+}
+
+/** A label and a bar for a download shown inline (the latency page's model rows). */
+export function inlineDownload(name: string): {
+  root: HTMLElement;
+  onProgress: (progress: { loaded: number; total: number }) => void;
+} {
+  const root = el('span', 'inline-download');
+  const label = el('span', 'small muted', `Downloading ${name}…`);
+  label.setAttribute('aria-live', 'polite');
+  const bar = el('progress');
+  bar.max = 1;
+  root.append(label, bar);
+  return { root, onProgress: followDownload(label, bar, name, true) };
 }

@@ -34,6 +34,11 @@ describe('cells and the runner query', () => {
         weightsUrl: 'http://localhost/packs/fd-mobilenet-0.5x/model.json',
       },
       { id: 'efficientnet-b0', weightsUrl: null },
+      {
+        id: 'regnetx-400mf',
+        weightsUrl: null,
+        pretrained: { baseUrl: 'http://localhost:9/mirror' },
+      },
     ],
     configs,
   );
@@ -42,27 +47,58 @@ describe('cells and the runner query', () => {
     expect(cells.map((c) => `${c.config.key}/${c.modelId}`)).toEqual([
       'webgpu/fd-mobilenet-0.5x',
       'webgpu/efficientnet-b0',
+      'webgpu/regnetx-400mf',
       'wasm-1/fd-mobilenet-0.5x',
       'wasm-1/efficientnet-b0',
+      'wasm-1/regnetx-400mf',
       'wasm-2/fd-mobilenet-0.5x',
       'wasm-2/efficientnet-b0',
+      'wasm-2/regnetx-400mf',
     ]);
   });
 
   it('round-trips a cell through the query string', () => {
-    const p = parseRunnerQuery('?' + runnerQuery(cells[4]!, { warmup: 3, runs: 20 }));
+    const p = parseRunnerQuery('?' + runnerQuery(cells[6]!, { warmup: 3, runs: 20 }));
     expect(p).toEqual({
       model: 'fd-mobilenet-0.5x',
       key: 'wasm-2',
       backend: 'wasm',
       threads: 2,
       weightsUrl: 'http://localhost/packs/fd-mobilenet-0.5x/model.json',
+      pretrained: null,
       warmup: 3,
       runs: 20,
     });
     const synthetic = parseRunnerQuery(runnerQuery(cells[1]!, { warmup: 0, runs: 1 }));
     expect(synthetic.weightsUrl).toBeNull();
     expect(synthetic.threads).toBeUndefined();
+    expect(synthetic.pretrained).toBeNull();
+  });
+
+  it('carries where a pretrained cell reads its checkpoint from, and only without a pack', () => {
+    const own = { url: 'http://localhost:9/own/rx.pth', sha256: 'ab'.repeat(32) };
+    const [cell] = planCells(
+      [
+        {
+          id: 'regnetx-400mf',
+          weightsUrl: null,
+          pretrained: {
+            baseUrl: 'http://localhost:9/mirror',
+            checkpoints: { 'regnetx-400mf': own },
+          },
+        },
+      ],
+      configs.slice(1, 2),
+    );
+    expect(parseRunnerQuery(runnerQuery(cell!, { warmup: 0, runs: 1 })).pretrained).toEqual({
+      baseUrl: 'http://localhost:9/mirror',
+      checkpoints: { 'regnetx-400mf': own },
+    });
+    const [packed] = planCells(
+      [{ id: 'fd-mobilenet-0.5x', weightsUrl: 'http://x/model.json', pretrained: {} }],
+      configs.slice(1, 2),
+    );
+    expect(packed!.pretrained).toBeNull();
   });
 
   it('rejects a bad query, naming the parameter', () => {
