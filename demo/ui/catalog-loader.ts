@@ -41,7 +41,8 @@ export async function loadCatalog(api: WebnetsApi): Promise<LoadedCatalog> {
   const published = presets.map((p) => ({
     id: p.id,
     top1: p.pretrained?.top1 ?? null,
-    source: p.pretrained?.url ?? null,
+    // Only a checkpoint whose download the SDK can verify is offered (not FD-MobileNet 1×'s).
+    source: p.pretrained?.sha256 ? p.pretrained.url : null,
   }));
   const indexUrl = new URL(PACK_INDEX_URL, location.href).href;
   return { entries: buildCatalog(presets, packs, published, indexUrl), warnings };

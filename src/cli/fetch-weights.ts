@@ -62,11 +62,12 @@ export async function run(argv: string[]): Promise<number> {
       checkpoint: fetched.path,
       sha256: fetched.sha256,
       downloaded: fetched.downloaded,
+      verified: fetched.verified,
       pack: outDir,
     });
     if (!values.json) {
       console.log(
-        `${id}: ${fetched.downloaded ? 'downloaded' : 'already had'} ${fetched.path} (sha256 ${fetched.sha256.slice(0, 12)}…, verified) → ${outDir}/model.json (${(converted.bytes / 1e6).toFixed(2)} MB)`,
+        `${id}: ${fetched.downloaded ? 'downloaded' : 'already had'} ${fetched.path} (sha256 ${fetched.sha256.slice(0, 12)}…, ${fetched.verified ? 'verified' : 'NOT verified: its publisher gives no hash'}) → ${outDir}/model.json (${(converted.bytes / 1e6).toFixed(2)} MB)`,
       );
     }
   }

@@ -20,6 +20,12 @@ export interface FetchedCheckpoint {
   path: string;
   sha256: string;
   downloaded: boolean;
+  /** Whether the publisher gives a hash it was checked against (FD-MobileNet 1×'s has none). */
+  verified: boolean;
+}
+
+function publishesHash(entry: PretrainedEntry): boolean {
+  return entry.sha256 !== null || entry.sha256Prefix !== null;
 }
 
 export function checkpointUrl(entry: PretrainedEntry, baseUrl?: string): string {
@@ -64,7 +70,7 @@ export async function fetchCheckpoint(
     const sha256 = await sha256File(path);
     try {
       verifyPublishedHash(entry, sha256, path);
-      return { id, entry, path, sha256, downloaded: false };
+      return { id, entry, path, sha256, downloaded: false, verified: publishesHash(entry) };
     } catch {
       await rm(path); // a stale or corrupt copy: fetch again
     }
@@ -96,7 +102,7 @@ export async function fetchCheckpoint(
     const sha256 = hash.digest('hex');
     verifyPublishedHash(entry, sha256, url);
     await rename(tmp, path);
-    return { id, entry, path, sha256, downloaded: true };
+    return { id, entry, path, sha256, downloaded: true, verified: publishesHash(entry) };
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;

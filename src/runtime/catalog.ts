@@ -19,6 +19,12 @@ export interface ModelListing {
     source: string;
     weights: string;
     url: string;
+    /**
+     * What `load(id, { pretrained: true })` checks the download against: the full sha256, or
+     * the 8 hex digits torch.hub puts in torchvision's file names; null when the publisher
+     * gives none (then `pretrained: true` needs `checkpoints[id]`).
+     */
+    sha256: string | null;
     /** ImageNet-1k accuracy in percent, as published; null when not published. */
     top1: number | null;
     top5: number | null;
@@ -39,6 +45,7 @@ export function listModels(): ModelListing[] {
             source: entry.source,
             weights: entry.weights,
             url: entry.url,
+            sha256: entry.sha256 ?? entry.sha256Prefix,
             top1: entry.top1,
             top5: entry.top5,
           }

@@ -3,12 +3,14 @@
  * (against a local HTTP server standing in for the internet, serving ../shared/weights).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getSpec } from '../../src/models/presets';
+import { seededStateDict, torchZip } from '../helpers/checkpoint-files';
 import { webnets } from '../helpers/cli';
 import type { PackManifest } from '../../src/weights/pack';
 
@@ -109,7 +111,7 @@ describe('webnets fetch-weights (against a local mirror of the published files)'
     const first = await webnets(...args);
     expect(first.code, first.stderr).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject([
-      { id: 'fd-mobilenet-0.5x', sha256: publishedSha, downloaded: true },
+      { id: 'fd-mobilenet-0.5x', sha256: publishedSha, downloaded: true, verified: true },
     ]);
     const manifest = JSON.parse(
       readFileSync(join(dir, 'packs/fd-mobilenet-0.5x/model.json'), 'utf8'),
@@ -144,6 +146,24 @@ describe('webnets fetch-weights (against a local mirror of the published files)'
     } finally {
       corrupt = false;
     }
+  });
+
+  it('says a checkpoint whose publisher gives no hash was not verified', async () => {
+    // FD-MobileNet 1×: models/models.json has its URL but no hash (not in ../shared).
+    const ckpt = join(dir, 'ckpt-1x');
+    await mkdir(join(ckpt, 'fd-mobilenet'), { recursive: true });
+    await writeFile(
+      join(ckpt, 'fd-mobilenet/1x-FDMobileNet-224.pth.tar'),
+      torchZip(seededStateDict(getSpec('fd-mobilenet-1x'), 'fd-mobilenet')),
+    );
+    const args = ['fetch-weights', 'fd-mobilenet-1x', '--checkpoints', ckpt, '--out'];
+    const text = await webnets(...args, join(dir, 'p-1x'));
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(
+      /^fd-mobilenet-1x: already had .*1x-FDMobileNet-224\.pth\.tar \(sha256 [0-9a-f]{12}…, NOT verified: its publisher gives no hash\) → /,
+    );
+    const json = await webnets(...args, join(dir, 'p-1x-json'), '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject([{ id: 'fd-mobilenet-1x', verified: false }]);
   });
 
   it('names the file on a 404 and a model without published weights', async () => {

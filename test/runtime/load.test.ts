@@ -96,6 +96,12 @@ describe('listModels and selectBackend', () => {
     expect(fd.complexity.params).toBe(993928); // the checkpoint's count (../shared/README.md)
     expect(fd.pretrained).toMatchObject({ weights: '0.5x-FDMobileNet-224.pth.tar', top1: 56.3 });
     expect(list.find((m) => m.id === 'efficientnet-b0')!.pretrained?.top1).toBeGreaterThan(70);
+    // What pretrained: true verifies against: the full hash, torch.hub's prefix, or nothing.
+    expect(fd.pretrained?.sha256).toBe(
+      '2659c821467f37fd265f73ffbce4ed8d4c212347db97d4f7e7cb0922f065d054',
+    );
+    expect(list.find((m) => m.id === 'efficientnet-b0')!.pretrained?.sha256).toBe('3dd342df');
+    expect(list.find((m) => m.id === 'fd-mobilenet-1x')!.pretrained?.sha256).toBeNull();
   });
 
   it('selectBackend resolves auto without loading anything', async () => {
