@@ -28,6 +28,7 @@ import { decodeHost, validateManifest } from '../weights/load';
 import type { PackDtype } from '../weights/pack';
 import { sha256Hex } from '../weights/sha256';
 import { convertInWorker } from './convert-worker/client';
+import { SILENCE_FLOOR_MS } from './convert-worker/protocol';
 
 /**
  * The largest checkpoint converted in a page: 600 MiB, above RegNetY-32GF's (the largest
@@ -183,7 +184,7 @@ export async function readPretrained(
     built = onPageThread()
       ? await convertInWorker(bytes, job, {
           ...(opts.signal ? { signal: opts.signal } : {}),
-          silenceLimit: opts.stallTimeout ?? DEFAULT_STALL_TIMEOUT_MS,
+          silenceLimit: silenceLimit(opts.stallTimeout ?? DEFAULT_STALL_TIMEOUT_MS),
         })
       : await convertCheckpointBytes(bytes, { spec, ...job });
   } catch (err) {
@@ -200,6 +201,11 @@ export async function readPretrained(
     }
   }
   return { ...pack, fromCache: false, url };
+}
+
+/** How long the conversion worker may stay silent: the stall timeout, not under the floor. */
+function silenceLimit(stallTimeout: number): number {
+  return stallTimeout > 0 ? Math.max(stallTimeout, SILENCE_FLOOR_MS) : 0;
 }
 
 const waysOut =

@@ -22,9 +22,11 @@ export type ConvertRequest = { type: 'convert'; job: ConvertJob; bytes: ArrayBuf
 /**
  * How often, at most, the worker says it is alive: from a timer while its event loop is
  * free, and as it reads each tensor during the synchronous encoding, which blocks timers.
- * The page treats a worker silent for its stall timeout as dead (ended, crashed, out of memory).
+ * The page treats a worker silent for its stall timeout as dead (ended, crashed, out of
+ * memory), but never for less than SILENCE_FLOOR_MS, which several heartbeats fit in.
  */
-export const HEARTBEAT_MS = 1000;
+export const HEARTBEAT_MS = 250;
+export const SILENCE_FLOOR_MS = 2000;
 
 export type ConvertReply =
   | { type: 'alive' }
