@@ -324,7 +324,8 @@ export function selectLinear(inputs: number, config: KernelConfig): 'kernel-pack
 
 /**
  * The network's input (Pillow's resize, crop, normalize): webnets' kernel where it is
- * registered (WASM), else the same computation in JavaScript on the pixels' bytes
+ * registered (WASM; WebGPU, one dispatch from the uploaded pixels, no readback of a tensor
+ * source), else the same computation in JavaScript on the pixels' bytes
  * (resize-crop-normalize/pillow.ts): tfjs has no resize that matches Pillow's.
  */
 export function selectInput(config: KernelConfig): 'kernel' | 'javascript' {

@@ -114,15 +114,19 @@ export function createNetwork(
 /**
  * Compiles every WebGPU pipeline the network's forward pass uses, in parallel, without
  * running it (kernels/compile-ahead.ts): the first inference then compiles nothing.
+ * `alongside` runs the other ops whose pipelines to compile with them (the input's).
  * Resolves false at once on other backends, and false if a pipeline failed (the first
  * inference then compiles what is missing and reports the failure).
  */
-export function compileNetwork(network: Network): Promise<boolean> {
+export function compileNetwork(
+  network: Network,
+  alongside: () => tf.Tensor[] = () => [],
+): Promise<boolean> {
   const { backend } = network.kernels ?? { backend: tf.getBackend() };
   const size = network.spec.inputSize;
   return compileAhead(backend, () => {
     const { logits, features } = network.forward(tf.zeros([1, size, size, 3]));
-    return [logits, features];
+    return [logits, features, ...alongside()];
   });
 }
 
