@@ -8,7 +8,7 @@
  *   webgpu-stock  tfjs' own WebGPU kernels (the kernel config with webnets' kernels off)
  *   wasm1         webnets' WASM kernels, one thread (Node's WebAssembly: V8, as Chromium)
  * The weights are seeded (src/weights/synthetic.ts), the same on every side, so the sides'
- * logits are compared with each other as well as timed. Each timed run is `network.forward`
+ * logits are compared with each other as well as timed. Each timed run is `network.logits`
  * plus the logits' readback; the first run of each side, pipeline compilation included, is
  * reported apart. The GPU calls of one inference are counted from the API (count.ts).
  */
@@ -136,7 +136,7 @@ async function activate(side: DawnSide): Promise<void> {
 
 async function infer(b: Built): Promise<Float32Array> {
   await activate(b.side);
-  const logits = tf.tidy(() => b.network.forward(b.input).logits);
+  const logits = tf.tidy(() => b.network.logits(b.input));
   try {
     return (await logits.data()) as Float32Array;
   } finally {

@@ -323,6 +323,15 @@ export function selectLinear(inputs: number, config: KernelConfig): 'kernel-pack
 }
 
 /**
+ * A network's logits from its last feature map: the global pool and the classifier in one
+ * dispatch where webnets' kernel is registered (WebGPU), else the pool, then the classifier
+ * as selectLinear picks it.
+ */
+export function selectPooledLinear(config: KernelConfig): 'kernel' | 'composed' {
+  return onWebgpuKernel(config, 'poolLinear') ? 'kernel' : 'composed';
+}
+
+/**
  * The network's input (Pillow's resize, crop, normalize): webnets' kernel where it is
  * registered (WASM; WebGPU, one dispatch from the uploaded pixels, no readback of a tensor
  * source), else the same computation in JavaScript on the pixels' bytes

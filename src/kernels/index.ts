@@ -14,6 +14,7 @@ import type { KernelConfig } from './config';
 import { addActivationKernel } from './add-activation';
 import { depthwiseConv2dKernel } from './depthwise-conv2d';
 import { groupConv2dKernel } from './group-conv2d';
+import { poolLinearKernel } from './pool-linear';
 import { resizeCropNormalizeKernel } from './resize-crop-normalize';
 import { separableConv2dKernel } from './separable-conv2d';
 import { siluKernel } from './silu';
@@ -25,6 +26,7 @@ import type { WasmBackendLike } from './wasm/module';
 export * from './add-activation';
 export * from './depthwise-conv2d';
 export * from './group-conv2d';
+export * from './pool-linear';
 export * from './resize-crop-normalize';
 export * from './separable-conv2d';
 export * from './silu';
@@ -52,6 +54,7 @@ export const KERNELS = {
   resizeCropNormalize: resizeCropNormalizeKernel,
   separableConv2d: separableConv2dKernel,
   squeezeExciteGates: squeezeExciteGatesKernel,
+  poolLinear: poolLinearKernel,
 } as const;
 
 export type KernelKey = keyof typeof KERNELS;

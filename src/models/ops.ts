@@ -330,4 +330,22 @@ export function prepareLinear(
   };
 }
 
+export type PreparedPooledLinear = Prepared<(x: tf.Tensor4D) => tf.Tensor2D>;
+
+/**
+ * The logits from the last feature map: the global pool fused into the classifier where the
+ * config picks it (kernels/config.ts selectPooledLinear), else the pool, then `classifier`.
+ */
+export function preparePooledLinear(
+  weight: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  classifier: PreparedLinear,
+  config: KernelConfig,
+): PreparedPooledLinear {
+  if (K.selectPooledLinear(config) === 'kernel') {
+    return { run: (x) => K.poolLinear(x, weight, bias), tensors: [weight, bias] };
+  }
+  return { run: (x) => classifier.run(stock.globalAvgPool(x)), tensors: classifier.tensors };
+}
+
 export { globalAvgPool } from './stock';

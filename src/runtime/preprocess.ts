@@ -185,17 +185,13 @@ export function networkInput(
 }
 
 /**
- * The input kernel run once per pixel encoding (packed RGBA, int32 and float32 RGB) on a
- * one-pixel source, where the config runs it: what compiling a network's pipelines ahead
- * (models/network.ts compileNetwork) runs to compile the input's with them.
+ * The input kernel run on a 2 × 2 source of packed RGBA bytes (what images, canvases and
+ * frames become), where the config runs it: what compiling a network's pipelines ahead
+ * (models/network.ts compileNetwork) runs to compile the input's with them. A tensor
+ * source's pipeline (int32 or float32 RGB) compiles on its first call. (tfjs keys a WebGPU
+ * pipeline by which input axes broadcast: a source one pixel high or wide compiles another.)
  */
 export function inputKernelRuns(p: Preprocessing, config: KernelConfig): tf.Tensor[] {
   if (K.selectInput(config) !== 'kernel') return [];
-  const attrs = preprocessAttrs(1, 1, p);
-  const pixels: tf.Tensor4D[] = [
-    tf.zeros([1, 1, 1, 1], 'int32'),
-    tf.zeros([1, 1, 1, 3], 'int32'),
-    tf.zeros([1, 1, 1, 3], 'float32'),
-  ];
-  return pixels.map((x) => K.resizeCropNormalize(x, attrs));
+  return [K.resizeCropNormalize(tf.zeros([1, 2, 2, 1], 'int32'), preprocessAttrs(2, 2, p))];
 }
