@@ -15,6 +15,7 @@ import { addActivationKernel } from './add-activation';
 import { depthwiseConv2dKernel } from './depthwise-conv2d';
 import { groupConv2dKernel } from './group-conv2d';
 import { poolLinearKernel } from './pool-linear';
+import { projectedConv2dKernel } from './projected-conv2d';
 import { resizeCropNormalizeKernel } from './resize-crop-normalize';
 import { separableConv2dKernel } from './separable-conv2d';
 import { siluKernel } from './silu';
@@ -27,6 +28,7 @@ export * from './add-activation';
 export * from './depthwise-conv2d';
 export * from './group-conv2d';
 export * from './pool-linear';
+export * from './projected-conv2d';
 export * from './resize-crop-normalize';
 export * from './separable-conv2d';
 export * from './silu';
@@ -55,6 +57,7 @@ export const KERNELS = {
   separableConv2d: separableConv2dKernel,
   squeezeExciteGates: squeezeExciteGatesKernel,
   poolLinear: poolLinearKernel,
+  projectedConv2d: projectedConv2dKernel,
 } as const;
 
 export type KernelKey = keyof typeof KERNELS;

@@ -273,6 +273,54 @@ export function prepareExcitedConv(
   };
 }
 
+/** Squeeze-excitation's weights and its reduce conv's activation. */
+export interface SqueezeExciteOp {
+  weights: stock.SqueezeExciteWeights;
+  reduceAct: Activation;
+}
+
+/**
+ * A bottleneck's end with a projection shortcut, act(output(se(first(h))) + shortcut(x)):
+ * where the config picks it (kernels/config.ts selectProjectedConv, and selectExcitedConv
+ * with squeeze-excitation) the projection is the output conv's second sum, and `run(h, x)`
+ * takes the block's input x as its second argument; null where the config does not.
+ */
+export function prepareProjectedOutput(
+  first: ConvWeights,
+  se: SqueezeExciteOp | undefined,
+  output: ConvWeights,
+  shortcut: ConvWeights,
+  act: 'linear' | 'relu',
+  config: KernelConfig,
+): PreparedOutput | null {
+  const outputClass = convClass(output.spec);
+  if (K.selectProjectedConv(outputClass, convClass(shortcut.spec), config) !== 'kernel') {
+    return null;
+  }
+  if (se) {
+    const squeezed = se.weights.reduceWeight.shape[1];
+    if (
+      K.selectExcitedConv({ reduceAct: se.reduceAct, squeezed }, outputClass, config) !== 'kernel'
+    )
+      return null;
+  }
+  const conv = prepareConv(first.spec, first.weight, first.bias, config);
+  // One bias for both sums (the shortcut's own is freed with the weights not kept).
+  const bias = tf.add<tf.Tensor1D>(output.bias, shortcut.bias);
+  const attrs = { shortcutStrides: shortcut.spec.stride, activation: act };
+  const gatesAttrs = { activation: se?.reduceAct as 'relu' | 'silu' };
+  const seTensors = se ? Object.values(se.weights) : [];
+  return {
+    run: (h, x) => {
+      const y = conv.run(h);
+      const gates = se ? K.squeezeExciteGates(y, se.weights, gatesAttrs) : undefined;
+      const projection = { x: residualOf(shortcut.spec, x), filter: shortcut.weight };
+      return K.projectedConv2d(y, output.weight, bias, projection, attrs, gates);
+    },
+    tensors: [...conv.tensors, ...seTensors, output.weight, bias, shortcut.weight],
+  };
+}
+
 /** 1×1 HWIO conv weight → the [in, out] matrix it is on a 1×1 map. */
 export function pointwiseMatrix(weight: tf.Tensor4D): tf.Tensor2D {
   const [, , inChannels, outChannels] = weight.shape;

@@ -29,6 +29,7 @@ const none = {
   separableConv2d: false,
   squeezeExciteGates: false,
   poolLinear: false,
+  projectedConv2d: false,
 };
 const all = Object.fromEntries(Object.keys(none).map((k) => [k, true])) as typeof none;
 const wasm: KernelConfig = {
