@@ -54,7 +54,7 @@ const TARGETS: [string, number][] = [
 ];
 
 for (const [id, maxDispatches] of TARGETS) {
-  test(`${id} on WebGPU: at most ${maxDispatches} dispatches and one readback per inference, nothing compiled after load, logits within 1e-3 of WASM's`, async ({
+  test(`${id} on WebGPU: at most ${maxDispatches} dispatches, no buffer write and one readback per inference, nothing compiled after load, logits within 1e-3 of WASM's`, async ({
     page,
   }) => {
     test.setTimeout(300_000);
@@ -116,6 +116,8 @@ for (const [id, maxDispatches] of TARGETS) {
     expect(result.backend).toBe('webgpu');
     expect(result.counts.dispatches).toBeLessThanOrEqual(maxDispatches);
     expect(result.counts.readbacks).toBe(1);
+    // Uniforms are kept by content (src/backend/webgpu-uniforms.ts): written by the first.
+    expect(result.counts.writeBuffers, 'queue.writeBuffer calls per inference').toBe(0);
     expect(result.firstPipelines, 'pipelines compiled by the first predict after load').toBe(0);
     expect(result.largest).toBeGreaterThan(0);
     expect(result.relDiff).toBeLessThanOrEqual(1e-3);

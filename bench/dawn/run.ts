@@ -17,6 +17,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { keepUniforms } from '../../src/backend/webgpu-uniforms';
 import { kernelConfig, registerKernels } from '../../src/kernels';
 import type { KernelConfig } from '../../src/kernels/config';
 import { complexity } from '../../src/models/complexity';
@@ -355,6 +356,7 @@ export async function runDawnBench(argv: string[], root: string): Promise<number
   if (!(await tf.setBackend('webgpu')))
     throw new Error('tfjs could not start its webgpu backend on Dawn');
   await registerKernels('webgpu');
+  keepUniforms(tf.backend()); // as load() opens it (src/backend/activate.ts)
   const counter = countGpuCalls(binding.globals);
   const date = new Date();
   const results: ModelResult[] = [];
