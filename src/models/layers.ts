@@ -41,13 +41,14 @@ function preparer(read: WeightReader, config: KernelConfig) {
     bias: read(`${spec.name}.bias`) as tf.Tensor1D,
   });
   const excitation = (se: SqueezeExciteSpec): SqueezeExciteOp => ({
-    weights: {
+    reduceAct: se.reduce.act,
+    squeezed: se.reduce.outChannels,
+    weights: () => ({
       reduceWeight: pointwiseMatrix(read(`${se.reduce.name}.weight`) as tf.Tensor4D),
       reduceBias: read(`${se.reduce.name}.bias`) as tf.Tensor1D,
       expandWeight: pointwiseMatrix(read(`${se.expand.name}.weight`) as tf.Tensor4D),
       expandBias: read(`${se.expand.name}.bias`) as tf.Tensor1D,
-    },
-    reduceAct: se.reduce.act,
+    }),
   });
   return {
     conv: (spec: ConvSpec): PreparedConv => {
@@ -65,7 +66,7 @@ function preparer(read: WeightReader, config: KernelConfig) {
     ): PreparedOutput => {
       if (!se) return prepareOutputConv(weights(output), residualAct, config);
       const { weights: seWeights, reduceAct } = excitation(se);
-      return prepareExcitedConv(seWeights, reduceAct, weights(output), residualAct, config);
+      return prepareExcitedConv(seWeights(), reduceAct, weights(output), residualAct, config);
     },
     /**
      * first → [SE →] output + projection shortcut, act: `run(h, x)` with the block's input,

@@ -273,10 +273,14 @@ export function prepareExcitedConv(
   };
 }
 
-/** Squeeze-excitation's weights and its reduce conv's activation. */
+/**
+ * Squeeze-excitation as a fusion decides on it: its reduce conv's activation and width, and
+ * its weights, read only once the fusion is chosen (reading reshapes two of them).
+ */
 export interface SqueezeExciteOp {
-  weights: stock.SqueezeExciteWeights;
   reduceAct: Activation;
+  squeezed: number;
+  weights: () => stock.SqueezeExciteWeights;
 }
 
 /**
@@ -297,23 +301,18 @@ export function prepareProjectedOutput(
   if (K.selectProjectedConv(outputClass, convClass(shortcut.spec), config) !== 'kernel') {
     return null;
   }
-  if (se) {
-    const squeezed = se.weights.reduceWeight.shape[1];
-    if (
-      K.selectExcitedConv({ reduceAct: se.reduceAct, squeezed }, outputClass, config) !== 'kernel'
-    )
-      return null;
-  }
+  if (se && K.selectExcitedConv(se, outputClass, config) !== 'kernel') return null;
+  const seWeights = se?.weights();
   const conv = prepareConv(first.spec, first.weight, first.bias, config);
   // One bias for both sums (the shortcut's own is freed with the weights not kept).
   const bias = tf.add<tf.Tensor1D>(output.bias, shortcut.bias);
   const attrs = { shortcutStrides: shortcut.spec.stride, activation: act };
   const gatesAttrs = { activation: se?.reduceAct as 'relu' | 'silu' };
-  const seTensors = se ? Object.values(se.weights) : [];
+  const seTensors = seWeights ? Object.values(seWeights) : [];
   return {
     run: (h, x) => {
       const y = conv.run(h);
-      const gates = se ? K.squeezeExciteGates(y, se.weights, gatesAttrs) : undefined;
+      const gates = seWeights ? K.squeezeExciteGates(y, seWeights, gatesAttrs) : undefined;
       const projection = { x: residualOf(shortcut.spec, x), filter: shortcut.weight };
       return K.projectedConv2d(y, output.weight, bias, projection, attrs, gates);
     },
