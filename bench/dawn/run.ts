@@ -8,7 +8,7 @@
  *   webgpu-stock  tfjs' own WebGPU kernels (the kernel config with webnets' kernels off)
  *   wasm1         webnets' WASM kernels, one thread (Node's WebAssembly: V8, as Chromium)
  * The weights are seeded (src/weights/synthetic.ts), the same on every side, so the sides'
- * logits are compared with each other as well as timed. Each timed run is `network.forward`
+ * logits are compared with each other as well as timed. Each timed run is `network.logits`
  * plus the logits' readback; the first run of each side, pipeline compilation included, is
  * reported apart. The GPU calls of one inference are counted from the API (count.ts).
  */
@@ -17,6 +17,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { keepUniforms } from '../../src/backend/webgpu-uniforms';
 import { kernelConfig, registerKernels } from '../../src/kernels';
 import type { KernelConfig } from '../../src/kernels/config';
 import { complexity } from '../../src/models/complexity';
@@ -136,7 +137,7 @@ async function activate(side: DawnSide): Promise<void> {
 
 async function infer(b: Built): Promise<Float32Array> {
   await activate(b.side);
-  const logits = tf.tidy(() => b.network.forward(b.input).logits);
+  const logits = tf.tidy(() => b.network.logits(b.input));
   try {
     return (await logits.data()) as Float32Array;
   } finally {
@@ -355,6 +356,7 @@ export async function runDawnBench(argv: string[], root: string): Promise<number
   if (!(await tf.setBackend('webgpu')))
     throw new Error('tfjs could not start its webgpu backend on Dawn');
   await registerKernels('webgpu');
+  keepUniforms(tf.backend()); // as load() opens it (src/backend/activate.ts)
   const counter = countGpuCalls(binding.globals);
   const date = new Date();
   const results: ModelResult[] = [];

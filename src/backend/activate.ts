@@ -26,6 +26,7 @@
  *   start, the single-threaded SIMD binary starts instead and models say why (startWasm).
  */
 import { registerKernels, wasmKernelThreads } from '../kernels';
+import { keepUniforms } from './webgpu-uniforms';
 import type { WasmPaths } from '../platform';
 import { platform, wasmBinaryNames } from '../platform';
 import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from '../tf';
@@ -228,6 +229,7 @@ async function registerWebGpu(): Promise<void> {
       );
     }
     backend = create(device, info) as tf.KernelBackend;
+    keepUniforms(backend);
   } catch (err) {
     device.destroy();
     throw err;

@@ -119,7 +119,7 @@ export async function calibratedStart<B extends Bound>(
     const size = network.spec.inputSize;
     ms[name] = await medianMs(async () => {
       const logits = await runOn(name, () =>
-        tf.tidy(() => network.forward(tf.zeros([1, size, size, 3])).logits),
+        tf.tidy(() => network.logits(tf.zeros([1, size, size, 3]))),
       );
       await logits.data();
       logits.dispose();

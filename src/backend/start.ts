@@ -48,7 +48,7 @@ function withAlternatives(name: BackendName, err: unknown): unknown {
 async function warmUp(name: BackendName, network: Network, classes: number): Promise<void> {
   const size = network.spec.inputSize;
   const logits = await runOn(name, () =>
-    tf.tidy(() => network.forward(tf.zeros([1, size, size, 3])).logits),
+    tf.tidy(() => network.logits(tf.zeros([1, size, size, 3]))),
   );
   try {
     const values = await logits.data();

@@ -287,6 +287,39 @@ export function selectExcitedConv(
   return gates && selectConv(conv, config) === 'kernel' ? 'kernel' : 'composed';
 }
 
+/**
+ * A residual block's last 1×1 conv and its projection shortcut (RegNet's c and shortcut):
+ * one dispatch where webnets' kernel is registered (WebGPU), both are linear 1×1 dense convs
+ * whose channels are multiples of 4 (the vec4 program's) and the output conv runs on the
+ * kernel; else the projection as a conv of its own. The fused program runs as many
+ * invocations as the output conv alone (4 pixels × 4 channels each), each summing the
+ * shortcut's Cs inputs after its Cin: no parallelism lost, one dispatch and one map's
+ * write and read fewer.
+ */
+export function selectProjectedConv(
+  output: ConvClass,
+  shortcut: ConvClass,
+  config: KernelConfig,
+): 'kernel' | 'composed' {
+  const pointwise = (c: ConvClass): boolean =>
+    c.kind === 'dense' &&
+    c.kernel === 1 &&
+    c.act === 'linear' &&
+    c.inChannels % 4 === 0 &&
+    c.outChannels !== undefined &&
+    c.outChannels % 4 === 0;
+  const fits =
+    pointwise(output) &&
+    output.stride === 1 &&
+    pointwise(shortcut) &&
+    shortcut.outChannels === output.outChannels;
+  return fits &&
+    onWebgpuKernel(config, 'projectedConv2d') &&
+    selectConv(output, config) === 'kernel'
+    ? 'kernel'
+    : 'composed';
+}
+
 export type ElementwiseImpl = 'kernel' | 'stock';
 
 /** SiLU: one pass on webnets' kernel, else sigmoid and mul. */
@@ -323,8 +356,18 @@ export function selectLinear(inputs: number, config: KernelConfig): 'kernel-pack
 }
 
 /**
+ * A network's logits from its last feature map: the global pool and the classifier in one
+ * dispatch where webnets' kernel is registered (WebGPU), else the pool, then the classifier
+ * as selectLinear picks it.
+ */
+export function selectPooledLinear(config: KernelConfig): 'kernel' | 'composed' {
+  return onWebgpuKernel(config, 'poolLinear') ? 'kernel' : 'composed';
+}
+
+/**
  * The network's input (Pillow's resize, crop, normalize): webnets' kernel where it is
- * registered (WASM), else the same computation in JavaScript on the pixels' bytes
+ * registered (WASM; WebGPU, one dispatch from the uploaded pixels, no readback of a tensor
+ * source), else the same computation in JavaScript on the pixels' bytes
  * (resize-crop-normalize/pillow.ts): tfjs has no resize that matches Pillow's.
  */
 export function selectInput(config: KernelConfig): 'kernel' | 'javascript' {

@@ -14,6 +14,8 @@ import type { KernelConfig } from './config';
 import { addActivationKernel } from './add-activation';
 import { depthwiseConv2dKernel } from './depthwise-conv2d';
 import { groupConv2dKernel } from './group-conv2d';
+import { poolLinearKernel } from './pool-linear';
+import { projectedConv2dKernel } from './projected-conv2d';
 import { resizeCropNormalizeKernel } from './resize-crop-normalize';
 import { separableConv2dKernel } from './separable-conv2d';
 import { siluKernel } from './silu';
@@ -25,6 +27,8 @@ import type { WasmBackendLike } from './wasm/module';
 export * from './add-activation';
 export * from './depthwise-conv2d';
 export * from './group-conv2d';
+export * from './pool-linear';
+export * from './projected-conv2d';
 export * from './resize-crop-normalize';
 export * from './separable-conv2d';
 export * from './silu';
@@ -52,6 +56,8 @@ export const KERNELS = {
   resizeCropNormalize: resizeCropNormalizeKernel,
   separableConv2d: separableConv2dKernel,
   squeezeExciteGates: squeezeExciteGatesKernel,
+  poolLinear: poolLinearKernel,
+  projectedConv2d: projectedConv2dKernel,
 } as const;
 
 export type KernelKey = keyof typeof KERNELS;

@@ -11,10 +11,17 @@ import {
   prepareConv,
   prepareExcitedConv,
   prepareOutputConv,
+  prepareProjectedOutput,
   prepareSeparable,
   thenOutput,
 } from './ops';
-import type { ConvWeights, PreparedConv, PreparedOutput, ResidualAct } from './ops';
+import type {
+  ConvWeights,
+  PreparedConv,
+  PreparedOutput,
+  ResidualAct,
+  SqueezeExciteOp,
+} from './ops';
 import type { BlockSpec, ConvSpec, SqueezeExciteSpec } from './spec';
 
 /** Reads a weight by name (createNetwork checked names and shapes beforehand). */
@@ -33,6 +40,16 @@ function preparer(read: WeightReader, config: KernelConfig) {
     weight: read(`${spec.name}.weight`) as tf.Tensor4D,
     bias: read(`${spec.name}.bias`) as tf.Tensor1D,
   });
+  const excitation = (se: SqueezeExciteSpec): SqueezeExciteOp => ({
+    reduceAct: se.reduce.act,
+    squeezed: se.reduce.outChannels,
+    weights: () => ({
+      reduceWeight: pointwiseMatrix(read(`${se.reduce.name}.weight`) as tf.Tensor4D),
+      reduceBias: read(`${se.reduce.name}.bias`) as tf.Tensor1D,
+      expandWeight: pointwiseMatrix(read(`${se.expand.name}.weight`) as tf.Tensor4D),
+      expandBias: read(`${se.expand.name}.bias`) as tf.Tensor1D,
+    }),
+  });
   return {
     conv: (spec: ConvSpec): PreparedConv => {
       const w = weights(spec);
@@ -46,21 +63,30 @@ function preparer(read: WeightReader, config: KernelConfig) {
       se: SqueezeExciteSpec | undefined,
       output: ConvSpec,
       residualAct: ResidualAct,
-    ): PreparedOutput =>
-      se
-        ? prepareExcitedConv(
-            {
-              reduceWeight: pointwiseMatrix(read(`${se.reduce.name}.weight`) as tf.Tensor4D),
-              reduceBias: read(`${se.reduce.name}.bias`) as tf.Tensor1D,
-              expandWeight: pointwiseMatrix(read(`${se.expand.name}.weight`) as tf.Tensor4D),
-              expandBias: read(`${se.expand.name}.bias`) as tf.Tensor1D,
-            },
-            se.reduce.act,
-            weights(output),
-            residualAct,
-            config,
-          )
-        : prepareOutputConv(weights(output), residualAct, config),
+    ): PreparedOutput => {
+      if (!se) return prepareOutputConv(weights(output), residualAct, config);
+      const { weights: seWeights, reduceAct } = excitation(se);
+      return prepareExcitedConv(seWeights(), reduceAct, weights(output), residualAct, config);
+    },
+    /**
+     * first → [SE →] output + projection shortcut, act: `run(h, x)` with the block's input,
+     * or null where the config keeps the projection apart.
+     */
+    projected: (
+      first: ConvSpec,
+      se: SqueezeExciteSpec | undefined,
+      output: ConvSpec,
+      shortcut: ConvSpec,
+      act: 'linear' | 'relu',
+    ): PreparedOutput | null =>
+      prepareProjectedOutput(
+        weights(first),
+        se && excitation(se),
+        weights(output),
+        weights(shortcut),
+        act,
+        config,
+      ),
   };
 }
 
@@ -93,6 +119,11 @@ export function buildLayer(block: BlockSpec, read: WeightReader, config: KernelC
     }
     case 'bottleneck': {
       const a = prepare.conv(block.a);
+      const projected =
+        block.shortcut && prepare.projected(block.b, block.se, block.c, block.shortcut, 'relu');
+      if (projected) {
+        return { forward: (x) => projected.run(a.run(x), x), tensors: tensorsOf(a, projected) };
+      }
       // b → [SE →] c + shortcut, ReLU: with SE between them, b and c cannot be fused.
       const rest = block.se
         ? thenOutput(prepare.conv(block.b), prepare.output(block.se, block.c, 'relu'))

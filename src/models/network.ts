@@ -7,8 +7,8 @@ import { compileAhead, kernelConfig } from '../kernels';
 import { tf } from '../tf';
 import { buildLayer } from './layers';
 import type { Layer, WeightReader } from './layers';
-import { globalAvgPool, prepareLinear } from './ops';
-import type { PreparedLinear } from './ops';
+import { globalAvgPool, prepareLinear, preparePooledLinear } from './ops';
+import type { PreparedLinear, PreparedPooledLinear } from './ops';
 import { paramSpecs } from './spec';
 import type { NetworkSpec } from './spec';
 
@@ -31,6 +31,11 @@ export interface Network {
    * Intermediates are freed inside; the caller owns (and disposes) the two outputs.
    */
   forward(input: tf.Tensor4D): NetworkOutput;
+  /**
+   * The logits alone, as `forward` computes them: on WebGPU the global pool and the
+   * classifier in one dispatch (the pooled features are not written). The caller owns them.
+   */
+  logits(input: tf.Tensor4D): tf.Tensor2D;
   /** Frees the weights (and anything derived from them at creation). */
   dispose(): void;
 }
@@ -63,45 +68,62 @@ export function createNetwork(
   const fcWeight = weights[`${spec.classifier.name}.weight`] as tf.Tensor2D;
   const fcBias = weights[`${spec.classifier.name}.bias`] as tf.Tensor1D;
   let classifier: PreparedLinear;
+  let head: PreparedPooledLinear;
   try {
     classifier = prepareLinear(fcWeight, fcBias, config);
+    head = preparePooledLinear(fcWeight, fcBias, classifier, config);
   } catch (err) {
     disposeDerived(layers, weights);
     throw err;
   }
-  const live = new Set<tf.Tensor>([...layers.flatMap((l) => l.tensors), ...classifier.tensors]);
+  const live = new Set<tf.Tensor>([
+    ...layers.flatMap((l) => l.tensors),
+    ...classifier.tensors,
+    ...head.tensors,
+  ]);
   for (const tensor of Object.values(weights)) if (!live.has(tensor)) tensor.dispose();
 
   let disposed = false;
+  const check = (input: tf.Tensor4D): void => {
+    if (disposed) throw new Error(`network ${spec.id}: forward() after dispose()`);
+    if (tf.getBackend() !== config.backend) {
+      throw new Error(
+        `network ${spec.id}: built for the ${config.backend} backend (its ops were chosen for it), ` +
+          `but the active backend is ${tf.getBackend()}: build it again there`,
+      );
+    }
+    if (input.rank !== 4 || input.shape[3] !== 3 || input.dtype !== 'float32') {
+      throw new Error(
+        `network ${spec.id}: input must be a float32 NHWC batch [N, ${spec.inputSize}, ${spec.inputSize}, 3], ` +
+          `got ${input.dtype} [${input.shape.join(', ')}]`,
+      );
+    }
+  };
+  /** The last feature map (call inside tf.tidy). */
+  const body = (input: tf.Tensor4D): tf.Tensor4D => {
+    // Each block in its own scope, its input freed once read: peak memory is one
+    // block's intermediates, not the whole network's (B7 at 600² needs this in WASM).
+    let x = input;
+    for (const layer of layers) {
+      const next = tf.tidy(() => layer.forward(x));
+      if (x !== input) x.dispose();
+      x = next;
+    }
+    return x;
+  };
   return {
     spec,
     kernels: config,
     forward(input) {
-      if (disposed) throw new Error(`network ${spec.id}: forward() after dispose()`);
-      if (tf.getBackend() !== config.backend) {
-        throw new Error(
-          `network ${spec.id}: built for the ${config.backend} backend (its ops were chosen for it), ` +
-            `but the active backend is ${tf.getBackend()}: build it again there`,
-        );
-      }
-      if (input.rank !== 4 || input.shape[3] !== 3 || input.dtype !== 'float32') {
-        throw new Error(
-          `network ${spec.id}: input must be a float32 NHWC batch [N, ${spec.inputSize}, ${spec.inputSize}, 3], ` +
-            `got ${input.dtype} [${input.shape.join(', ')}]`,
-        );
-      }
+      check(input);
       return tf.tidy(() => {
-        // Each block in its own scope, its input freed once read: peak memory is one
-        // block's intermediates, not the whole network's (B7 at 600² needs this in WASM).
-        let x = input;
-        for (const layer of layers) {
-          const next = tf.tidy(() => layer.forward(x));
-          if (x !== input) x.dispose();
-          x = next;
-        }
-        const features = globalAvgPool(x);
+        const features = globalAvgPool(body(input));
         return { logits: classifier.run(features), features };
       });
+    },
+    logits(input) {
+      check(input);
+      return tf.tidy(() => head.run(body(input)));
     },
     dispose() {
       if (disposed) return;
@@ -112,18 +134,23 @@ export function createNetwork(
 }
 
 /**
- * Compiles every WebGPU pipeline the network's forward pass uses, in parallel, without
- * running it (kernels/compile-ahead.ts): the first inference then compiles nothing.
+ * Compiles every WebGPU pipeline the network's logits use, in parallel, without running it
+ * (kernels/compile-ahead.ts): the first inference then compiles nothing (the features of
+ * `forward`, for embed, compile on their first call).
+ * `alongside` runs the other ops whose pipelines to compile with them (the input's).
  * Resolves false at once on other backends, and false if a pipeline failed (the first
  * inference then compiles what is missing and reports the failure).
  */
-export function compileNetwork(network: Network): Promise<boolean> {
+export function compileNetwork(
+  network: Network,
+  alongside: () => tf.Tensor[] = () => [],
+): Promise<boolean> {
   const { backend } = network.kernels ?? { backend: tf.getBackend() };
   const size = network.spec.inputSize;
-  return compileAhead(backend, () => {
-    const { logits, features } = network.forward(tf.zeros([1, size, size, 3]));
-    return [logits, features];
-  });
+  return compileAhead(backend, () => [
+    network.logits(tf.zeros([1, size, size, 3])),
+    ...alongside(),
+  ]);
 }
 
 /** Every tensor `paramSpecs` names, with its shape, and nothing else. */

@@ -273,6 +273,53 @@ export function prepareExcitedConv(
   };
 }
 
+/**
+ * Squeeze-excitation as a fusion decides on it: its reduce conv's activation and width, and
+ * its weights, read only once the fusion is chosen (reading reshapes two of them).
+ */
+export interface SqueezeExciteOp {
+  reduceAct: Activation;
+  squeezed: number;
+  weights: () => stock.SqueezeExciteWeights;
+}
+
+/**
+ * A bottleneck's end with a projection shortcut, act(output(se(first(h))) + shortcut(x)):
+ * where the config picks it (kernels/config.ts selectProjectedConv, and selectExcitedConv
+ * with squeeze-excitation) the projection is the output conv's second sum, and `run(h, x)`
+ * takes the block's input x as its second argument; null where the config does not.
+ */
+export function prepareProjectedOutput(
+  first: ConvWeights,
+  se: SqueezeExciteOp | undefined,
+  output: ConvWeights,
+  shortcut: ConvWeights,
+  act: 'linear' | 'relu',
+  config: KernelConfig,
+): PreparedOutput | null {
+  const outputClass = convClass(output.spec);
+  if (K.selectProjectedConv(outputClass, convClass(shortcut.spec), config) !== 'kernel') {
+    return null;
+  }
+  if (se && K.selectExcitedConv(se, outputClass, config) !== 'kernel') return null;
+  const seWeights = se?.weights();
+  const conv = prepareConv(first.spec, first.weight, first.bias, config);
+  // One bias for both sums (the shortcut's own is freed with the weights not kept).
+  const bias = tf.add<tf.Tensor1D>(output.bias, shortcut.bias);
+  const attrs = { shortcutStrides: shortcut.spec.stride, activation: act };
+  const gatesAttrs = { activation: se?.reduceAct as 'relu' | 'silu' };
+  const seTensors = seWeights ? Object.values(seWeights) : [];
+  return {
+    run: (h, x) => {
+      const y = conv.run(h);
+      const gates = seWeights ? K.squeezeExciteGates(y, seWeights, gatesAttrs) : undefined;
+      const projection = { x: residualOf(shortcut.spec, x), filter: shortcut.weight };
+      return K.projectedConv2d(y, output.weight, bias, projection, attrs, gates);
+    },
+    tensors: [...conv.tensors, ...seTensors, output.weight, bias, shortcut.weight],
+  };
+}
+
 /** 1×1 HWIO conv weight → the [in, out] matrix it is on a 1×1 map. */
 export function pointwiseMatrix(weight: tf.Tensor4D): tf.Tensor2D {
   const [, , inChannels, outChannels] = weight.shape;
@@ -328,6 +375,24 @@ export function prepareLinear(
     },
     tensors: [filter, bias],
   };
+}
+
+export type PreparedPooledLinear = Prepared<(x: tf.Tensor4D) => tf.Tensor2D>;
+
+/**
+ * The logits from the last feature map: the global pool fused into the classifier where the
+ * config picks it (kernels/config.ts selectPooledLinear), else the pool, then `classifier`.
+ */
+export function preparePooledLinear(
+  weight: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  classifier: PreparedLinear,
+  config: KernelConfig,
+): PreparedPooledLinear {
+  if (K.selectPooledLinear(config) === 'kernel') {
+    return { run: (x) => K.poolLinear(x, weight, bias), tensors: [weight, bias] };
+  }
+  return { run: (x) => classifier.run(stock.globalAvgPool(x)), tensors: classifier.tensors };
 }
 
 export { globalAvgPool } from './stock';

@@ -13,7 +13,7 @@ import { complexity } from '../models/complexity';
 import { compileNetwork, createNetwork } from '../models/network';
 import type { Network } from '../models/network';
 import { getSpec } from '../models/presets';
-import type { NetworkSpec } from '../models/spec';
+import type { NetworkSpec, Preprocessing } from '../models/spec';
 import type { LoadProgress, ReadPack } from '../weights/load';
 import { decodePack, readPack, toTensors } from '../weights/load';
 import type { PackDtype, PackManifest } from '../weights/pack';
@@ -27,7 +27,7 @@ import { networkKernels } from '../backend/threads';
 import { labelSet } from './labels';
 import type { BuiltNetwork, Model, ModelInfo, NetworkBuilder } from './model';
 import { openModel } from './open';
-import { checkPreprocessing } from './preprocess';
+import { checkPreprocessing, inputKernelRuns } from './preprocess';
 import { tf } from '../tf';
 import { loadInWorker } from './worker/client';
 import type { CheckpointSource } from './pretrained';
@@ -152,7 +152,10 @@ function syntheticBuilder(spec: NetworkSpec, seed: number, threads: ThreadsOptio
   };
   return async () => {
     const kernels = networkKernels(info.complexity.macs, threads);
-    const network = await compiled(createNetwork(spec, syntheticWeights(spec, seed), kernels));
+    const network = await compiled(
+      createNetwork(spec, syntheticWeights(spec, seed), kernels),
+      info.preprocessing,
+    );
     return { network, info };
   };
 }
@@ -162,8 +165,9 @@ function syntheticBuilder(spec: NetworkSpec, seed: number, threads: ThreadsOptio
  * inference (models/network.ts compileNetwork; a pipeline that fails there fails the
  * warm-up, which compiles it again).
  */
-async function compiled(network: Network): Promise<Network> {
-  await compileNetwork(network);
+async function compiled(network: Network, preprocessing: Preprocessing): Promise<Network> {
+  const { kernels } = network;
+  await compileNetwork(network, () => (kernels ? inputKernelRuns(preprocessing, kernels) : []));
   return network;
 }
 
@@ -214,7 +218,10 @@ function packBuilder(
     const { weights, info } = await bind();
     try {
       const kernels = networkKernels(info.complexity.macs, options.threads);
-      return { network: await compiled(createNetwork(spec, weights, kernels)), info };
+      return {
+        network: await compiled(createNetwork(spec, weights, kernels), info.preprocessing),
+        info,
+      };
     } catch (err) {
       tf.dispose(Object.values(weights));
       throw err;

@@ -255,8 +255,7 @@ export class WebnetsModel implements Model {
     const result = await runOn(this.active.name, () =>
       tf.tidy(() => {
         const input = networkInput(readable, preprocessing, network.kernels, region);
-        const outputs = network.forward(input);
-        return outputs[output];
+        return output === 'logits' ? network.logits(input) : network.forward(input).features;
       }),
     );
     try {

@@ -12,11 +12,12 @@
  * 2. Center crop of inputSize, offsets rounded like Python's round() (half to even).
  * 3. Normalize: (x / 255 − mean) / std, folded into one multiply and one subtract.
  *
- * All three are one operation that computes only the cropped pixels: on WASM webnets' kernel
- * (resize_crop_normalize.c), on every other backend the same computation in JavaScript on
- * the pixels' bytes (on WebGPU too: the pixels are read on the CPU, and only the
- * network's input is uploaded). Pixel sources (images, canvases, frames) go in as their RGBA
- * bytes, with no tfjs fromPixels. Which: kernels/config.ts `selectInput`.
+ * All three are one operation that computes only the cropped pixels: on WASM and WebGPU
+ * webnets' kernel (resize_crop_normalize.c; on WebGPU one dispatch from the uploaded pixels,
+ * resize-crop-normalize/webgpu.ts, so a tensor source is never read back), on every other
+ * backend the same computation in JavaScript on the pixels' bytes. Pixel sources (images,
+ * canvases, frames) go in as their RGBA bytes, with no tfjs fromPixels. Which:
+ * kernels/config.ts `selectInput`.
  */
 import type { Preprocessing } from '../models/spec';
 import type { RegionOfInterest } from './classify-options';
@@ -138,7 +139,7 @@ export function preprocess(
 
 /**
  * Packed RGBA bytes [1, H, W, 1] int32 → the network's input, as `preprocess` makes it from
- * the same pixels' RGB (alpha ignored). Needs webnets' WASM kernel.
+ * the same pixels' RGB (alpha ignored). Needs webnets' kernel (WASM or WebGPU).
  */
 export function preprocessRgba(
   rgba: tf.Tensor4D,
@@ -181,4 +182,16 @@ export function networkInput(
   if (K.selectInput(config) === 'kernel') return preprocessRgba(rgbaOf(prepared), p, region);
   const { data, width, height } = imageDataOf(prepared.pixels);
   return inputFromBytes({ data, width, height, stride: 4 }, p, region);
+}
+
+/**
+ * The input kernel run on a 2 × 2 source of packed RGBA bytes (what images, canvases and
+ * frames become), where the config runs it: what compiling a network's pipelines ahead
+ * (models/network.ts compileNetwork) runs to compile the input's with them. A tensor
+ * source's pipeline (int32 or float32 RGB) compiles on its first call. (tfjs keys a WebGPU
+ * pipeline by which input axes broadcast: a source one pixel high or wide compiles another.)
+ */
+export function inputKernelRuns(p: Preprocessing, config: KernelConfig): tf.Tensor[] {
+  if (K.selectInput(config) !== 'kernel') return [];
+  return [K.resizeCropNormalize(tf.zeros([1, 2, 2, 1], 'int32'), preprocessAttrs(2, 2, p))];
 }

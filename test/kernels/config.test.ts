@@ -28,6 +28,8 @@ const none = {
   resizeCropNormalize: false,
   separableConv2d: false,
   squeezeExciteGates: false,
+  poolLinear: false,
+  projectedConv2d: false,
 };
 const all = Object.fromEntries(Object.keys(none).map((k) => [k, true])) as typeof none;
 const wasm: KernelConfig = {

@@ -115,7 +115,7 @@ describe.each(TEST_BACKENDS)('on %s', (backend) => {
     tf.dispose([x, w, b, r, weight]);
   });
 
-  it('takes ownership of the weights: dispose() frees them all, and forward leaks nothing', async () => {
+  it('takes ownership of the weights: dispose() frees them all, and forward and logits leak nothing', async () => {
     const spec = getSpec('regnety-200mf');
     const before = tf.memory().numTensors;
     const network = createNetwork(spec, syntheticWeights(spec, 1));
@@ -123,7 +123,7 @@ describe.each(TEST_BACKENDS)('on %s', (backend) => {
     const input = tf.zeros([2, 32, 32, 3]) as tf.Tensor4D;
     for (let i = 0; i < 3; i++) {
       const { logits, features } = network.forward(input);
-      tf.dispose([logits, features]);
+      tf.dispose([logits, features, network.logits(input)]);
     }
     expect(tf.memory().numTensors).toBe(created + 1);
     input.dispose();

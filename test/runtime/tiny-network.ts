@@ -54,6 +54,9 @@ export function tinyNetwork(classes = 10, seed = 7): Network {
         const logits = tf.add(tf.matMul(features, fc), fcBias) as tf.Tensor2D;
         return { logits, features };
       }),
+    logits(x) {
+      return tf.tidy(() => this.forward(x).logits);
+    },
     dispose: () => tf.dispose([conv, bias, fc, fcBias]),
   };
 }

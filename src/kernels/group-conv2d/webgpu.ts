@@ -84,12 +84,16 @@ class GroupConv2DProgram implements WebGPUProgram {
  * A 1×1 dense conv (stride 1) whose channel counts are multiples of 4, as a matrix product
  * [pixels, Cin] · [Cin, Cout]: each invocation computes 4 pixels × 4 output channels from
  * vec4 loads (16 multiply-adds per 8 loads where the element-wise program does 1 per 2, with
- * its index arithmetic). Same inputs, uniforms and epilogue as GroupConv2DProgram.
+ * its index arithmetic). Same inputs, uniforms and epilogue as GroupConv2DProgram. With a
+ * shortcut (`shortcutX`, `shortcutW` [1, 1, Cs, Cout], uniform `shortcutStride`), the same
+ * invocation adds a second 1×1 conv of shortcutX sampled at every stride-th pixel: a
+ * residual block's projection shortcut, summed where its output would have been read back.
  */
 class PointwiseConvProgram implements WebGPUProgram {
   variableNames = ['x', 'W', 'bias'];
   variableComponents: number[];
   outputComponent = 4;
+  uniforms?: string;
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
   outputShape: number[];
   dispatchLayout: { x: number[] };
@@ -101,16 +105,35 @@ class PointwiseConvProgram implements WebGPUProgram {
     readonly activation: KernelActivation,
     readonly hasResidual: boolean,
     readonly hasScale: boolean,
+    readonly hasShortcut = false,
   ) {
     this.outputShape = outputShape;
     if (hasResidual) this.variableNames.push('residual');
     if (hasScale) this.variableNames.push('scale');
+    if (hasShortcut) {
+      this.variableNames.push('shortcutX', 'shortcutW');
+      this.uniforms = 'shortcutStride : i32,';
+    }
     this.variableComponents = this.variableNames.map(() => 4);
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
     const [n = 0, h = 0, w = 0, c = 0] = outputShape;
     const invocations = Math.ceil((n * h * w) / 4) * (c / 4);
     this.dispatch = [Math.ceil(invocations / WORKGROUP), 1, 1];
-    this.shaderKey = `webnets_pointwise_conv2d_${activation}_${hasResidual}_${hasScale}`;
+    this.shaderKey = `webnets_pointwise_conv2d_${activation}_${hasResidual}_${hasScale}_${hasShortcut}`;
+  }
+
+  /** The shortcut's 1×1 conv added to acc0…acc3 (shortcutX's pixel under each output pixel). */
+  private shortcutWgsl(rows: number[]): string {
+    if (!this.hasShortcut) return '';
+    const pixel = (r: number) => `let q${r} = shortcutPixel(p${r});`;
+    return `${rows.map(pixel).join('\n        ')}
+        let cs4 = uniforms.shortcutXShape[3] / 4;
+        for (var c4 = 0; c4 < cs4; c4++) {
+          ${pointwiseStepWgsl(
+            'shortcutW',
+            rows.map((r) => `shortcutX[q${r} * cs4 + c4]`),
+          )}
+        }`;
   }
 
   getUserCode(): string {
@@ -119,8 +142,19 @@ class PointwiseConvProgram implements WebGPUProgram {
       return this.hasScale ? `${read} * scale[(p${r} / hw) * cin4 + c4]` : read;
     };
     const rows = [0, 1, 2, 3];
+    const shortcutPixel = this.hasShortcut
+      ? `fn shortcutPixel(p : i32) -> i32 {
+        let OH = uniforms.outShape[1];
+        let OW = uniforms.outShape[2];
+        let n = p / (OH * OW);
+        let r = p % (OH * OW);
+        let s = uniforms.shortcutStride;
+        return (n * uniforms.shortcutXShape[1] + (r / OW) * s) * uniforms.shortcutXShape[2] + (r % OW) * s;
+      }`
+      : '';
     return `
       ${activationWgsl('activate', this.activation, 'vec4<f32>')}
+      ${shortcutPixel}
 
       fn main(index : i32) {
         let cout4 = uniforms.outShape[3] / 4;
@@ -135,6 +169,7 @@ class PointwiseConvProgram implements WebGPUProgram {
         for (var c4 = 0; c4 < cin4; c4++) {
           ${pointwiseStepWgsl('W', rows.map(pixelRead))}
         }
+        ${this.shortcutWgsl(rows)}
         let b = bias[co4];
         ${rows
           .map(
@@ -184,5 +219,32 @@ export function runGroupConvProgram(
     ...(residual ? [residual] : []),
     ...(scale ? [scale] : []),
   ];
+  return backend.runWebGPUProgram(program, programInputs, 'float32', uniforms);
+}
+
+/**
+ * Runs the pointwise program with a projection shortcut on checked inputs: act(x · W + bias
+ * + shortcutX[::stride, ::stride] · shortcutW), bias holding both convs' biases, x read
+ * through `scale` where given.
+ */
+export function runProjectedConvProgram(
+  backend: WebGPUBackend,
+  inputs: {
+    x: TensorInfo;
+    filter: TensorInfo;
+    bias: TensorInfo;
+    shortcutX: TensorInfo;
+    shortcutFilter: TensorInfo;
+    scale?: TensorInfo;
+  },
+  outShape: number[],
+  shortcutStride: number,
+  activation: KernelActivation,
+): TensorInfo {
+  const { x, filter, bias, shortcutX, shortcutFilter, scale } = inputs;
+  const hasScale = scale !== undefined;
+  const program = new PointwiseConvProgram(outShape, activation, false, hasScale, true);
+  const programInputs = [x, filter, bias, ...(scale ? [scale] : []), shortcutX, shortcutFilter];
+  const uniforms = [{ type: 'int32', data: [shortcutStride] }];
   return backend.runWebGPUProgram(program, programInputs, 'float32', uniforms);
 }

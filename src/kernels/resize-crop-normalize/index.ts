@@ -7,9 +7,11 @@
  * resizedHeight, resizedWidth (the virtual resize), top, left (the crop's corner in it),
  * size, scale and shift (3 each: y = v · scale − shift), and optionally box [top, left,
  * bottom, right]: the source region resized (Pillow's box; default the whole image).
- * Output [1, size, size, 3] float32. WASM: resize_crop_normalize.c; every other backend:
- * `resizeCropNormalizeBytes` on the pixels' bytes, the same result bit for bit.
+ * Output [1, size, size, 3] float32. WASM: resize_crop_normalize.c; WebGPU: webgpu.ts, one
+ * dispatch; every other backend: `resizeCropNormalizeBytes` on the pixels' bytes, the same
+ * result bit for bit.
  */
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../tf';
 import type { KernelArgs, KernelDefinition, TensorLike } from '../kernel';
@@ -25,6 +27,7 @@ import {
   type ResampleFilter,
   type Taps,
 } from './pillow';
+import { runResizeCropNormalizeProgram } from './webgpu';
 
 export * from './pillow';
 
@@ -202,7 +205,21 @@ function wasmResizeCropNormalize({ inputs, backend, attrs }: KernelArgs): Tensor
   return out;
 }
 
+function webgpuResizeCropNormalize({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const g = resizeCropGeometry(inputs, attrs ?? {});
+  const x = inputs.x as TensorInfo;
+  const encoding = g.layout === 'rgba8' ? 'rgba8' : x.dtype === 'int32' ? 'int32' : 'float32';
+  const key = [g.height, g.width, g.filter, g.resizedHeight, g.resizedWidth, g.top, g.left]
+    .concat(g.size, g.box, g.scale, g.shift)
+    .join();
+  return runResizeCropNormalizeProgram(backend as WebGPUBackend, x, encoding, g.size, key, () => ({
+    ...cropTaps(g.height, g.width, g),
+    scale: g.scale,
+    shift: g.shift,
+  }));
+}
+
 export const resizeCropNormalizeKernel: KernelDefinition<typeof RESIZE_CROP_NORMALIZE> = {
   name: RESIZE_CROP_NORMALIZE,
-  backends: { wasm: wasmResizeCropNormalize },
+  backends: { wasm: wasmResizeCropNormalize, webgpu: webgpuResizeCropNormalize },
 };

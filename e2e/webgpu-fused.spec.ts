@@ -1,0 +1,91 @@
+/**
+ * webnets' fused WGSL kernels one by one (Chromium, SwiftShader's WebGPU), against tfjs'
+ * stock ops on the same backend, on shapes the networks do not reach: a batch of 2, classes
+ * and channels that leave partial workgroups, more channels than one pooled chunk holds.
+ *   poolLinear       mean over H, W, then · weight + bias
+ *   projectedConv2d  act(x · W + bias + shortcutX[::s, ::s] · Ws) [x read through scale]
+ */
+import { expect, test } from '@playwright/test';
+import type { WebnetsWindow } from './runtime-fixtures';
+import { serveTfjsWasm } from './runtime-fixtures';
+import type * as Kernels from '../src/kernels';
+import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
+
+type PageWindow = WebnetsWindow & { internals: { kernels: typeof Kernels } };
+
+test('WebGPU poolLinear and projectedConv2d match tfjs’ stock ops (batch 2, partial workgroups, two channel chunks, stride 1 and 2, with and without gates)', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await serveTfjsWasm(page);
+  await page.goto('/e2e/pages/webgpu.html');
+  await expect(page.locator('#out')).toHaveText('ready');
+  const got = await page.evaluate(async () => {
+    const w = window as unknown as PageWindow;
+    const { tf, load } = w.webnets;
+    const K = w.internals.kernels;
+    (await load('fd-mobilenet-0.5x', { synthetic: true, backend: 'webgpu' })).dispose();
+    let seed = 1;
+    const random = (shape: number[]) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const values = Float32Array.from({ length: n }, () => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed / 2147483648 - 0.5;
+      });
+      return tf.tensor(values, shape);
+    };
+    /** max |a − b| / max |b| */
+    const relDiff = async (a: Tensor, b: Tensor): Promise<number> => {
+      const [x, y] = [await a.data(), await b.data()];
+      let worst = 0;
+      let largest = 0;
+      for (let i = 0; i < y.length; i++) {
+        largest = Math.max(largest, Math.abs(y[i]!));
+        worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
+      }
+      return x.length === y.length ? worst / largest : Infinity;
+    };
+    const out: Record<string, number> = {};
+    for (const [shape, classes] of [
+      [[2, 5, 3, 12], 70],
+      [[1, 7, 7, 1100], 130],
+    ] as [[number, number, number, number], number][]) {
+      const x = random(shape) as Tensor4D;
+      const weight = random([shape[3], classes]) as Tensor2D;
+      const bias = random([classes]) as Tensor1D;
+      const y = K.poolLinear(x, weight, bias);
+      const want = tf.tidy(() => tf.add(tf.matMul(tf.mean(x, [1, 2]), weight), bias));
+      out[`poolLinear ${shape.join('×')} → ${classes}`] = await relDiff(y, want);
+      tf.dispose([x, weight, bias, y, want]);
+    }
+    for (const [stride, gated] of [
+      [2, false],
+      [2, true],
+      [1, true],
+    ] as [number, boolean][]) {
+      const sx = random([2, 7, 5, 16]) as Tensor4D;
+      const [h, wd] = [Math.floor(6 / stride) + 1, Math.floor(4 / stride) + 1];
+      const x = random([2, h, wd, 8]) as Tensor4D;
+      const filter = random([1, 1, 8, 12]) as Tensor4D;
+      const shortcutFilter = random([1, 1, 16, 12]) as Tensor4D;
+      const bias = random([12]) as Tensor1D;
+      const scale = gated ? (tf.sigmoid(random([2, 8])) as Tensor2D) : undefined;
+      const attrs = { shortcutStrides: stride, activation: 'relu' as const };
+      const y = K.projectedConv2d(x, filter, bias, { x: sx, filter: shortcutFilter }, attrs, scale);
+      const want = tf.tidy(() => {
+        const input = scale ? tf.mul(x, tf.reshape(scale, [2, 1, 1, 8])) : x;
+        const main = tf.conv2d(input as Tensor4D, filter, 1, 'valid');
+        const projection = tf.conv2d(sx, shortcutFilter, stride, 'valid');
+        return tf.relu(tf.add(tf.add(main, bias), projection));
+      });
+      out[`projectedConv2d stride ${stride}${gated ? ' gated' : ''}`] = await relDiff(y, want);
+      tf.dispose([sx, x, filter, shortcutFilter, bias, y, want, ...(scale ? [scale] : [])]);
+    }
+    return out;
+  });
+  expect(errors).toEqual([]);
+  expect(Object.keys(got)).toHaveLength(5);
+  for (const [name, diff] of Object.entries(got)) expect(diff, name).toBeLessThanOrEqual(1e-5);
+});
