@@ -202,17 +202,15 @@ function packLabels(name: string, url: string): readonly string[] {
  */
 function packBuilder(
   spec: NetworkSpec,
-  readWeights: () => Promise<ReadPack & { url: string }>,
+  readWeights: () => Promise<DescribedPack>,
   options: LoadOptions,
 ): NetworkBuilder {
   let read: { manifest: PackManifest; data: Uint8Array; info: ModelInfo } | null = null;
   const bind = async (): Promise<{ weights: tf.NamedTensorMap; info: ModelInfo }> => {
     if (read !== null) return { weights: decodePack(read.manifest, read.data), info: read.info };
     const pack = await readWeights();
-    const info = packInfo(spec, pack.url, pack.manifest);
-    const weights = toTensors(pack.weights);
-    read = { manifest: pack.manifest, data: pack.data, info };
-    return { weights, info };
+    read = { manifest: pack.manifest, data: pack.data, info: pack.info };
+    return { weights: toTensors(pack.weights), info: pack.info };
   };
   const build = async (): Promise<BuiltNetwork> => {
     const { weights, info } = await bind();
@@ -229,6 +227,9 @@ function packBuilder(
   };
   return Object.assign(build, { release: () => void (read = null) });
 }
+
+/** A pack read and verified, with what the model says about itself. */
+type DescribedPack = ReadPack & { url: string; info: ModelInfo };
 
 /** The options the pack readers share. */
 function readOptions(options: LoadOptions) {
@@ -283,9 +284,39 @@ export async function load(id: string, options: LoadOptions = {}): Promise<Model
 export async function loadOnThisThread(id: string, options: LoadOptions = {}): Promise<Model> {
   const spec = getSpec(id);
   const weights = weightsChoice(id, options);
-  const build =
-    weights.kind === 'synthetic'
-      ? syntheticBuilder(spec, weights.seed, options.threads)
-      : packBuilder(spec, weightsReader(spec, weights, options), options);
-  return openModel(spec.id, build, options);
+  if (weights.kind === 'synthetic') {
+    return openModel(spec.id, syntheticBuilder(spec, weights.seed, options.threads), options);
+  }
+  // The weights are read (downloaded, checked, converted) while the backend starts, once:
+  // a failed read is the load's error as it is, not one backend's failure that sends the
+  // plan on to the next backend, which would read them again.
+  const stop = new AbortController();
+  const { signal } = options;
+  if (signal?.aborted) stop.abort(signal.reason);
+  signal?.addEventListener('abort', () => stop.abort(signal.reason), { once: true });
+  const reader = weightsReader(spec, weights, { ...options, signal: stop.signal });
+  let pending: Promise<DescribedPack> | null = reader().then((pack) => ({
+    ...pack,
+    info: packInfo(spec, pack.url, pack.manifest),
+  }));
+  let readFailure: { error: unknown } | null = null;
+  pending.catch((error: unknown) => void (readFailure = { error }));
+  // Taken once it has succeeded: the builder keeps the verified bytes, no copy stays here.
+  const take = async (): Promise<DescribedPack> => {
+    if (pending === null) throw new Error(`load('${spec.id}'): the weights were already taken`);
+    const pack = await pending;
+    pending = null;
+    return pack;
+  };
+  try {
+    return await openModel(spec.id, packBuilder(spec, take, options), options);
+  } catch (err) {
+    await nextTask();
+    stop.abort(new Error(`load('${spec.id}') failed`));
+    if (readFailure !== null && !signal?.aborted) throw (readFailure as { error: unknown }).error;
+    throw err;
+  }
 }
+
+/** Lets a failed read's rejection handler run before the load's error is chosen. */
+const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
