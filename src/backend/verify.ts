@@ -8,7 +8,8 @@
  * The canary is built by the networks' own code (models/network.ts), so it runs the
  * kernels a model runs: dense 3×3 and 1×1 convs, depthwise 3×3 and 5×5 (stride 1 and 2),
  * grouped convs (group widths 8 and 16), squeeze-excitation's channel multiply, residual
- * adds, ReLU, SiLU and sigmoid, the pooled features and the classifier.
+ * adds, a projection shortcut, ReLU, SiLU and sigmoid, the pooled features and the classifier
+ * (apart, as `forward` runs them, and fused, as `logits` does).
  */
 import { createNetwork } from '../models/network';
 import type { ConvSpec, NetworkSpec, SqueezeExciteSpec } from '../models/spec';
@@ -115,7 +116,7 @@ function canaryInput(): tf.Tensor4D {
   return tf.tensor4d(values, [1, size, size, 3]);
 }
 
-/** Runs the canary `runs` times on backend `name`: each run's logits then features. */
+/** Runs the canary `runs` times on backend `name`: each run's logits, features, and logits as predict computes them. */
 export async function runCanary(name: BackendName, runs: number): Promise<Float32Array[]> {
   await activateBackend(name);
   const network = await runOn(name, () =>
@@ -126,8 +127,11 @@ export async function runCanary(name: BackendName, runs: number): Promise<Float3
     for (let run = 0; run < runs; run++) {
       const out = await runOn(name, () =>
         tf.tidy(() => {
-          const { logits, features } = network.forward(canaryInput());
-          return tf.concat([tf.reshape(logits, [-1]), tf.reshape(features, [-1])]);
+          const input = canaryInput();
+          const { logits, features } = network.forward(input);
+          // predict's path too: on WebGPU the pool and classifier are one kernel there.
+          const predicted = network.logits(input);
+          return tf.concat([logits, features, predicted].map((t) => tf.reshape(t, [-1])));
         }),
       );
       try {

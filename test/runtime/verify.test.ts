@@ -46,7 +46,10 @@ describe('the WebGPU canary', () => {
     const before = tf.memory().numTensors;
     const [cpu] = await runCanary('cpu', 1);
     const wasm = await runCanary('wasm', 2);
-    expect(cpu!.length).toBe(10 + 96);
+    expect(cpu!.length).toBe(10 + 96 + 10);
+    // predict's logits (the fused head on WebGPU) are forward's logits.
+    const [forwardLogits, predictLogits] = [cpu!.subarray(0, 10), cpu!.subarray(106)];
+    for (let i = 0; i < 10; i++) expect(predictLogits[i]).toBeCloseTo(forwardLogits[i]!, 5);
     // Not a degenerate network: its outputs vary and are not all zero.
     expect(Math.max(...cpu!.map(Math.abs))).toBeGreaterThan(0.1);
     for (const run of wasm) expect(canaryError(cpu!, run)).toBeLessThan(canaryTolerance / 100);
