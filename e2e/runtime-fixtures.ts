@@ -47,6 +47,23 @@ export async function openInternalsPage(page: Page): Promise<void> {
   if (errors.length > 0) throw new Error(`internals page errors: ${errors.join('; ')}`);
 }
 
+/**
+ * Opens the WebGPU kernels' page (e2e/pages/webgpu-page.ts: the API and the kernels' internals,
+ * from the sources). Returns the page's errors, collected from the start and still collecting,
+ * for the test to check at its end; any before 'ready' fail here.
+ */
+export async function openWebGpuPage(page: Page): Promise<string[]> {
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await serveTfjsWasm(page);
+  await page.goto('/e2e/pages/webgpu.html');
+  await page.waitForFunction(() => document.getElementById('out')?.textContent === 'ready', null, {
+    timeout: 60_000,
+  });
+  if (errors.length > 0) throw new Error(`webgpu page errors: ${errors.join('; ')}`);
+  return errors;
+}
+
 /** Opens the page whose module script puts `dist/webnets.js`'s exports on window.webnets. */
 export async function openRuntimePage(page: Page): Promise<void> {
   const errors: string[] = [];

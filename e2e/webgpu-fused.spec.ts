@@ -7,7 +7,7 @@
  */
 import { expect, test } from '@playwright/test';
 import type { WebnetsWindow } from './runtime-fixtures';
-import { serveTfjsWasm } from './runtime-fixtures';
+import { openWebGpuPage } from './runtime-fixtures';
 import type * as Kernels from '../src/kernels';
 import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
 
@@ -17,11 +17,7 @@ test('WebGPU poolLinear and projectedConv2d match tfjs’ stock ops (batch 2, pa
   page,
 }) => {
   test.setTimeout(300_000);
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  await serveTfjsWasm(page);
-  await page.goto('/e2e/pages/webgpu.html');
-  await expect(page.locator('#out')).toHaveText('ready');
+  const errors = await openWebGpuPage(page);
   const got = await page.evaluate(async () => {
     const w = window as unknown as PageWindow;
     const { tf, load } = w.webnets;

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import type { WebnetsWindow } from './runtime-fixtures';
-import { serveTfjsWasm } from './runtime-fixtures';
+import { openWebGpuPage } from './runtime-fixtures';
 
 /**
  * webnets' WGSL kernels in whole networks (Chromium, SwiftShader's WebGPU): what one
@@ -59,12 +59,7 @@ for (const [id, maxDispatches] of TARGETS) {
   }) => {
     test.setTimeout(300_000);
     await page.addInitScript(countGpuCalls, COUNTED);
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    await serveTfjsWasm(page);
-    await page.goto('/e2e/pages/webgpu.html');
-    await expect(page.locator('#out')).toHaveText('ready');
-    expect(errors).toEqual([]);
+    await openWebGpuPage(page);
     const result = await page.evaluate(async (id) => {
       const w = window as unknown as WebnetsWindow & { gpuCounts: Record<string, number> };
       const { load } = w.webnets;

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
 import type { WebnetsWindow } from './runtime-fixtures';
-import { serveTfjsWasm } from './runtime-fixtures';
+import { openWebGpuPage } from './runtime-fixtures';
 import { pattern } from '../test/helpers/pattern';
 import type * as Kernels from '../src/kernels';
 import type * as Preprocess from '../src/runtime/preprocess';
@@ -42,12 +42,7 @@ test('WebGPU preprocessing in one dispatch: Pillow’s bytes on every fixture fr
   ) as { pipeline: FixtureCase[]; region: FixtureCase[] };
   const cases = [...fixture.pipeline, ...fixture.region];
   expect(cases.length).toBeGreaterThanOrEqual(30);
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(err.message));
-  await serveTfjsWasm(page);
-  await page.goto('/e2e/pages/webgpu.html');
-  await expect(page.locator('#out')).toHaveText('ready');
-  expect(errors).toEqual([]);
+  await openWebGpuPage(page);
   const got = await page.evaluate(
     async ({ cases, patternSource }) => {
       const w = window as unknown as PageWindow;

@@ -65,7 +65,7 @@ async function warmUp(name: BackendName, network: Network, classes: number): Pro
 }
 
 /** Lets a device-lost notification that raced a failed step arrive before it is checked. */
-const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+export const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** Why backend `active` is gone, if it was lost (a WebGPU device lost while loading). */
 async function lostWhileStarting(active: ActiveBackend): Promise<string | null> {

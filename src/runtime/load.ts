@@ -311,12 +311,9 @@ export async function loadOnThisThread(id: string, options: LoadOptions = {}): P
   try {
     return await openModel(spec.id, packBuilder(spec, take, options), options);
   } catch (err) {
-    await nextTask();
+    // A failed read is known by now: its handler was attached before any build awaited it.
     stop.abort(new Error(`load('${spec.id}') failed`));
     if (readFailure !== null && !signal?.aborted) throw (readFailure as { error: unknown }).error;
     throw err;
   }
 }
-
-/** Lets a failed read's rejection handler run before the load's error is chosen. */
-const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));

@@ -15,7 +15,7 @@ import { backendLost, mayBeLost, runOn } from '../backend/activate';
 import type { BackendName, BackendPlan } from '../backend/policy';
 import { afterLoss } from '../backend/policy';
 import type { Started } from '../backend/start';
-import { startFirst } from '../backend/start';
+import { nextTask, startFirst } from '../backend/start';
 import { backendLabel, wantedThreads } from '../backend/threads';
 import { wakeWasmKernelPool } from '../kernels';
 import type { Network } from '../models/network';
@@ -100,9 +100,6 @@ export function topClasses(
 function prefixed(what: string, err: unknown): Error {
   return new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }
-
-/** Lets a device-lost notification that raced a failed read arrive before it is checked. */
-const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 export class WebnetsModel implements Model {
   private readonly queue = new SerialQueue();
