@@ -23,7 +23,7 @@ import { byId, el, showProblem } from './ui/dom';
 import { startFrameMeter } from './ui/frame-meter';
 import { LiveLatency, latencyKey } from './ui/live-latency';
 import { renderPredictions } from './ui/predictions';
-import { pretrainedLoadOptions } from './lib/pretrained';
+import { hasCheckpoint, pretrainedLoadOptions } from './lib/pretrained';
 import { followDownload, pageCheckpointChoice, pretrainedButton } from './ui/pretrained-download';
 import { createRegionSelect } from './ui/region-select';
 
@@ -258,6 +258,13 @@ async function switchModel(id: string): Promise<void> {
   const worker = workerToggle.checked;
   showProblem(modelMessage, null);
   download.hidden = false;
+  // Weights downloaded on an earlier visit are in the SDK's cache: use them again.
+  if (!entry?.pack && entry && hasCheckpoint(entry, checkpoints) && !pretrainedModels.has(id)) {
+    const cached = await api
+      .isCached(id, pretrainedLoadOptions(id, checkpoints))
+      .catch(() => false);
+    if (cached) pretrainedModels.add(id);
+  }
   const pretrained = pretrainedModels.has(id) && !entry?.pack;
   const onProgress = followDownload(downloadLabel, downloadProgress, modelName(id), pretrained);
   downloadLabel.textContent = entry?.pack

@@ -19,7 +19,7 @@ import { backendConfigs, planCells } from './lib/latency-plan';
 import type { LatencyRow } from './lib/latency-results';
 import { CSV_COLUMNS, fitsByConfig, toRow } from './lib/latency-results';
 import type { CheckpointChoice } from './lib/pretrained';
-import { pretrainedLoadOptions } from './lib/pretrained';
+import { hasCheckpoint, pretrainedLoadOptions } from './lib/pretrained';
 import type { WebnetsApi } from './ui/api';
 import { importWebnets } from './ui/api';
 import { loadCatalog } from './ui/catalog-loader';
@@ -133,6 +133,30 @@ function weightsBadge(e: CatalogEntry): HTMLElement {
 }
 
 /**
+ * Marks the models whose pretrained weights an earlier visit downloaded (the SDK's cache
+ * has their packs), so that a reload neither offers them again nor measures synthetic ones.
+ */
+async function rememberDownloads(): Promise<void> {
+  const offered = catalog.filter((e) => !e.pack && hasCheckpoint(e, checkpoints));
+  const cached = await Promise.all(
+    offered.map((e) =>
+      api.isCached(e.id, pretrainedLoadOptions(e.id, checkpoints)).catch(() => false),
+    ),
+  );
+  offered.forEach((e, i) => {
+    const box = modelsBox.querySelector(`input[value="${e.id}"]`)?.closest('label');
+    if (cached[i] && box) markDownloaded(e, box);
+  });
+}
+
+/** The row of a model whose pretrained pack is in the cache: badge says so, no offer. */
+function markDownloaded(e: CatalogEntry, box: Element): void {
+  downloaded.add(e.id);
+  box.querySelector('.badge')?.replaceWith(weightsBadge(e));
+  box.querySelector('button.download-pretrained')?.remove();
+}
+
+/**
  * Downloads, converts and caches a model's pretrained weights (a model loaded in a worker
  * and disposed at once: only the cached pack is wanted), showing the progress in its row.
  */
@@ -149,8 +173,7 @@ async function downloadPretrained(e: CatalogEntry, box: HTMLElement): Promise<vo
       onProgress: progress.onProgress,
     });
     model.dispose();
-    downloaded.add(e.id);
-    box.querySelector('.badge')?.replaceWith(weightsBadge(e));
+    markDownloaded(e, box);
     progress.root.remove();
   } catch (error) {
     if (offer) progress.root.replaceWith(offer);
@@ -338,6 +361,7 @@ async function main(): Promise<void> {
   }
   renderModelChoices();
   renderBackendChoices(query.get('cpu') === '1');
+  void rememberDownloads();
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     errorsBox.classList.remove('warn');

@@ -29,7 +29,11 @@ import {
 
 declare global {
   interface Window {
-    webnets: { load: typeof Webnets.load; tf: typeof Webnets.tf };
+    webnets: {
+      isCached: typeof Webnets.isCached;
+      load: typeof Webnets.load;
+      tf: typeof Webnets.tf;
+    };
   }
 }
 
@@ -154,8 +158,27 @@ test('downloads, verifies, converts in a worker and caches; the second load is o
   test.setTimeout(300_000);
   await open(page);
   const url = `${mirror.url}${b0Path}`;
+  const cachedAs = (dtype?: string, cache?: boolean) =>
+    page.evaluate(
+      ([url, sha256, dtype, cache]) =>
+        window.webnets.isCached('efficientnet-b0', {
+          pretrained: true,
+          checkpoints: { 'efficientnet-b0': { url: url!, sha256: sha256! } },
+          ...(dtype ? { dtype: dtype as 'int8' } : {}),
+          ...(cache !== undefined ? { cache } : {}),
+        }),
+      [url, sha.get(b0Path), dtype, cache] as const,
+    );
+  expect(await cachedAs(), 'isCached before the first load').toBe(false);
   const first = await loadIn(page, { url, sha256: sha.get(b0Path)! });
   if (!first.ok) throw new Error(first.error);
+  expect(await cachedAs(), 'isCached after the first load').toBe(true);
+  expect(await cachedAs('int8'), 'isCached as another dtype').toBe(false);
+  expect(await cachedAs(undefined, false), 'isCached with cache: false').toBe(false);
+  await expect(cachedAs('float64')).rejects.toThrow(
+    `load('efficientnet-b0'): dtype "float64": expected one of float32, float16, int8`,
+  );
+  const requests = mirror.requests.length;
   expect(first.leaked).toBe(0);
   expect(first.source).toMatchObject({
     url,
@@ -168,6 +191,7 @@ test('downloads, verifies, converts in a worker and caches; the second load is o
     `indexeddb://webnets/pretrained/efficientnet-b0/${sha.get(b0Path)}-float32`,
   ]);
   expect(mirror.requests.filter((r) => r === b0Path)).toHaveLength(1);
+  expect(mirror.requests.length, 'isCached makes no request').toBe(requests);
 
   const cli = await loadIn(page, {
     url: '',
@@ -355,6 +379,14 @@ test("the camera demo's download button fetches, converts and runs a published c
     await page.locator('#file').setInputFiles(join(shared, 'images/chelsea.png'));
     await expect(page.locator('#predictions li .label').first()).toHaveText('Egyptian cat');
     expect(errors).toEqual([]);
+    // A reload finds the converted pack in the cache: pretrained at once, no download.
+    await page.reload();
+    await expect(page.locator('#model-status')).toContainText('pretrained weights', {
+      timeout: 60_000,
+    });
+    await expect(page.locator('#download-pretrained')).toHaveCount(0);
+    expect(published.requests).toEqual([file]);
+    expect(errors).toEqual([]);
   } finally {
     await published.close();
   }
@@ -400,5 +432,11 @@ test("the latency page's download converts a checkpoint, and its runs measure th
   // The runner page read the converted pack from IndexedDB: no second download.
   expect(gets() - before).toBe(1);
   await expect(page.locator('#run-errors')).toBeHidden();
+  expect(errors).toEqual([]);
+  // A reload remembers the download (the SDK's cache has the pack): no offer, no request.
+  await page.reload();
+  await expect(row.locator('.badge')).toHaveText('pretrained');
+  await expect(row.locator('button.download-pretrained')).toHaveCount(0);
+  expect(gets() - before).toBe(1);
   expect(errors).toEqual([]);
 });

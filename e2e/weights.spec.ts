@@ -21,7 +21,11 @@ const shard = `${pack}/group1-shard1of1.bin`;
 
 declare global {
   interface Window {
-    webnets: { load: typeof Webnets.load; tf: typeof Webnets.tf };
+    webnets: {
+      isCached: typeof Webnets.isCached;
+      load: typeof Webnets.load;
+      tf: typeof Webnets.tf;
+    };
   }
 }
 
@@ -92,8 +96,15 @@ test('reports byte progress, then serves the second load from IndexedDB with no 
   page,
 }) => {
   const requests = await open(page);
+  // isCached resolves a relative URL as load does, and lists the cache without reading it.
+  const cached = (url: string) =>
+    page.evaluate((url) => window.webnets.isCached('fd-mobilenet-0.5x', { weightsUrl: url }), url);
+  expect(await cached(`${pack}/model.json`)).toBe(false);
   const first = await loadIn(page, 'fd-mobilenet-0.5x', `${pack}/model.json`);
   expect(first).toMatchObject({ ok: true, logits: 1000, leaked: 0 });
+  expect(await cached(`${pack}/model.json`)).toBe(true);
+  expect(await cached(`../..${pack}/model.json`), 'the same pack by a relative URL').toBe(true);
+  expect(await cached('/packs/fd-mobilenet-0.25x/model.json'), 'another pack').toBe(false);
   const total = first.progress.at(-1)![1];
   expect(first.progress[0]).toEqual([0, total]);
   expect(first.progress.at(-1)).toEqual([total, total]);

@@ -7,7 +7,7 @@
  *   const [best] = await model.classify(img); // { index, label, probability }
  */
 export { VERSION as version } from './version';
-export { load } from './runtime/load';
+export { isCached, load } from './runtime/load';
 export type { LoadOptions } from './runtime/load';
 export { listModels } from './runtime/catalog';
 export type { ModelListing } from './runtime/catalog';

@@ -15,7 +15,8 @@ import type { Network } from '../models/network';
 import { getSpec } from '../models/presets';
 import type { NetworkSpec, Preprocessing } from '../models/spec';
 import type { LoadProgress, ReadPack } from '../weights/load';
-import { decodePack, readPack, toTensors } from '../weights/load';
+import { cacheAvailable, hasCachedPack } from '../weights/cache';
+import { decodePack, packCacheKey, readPack, toTensors } from '../weights/load';
 import type { PackDtype, PackManifest } from '../weights/pack';
 import { syntheticWeights } from '../weights/synthetic';
 import type { WasmSetup } from '../backend/activate';
@@ -31,7 +32,12 @@ import { checkPreprocessing, inputKernelRuns } from './preprocess';
 import { tf } from '../tf';
 import { loadInWorker } from './worker/client';
 import type { CheckpointSource } from './pretrained';
-import { readPretrained } from './pretrained';
+import {
+  pretrainedCacheKey,
+  pretrainedDtype,
+  readPretrained,
+  resolveCheckpoint,
+} from './pretrained';
 
 export interface LoadOptions extends WasmSetup {
   /** 'auto' (default) follows the backend policy; a name forces that backend. */
@@ -278,6 +284,28 @@ export async function load(id: string, options: LoadOptions = {}): Promise<Model
   checkWasmSetup(options);
   checkBackendOption(options.backend ?? 'auto');
   return loadInWorker(spec.id, options);
+}
+
+/**
+ * Whether `load(id, options)` would take its weights from this browser's cache, with no
+ * download: a pack (`weightsUrl`) or a published checkpoint's converted pack (`pretrained`,
+ * per hash and `dtype`) that an earlier load kept. False where nothing can be cached
+ * (Node, no IndexedDB, `cache: false`, synthetic weights). Nothing is read: the load still
+ * checks the cached bytes, and downloads again if they went bad. Options are checked as
+ * `load` checks them.
+ */
+export async function isCached(id: string, options: LoadOptions = {}): Promise<boolean> {
+  const spec = getSpec(id);
+  const weights = weightsChoice(id, options);
+  if (weights.kind === 'synthetic') return false;
+  const canCache = options.cache !== false && cacheAvailable();
+  if (weights.kind === 'pretrained') {
+    const dtype = pretrainedDtype(spec, options);
+    const key = pretrainedCacheKey(spec.id, resolveCheckpoint(spec, options).sha256, dtype);
+    return canCache && hasCachedPack(key);
+  }
+  // In Node weightsUrl may be a path, which no cache holds: not resolved as a URL there.
+  return canCache && hasCachedPack(await packCacheKey(spec.id, weights.url));
 }
 
 /** `load` on the calling thread (the worker's own load). */

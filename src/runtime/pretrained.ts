@@ -121,6 +121,17 @@ function publishedHash(entry: PretrainedEntry): string | null {
   return entry.sha256 ?? entry.sha256Prefix;
 }
 
+/** The dtype the checkpoint is converted to (default float32); throws naming a bad one. */
+export function pretrainedDtype(spec: NetworkSpec, opts: PretrainedOptions): PackDtype {
+  const dtype = opts.dtype ?? 'float32';
+  if (!PACK_DTYPES.includes(dtype)) {
+    throw new Error(
+      `load('${spec.id}'): dtype ${JSON.stringify(dtype)}: expected one of ${PACK_DTYPES.join(', ')}`,
+    );
+  }
+  return dtype;
+}
+
 /** The IndexedDB key of the pack converted from a checkpoint of this hash, as `dtype`. */
 export function pretrainedCacheKey(id: string, sha256: string, dtype: PackDtype): string {
   return `indexeddb://webnets/pretrained/${id}/${sha256}-${dtype}`;
@@ -143,12 +154,7 @@ export async function readPretrained(
   spec: NetworkSpec,
   opts: PretrainedOptions,
 ): Promise<ReadPack & { url: string }> {
-  const dtype = opts.dtype ?? 'float32';
-  if (!PACK_DTYPES.includes(dtype)) {
-    throw new Error(
-      `load('${spec.id}'): dtype ${JSON.stringify(dtype)}: expected one of ${PACK_DTYPES.join(', ')}`,
-    );
-  }
+  const dtype = pretrainedDtype(spec, opts);
   const checkpoint = resolveCheckpoint(spec, opts);
   const { url } = checkpoint;
   const useCache = opts.cache ?? cacheAvailable();

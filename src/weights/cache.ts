@@ -78,6 +78,18 @@ export async function writeCachedPack(
   });
 }
 
+/**
+ * Whether the cache holds an entry under `key` (listed, not read: its bytes are checked when
+ * a load reads it).
+ */
+export async function hasCachedPack(key: string): Promise<boolean> {
+  try {
+    return key in (await tf.io.listModels());
+  } catch {
+    return false; // IndexedDB refused (private mode, blocked storage): nothing to read either
+  }
+}
+
 export async function deleteCachedPack(key: string): Promise<void> {
   try {
     await tf.io.removeModel(key);

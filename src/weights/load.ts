@@ -319,6 +319,11 @@ export function toTensors(weights: HostWeights): tf.NamedTensorMap {
   return out;
 }
 
+/** The cache key of the pack at `modelJsonUrl` for model `id` (relative URLs resolved as a load does). */
+export function packCacheKey(id: string, modelJsonUrl: string): Promise<string> {
+  return cacheKey(id, absoluteUrl(modelJsonUrl));
+}
+
 /** Reads, verifies and decodes a pack into host arrays (no tensors, no backend needed). */
 export async function readPack(modelJsonUrl: string, opts: LoadPackOptions): Promise<ReadPack> {
   const fetchImpl = opts.fetch ?? platform.fetch;
@@ -328,7 +333,7 @@ export async function readPack(modelJsonUrl: string, opts: LoadPackOptions): Pro
   if (useCache && !cacheAvailable()) {
     throw new Error('webnets: cache: true needs IndexedDB (a browser); pass cache: false here');
   }
-  const key = useCache ? await cacheKey(opts.spec.id, url) : null;
+  const key = useCache ? await packCacheKey(opts.spec.id, url) : null;
   if (key) {
     const cached = await readCachedPack(key, (manifest, data) => {
       const checked = validateManifest(manifest, `${url} (cached)`, opts.spec);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { complexity } from '../../src/models/complexity';
 import { getSpec, presetIds } from '../../src/models/presets';
-import { listModels, load, selectBackend, tf } from '../../src/index';
+import { isCached, listModels, load, selectBackend, tf } from '../../src/index';
 
 // tf.memory() needs an initialized backend; load itself picks its own.
 beforeAll(async () => {
@@ -110,6 +110,34 @@ describe('listModels and selectBackend', () => {
     const before = tf.memory().numTensors;
     expect(await selectBackend()).toMatchObject({ backend: 'wasm', rule: 'no-webgpu' });
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('isCached', () => {
+  it('is false where nothing can be cached (Node has no IndexedDB), checking options as load does', async () => {
+    await expect(isCached('fd-mobilenet-0.5x', { weightsUrl: 'packs/x/model.json' })).resolves.toBe(
+      false,
+    );
+    await expect(isCached('efficientnet-b0', { pretrained: true })).resolves.toBe(false);
+    await expect(isCached('fd-mobilenet-0.5x', { synthetic: true })).resolves.toBe(false);
+    await expect(isCached('resnet-50', { synthetic: true })).rejects.toThrow(/resnet-50/);
+    await expect(
+      isCached('fd-mobilenet-0.5x', { synthetic: true, weightsUrl: 'a/model.json' }),
+    ).rejects.toThrow(
+      "load('fd-mobilenet-0.5x'): give one of weightsUrl, pretrained and synthetic, not weightsUrl and synthetic",
+    );
+    await expect(isCached('fd-mobilenet-0.5x', {})).rejects.toThrow(/no weights: pass weightsUrl/);
+    await expect(
+      isCached('efficientnet-b0', { pretrained: true, dtype: 'bfloat16' as 'int8' }),
+    ).rejects.toThrow(
+      `load('efficientnet-b0'): dtype "bfloat16": expected one of float32, float16, int8`,
+    );
+    await expect(
+      isCached('efficientnet-b0', {
+        pretrained: true,
+        checkpoints: { 'efficientnet-b0': { url: 'https://x/b0.pth', sha256: 'abc' } },
+      }),
+    ).rejects.toThrow(/sha256 is "abc": expected the file's sha256/);
   });
 });
 
