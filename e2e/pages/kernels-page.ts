@@ -9,9 +9,10 @@
 import '@tensorflow/tfjs-backend-webgpu'; // src/tf.ts has cpu and wasm; pages add WebGPU
 import * as kernels from '../../src/kernels';
 import { tf } from '../../src/tf';
-import type { ConvCase } from '../../test/kernels/reference';
+import type { ConvCase, ConvRow } from '../../test/kernels/reference';
 import {
   activate,
+  convCase,
   outSize,
   refDepthwise,
   refGroupConv,
@@ -38,20 +39,9 @@ export interface KernelReport {
   checks: Check[];
 }
 
-/** [batch, height, width, Cin, Cout, k, stride, groups, activation, with residual] */
-type ConvRow = [
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  ConvCase['activation'],
-  boolean,
-];
-const convRows: ConvRow[] = [
+/** A conv case (test/kernels/reference.ts's row) and whether it adds a residual. */
+type ResidualConvRow = [...ConvRow, boolean];
+const convRows: ResidualConvRow[] = [
   [1, 9, 9, 16, 16, 3, 1, 2, 'relu', false], // group width 8
   [1, 8, 8, 32, 32, 3, 2, 2, 'relu', false], // 16, stride 2
   [2, 7, 5, 48, 48, 3, 1, 2, 'linear', true], // 24, batch 2, residual
@@ -61,33 +51,10 @@ const convRows: ConvRow[] = [
   [1, 7, 7, 64, 48, 1, 1, 1, 'relu', true], // RegNet's 1×1 c conv + shortcut + ReLU
   [1, 15, 14, 3, 32, 3, 2, 1, 'silu', false], // EfficientNet's stem
 ];
-const convCases = convRows.map(
-  ([
-    batch,
-    height,
-    width,
-    inChannels,
-    outChannels,
-    kernel,
-    stride,
-    groups,
-    activation,
-    residual,
-  ]) => ({
-    case: {
-      batch,
-      height,
-      width,
-      inChannels,
-      outChannels,
-      kernel,
-      stride,
-      groups,
-      activation,
-    } as ConvCase,
-    residual,
-  }),
-);
+const convCases = convRows.map((row) => ({
+  case: convCase(row.slice(0, 9) as ConvRow),
+  residual: row[9],
+}));
 
 function worst(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   return closeness(actual, expected).worst;
