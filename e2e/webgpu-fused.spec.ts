@@ -85,3 +85,92 @@ test('WebGPU poolLinear and projectedConv2d match tfjs’ stock ops (batch 2, pa
   expect(Object.keys(got)).toHaveLength(5);
   for (const [name, diff] of Object.entries(got)) expect(diff, name).toBeLessThanOrEqual(1e-5);
 });
+
+test('WebGPU chainedConv2d: a block’s last 1×1 conv (residual, projection, gates) and the next block’s first, both outputs as tfjs’ stock ops give them (batch 2, partial quads and workgroups)', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  const errors = await openWebGpuPage(page);
+  const got = await page.evaluate(async () => {
+    const w = window as unknown as PageWindow;
+    const { tf, load } = w.webnets;
+    const K = w.internals.kernels;
+    (await load('fd-mobilenet-0.5x', { synthetic: true, backend: 'webgpu' })).dispose();
+    let seed = 7;
+    const random = (shape: number[]) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const values = Float32Array.from({ length: n }, () => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed / 2147483648 - 0.5;
+      });
+      return tf.tensor(values, shape);
+    };
+    const relDiff = async (a: Tensor, b: Tensor): Promise<number> => {
+      const [x, y] = [await a.data(), await b.data()];
+      let worst = 0;
+      let largest = 0;
+      for (let i = 0; i < y.length; i++) {
+        largest = Math.max(largest, Math.abs(y[i]!));
+        worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
+      }
+      return x.length === y.length && a.shape.join() === b.shape.join()
+        ? worst / largest
+        : Infinity;
+    };
+    const out: Record<string, number> = {};
+    // [name, batch, height, width, Cin, Cout, Cnext, shortcut: stride or 0 (residual), gated]
+    const cases: [string, number, number, number, number, number, number, number, boolean][] = [
+      ['residual 12 → 20', 2, 5, 3, 8, 12, 20, 0, false],
+      ['residual gated 32 → 64', 1, 6, 6, 16, 32, 64, 0, true],
+      ['projection stride 2 gated 12 → 8', 2, 4, 3, 8, 12, 8, 2, true],
+      ['projection stride 1 400 → 400', 1, 7, 7, 400, 400, 400, 1, false],
+    ];
+    for (const [name, n, h, wd, cin, cout, cnext, stride, gated] of cases) {
+      const x = random([n, h, wd, cin]) as Tensor4D;
+      const filter = random([1, 1, cin, cout]) as Tensor4D;
+      const bias = random([cout]) as Tensor1D;
+      const nextFilter = random([1, 1, cout, cnext]) as Tensor4D;
+      const nextBias = random([cnext]) as Tensor1D;
+      const scale = gated ? (tf.sigmoid(random([n, cin])) as Tensor2D) : undefined;
+      const sx = (
+        stride
+          ? random([n, (h - 1) * stride + 1, (wd - 1) * stride + 1, 16])
+          : random([n, h, wd, cout])
+      ) as Tensor4D;
+      const sw = stride ? (random([1, 1, 16, cout]) as Tensor4D) : undefined;
+      const extras = {
+        ...(sw ? { shortcutX: sx } : { residual: sx }),
+        ...(scale ? { scale } : {}),
+      };
+      const attrs = {
+        outChannels: cout,
+        nextChannels: cnext,
+        activation: 'relu' as const,
+        nextActivation: 'relu' as const,
+        ...(stride ? { shortcutStrides: stride } : {}),
+      };
+      const params = K.chainParams(
+        { filter, bias, shortcutFilter: sw },
+        { filter: nextFilter, bias: nextBias },
+      );
+      const [y, next] = K.chainedConv2d(x, params, attrs, extras);
+      params.dispose();
+      const [wantY, wantNext] = tf.tidy(() => {
+        const input = scale ? tf.mul(x, tf.reshape(scale, [n, 1, 1, cin])) : x;
+        const main = tf.add(tf.conv2d(input as Tensor4D, filter, 1, 'valid'), bias);
+        const shortcut = sw ? tf.conv2d(sx, sw, stride, 'valid') : sx;
+        const yy = tf.relu(tf.add(main, shortcut)) as Tensor4D;
+        return [yy, tf.relu(tf.add(tf.conv2d(yy, nextFilter, 1, 'valid'), nextBias))];
+      });
+      out[`${name}: y`] = await relDiff(y, wantY);
+      out[`${name}: next`] = await relDiff(next, wantNext);
+      tf.dispose([x, filter, bias, nextFilter, nextBias, sx, y, next, wantY, wantNext]);
+      tf.dispose([...(scale ? [scale] : []), ...(sw ? [sw] : [])]);
+    }
+    return out;
+  });
+  console.log(`chainedConv2d: ${JSON.stringify(got)} ${JSON.stringify(errors)}`);
+  expect(errors).toEqual([]);
+  expect(Object.keys(got)).toHaveLength(8);
+  for (const [name, diff] of Object.entries(got)) expect(diff, name).toBeLessThanOrEqual(1e-5);
+});

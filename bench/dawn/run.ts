@@ -5,6 +5,8 @@
  *   webgpu        webnets' WebGPU kernels (what `load(id, { backend: 'webgpu' })` runs)
  *   webgpu-unfused  the same without the fused k×k → 1×1 kernel (separable-conv2d/), whose
  *                 fewer dispatches must also be faster work for it to pay
+ *   webgpu-unchained  the same without the chained 1×1 convs across block boundaries
+ *                 (chained-conv2d/): its A/B
  *   webgpu-stock  tfjs' own WebGPU kernels (the kernel config with webnets' kernels off)
  *   wasm1         webnets' WASM kernels, one thread (Node's WebAssembly: V8, as Chromium)
  * The weights are seeded (src/weights/synthetic.ts), the same on every side, so the sides'
@@ -39,7 +41,13 @@ import {
   type DawnAdapter,
 } from './gpu';
 
-export const DAWN_SIDES = ['webgpu', 'webgpu-unfused', 'webgpu-stock', 'wasm1'] as const;
+export const DAWN_SIDES = [
+  'webgpu',
+  'webgpu-unfused',
+  'webgpu-unchained',
+  'webgpu-stock',
+  'wasm1',
+] as const;
 export type DawnSide = (typeof DAWN_SIDES)[number];
 
 const DEFAULT_MODELS = ['fd-mobilenet-0.5x', 'efficientnet-b0', 'regnety-400mf', 'regnetx-400mf'];
@@ -106,12 +114,15 @@ const backendOf = (side: DawnSide): 'webgpu' | 'wasm' => (side === 'wasm1' ? 'wa
 /** The kernel config each side builds its network with. */
 function configOf(side: DawnSide): KernelConfig {
   const config = kernelConfig(backendOf(side), { pooled: false });
-  if (side === 'webgpu-unfused') {
-    return { ...config, kernels: { ...config.kernels, separableConv2d: false } };
-  }
+  const without: Partial<Record<DawnSide, keyof KernelConfig['kernels']>> = {
+    'webgpu-unfused': 'separableConv2d',
+    'webgpu-unchained': 'chainedConv2d',
+  };
+  const off = without[side];
+  if (off) return { ...config, kernels: { ...config.kernels, [off]: false } };
   if (side !== 'webgpu-stock') return config;
-  const off = Object.fromEntries(Object.keys(config.kernels).map((k) => [k, false]));
-  return { ...config, kernels: off as KernelConfig['kernels'] };
+  const none = Object.fromEntries(Object.keys(config.kernels).map((k) => [k, false]));
+  return { ...config, kernels: none as KernelConfig['kernels'] };
 }
 
 /** A seeded input, as a normalized photo's statistics go (roughly zero mean, unit spread). */
@@ -249,7 +260,7 @@ async function benchModel(id: string, o: Options, counter: GpuCounter): Promise<
     }
     const ratios: ModelResult['ratios'] = {};
     const webgpu = times.get('webgpu');
-    for (const other of ['webgpu-unfused', 'webgpu-stock', 'wasm1'] as const) {
+    for (const other of ['webgpu-unfused', 'webgpu-unchained', 'webgpu-stock', 'wasm1'] as const) {
       const t = times.get(other);
       if (webgpu && t) ratios[`webgpu/${other}`] = pairedRatios(webgpu, t);
     }
@@ -287,6 +298,9 @@ function gpuName(): string | null {
   }
 }
 
+/** The ratios reported: webnets' WebGPU side against each other side. */
+const RATIOS = DAWN_SIDES.filter((s) => s !== 'webgpu').map((s) => `webgpu/${s}`);
+
 function render(results: ModelResult[], adapter: DawnAdapter, name: string | null): string {
   const rows = results.flatMap((m) =>
     m.sides.map((s) => [
@@ -323,15 +337,12 @@ function render(results: ModelResult[], adapter: DawnAdapter, name: string | nul
   );
   const ratioRows = results.map((m) => [
     m.id,
-    ...['webgpu/webgpu-unfused', 'webgpu/webgpu-stock', 'webgpu/wasm1'].map((k) => {
+    ...RATIOS.map((k) => {
       const r = m.ratios[k];
       return r ? `${fixed(r.median, 2)} (${fixed(r.q25, 2)}–${fixed(r.q75, 2)})` : '';
     }),
   ]);
-  const ratios = formatTable(
-    ['model', 'webgpu / webgpu-unfused', 'webgpu / webgpu-stock', 'webgpu / wasm1'],
-    ratioRows,
-  );
+  const ratios = formatTable(['model', ...RATIOS.map((k) => k.replace('/', ' / '))], ratioRows);
   return `GPU: ${name ? `${name}, ` : ''}${describeAdapter(adapter)}\n\n${table}\n\nPaired per-round time ratios, median (interquartile range); below 1: webnets' WebGPU kernels faster\n${ratios}`;
 }
 

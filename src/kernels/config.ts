@@ -7,6 +7,7 @@
  * thresholds of their own splitting; backend/threads.ts the thread policy's.
  */
 import type { KernelKey } from '.';
+import { chainFits, chainTile } from './chained-conv2d/webgpu';
 import { MAX_TILE_FLOATS } from './separable-conv2d/webgpu';
 import { MAX_SQUEEZED } from './squeeze-excite-gates/webgpu';
 
@@ -316,6 +317,39 @@ export function selectProjectedConv(
   return fits &&
     onWebgpuKernel(config, 'projectedConv2d') &&
     selectConv(output, config) === 'kernel'
+    ? 'kernel'
+    : 'composed';
+}
+
+/**
+ * A block's last 1×1 conv (with its residual, projection or gates) and the next block's
+ * first 1×1 conv (RegNet's c and the next block's a): one dispatch with two outputs where
+ * webnets' kernel is registered (WebGPU), both are 1×1 dense convs with channels in
+ * multiples of 4, the output conv runs on webnets' kernel, and a workgroup's tile of the
+ * block's output (chainTile: ⌈64 / lanes⌉ × 4 pixels × Cout) fits its workgroup memory and
+ * thread limits (chainFits). Each thread computes 4 pixels × 4 channels of each conv, as
+ * the pointwise program does: as many invocations as either conv alone, the next conv
+ * reading the output from workgroup memory, one dispatch and one map's read fewer.
+ */
+export function selectChainedConv(
+  output: ConvClass,
+  next: ConvClass,
+  config: KernelConfig,
+): 'kernel' | 'composed' {
+  const pointwise = (c: ConvClass): c is ConvClass & { outChannels: number } =>
+    c.kind === 'dense' &&
+    c.kernel === 1 &&
+    c.stride === 1 &&
+    kernelActivation(c.act) &&
+    c.inChannels % 4 === 0 &&
+    c.outChannels !== undefined &&
+    c.outChannels % 4 === 0;
+  const fits =
+    pointwise(output) &&
+    pointwise(next) &&
+    next.inChannels === output.outChannels &&
+    chainFits(chainTile(output.outChannels, next.outChannels));
+  return fits && onWebgpuKernel(config, 'chainedConv2d') && selectConv(output, config) === 'kernel'
     ? 'kernel'
     : 'composed';
 }

@@ -12,6 +12,7 @@
 import { getThreadsCount, tf } from '../tf';
 import type { KernelConfig } from './config';
 import { addActivationKernel } from './add-activation';
+import { chainedConv2dKernel } from './chained-conv2d';
 import { depthwiseConv2dKernel } from './depthwise-conv2d';
 import { groupConv2dKernel } from './group-conv2d';
 import { poolLinearKernel } from './pool-linear';
@@ -25,6 +26,7 @@ import { setUpKernels, wasmKernelThreads } from './wasm/module';
 import type { WasmBackendLike } from './wasm/module';
 
 export * from './add-activation';
+export * from './chained-conv2d';
 export * from './depthwise-conv2d';
 export * from './group-conv2d';
 export * from './pool-linear';
@@ -58,6 +60,7 @@ export const KERNELS = {
   squeezeExciteGates: squeezeExciteGatesKernel,
   poolLinear: poolLinearKernel,
   projectedConv2d: projectedConv2dKernel,
+  chainedConv2d: chainedConv2dKernel,
 } as const;
 
 export type KernelKey = keyof typeof KERNELS;

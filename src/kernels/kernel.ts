@@ -27,7 +27,8 @@ export interface KernelArgs {
   attrs?: Record<string, unknown>;
 }
 
-export type KernelImpl = (args: KernelArgs) => TensorInfo;
+/** One output, or several (a kernel that writes two maps in one dispatch). */
+export type KernelImpl = (args: KernelArgs) => TensorInfo | TensorInfo[];
 
 /** A kernel: its name and an implementation per tfjs backend that has one. */
 export interface KernelDefinition<N extends string = string> {

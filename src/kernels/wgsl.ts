@@ -33,13 +33,14 @@ export const FLAT_WORKGROUP_WGSL = `
  * One input-channel step of a 1×1 conv on vec4s, the inner loop both the pointwise and the
  * fused separable kernels run: input channels c4·4 … c4·4+3 of each pixel (`reads[r]`, a vec4
  * expression) times the four weight rows of output channels co4·4 … co4·4+3 in `weights`
- * (rows of `cout4` vec4s), added to `acc<r>`. Expects `c4`, `co4` and `cout4` in scope.
+ * (rows of `cout4` vec4s, from vec4 `offset` on), added to `acc<r>`. Expects `c4`, `co4` and
+ * `cout4` in scope.
  */
-export function pointwiseStepWgsl(weights: string, reads: string[]): string {
+export function pointwiseStepWgsl(weights: string, reads: string[], offset = '0'): string {
   const rows = [0, 1, 2, 3].map((i) => `let w${i} = ${weights}[row + ${i} * cout4];`);
   const sums = reads.map(
     (read, r) => `let x${r} = ${read};
     acc${r} += x${r}.x * w0 + x${r}.y * w1 + x${r}.z * w2 + x${r}.w * w3;`,
   );
-  return ['let row = c4 * 4 * cout4 + co4;', ...rows, ...sums].join('\n    ');
+  return [`let row = ${offset} + c4 * 4 * cout4 + co4;`, ...rows, ...sums].join('\n    ');
 }

@@ -5,10 +5,10 @@
 import type { KernelConfig } from '../kernels';
 import { compileAhead, kernelConfig } from '../kernels';
 import { tf } from '../tf';
-import { buildLayer } from './layers';
+import { buildLayer, entryConv } from './layers';
 import type { Layer, WeightReader } from './layers';
 import { globalAvgPool, prepareLinear, preparePooledLinear } from './ops';
-import type { PreparedLinear, PreparedPooledLinear } from './ops';
+import type { Flow, PreparedLinear, PreparedPooledLinear } from './ops';
 import { paramSpecs } from './spec';
 import type { NetworkSpec } from './spec';
 
@@ -60,7 +60,15 @@ export function createNetwork(
   const read: WeightReader = (name) => weights[name]!;
   const layers: Layer[] = [];
   try {
-    for (const block of spec.blocks) layers.push(buildLayer(block, read, config));
+    // Each block is told the next one's first conv (its output op may compute it too, where
+    // the kernel config chains them) and whether the block before computed its own.
+    spec.blocks.forEach((block, i) => {
+      const link = {
+        next: entryConv(spec.blocks[i + 1]),
+        entered: layers[i - 1]?.chainsNext ?? false,
+      };
+      layers.push(buildLayer(block, read, config, link));
+    });
   } catch (err) {
     disposeDerived(layers, weights);
     throw err;
@@ -103,13 +111,16 @@ export function createNetwork(
   const body = (input: tf.Tensor4D): tf.Tensor4D => {
     // Each block in its own scope, its input freed once read: peak memory is one
     // block's intermediates, not the whole network's (B7 at 600² needs this in WASM).
-    let x = input;
+    let flow: Flow = { x: input };
     for (const layer of layers) {
-      const next = tf.tidy(() => layer.forward(x));
-      if (x !== input) x.dispose();
-      x = next;
+      const current = flow;
+      const next = tf.tidy(() => layer.forward(current));
+      if (current.x !== input) current.x.dispose();
+      current.entered?.dispose();
+      flow = next;
     }
-    return x;
+    flow.entered?.dispose();
+    return flow.x;
   };
   return {
     spec,

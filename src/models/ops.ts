@@ -27,10 +27,23 @@ export type PreparedResidualConv = Prepared<(x: tf.Tensor4D, residual: tf.Tensor
 export type PreparedSqueezeExcite = Prepared<(x: tf.Tensor4D) => tf.Tensor4D>;
 
 /**
+ * What passes from one block to the next: the block's output map `x`, and `entered`, the
+ * next block's first conv already computed on it, where the block's output op chained
+ * that conv into its own dispatch (kernels/config.ts selectChainedConv).
+ */
+export type Flow = { x: tf.Tensor4D; entered?: tf.Tensor4D };
+
+/**
  * A block's output ops (its last convs, what came before them fused in where the config
  * allows): act(… conv(x) + residual) when the block adds a residual, else … conv(x).
+ * `chains`: the next block's first conv is chained in, its map in the Flow's `entered`.
  */
-export type PreparedOutput = Prepared<(x: tf.Tensor4D, residual?: tf.Tensor4D) => tf.Tensor4D>;
+export type PreparedOutput = Prepared<(x: tf.Tensor4D, residual?: tf.Tensor4D) => Flow> & {
+  chains: boolean;
+};
+
+/** A block's first conv on the block's Flow. */
+export type PreparedEntry = Prepared<(input: Flow) => tf.Tensor4D>;
 
 /** A conv's spec with its runtime-layout weights. */
 export interface ConvWeights {
@@ -156,18 +169,94 @@ export function prepareResidualConv(
   return { run: (x, residual) => add(conv.run(x), residual), tensors: conv.tensors };
 }
 
-/** The output conv alone: conv(x), or act(conv(x) + residual). */
+/**
+ * The output conv alone: conv(x), or act(conv(x) + residual); with `next` (the next
+ * block's first conv) chained into its dispatch where the config picks it.
+ */
 export function prepareOutputConv(
   conv: ConvWeights,
   residualAct: ResidualAct,
   config: KernelConfig,
+  next?: ConvWeights,
 ): PreparedOutput {
   if (residualAct === null) {
     const plain = prepareConv(conv.spec, conv.weight, conv.bias, config);
-    return { run: (x) => plain.run(x), tensors: plain.tensors };
+    return { run: (x) => ({ x: plain.run(x) }), tensors: plain.tensors, chains: false };
+  }
+  const chained = prepareChainedTail(conv.spec, conv.weight, conv.bias, residualAct, next, config);
+  if (chained) {
+    return {
+      run: (x, residual) => chained.run(x, { residual: residualOf(conv.spec, residual) }),
+      tensors: chained.tensors,
+      chains: true,
+    };
   }
   const op = prepareResidualConv(conv.spec, conv.weight, conv.bias, residualAct, config);
-  return { run: (x, residual) => op.run(x, residualOf(conv.spec, residual)), tensors: op.tensors };
+  return {
+    run: (x, residual) => ({ x: op.run(x, residualOf(conv.spec, residual)) }),
+    tensors: op.tensors,
+    chains: false,
+  };
+}
+
+/**
+ * A block's output 1×1 conv with the next block's first 1×1 conv chained into its dispatch
+ * (kernels/config.ts selectChainedConv): `run(x, extras)` gives the block's output and the
+ * next block's first map; null where the config keeps them apart (or there is no next).
+ * `bias` is the output conv's (with a projection, both sums' biases).
+ */
+function prepareChainedTail(
+  spec: ConvSpec,
+  weight: tf.Tensor4D,
+  bias: tf.Tensor1D,
+  act: 'linear' | 'relu',
+  next: ConvWeights | undefined,
+  config: KernelConfig,
+  shortcut?: ConvWeights,
+): Prepared<(x: tf.Tensor4D, extras: K.ChainedExtras) => Flow> | null {
+  if (!next || K.selectChainedConv(convClass(spec), convClass(next.spec), config) !== 'kernel') {
+    return null;
+  }
+  const params = K.chainParams(
+    { filter: weight, bias, shortcutFilter: shortcut?.weight },
+    { filter: next.weight, bias: next.bias },
+  );
+  const attrs = {
+    outChannels: spec.outChannels,
+    nextChannels: next.spec.outChannels,
+    activation: act,
+    nextActivation: kernelAct(next.spec.act),
+    ...(shortcut ? { shortcutStrides: shortcut.spec.stride } : {}),
+  };
+  return {
+    run: (x, extras) => {
+      const [y, entered] = K.chainedConv2d(x, params, attrs, extras);
+      return { x: y, entered };
+    },
+    tensors: [params],
+  };
+}
+
+/**
+ * A block's first conv: computed from the block's input, or, where the block before chained
+ * it into its output op (`entered`), taken from the Flow.
+ */
+export function prepareEntryConv(
+  conv: ConvWeights,
+  entered: boolean,
+  config: KernelConfig,
+): PreparedEntry {
+  if (entered) {
+    return {
+      run: (input) => {
+        if (!input.entered) throw new Error(`${conv.spec.name}: the chained map is missing`);
+        return input.entered;
+      },
+      tensors: [],
+    };
+  }
+  const op = prepareConv(conv.spec, conv.weight, conv.bias, config);
+  return { run: (input) => op.run(input.x), tensors: op.tensors };
 }
 
 function residualOf(spec: ConvSpec, residual: tf.Tensor4D | undefined): tf.Tensor4D {
@@ -180,6 +269,7 @@ export function thenOutput(first: PreparedConv, output: PreparedOutput): Prepare
   return {
     run: (x, residual) => output.run(first.run(x), residual),
     tensors: [...first.tensors, ...output.tensors],
+    chains: output.chains,
   };
 }
 
@@ -194,6 +284,7 @@ export function prepareSeparable(
   second: ConvWeights,
   residualAct: ResidualAct,
   config: KernelConfig,
+  next?: ConvWeights,
 ): PreparedOutput {
   const fusable = residualAct === null || second.spec.act === 'linear';
   if (
@@ -202,7 +293,7 @@ export function prepareSeparable(
   ) {
     return thenOutput(
       prepareConv(first.spec, first.weight, first.bias, config),
-      prepareOutputConv(second, residualAct, config),
+      prepareOutputConv(second, residualAct, config, next),
     );
   }
   const [k] = first.weight.shape;
@@ -218,15 +309,17 @@ export function prepareSeparable(
   const dwOp = { filter: dw as tf.Tensor4D, bias: first.bias };
   const pwOp = { filter: second.weight, bias: second.bias };
   return {
-    run: (x, residual) =>
-      K.separableConv2d(
+    run: (x, residual) => ({
+      x: K.separableConv2d(
         x,
         dwOp,
         pwOp,
         attrs,
         residualAct === null ? undefined : residualOf(second.spec, residual),
       ),
+    }),
     tensors: [dwOp.filter, first.bias, second.weight, second.bias],
+    chains: false,
   };
 }
 
@@ -241,6 +334,7 @@ export function prepareExcitedConv(
   conv: ConvWeights,
   residualAct: ResidualAct,
   config: KernelConfig,
+  next?: ConvWeights,
 ): PreparedOutput {
   const squeezed = se.reduceWeight.shape[1];
   const fusable = residualAct === null || conv.spec.act === 'linear';
@@ -249,10 +343,11 @@ export function prepareExcitedConv(
     K.selectExcitedConv({ reduceAct, squeezed }, convClass(conv.spec), config) !== 'kernel'
   ) {
     const excite = prepareSqueezeExcite(se, reduceAct, config);
-    const output = prepareOutputConv(conv, residualAct, config);
+    const output = prepareOutputConv(conv, residualAct, config, next);
     return {
       run: (x, residual) => output.run(excite.run(x), residual),
       tensors: [...excite.tensors, ...output.tensors],
+      chains: output.chains,
     };
   }
   const gatesAttrs = { activation: reduceAct as 'relu' | 'silu' };
@@ -263,13 +358,27 @@ export function prepareExcitedConv(
     activation: residualAct ?? kernelAct(spec.act),
     threads: config.threads,
   };
+  const seTensors = [se.reduceWeight, se.reduceBias, se.expandWeight, se.expandBias];
+  const chained =
+    residualAct === null ? null : prepareChainedTail(spec, weight, bias, residualAct, next, config);
+  if (chained) {
+    return {
+      run: (x, residual) => {
+        const scale = K.squeezeExciteGates(x, se, gatesAttrs);
+        return chained.run(x, { residual: residualOf(spec, residual), scale });
+      },
+      tensors: [...seTensors, ...chained.tensors],
+      chains: true,
+    };
+  }
   return {
     run: (x, residual) => {
       const gates = K.squeezeExciteGates(x, se, gatesAttrs);
       const r = residualAct === null ? undefined : residualOf(spec, residual);
-      return K.groupConv2d(x, weight, bias, attrs, r, gates);
+      return { x: K.groupConv2d(x, weight, bias, attrs, r, gates) };
     },
-    tensors: [se.reduceWeight, se.reduceBias, se.expandWeight, se.expandBias, weight, bias],
+    tensors: [...seTensors, weight, bias],
+    chains: false,
   };
 }
 
@@ -296,6 +405,7 @@ export function prepareProjectedOutput(
   shortcut: ConvWeights,
   act: 'linear' | 'relu',
   config: KernelConfig,
+  next?: ConvWeights,
 ): PreparedOutput | null {
   const outputClass = convClass(output.spec);
   if (K.selectProjectedConv(outputClass, convClass(shortcut.spec), config) !== 'kernel') {
@@ -309,14 +419,26 @@ export function prepareProjectedOutput(
   const attrs = { shortcutStrides: shortcut.spec.stride, activation: act };
   const gatesAttrs = { activation: se?.reduceAct as 'relu' | 'silu' };
   const seTensors = seWeights ? Object.values(seWeights) : [];
+  const chained = prepareChainedTail(output.spec, output.weight, bias, act, next, config, shortcut);
+  if (chained) bias.dispose(); // packed into the chained conv's params
+  const tail =
+    chained?.run ??
+    ((y: tf.Tensor4D, extras: K.ChainedExtras) => {
+      const projection = { x: extras.shortcutX!, filter: shortcut.weight };
+      return { x: K.projectedConv2d(y, output.weight, bias, projection, attrs, extras.scale) };
+    });
   return {
     run: (h, x) => {
       const y = conv.run(h);
-      const gates = seWeights ? K.squeezeExciteGates(y, seWeights, gatesAttrs) : undefined;
-      const projection = { x: residualOf(shortcut.spec, x), filter: shortcut.weight };
-      return K.projectedConv2d(y, output.weight, bias, projection, attrs, gates);
+      const scale = seWeights ? K.squeezeExciteGates(y, seWeights, gatesAttrs) : undefined;
+      return tail(y, { shortcutX: residualOf(shortcut.spec, x), ...(scale ? { scale } : {}) });
     },
-    tensors: [...conv.tensors, ...seTensors, output.weight, bias, shortcut.weight],
+    tensors: [
+      ...conv.tensors,
+      ...seTensors,
+      ...(chained ? chained.tensors : [output.weight, bias, shortcut.weight]),
+    ],
+    chains: chained !== null,
   };
 }
 

@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ConvClass, KernelConfig } from '../../src/kernels';
 import {
+  chainTile,
+  selectChainedConv,
   groupConvGeometry,
   CONV_BLOCK_CODES,
   convBlockCode,
@@ -30,6 +32,7 @@ const none = {
   squeezeExciteGates: false,
   poolLinear: false,
   projectedConv2d: false,
+  chainedConv2d: false,
 };
 const all = Object.fromEntries(Object.keys(none).map((k) => [k, true])) as typeof none;
 const wasm: KernelConfig = {
@@ -121,6 +124,38 @@ describe('kernel configuration', () => {
       selectExcitedConv(se, pw, { ...webgpuAll, kernels: { ...all, groupConv2d: false } }),
     ).toBe('composed');
     expect(selectExcitedConv(se, pw, wasm)).toBe('composed');
+  });
+
+  it("WebGPU chaining: a block's last 1×1 conv and the next block's first, where the tile of the block's output fits", () => {
+    const c = (inChannels: number, outChannels: number) =>
+      conv({ inChannels, outChannels, act: 'linear' });
+    const a = (inChannels: number, outChannels: number) => conv({ inChannels, outChannels });
+    const chained = { ...webgpu, kernels: { ...webgpu.kernels, chainedConv2d: true } };
+    // RegNetX-400MF's boundaries: 32 → 64, 64 → 64, 64 → 160, 160 → 160, 160 → 400, 400 → 400.
+    for (const [cout, cnext] of [
+      [32, 64],
+      [64, 64],
+      [64, 160],
+      [160, 160],
+      [160, 400],
+      [400, 400],
+    ] as [number, number][]) {
+      expect(selectChainedConv(c(cout, cout), a(cout, cnext), chained), `${cout} → ${cnext}`).toBe(
+        'kernel',
+      );
+    }
+    expect(chainTile(400, 400)).toEqual({ lanes: 100, quads: 1, floats: 1600 });
+    expect(chainTile(32, 64)).toEqual({ lanes: 16, quads: 4, floats: 512 });
+    // The tile past 8 KiB (4 pixels × 1024 channels: 4096 floats), or a workgroup past 256 threads.
+    expect(selectChainedConv(c(1024, 1024), a(1024, 64), chained)).toBe('composed');
+    expect(selectChainedConv(c(64, 64), a(64, 1028), chained)).toBe('composed');
+    expect(selectChainedConv(c(64, 64), a(64, 64), webgpu)).toBe('composed'); // flag off
+    expect(selectChainedConv(c(64, 64), a(64, 64), { ...wasm, kernels: all })).toBe('composed');
+    expect(
+      selectChainedConv(c(64, 64), conv({ kernel: 3, inChannels: 64, outChannels: 64 }), chained),
+    ).toBe('composed');
+    expect(selectChainedConv(c(64, 64), a(32, 64), chained)).toBe('composed'); // widths differ
+    expect(selectChainedConv(c(64, 66), a(66, 64), chained)).toBe('composed'); // not vec4
   });
 
   it('splits a kernel over threads only above its threshold, a few slices per thread, never more than rows', () => {

@@ -81,6 +81,20 @@ class GroupConv2DProgram implements WebGPUProgram {
 }
 
 /**
+ * `fn shortcutPixel(p) -> i32`: the pixel of `shortcutX` under output pixel p (flat), sampled
+ * every `uniforms.shortcutStride`-th pixel (a projection shortcut's strided 1×1 conv).
+ */
+export const shortcutPixelWgsl = `
+  fn shortcutPixel(p : i32) -> i32 {
+    let OH = uniforms.outShape[1];
+    let OW = uniforms.outShape[2];
+    let n = p / (OH * OW);
+    let r = p % (OH * OW);
+    let s = uniforms.shortcutStride;
+    return (n * uniforms.shortcutXShape[1] + (r / OW) * s) * uniforms.shortcutXShape[2] + (r % OW) * s;
+  }`;
+
+/**
  * A 1×1 dense conv (stride 1) whose channel counts are multiples of 4, as a matrix product
  * [pixels, Cin] · [Cin, Cout]: each invocation computes 4 pixels × 4 output channels from
  * vec4 loads (16 multiply-adds per 8 loads where the element-wise program does 1 per 2, with
@@ -142,16 +156,7 @@ class PointwiseConvProgram implements WebGPUProgram {
       return this.hasScale ? `${read} * scale[(p${r} / hw) * cin4 + c4]` : read;
     };
     const rows = [0, 1, 2, 3];
-    const shortcutPixel = this.hasShortcut
-      ? `fn shortcutPixel(p : i32) -> i32 {
-        let OH = uniforms.outShape[1];
-        let OW = uniforms.outShape[2];
-        let n = p / (OH * OW);
-        let r = p % (OH * OW);
-        let s = uniforms.shortcutStride;
-        return (n * uniforms.shortcutXShape[1] + (r / OW) * s) * uniforms.shortcutXShape[2] + (r % OW) * s;
-      }`
-      : '';
+    const shortcutPixel = this.hasShortcut ? shortcutPixelWgsl : '';
     return `
       ${activationWgsl('activate', this.activation, 'vec4<f32>')}
       ${shortcutPixel}

@@ -1,0 +1,297 @@
+/**
+ * A block's last 1×1 conv and the next block's first 1×1 conv in one tfjs-backend-webgpu
+ * program, two outputs: y = act(x · W + bias [+ residual | + shortcutX[::s, ::s] · Ws])
+ * [x read through scale], then next = nextAct(y · nextW + nextBias). Both convs are
+ * per-pixel, so a workgroup that holds a tile of pixels' whole y (all Cout channels) in
+ * workgroup memory has all the next conv needs. A workgroup is `quads` groups of 4 pixels ×
+ * `lanes` threads (one per 4 channels of the wider of the two convs): each thread computes
+ * 4 pixels × 4 channels of y from vec4 reads (the pointwise program's step), writes them to
+ * `result` and the tile, and after the barrier 4 pixels × 4 channels of `next` from the
+ * tile. As many invocations as each conv alone, one dispatch and one map's read fewer.
+ *
+ * The weights and biases of both convs come packed in one buffer (`params`, chainParams'
+ * layout): with both outputs, the input, a residual or shortcut input and the gates, a
+ * dispatch binds at most 6 storage buffers, within the 8 every adapter offers (unpacked,
+ * a gated projection would need 10). tfjs' programs have one output (`result`); the
+ * second, `next`, is bound after the uniforms (binding variableNames + 2) by
+ * `runChainedProgram`, which adds it to the bind group tfjs makes for the dispatch.
+ */
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelActivation } from '../kernel';
+import { shortcutPixelWgsl } from '../group-conv2d/webgpu';
+import { FLAT_WORKGROUP_WGSL, activationWgsl, pointwiseStepWgsl } from '../wgsl';
+
+/** Threads a workgroup has at least where the channels allow (two warps of 32 on NVIDIA). */
+const MIN_THREADS = 64;
+/** The most threads a workgroup may have on every adapter (WebGPU's default limit). */
+export const MAX_CHAIN_THREADS = 256;
+
+/** How a chained conv's workgroup is laid out, from the two convs' output channels. */
+export interface ChainTile {
+  /** Threads per pixel quad: one per 4 channels of the wider conv. */
+  lanes: number;
+  /** Pixel quads (4 pixels each) per workgroup. */
+  quads: number;
+  /** Floats of workgroup memory: the tile's pixels × Cout. */
+  floats: number;
+}
+
+export function chainTile(outChannels: number, nextChannels: number): ChainTile {
+  const lanes = Math.max(outChannels, nextChannels) / 4;
+  const quads = Math.max(1, Math.ceil(MIN_THREADS / lanes));
+  return { lanes, quads, floats: quads * 4 * outChannels };
+}
+
+/**
+ * Floats of workgroup memory a chained conv's tile may take: 8 KiB, half of the 16 KiB
+ * every adapter offers, so that two workgroups fit where the limit is the default (and
+ * SwiftShader, which pays for workgroup memory by its declared size, compiles the smaller
+ * tiles of narrow maps with arrays their own size). RegNetX-400MF's widest, 4 pixels × 400
+ * channels, takes 1600.
+ */
+export const MAX_CHAIN_TILE_FLOATS = 2048;
+
+/** Whether two 1×1 convs of these widths can chain: the tile fits, the threads too. */
+export function chainFits(tile: ChainTile): boolean {
+  return (
+    Number.isInteger(tile.lanes) &&
+    tile.lanes * tile.quads <= MAX_CHAIN_THREADS &&
+    tile.floats <= MAX_CHAIN_TILE_FLOATS
+  );
+}
+
+export interface ChainedInputs {
+  x: TensorInfo;
+  params: TensorInfo;
+  residual?: TensorInfo;
+  shortcutX?: TensorInfo;
+  scale?: TensorInfo;
+}
+
+/**
+ * Offsets in `params` (vec4s), in order: W [Cin, Cout], shortcutW [Cs, Cout] (with a
+ * projection), bias [Cout], nextW [Cout, Cnext], nextBias [Cnext]; as WGSL expressions
+ * of `cin`, `cs`, `cout4`, `cnext4` (channels, and vec4s per row).
+ */
+const PARAMS_WGSL = `
+  fn shortcutWAt(cin : i32, cout4 : i32) -> i32 { return cin * cout4; }
+  fn biasAt(cin : i32, cs : i32, cout4 : i32) -> i32 { return (cin + cs) * cout4; }
+  fn nextWAt(cin : i32, cs : i32, cout4 : i32) -> i32 { return (cin + cs + 1) * cout4; }
+  fn nextBiasAt(cin : i32, cs : i32, cout4 : i32, cnext4 : i32) -> i32 {
+    return (cin + cs + 1) * cout4 + cout4 * 4 * cnext4;
+  }`;
+
+class ChainedConvProgram implements WebGPUProgram {
+  variableNames: string[];
+  variableComponents: number[];
+  outputComponent = 4;
+  uniforms = 'nextChannels : i32, shortcutStride : i32,';
+  workgroupSize: [number, number, number];
+  outputShape: number[];
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  shaderKey: string;
+  readonly hasResidual: boolean;
+  readonly hasScale: boolean;
+  readonly hasShortcut: boolean;
+
+  constructor(
+    inputs: ChainedInputs,
+    outputShape: number[],
+    readonly tile: ChainTile,
+    readonly activation: KernelActivation,
+    readonly nextActivation: KernelActivation,
+  ) {
+    this.hasResidual = inputs.residual !== undefined;
+    this.hasScale = inputs.scale !== undefined;
+    this.hasShortcut = inputs.shortcutX !== undefined;
+    this.variableNames = ['x', 'params'];
+    if (this.hasResidual) this.variableNames.push('residual');
+    if (this.hasShortcut) this.variableNames.push('shortcutX');
+    if (this.hasScale) this.variableNames.push('scale');
+    this.variableComponents = this.variableNames.map(() => 4);
+    this.outputShape = outputShape;
+    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
+    this.workgroupSize = [tile.lanes * tile.quads, 1, 1];
+    const [n = 0, h = 0, w = 0] = outputShape;
+    const pixelQuads = Math.ceil((n * h * w) / 4);
+    this.dispatch = [Math.ceil(pixelQuads / tile.quads), 1, 1];
+    this.shaderKey = [
+      'webnets_chained_conv2d',
+      activation,
+      nextActivation,
+      this.hasResidual,
+      this.hasScale,
+      this.hasShortcut,
+      tile.lanes,
+      tile.quads,
+      tile.floats,
+    ].join('_');
+  }
+
+  /** The binding of the second output: after the inputs and the uniforms tfjs binds. */
+  get nextBinding(): number {
+    return this.variableNames.length + 2;
+  }
+
+  getUserCode(): string {
+    const rows = [0, 1, 2, 3];
+    const pixelRead = (r: number) => {
+      const read = `x[p${r} * cin4 + c4]`;
+      return this.hasScale ? `${read} * scale[(p${r} / hw) * cin4 + c4]` : read;
+    };
+    const shortcut = this.hasShortcut
+      ? `${rows.map((r) => `let q${r} = shortcutPixel(p${r});`).join('\n        ')}
+        let cs4 = cs / 4;
+        let sw = shortcutWAt(cin, cout4);
+        for (var c4 = 0; c4 < cs4; c4++) {
+          ${pointwiseStepWgsl(
+            'params',
+            rows.map((r) => `shortcutX[q${r} * cs4 + c4]`),
+            'sw',
+          )}
+        }`
+      : '';
+    return `
+      ${activationWgsl('activate', this.activation, 'vec4<f32>')}
+      ${activationWgsl('activateNext', this.nextActivation, 'vec4<f32>')}
+      ${this.hasShortcut ? shortcutPixelWgsl : ''}
+      ${FLAT_WORKGROUP_WGSL}
+      ${PARAMS_WGSL}
+
+      @group(0) @binding(${this.nextBinding}) var<storage, read_write> next : array<vec4<f32>>;
+      var<workgroup> tile : array<vec4<f32>, ${this.tile.floats / 4}>;
+
+      fn shortcutChannels() -> i32 {
+        return ${this.hasShortcut ? 'uniforms.shortcutXShape[3]' : '0'};
+      }
+
+      /** y for 4 pixels from p × output channels co4·4…+3, into result and the tile. */
+      fn outputQuad(p : i32, co4 : i32, slot : i32, pixels : i32) {
+        let cout4 = uniforms.outShape[3] / 4;
+        let cin = uniforms.xShape[3];
+        let cin4 = cin / 4;
+        let cs = shortcutChannels();
+        let hw = uniforms.xShape[1] * uniforms.xShape[2];
+        ${rows.map((r) => `let p${r} = min(p + ${r}, pixels - 1);`).join('\n        ')}
+        ${rows.map((r) => `var acc${r} = vec4<f32>(0.0);`).join('\n        ')}
+        for (var c4 = 0; c4 < cin4; c4++) {
+          ${pointwiseStepWgsl('params', rows.map(pixelRead))}
+        }
+        ${shortcut}
+        let b = params[biasAt(cin, cs, cout4) + co4];
+        ${rows
+          .map(
+            (r) => `{
+          let o = p${r} * cout4 + co4;
+          let v = activate(acc${r} + b${this.hasResidual ? ' + residual[o]' : ''});
+          tile[(slot + ${r}) * cout4 + co4] = v;
+          if (p + ${r} < pixels) { result[o] = v; }
+        }`,
+          )
+          .join('\n        ')}
+      }
+
+      /** next for the same 4 pixels × channels co4·4…+3, from the tile. */
+      fn nextQuad(p : i32, co4 : i32, slot : i32, pixels : i32) {
+        let cin = uniforms.xShape[3];
+        let cs = shortcutChannels();
+        let tile4 = uniforms.outShape[3] / 4;
+        let cout4 = uniforms.nextChannels / 4;
+        let nw = nextWAt(cin, cs, tile4);
+        ${rows.map((r) => `var acc${r} = vec4<f32>(0.0);`).join('\n        ')}
+        for (var c4 = 0; c4 < tile4; c4++) {
+          ${pointwiseStepWgsl(
+            'params',
+            rows.map((r) => `tile[(slot + ${r}) * tile4 + c4]`),
+            'nw',
+          )}
+        }
+        let b = params[nextBiasAt(cin, cs, tile4, cout4) + co4];
+        ${rows
+          .map(
+            (r) => `if (p + ${r} < pixels) {
+          next[(p + ${r}) * cout4 + co4] = activateNext(acc${r} + b);
+        }`,
+          )
+          .join('\n        ')}
+      }
+
+      fn main(index : i32) {
+        let lid = i32(localIndex);
+        let lane = lid % ${this.tile.lanes};
+        let quad = lid / ${this.tile.lanes};
+        let p = (flatWorkgroup() * ${this.tile.quads} + quad) * 4;
+        let slot = quad * 4;
+        let pixels = uniforms.outShape[0] * uniforms.outShape[1] * uniforms.outShape[2];
+        if (p < pixels && lane < uniforms.outShape[3] / 4) {
+          outputQuad(p, lane, slot, pixels);
+        }
+        workgroupBarrier();
+        if (p < pixels && lane < uniforms.nextChannels / 4) {
+          nextQuad(p, lane, slot, pixels);
+        }
+      }
+    `;
+  }
+}
+
+/** What is touched of tfjs-backend-webgpu 4.22's WebGPUBackend to bind a second output. */
+interface SecondOutputBackend {
+  device: GPUDevice;
+  tensorMap: { get(dataId: object): { resource?: unknown } | undefined };
+  commandQueueOwnedIds: Set<object>;
+  uploadToGPU(dataId: object): void;
+}
+
+/**
+ * Runs the chained program on checked inputs: [y, next]. tfjs binds the program's inputs,
+ * its output and the uniforms when it records the dispatch; the second output's buffer is
+ * added to that bind group (device.createBindGroup wrapped for the one synchronous call).
+ */
+export function runChainedProgram(
+  backend: WebGPUBackend,
+  inputs: ChainedInputs,
+  outShape: number[],
+  nextShape: number[],
+  tile: ChainTile,
+  attrs: {
+    activation: KernelActivation;
+    nextActivation: KernelActivation;
+    shortcutStride: number;
+  },
+): [TensorInfo, TensorInfo] {
+  const program = new ChainedConvProgram(
+    inputs,
+    outShape,
+    tile,
+    attrs.activation,
+    attrs.nextActivation,
+  );
+  const ordered = [inputs.x, inputs.params, inputs.residual, inputs.shortcutX, inputs.scale];
+  const programInputs = ordered.filter((t): t is TensorInfo => t !== undefined);
+  const uniforms = [nextShape[3]!, attrs.shortcutStride].map((v) => ({ type: 'int32', data: [v] }));
+  const b = backend as unknown as SecondOutputBackend;
+  const next = backend.makeTensorInfo(nextShape, 'float32');
+  b.uploadToGPU(next.dataId);
+  const buffer = b.tensorMap.get(next.dataId)?.resource as GPUBuffer;
+  const device = b.device;
+  const own = Object.prototype.hasOwnProperty.call(device, 'createBindGroup');
+  const create = device.createBindGroup;
+  device.createBindGroup = (descriptor: GPUBindGroupDescriptor) =>
+    create.call(device, {
+      ...descriptor,
+      entries: [...descriptor.entries, { binding: program.nextBinding, resource: { buffer } }],
+    });
+  let y: TensorInfo;
+  try {
+    y = backend.runWebGPUProgram(program, programInputs, 'float32', uniforms);
+  } finally {
+    if (own) device.createBindGroup = create;
+    else delete (device as Partial<GPUDevice>).createBindGroup;
+  }
+  // Freed only once the work writing it is submitted, as tfjs does for its own outputs.
+  b.commandQueueOwnedIds.add(next.dataId);
+  return [y, next];
+}
