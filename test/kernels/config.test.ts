@@ -144,10 +144,11 @@ describe('kernel configuration', () => {
         'kernel',
       );
     }
-    expect(chainTile(400, 400)).toEqual({ lanes: 100, quads: 1, floats: 1600 });
-    expect(chainTile(32, 64)).toEqual({ lanes: 16, quads: 4, floats: 512 });
-    // The tile past 8 KiB (4 pixels × 1024 channels: 4096 floats), or a workgroup past 256 threads.
-    expect(selectChainedConv(c(1024, 1024), a(1024, 64), chained)).toBe('composed');
+    expect(chainTile(400, 400)).toEqual({ lanes: 100, quads: 1 });
+    expect(chainTile(32, 64)).toEqual({ lanes: 16, quads: 4 });
+    // Up to 1024 channels (256 threads a workgroup), not past.
+    expect(selectChainedConv(c(1024, 1024), a(1024, 64), chained)).toBe('kernel');
+    expect(selectChainedConv(c(1028, 1028), a(1028, 64), chained)).toBe('composed');
     expect(selectChainedConv(c(64, 64), a(64, 1028), chained)).toBe('composed');
     expect(selectChainedConv(c(64, 64), a(64, 64), webgpu)).toBe('composed'); // flag off
     expect(selectChainedConv(c(64, 64), a(64, 64), { ...wasm, kernels: all })).toBe('composed');

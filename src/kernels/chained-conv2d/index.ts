@@ -10,24 +10,19 @@
  * dispatch binds few; residual (optional) shaped like y, or shortcutX [N, H', W', Cs] (H =
  * ⌊(H' − 1) / s⌋ + 1, likewise W); scale (optional) [N, Cin]. attrs: outChannels (Cout),
  * nextChannels (Cnext), activation, nextActivation, shortcutStrides (s, with shortcutX).
- * Cin, Cs, Cout, Cnext multiples of 4; a workgroup's tile (chainTile) within
- * MAX_CHAIN_TILE_FLOATS and MAX_CHAIN_THREADS. Outputs [y, next]. WebGPU only: webgpu.ts.
+ * Cin, Cs, Cout, Cnext multiples of 4; a workgroup (chainTile: 4 pixels × one thread per 4
+ * channels of the wider conv, ≥ 64 threads) within MAX_CHAIN_THREADS. Outputs [y, next].
+ * WebGPU only: webgpu.ts.
  */
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../tf';
 import type { KernelActivation, KernelArgs, KernelDefinition, TensorLike } from '../kernel';
 import { activationCode, describe, expectFloat, positiveInt } from '../kernel';
-import {
-  MAX_CHAIN_THREADS,
-  MAX_CHAIN_TILE_FLOATS,
-  chainFits,
-  chainTile,
-  runChainedProgram,
-} from './webgpu';
+import { MAX_CHAIN_THREADS, chainFits, chainTile, runChainedProgram } from './webgpu';
 import type { ChainTile } from './webgpu';
 
-export { chainFits, chainTile, MAX_CHAIN_THREADS, MAX_CHAIN_TILE_FLOATS } from './webgpu';
+export { chainFits, chainTile, MAX_CHAIN_THREADS } from './webgpu';
 export type { ChainTile } from './webgpu';
 
 export const CHAINED_CONV2D = 'WebnetsChainedConv2D';
@@ -111,7 +106,7 @@ export function chainedGeometry(
   const tile = chainTile(cout, cnext);
   if (!chainFits(tile)) {
     throw new Error(
-      `${K}: Cout ${cout} and Cnext ${cnext} need a tile of ${tile.floats} floats and ${tile.lanes * tile.quads} threads, more than ${MAX_CHAIN_TILE_FLOATS} and ${MAX_CHAIN_THREADS}`,
+      `${K}: Cout ${cout} and Cnext ${cnext} need workgroups of ${tile.lanes * tile.quads} threads, more than ${MAX_CHAIN_THREADS}`,
     );
   }
   return { outShape, nextShape: [batch, height, width, cnext], stride, tile };

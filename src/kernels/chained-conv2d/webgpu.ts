@@ -2,12 +2,16 @@
  * A block's last 1×1 conv and the next block's first 1×1 conv in one tfjs-backend-webgpu
  * program, two outputs: y = act(x · W + bias [+ residual | + shortcutX[::s, ::s] · Ws])
  * [x read through scale], then next = nextAct(y · nextW + nextBias). Both convs are
- * per-pixel, so a workgroup that holds a tile of pixels' whole y (all Cout channels) in
- * workgroup memory has all the next conv needs. A workgroup is `quads` groups of 4 pixels ×
- * `lanes` threads (one per 4 channels of the wider of the two convs): each thread computes
- * 4 pixels × 4 channels of y from vec4 reads (the pointwise program's step), writes them to
- * `result` and the tile, and after the barrier 4 pixels × 4 channels of `next` from the
- * tile. As many invocations as each conv alone, one dispatch and one map's read fewer.
+ * per-pixel, so a workgroup that computes a tile of pixels' whole y (all Cout channels) has
+ * all the next conv needs. A workgroup is `quads` groups of 4 pixels × `lanes` threads (one
+ * per 4 channels of the wider of the two convs): each thread computes 4 pixels × 4 channels
+ * of y from vec4 reads (the pointwise program's step) and writes them to `result`; after a
+ * storage barrier (the workgroup's writes visible to the workgroup) it computes 4 pixels × 4
+ * channels of `next` from the tile's y read back from `result`, where the unchained next
+ * conv would read it in a dispatch of its own. No workgroup memory: on SwiftShader a
+ * workgroup array's size sets a pipeline's compile time (a 4 pixels × Cout tile made
+ * RegNetX-400MF's compile-ahead 4-7× slower), and the tile's size would limit the widths.
+ * As many invocations as each conv alone, one dispatch fewer.
  *
  * The weights and biases of both convs come packed in one buffer (`params`, chainParams'
  * layout): with both outputs, the input, a residual or shortcut input and the gates, a
@@ -33,32 +37,16 @@ export interface ChainTile {
   lanes: number;
   /** Pixel quads (4 pixels each) per workgroup. */
   quads: number;
-  /** Floats of workgroup memory: the tile's pixels × Cout. */
-  floats: number;
 }
 
 export function chainTile(outChannels: number, nextChannels: number): ChainTile {
   const lanes = Math.max(outChannels, nextChannels) / 4;
-  const quads = Math.max(1, Math.ceil(MIN_THREADS / lanes));
-  return { lanes, quads, floats: quads * 4 * outChannels };
+  return { lanes, quads: Math.max(1, Math.ceil(MIN_THREADS / lanes)) };
 }
 
-/**
- * Floats of workgroup memory a chained conv's tile may take: 8 KiB, half of the 16 KiB
- * every adapter offers, so that two workgroups fit where the limit is the default (and
- * SwiftShader, which pays for workgroup memory by its declared size, compiles the smaller
- * tiles of narrow maps with arrays their own size). RegNetX-400MF's widest, 4 pixels × 400
- * channels, takes 1600.
- */
-export const MAX_CHAIN_TILE_FLOATS = 2048;
-
-/** Whether two 1×1 convs of these widths can chain: the tile fits, the threads too. */
+/** Whether two 1×1 convs of these widths can chain: whole lanes, the threads within limits. */
 export function chainFits(tile: ChainTile): boolean {
-  return (
-    Number.isInteger(tile.lanes) &&
-    tile.lanes * tile.quads <= MAX_CHAIN_THREADS &&
-    tile.floats <= MAX_CHAIN_TILE_FLOATS
-  );
+  return Number.isInteger(tile.lanes) && tile.lanes * tile.quads <= MAX_CHAIN_THREADS;
 }
 
 export interface ChainedInputs {
@@ -126,7 +114,6 @@ class ChainedConvProgram implements WebGPUProgram {
       this.hasShortcut,
       tile.lanes,
       tile.quads,
-      tile.floats,
     ].join('_');
   }
 
@@ -161,14 +148,13 @@ class ChainedConvProgram implements WebGPUProgram {
       ${PARAMS_WGSL}
 
       @group(0) @binding(${this.nextBinding}) var<storage, read_write> next : array<vec4<f32>>;
-      var<workgroup> tile : array<vec4<f32>, ${this.tile.floats / 4}>;
 
       fn shortcutChannels() -> i32 {
         return ${this.hasShortcut ? 'uniforms.shortcutXShape[3]' : '0'};
       }
 
-      /** y for 4 pixels from p × output channels co4·4…+3, into result and the tile. */
-      fn outputQuad(p : i32, co4 : i32, slot : i32, pixels : i32) {
+      /** y for 4 pixels from p × output channels co4·4…+3. */
+      fn outputQuad(p : i32, co4 : i32, pixels : i32) {
         let cout4 = uniforms.outShape[3] / 4;
         let cin = uniforms.xShape[3];
         let cin4 = cin / 4;
@@ -186,25 +172,25 @@ class ChainedConvProgram implements WebGPUProgram {
             (r) => `{
           let o = p${r} * cout4 + co4;
           let v = activate(acc${r} + b${this.hasResidual ? ' + residual[o]' : ''});
-          tile[(slot + ${r}) * cout4 + co4] = v;
           if (p + ${r} < pixels) { result[o] = v; }
         }`,
           )
           .join('\n        ')}
       }
 
-      /** next for the same 4 pixels × channels co4·4…+3, from the tile. */
-      fn nextQuad(p : i32, co4 : i32, slot : i32, pixels : i32) {
+      /** next for the same 4 pixels × channels co4·4…+3, from their y in result. */
+      fn nextQuad(p : i32, co4 : i32, pixels : i32) {
         let cin = uniforms.xShape[3];
         let cs = shortcutChannels();
         let tile4 = uniforms.outShape[3] / 4;
         let cout4 = uniforms.nextChannels / 4;
         let nw = nextWAt(cin, cs, tile4);
+        ${rows.map((r) => `let p${r} = min(p + ${r}, pixels - 1);`).join('\n        ')}
         ${rows.map((r) => `var acc${r} = vec4<f32>(0.0);`).join('\n        ')}
         for (var c4 = 0; c4 < tile4; c4++) {
           ${pointwiseStepWgsl(
             'params',
-            rows.map((r) => `tile[(slot + ${r}) * tile4 + c4]`),
+            rows.map((r) => `result[p${r} * tile4 + c4]`),
             'nw',
           )}
         }
@@ -223,14 +209,13 @@ class ChainedConvProgram implements WebGPUProgram {
         let lane = lid % ${this.tile.lanes};
         let quad = lid / ${this.tile.lanes};
         let p = (flatWorkgroup() * ${this.tile.quads} + quad) * 4;
-        let slot = quad * 4;
         let pixels = uniforms.outShape[0] * uniforms.outShape[1] * uniforms.outShape[2];
         if (p < pixels && lane < uniforms.outShape[3] / 4) {
-          outputQuad(p, lane, slot, pixels);
+          outputQuad(p, lane, pixels);
         }
-        workgroupBarrier();
+        storageBarrier();
         if (p < pixels && lane < uniforms.nextChannels / 4) {
-          nextQuad(p, lane, slot, pixels);
+          nextQuad(p, lane, pixels);
         }
       }
     `;
