@@ -4,6 +4,8 @@
  * and channels that leave partial workgroups, more channels than one pooled chunk holds.
  *   poolLinear       mean over H, W, then · weight + bias
  *   projectedConv2d  act(x · W + bias + shortcutX[::s, ::s] · Ws) [x read through scale]
+ *   chainedConv2d    y = act(x · W + bias + residual or projection) [gated], then
+ *                    relu(y · nextW + nextBias): both outputs of one dispatch
  */
 import { expect, test } from '@playwright/test';
 import type { WebnetsWindow } from './runtime-fixtures';
