@@ -5,7 +5,7 @@
  * (bench/lib/kernel-cases.ts) and on whole networks (synthetic weights, `network.forward` +
  * readback).
  */
-import { registerKernels } from '../../src/kernels';
+import { kernelConfig, registerKernels } from '../../src/kernels';
 import type { KernelExports, WasmBackendLike } from '../../src/kernels/wasm/module';
 import { decodeBase64, kernelsOf, memoryOf } from '../../src/kernels/wasm/module';
 import { CONV_PACKED_WEIGHT } from '../../src/kernels/config';
@@ -19,8 +19,15 @@ import { median } from '../../src/numeric';
 import { alternateSyncTimes, pairedRatios } from '../lib/stats';
 
 export interface AbOptions {
-  /** The other build's base64 modules by variant (binary.generated.ts at some commit). */
-  modules: Record<string, string>;
+  /**
+   * The other build's base64 modules by variant (binary.generated.ts at some commit); or
+   * 'stock': the layers against tfjs' own ops (XNNPACK), as the kernel config with webnets'
+   * kernels off prepares them (`--against stock`); or 'threads1': the layers on webnets'
+   * kernels with 1 thread against the page's `threads` (`--against threads1 --threads N`).
+   */
+  modules: Record<string, string> | 'stock' | 'threads1';
+  /** tfjs' and the kernel pool's threads in the page (1 unless against 'threads1'). */
+  threads: number;
   /** What the other build is called in the output (a commit). */
   label: string;
   /** Layers whose "<net> <layer>" contains this; null: none. */
@@ -48,7 +55,7 @@ async function otherBuild(
   log: (line: string) => void,
 ): Promise<Build> {
   const current = kernelsOf(backend);
-  const base64 = options.modules[current.variant];
+  const base64 = typeof options.modules === 'string' ? undefined : options.modules[current.variant];
   if (base64 === undefined) {
     throw new Error(`${options.label} has no '${current.variant}' build`);
   }
@@ -129,6 +136,10 @@ function layerJobs(filter: string | null): Job[] {
  */
 export async function runAb(options: AbOptions, log: (line: string) => void): Promise<void> {
   if (!(await registerKernels('wasm'))) throw new Error('the WASM kernels did not register');
+  if (typeof options.modules === 'string') {
+    runLayerSides(options, log);
+    return;
+  }
   const backend = tf.backend() as unknown as WasmBackendLike;
   const kernels = kernelsOf(backend);
   const now: Build = { exports: kernels.exports, table: kernels.table };
@@ -157,18 +168,66 @@ export async function runAb(options: AbOptions, log: (line: string) => void): Pr
         rounds: options.rounds,
         reps: job.reps,
       }) as [number[], number[]];
-      const [then, current] = [median(thenMs), median(nowMs)];
-      // A busy machine only ever slows a call down: the fastest turns and the per-round
-      // ratios (both builds back to back) are steadier than the medians under load.
-      const fastest = Math.min(...thenMs) / Math.min(...nowMs);
-      const paired = pairedRatios(thenMs, nowMs);
-      log(
-        `${job.label.padEnd(52)} ${options.label} ${then.toFixed(3).padStart(8)} ms  now ${current.toFixed(3).padStart(8)} ms  ${(then / current).toFixed(2)}×` +
-          `  per round ${paired?.median.toFixed(2) ?? '–'}× (${paired?.q25.toFixed(2) ?? '–'}–${paired?.q75.toFixed(2) ?? '–'})  fastest ${fastest.toFixed(2)}×`,
-      );
+      logLine(job.label, options.label, thenMs, nowMs, log);
     }
   } finally {
     for (const job of jobs) job.dispose();
     use(now);
   }
+}
+
+/**
+ * Each layer on webnets' kernels against the other side, alternated: 'stock', tfjs' own ops
+ * for it (XNNPACK's conv and depthwise conv; the stock compositions where tfjs has no such
+ * op), what routing a shape class to tfjs would gain on this engine; 'threads1', the kernels
+ * on the calling thread alone, what splitting the layer over the page's threads gains.
+ */
+function runLayerSides(options: AbOptions, log: (line: string) => void): void {
+  const other = options.modules as 'stock' | 'threads1';
+  if (options.filter === null) throw new Error(`--against ${other} compares layers: give --filter`);
+  const config = kernelConfig();
+  log(
+    other === 'stock'
+      ? `tfjs' own ops (stock) against webnets' kernels, ${options.rounds} alternated rounds`
+      : `webnets' kernels on 1 thread against ${config.threads}, ${options.rounds} alternated rounds`,
+  );
+  const cases = kernelCases().filter((k) => `${k.net} ${k.layer}`.includes(options.filter ?? ''));
+  for (const c of cases) {
+    const r = runner(c, config);
+    const one = other === 'threads1' ? runner(c, { ...config, threads: 1 }) : null;
+    try {
+      const calls = [
+        one === null ? () => r.stock().dispose() : () => one.kernel().dispose(),
+        () => r.kernel().dispose(),
+      ];
+      for (let i = 0; i < 10; i++) for (const call of calls) call();
+      const [stockMs, kernelMs] = alternateSyncTimes(calls, {
+        rounds: options.rounds,
+        reps: 5,
+      }) as [number[], number[]];
+      logLine(`${c.net} ${c.layer}`, other, stockMs, kernelMs, log);
+    } finally {
+      r.dispose();
+      one?.dispose();
+    }
+  }
+}
+
+/** One result line: both medians, their ratio, the per-round ratios, the fastest turns'. */
+function logLine(
+  label: string,
+  other: string,
+  otherMs: number[],
+  nowMs: number[],
+  log: (line: string) => void,
+): void {
+  const [then, current] = [median(otherMs), median(nowMs)];
+  // A busy machine only ever slows a call down: the fastest turns and the per-round
+  // ratios (both sides back to back) are steadier than the medians under load.
+  const fastest = Math.min(...otherMs) / Math.min(...nowMs);
+  const paired = pairedRatios(otherMs, nowMs);
+  log(
+    `${label.padEnd(52)} ${other} ${then.toFixed(3).padStart(8)} ms  now ${current.toFixed(3).padStart(8)} ms  ${(then / current).toFixed(2)}×` +
+      `  per round ${paired?.median.toFixed(2) ?? '–'}× (${paired?.q25.toFixed(2) ?? '–'}–${paired?.q75.toFixed(2) ?? '–'})  fastest ${fastest.toFixed(2)}×`,
+  );
 }

@@ -14,7 +14,7 @@ declare global {
 
 window.ab = {
   async run(options) {
-    await startBackend('wasm', 1);
+    await startBackend('wasm', options.threads);
     await runAb(options, (line) => console.log(line));
   },
 };

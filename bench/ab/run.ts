@@ -16,7 +16,10 @@
  * needs `npm run build` for tfjs' WASM files in dist/) of headless Chromium, Firefox ESR or
  * WebKitGTK (bench/lib/browser.ts): each engine compiles the kernels its own way, and Chromium's
  * V8 is newer than Node 20's. Both builds must export the same functions with the same parameter counts
- * (a changed signature cannot be swapped): the script says which differ.
+ * (a changed signature cannot be swapped): the script says which differ. `--against stock`
+ * times each layer on tfjs' own ops instead (XNNPACK's, where tfjs has the op), alternated with
+ * webnets' kernels: what routing that layer to tfjs would gain on an engine; `--against threads1
+ * --threads N` each layer on webnets' kernels with 1 thread against N (a page only).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -78,6 +81,7 @@ async function main(): Promise<number> {
       networks: { type: 'string' },
       rounds: { type: 'string', default: '30' },
       browser: { type: 'string' },
+      threads: { type: 'string', default: '1' },
       port: { type: 'string', default: '5204' },
     },
   });
@@ -86,7 +90,11 @@ async function main(): Promise<number> {
   }
   const networks = list(values.networks, []);
   const options: AbOptions = {
-    modules: modulesAt(values.against),
+    modules:
+      values.against === 'stock' || values.against === 'threads1'
+        ? values.against
+        : modulesAt(values.against),
+    threads: wholeNumber('threads', values.threads, 1),
     label: values.against,
     filter: values.filter ?? (networks.length > 0 ? null : ''),
     networks,

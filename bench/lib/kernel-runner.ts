@@ -102,11 +102,13 @@ function prepared(op: KernelOp): { input: number[]; prepare: Prepare; owned: tf.
   }
 }
 
-/** Both sides of a case on the active backend (webnets' kernels registered there). */
-export function runner(c: KernelCase): Runner {
+/**
+ * Both sides of a case on the active backend (webnets' kernels registered there), `kernel`
+ * as `config` picks (default: the backend's).
+ */
+export function runner(c: KernelCase, config: KernelConfig = K.kernelConfig()): Runner {
   const { input, prepare, owned } = prepared(c.op);
   const x = tensor(input, 1, 4) as tf.Tensor4D;
-  const config = K.kernelConfig();
   const ours = prepare(config);
   const theirs = prepare(stockConfig(config));
   return {
