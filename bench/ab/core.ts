@@ -5,7 +5,7 @@
  * (bench/lib/kernel-cases.ts) and on whole networks (synthetic weights, `network.forward` +
  * readback).
  */
-import { kernelConfig, registerKernels, type KernelConfig } from '../../src/kernels';
+import { kernelConfig, registerKernels } from '../../src/kernels';
 import type { KernelExports, WasmBackendLike } from '../../src/kernels/wasm/module';
 import { decodeBase64, kernelsOf, memoryOf } from '../../src/kernels/wasm/module';
 import { CONV_PACKED_WEIGHT } from '../../src/kernels/config';
@@ -23,11 +23,9 @@ export interface AbOptions {
    * The other build's base64 modules by variant (binary.generated.ts at some commit); or
    * 'stock': the layers against tfjs' own ops (XNNPACK), as the kernel config with webnets'
    * kernels off prepares them (`--against stock`); or 'threads1': the layers on webnets'
-   * kernels with 1 thread against the page's `threads` (`--against threads1 --threads N`);
-   * or 'unrouted': whole networks as V8's table routes them (XNNPACK_CONVS' 'other': every
-   * conv on webnets' kernels) against this engine's routing (`--against unrouted --networks`).
+   * kernels with 1 thread against the page's `threads` (`--against threads1 --threads N`).
    */
-  modules: Record<string, string> | 'stock' | 'threads1' | 'unrouted';
+  modules: Record<string, string> | 'stock' | 'threads1';
   /** tfjs' and the kernel pool's threads in the page (1 unless against 'threads1'). */
   threads: number;
   /** What the other build is called in the output (a commit). */
@@ -102,9 +100,9 @@ interface Job {
 }
 
 /** A network on synthetic weights: forward + logits readback, as an inference. */
-function networkJob(id: string, config: KernelConfig = kernelConfig()): Job {
+function networkJob(id: string): Job {
   const spec = getSpec(id);
-  const network = createNetwork(spec, syntheticWeights(spec, 1), config);
+  const network = createNetwork(spec, syntheticWeights(spec, 1));
   const x = tf.randomNormal([1, spec.inputSize, spec.inputSize, 3]) as tf.Tensor4D;
   const run = (): void => {
     const { logits, features } = network.forward(x);
@@ -138,10 +136,6 @@ function layerJobs(filter: string | null): Job[] {
  */
 export async function runAb(options: AbOptions, log: (line: string) => void): Promise<void> {
   if (!(await registerKernels('wasm'))) throw new Error('the WASM kernels did not register');
-  if (options.modules === 'unrouted') {
-    runUnrouted(options, log);
-    return;
-  }
   if (typeof options.modules === 'string') {
     runLayerSides(options, log);
     return;
@@ -157,7 +151,7 @@ export async function runAb(options: AbOptions, log: (line: string) => void): Pr
   log(
     `kernels (${kernels.variant}) at ${options.label} against the working tree, ${options.rounds} alternated rounds`,
   );
-  const jobs = [...layerJobs(options.filter), ...options.networks.map((id) => networkJob(id))];
+  const jobs = [...layerJobs(options.filter), ...options.networks.map(networkJob)];
   try {
     // Both modules start in V8's baseline tier and move to the optimizing one after some
     // calls: run everything under both first, so neither is timed while still baseline.
@@ -236,31 +230,4 @@ function logLine(
     `${label.padEnd(52)} ${other} ${then.toFixed(3).padStart(8)} ms  now ${current.toFixed(3).padStart(8)} ms  ${(then / current).toFixed(2)}×` +
       `  per round ${paired?.median.toFixed(2) ?? '–'}× (${paired?.q25.toFixed(2) ?? '–'}–${paired?.q75.toFixed(2) ?? '–'})  fastest ${fastest.toFixed(2)}×`,
   );
-}
-
-/**
- * Whole networks with the conv routing of V8's table (every conv on webnets' kernels)
- * against this engine's (XNNPACK_CONVS), alternated: what routing gains in a network, where
- * a layer's gain alone can vanish (the caches as the neighbours leave them).
- */
-function runUnrouted(options: AbOptions, log: (line: string) => void): void {
-  if (options.networks.length === 0)
-    throw new Error('--against unrouted compares networks: give --networks');
-  const config = kernelConfig();
-  log(
-    `convs routed as on V8 against this engine (${config.engine}), ${options.rounds} alternated rounds`,
-  );
-  for (const id of options.networks) {
-    const sides = [networkJob(id, { ...config, engine: 'other' }), networkJob(id, config)];
-    try {
-      for (let i = 0; i < 10; i++) for (const side of sides) side.run();
-      const [otherMs, nowMs] = alternateSyncTimes(
-        sides.map((side) => side.run),
-        { rounds: options.rounds, reps: 2 },
-      ) as [number[], number[]];
-      logLine(`${id} forward`, 'unrouted', otherMs, nowMs, log);
-    } finally {
-      for (const side of sides) side.dispose();
-    }
-  }
 }

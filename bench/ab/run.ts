@@ -19,9 +19,7 @@
  * (a changed signature cannot be swapped): the script says which differ. `--against stock`
  * times each layer on tfjs' own ops instead (XNNPACK's, where tfjs has the op), alternated with
  * webnets' kernels: what routing that layer to tfjs would gain on an engine; `--against threads1
- * --threads N` each layer on webnets' kernels with 1 thread against N (a page only);
- * `--against unrouted --networks …` whole networks with every conv on webnets' kernels against
- * this engine's routing to XNNPACK (src/kernels/config.ts XNNPACK_CONVS).
+ * --threads N` each layer on webnets' kernels with 1 thread against N (a page only).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -93,7 +91,7 @@ async function main(): Promise<number> {
   const networks = list(values.networks, []);
   const options: AbOptions = {
     modules:
-      values.against === 'stock' || values.against === 'threads1' || values.against === 'unrouted'
+      values.against === 'stock' || values.against === 'threads1'
         ? values.against
         : modulesAt(values.against),
     threads: wholeNumber('threads', values.threads, 1),

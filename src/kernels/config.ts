@@ -26,8 +26,6 @@ export interface KernelConfig {
    * network's own thread setting, passed to each kernel call as its `threads` attr.
    */
   threads: number;
-  /** The JavaScript engine compiling the WASM kernels (wasmEngine): some choices are per engine. */
-  engine: WasmEngine;
 }
 
 /** Activations as the specs name them (src/models/spec.ts). */
@@ -126,66 +124,6 @@ export function convBlockCode(engine: WasmEngine = wasmEngine()): number {
   return CONV_BLOCK_CODES[CONV_BLOCKS[engine]];
 }
 
-/** A conv shape class one engine runs faster on tfjs' own op (XNNPACK) than on webnets' kernel. */
-export interface XnnpackConvClass {
-  kind: 'dense' | 'depthwise';
-  /** The kernel size, where the class has one. */
-  kernel?: number;
-  minStride: number;
-  minInChannels: number;
-  /** What was measured: shapes, ratios, engine, date (the runs are in bench/RESULTS.md). */
-  why: string;
-}
-
-/**
- * The conv shape classes each engine routes to tfjs' own ops (XNNPACK) on WASM, measured
- * per layer of the four benchmark networks with `npm run bench:ab -- --against stock
- * --browser …` (one thread each side, alternated in one page, three runs): webnets' kernel
- * time over XNNPACK's. V8 and JavaScriptCore run every layer faster on webnets' kernels
- * (Chromium 156: 1.04–4.2× per layer; WebKitGTK 2.50: none slower beyond noise).
- */
-export const XNNPACK_CONVS: Record<WasmEngine, readonly XnnpackConvClass[]> = {
-  spidermonkey: [
-    {
-      kind: 'dense',
-      kernel: 1,
-      minStride: 2,
-      minInChannels: 64,
-      why: "RegNet's strided 1×1 projections (no packed weight: that is stride 1's) ran 1.1–1.6× faster on XNNPACK from 64 inputs (14²×208→440 0.63–0.73, 14²×160→400 0.68–0.71, 28²×104→208 0.69–0.90, 28²×64→160 0.89–0.94 kernel/XNNPACK), 0.83–0.95× as fast with 32–48 (Firefox ESR 153, 2026-12-04)",
-    },
-    {
-      kind: 'depthwise',
-      minStride: 1,
-      minInChannels: 672,
-      why: "EfficientNet-B0's widest depthwise convs ran faster on XNNPACK's depthwise conv + SiLU (7²×1152 k5 0.76–0.87, 14²×672 k5 s2 0.74–0.86, 7²×1152 k3 0.88–0.96; 14²×672 k5 0.90–1.09), the narrower ones 1.0–1.2× slower (Firefox ESR 153, 2026-12-04)",
-    },
-  ],
-  other: [],
-};
-
-/** Whether `engine` routes the conv class `c` to XNNPACK (XNNPACK_CONVS). */
-export function xnnpackFaster(c: ConvClass, engine: WasmEngine): boolean {
-  return XNNPACK_CONVS[engine].some(
-    (k) =>
-      k.kind === c.kind &&
-      (k.kernel === undefined || k.kernel === c.kernel) &&
-      c.stride >= k.minStride &&
-      c.inChannels >= k.minInChannels,
-  );
-}
-
-/**
- * On WASM, this engine runs the class faster on XNNPACK, thread for thread (XNNPACK's pool
- * has at least the network's threads: the tables were measured one thread each side).
- */
-function onXnnpack(c: ConvClass, config: KernelConfig): boolean {
-  return (
-    config.backend === 'wasm' &&
-    config.xnnpackThreads >= config.threads &&
-    xnnpackFaster(c, config.engine)
-  );
-}
-
 /** A rule: for shape class C on a backend, implementation I when `when` holds, and why. */
 export interface Rule<C, I extends string> {
   impl: I;
@@ -249,12 +187,6 @@ export type ConvImpl =
 export const CONV_RULES: readonly (Rule<ConvClass, ConvImpl> & { kind: ConvClass['kind'] })[] = [
   {
     kind: 'dense',
-    impl: 'stock',
-    when: onXnnpack,
-    why: "this engine runs the class faster on XNNPACK's conv (XNNPACK_CONVS)",
-  },
-  {
-    kind: 'dense',
     impl: 'kernel-packed',
     when: (c, config) =>
       kernelActivation(c.act) &&
@@ -277,12 +209,6 @@ export const CONV_RULES: readonly (Rule<ConvClass, ConvImpl> & { kind: ConvClass
     why: "on WebGPU webnets' conv takes bias, SiLU and the residual into the conv's dispatch (tfjs' adds one for the residual and two for SiLU) and squeeze-excitation's gates into its input read",
   },
   { kind: 'dense', impl: 'stock', when: always, why: "tfjs' convs (XNNPACK, WebGPU's tuned ones)" },
-  {
-    kind: 'depthwise',
-    impl: 'stock',
-    when: onXnnpack,
-    why: "this engine runs the class faster on XNNPACK's depthwise conv (XNNPACK_CONVS)",
-  },
   {
     kind: 'depthwise',
     impl: 'kernel',

@@ -10,7 +10,7 @@
  * They throw when the kernel is not registered for the active backend.
  */
 import { getThreadsCount, tf } from '../tf';
-import { wasmEngine, type KernelConfig } from './config';
+import type { KernelConfig } from './config';
 import { addActivationKernel } from './add-activation';
 import { chainedConv2dKernel } from './chained-conv2d';
 import { depthwiseConv2dKernel } from './depthwise-conv2d';
@@ -142,6 +142,5 @@ export function kernelConfig(
     xnnpackThreads: wasm ? getThreadsCount() : 1,
     poolThreads,
     threads: pooled ? poolThreads : 1,
-    engine: wasmEngine(),
   };
 }

@@ -8,7 +8,6 @@ import {
   chainTile,
   selectChainedConv,
   groupConvGeometry,
-  kernelConfig,
   CONV_BLOCK_CODES,
   convBlockCode,
   wasmEngine,
@@ -42,7 +41,6 @@ const wasm: KernelConfig = {
   xnnpackThreads: 1,
   poolThreads: 2,
   threads: 2,
-  engine: 'other',
 };
 const wasmStock: KernelConfig = { ...wasm, kernels: none, poolThreads: 1, threads: 1 };
 const webgpu: KernelConfig = {
@@ -51,7 +49,6 @@ const webgpu: KernelConfig = {
   xnnpackThreads: 1,
   poolThreads: 1,
   threads: 1,
-  engine: 'other',
 };
 
 const webgpuStock: KernelConfig = { ...webgpu, kernels: none };
@@ -196,47 +193,5 @@ describe('kernel variants per JavaScript engine, from the measured table', () =>
     expect(convBlockCode('spidermonkey')).toBe(CONV_BLOCK_CODES['8x4']);
     expect(convBlockCode('other')).toBe(CONV_BLOCK_CODES['16x2']);
     expect(new Set(Object.values(CONV_BLOCK_CODES)).size).toBe(2);
-  });
-});
-
-describe("'auto' that knows the engine: conv classes routed to XNNPACK per engine", () => {
-  // One thread, as the table was measured: XNNPACK's pool has the network's threads.
-  const oneThread: KernelConfig = { ...wasm, xnnpackThreads: 1, poolThreads: 1, threads: 1 };
-  const firefox: KernelConfig = { ...oneThread, engine: 'spidermonkey' };
-  const projection = conv({ stride: 2, inChannels: 208, act: 'linear' });
-  const wideDepthwise = conv({ kind: 'depthwise', kernel: 5, inChannels: 1152, act: 'silu' });
-
-  it("SpiderMonkey runs strided 1×1 convs from 64 inputs and the widest depthwise convs on XNNPACK's ops", () => {
-    expect(selectConv(projection, firefox)).toBe('stock');
-    expect(selectConv({ ...projection, inChannels: 64 }, firefox)).toBe('stock');
-    expect(selectConv({ ...wideDepthwise, stride: 2, inChannels: 672 }, firefox)).toBe('stock');
-    expect(selectConv(wideDepthwise, firefox)).toBe('stock');
-  });
-
-  it("SpiderMonkey keeps every other class on webnets' kernels", () => {
-    expect(selectConv({ ...projection, inChannels: 48 }, firefox)).toBe('kernel');
-    expect(selectConv({ ...projection, stride: 1 }, firefox)).toBe('kernel-packed');
-    expect(selectConv({ ...projection, kernel: 3 }, firefox)).toBe('kernel');
-    expect(selectConv({ ...wideDepthwise, inChannels: 480 }, firefox)).toBe('kernel');
-    expect(selectConv(conv({ kind: 'grouped', kernel: 3, stride: 2, groups: 4 }), firefox)).toBe(
-      'kernel',
-    );
-    expect(selectLinear(1280, firefox)).toBe('kernel-packed');
-  });
-
-  it('V8 and JavaScriptCore keep every class on the kernels, and so does WebGPU', () => {
-    expect(selectConv(projection, oneThread)).toBe('kernel');
-    expect(selectConv(wideDepthwise, oneThread)).toBe('kernel');
-    expect(selectConv(projection, { ...webgpu, engine: 'spidermonkey' })).toBe('kernel');
-  });
-
-  it("keeps the kernels where they have more threads than XNNPACK's pool (the table is thread for thread)", () => {
-    const split: KernelConfig = { ...firefox, poolThreads: 2, threads: 2 };
-    expect(selectConv(projection, split)).toBe('kernel');
-    expect(selectConv(wideDepthwise, split)).toBe('kernel');
-  });
-
-  it('tells the engine from the global it runs in (kernelConfig)', () => {
-    expect(kernelConfig('cpu').engine).toBe('other'); // Node: V8
   });
 });
