@@ -101,6 +101,11 @@ async function main(): Promise<number> {
     rounds: wholeNumber('rounds', values.rounds, 2),
   };
   const port = wholeNumber('port', values.port, 1);
+  if (options.modules === 'threads1' && (values.browser === undefined || options.threads < 2)) {
+    throw new OptionError(
+      '--against threads1 needs --browser NAME and --threads N (2 or more): Node runs tfjs on one thread',
+    );
+  }
   await (values.browser === undefined
     ? inNode(options)
     : inBrowser(parseBrowser(values.browser), options, port));
