@@ -26,16 +26,13 @@
  * the raw figures in test-results/quantization-results.json.
  */
 import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { format } from 'prettier';
-import { decodeImage } from '../../src/cli/predict';
-import { readCheckpoint } from '../../src/convert/checkpoint';
 import { fileFetch, packUrl } from '../../src/convert/file-fetch';
-import { toWebnetsWeights } from '../../src/convert/map';
 import type { SourceTensor } from '../../src/convert/state-dict';
 import { manifestJson, writePack } from '../../src/convert/write-pack';
 import { registerKernels } from '../../src/kernels';
@@ -43,7 +40,6 @@ import { createNetwork } from '../../src/models/network';
 import { getSpec } from '../../src/models/presets';
 import type { NetworkSpec } from '../../src/models/spec';
 import { blockConvs, convKind, paramSpecs } from '../../src/models/spec';
-import { preprocess } from '../../src/runtime/preprocess';
 import { tf } from '../../src/tf';
 import { floatToHalf, halfAtLeast, halfAtMost, halfToFloat } from '../../src/weights/float16';
 import type { PreActivationStatistics } from '../../src/weights/bias-correction';
@@ -60,115 +56,14 @@ import {
   storagePlan,
   valuesPerChannel,
 } from '../../src/weights/quantize';
-import { random, trainedLikeWeights } from './trained-like';
+import type { Source } from './sources';
+import { SEED, SOURCES, makeInputs } from './sources';
+import type { NetworkStatistics } from './statistics';
+import { byKind, networkStatistics } from './statistics';
+import { random } from './trained-like';
 
-const SHARED = '../shared';
 const CLEAR_LEAD = 0.05;
 const DTYPES: PackDtype[] = ['float32', 'float16', 'int8'];
-/** Sub-images of each photo for the views: [top fraction, left fraction, side / shorter side]. */
-const CROPS = [
-  [0, 0, 0.8],
-  [1, 1, 0.8],
-  [0, 1, 0.7],
-  [1, 0, 0.7],
-  [0.5, 0.5, 0.6],
-] as const;
-const SEED = 0;
-
-interface Source {
-  /** What --models selects: the model id, + ':trained-like' for seeded weights. */
-  key: string;
-  id: string;
-  weights: string;
-  /** The weights, and their batch norms' β and γ (for bias correction). */
-  tensors: (
-    spec: NetworkSpec,
-    inputs: tf.Tensor4D[],
-  ) => { tensors: Map<string, SourceTensor>; statistics: PreActivationStatistics };
-}
-
-const fdCheckpoint = (alpha: string): Source => ({
-  key: `fd-mobilenet-${alpha}x`,
-  id: `fd-mobilenet-${alpha}x`,
-  weights: `${alpha}x-FDMobileNet-224.pth.tar (the authors')`,
-  tensors: (spec) => {
-    const path = `${SHARED}/weights/fd-mobilenet/${alpha}x-FDMobileNet-224.pth.tar`;
-    if (!existsSync(path)) {
-      throw new Error(
-        `${path} is missing: see ../shared/README.md for the FD-MobileNet checkpoints`,
-      );
-    }
-    const statistics: PreActivationStatistics = new Map();
-    const checkpoint = readCheckpoint(new Uint8Array(readFileSync(path)), path);
-    return { tensors: toWebnetsWeights(spec, checkpoint, statistics), statistics };
-  },
-});
-
-const trainedLike = (id: string): Source => ({
-  key: `${id}:trained-like`,
-  id,
-  weights: `trained-like, seed ${SEED}`,
-  // Batch norm and classifier calibrated on the photos and the first 12 views.
-  tensors: (spec, inputs) => {
-    const statistics: PreActivationStatistics = new Map();
-    return { tensors: trainedLikeWeights(spec, inputs.slice(0, 16), SEED, statistics), statistics };
-  },
-});
-
-const SOURCES: Source[] = [
-  fdCheckpoint('0.25'),
-  fdCheckpoint('0.5'),
-  trainedLike('efficientnet-b0'),
-  trainedLike('regnety-400mf'),
-  trainedLike('regnetx-400mf'),
-  // The generator next to the real checkpoint it imitates: how much harsher it is.
-  trainedLike('fd-mobilenet-0.25x'),
-];
-
-// ---------------------------------------------------------------------------- inputs
-
-function photoNames(): string[] {
-  const dir = `${SHARED}/images`;
-  if (!existsSync(dir)) throw new Error(`${dir} is missing: see ../shared/README.md`);
-  return readdirSync(dir)
-    .filter((f) => /\.(png|jpe?g)$/i.test(f))
-    .sort();
-}
-
-interface Inputs {
-  photos: { name: string; x: tf.Tensor4D }[];
-  views: { name: string; x: tf.Tensor4D }[];
-}
-
-async function makeInputs(spec: NetworkSpec): Promise<Inputs> {
-  const photos: Inputs['photos'] = [];
-  const views: Inputs['views'] = [];
-  for (const file of photoNames()) {
-    const pixels = await decodeImage(`${SHARED}/images/${file}`);
-    const name = file.replace(/\.\w+$/, '');
-    photos.push({ name, x: preprocess(pixels, spec.preprocessing) });
-    const [height, width] = pixels.shape;
-    const side = Math.min(height, width);
-    for (const [fy, fx, f] of CROPS) {
-      const s = Math.round(side * f);
-      const top = Math.round((height - s) * fy);
-      const left = Math.round((width - s) * fx);
-      const crop = tf.slice(pixels, [top, left, 0], [s, s, 3]) as tf.Tensor3D;
-      const mirror = tf.reverse(crop, 1) as tf.Tensor3D;
-      views.push({
-        name: `${name} crop ${fy},${fx},${f}`,
-        x: preprocess(crop, spec.preprocessing),
-      });
-      views.push({
-        name: `${name} crop ${fy},${fx},${f} mirrored`,
-        x: preprocess(mirror, spec.preprocessing),
-      });
-      tf.dispose([crop, mirror]);
-    }
-    pixels.dispose();
-  }
-  return { photos, views };
-}
 
 // ---------------------------------------------------------------------------- running
 
@@ -553,10 +448,12 @@ interface ModelResult {
   codes: { code: string; ratio: number; photos: Summary; views: Summary }[];
   /** The output's change with every weight perturbed by NOISE of its channel's rms. */
   fragility?: { photos: Summary; views: Summary };
+  /** statistics.ts on the photos and views. */
+  statistics?: NetworkStatistics;
 }
 
 /** The report's tables after the summary, each of which --skip can leave out. */
-const TABLES = ['sensitivity', 'budgets', 'codes', 'fragility'] as const;
+const TABLES = ['statistics', 'sensitivity', 'budgets', 'codes', 'fragility'] as const;
 type Table = (typeof TABLES)[number];
 
 async function measure(source: Source, tables: Set<Table>): Promise<ModelResult> {
@@ -648,6 +545,7 @@ async function measure(source: Source, tables: Set<Table>): Promise<ModelResult>
       budgets,
       codes,
       ...(tables.has('fragility') ? { fragility: pick(judge(withNoise(tensors, NOISE))) } : {}),
+      ...(tables.has('statistics') ? { statistics: networkStatistics(spec, tensors, allX) } : {}),
     };
     if (tables.has('sensitivity')) {
       const kindOf = kinds(spec);
@@ -806,6 +704,30 @@ function markdown(results: ModelResult[], header: string): string {
       for (const c of r.codes) {
         lines.push(
           `| ${r.id} | ${r.weights} | ${c.code} | ${pct(c.ratio)} | ${c.photos.clearKept + c.views.clearKept}/${c.photos.clear + c.views.clear} | ${num(c.views.meanKL)} | ${num(c.views.maxDeltaP)} |`,
+        );
+      }
+    }
+  }
+  if (results.some((r) => r.statistics)) {
+    lines.push('', '## What the generator matches: the statistics that set sensitivity', '');
+    lines.push(
+      "tools/quantization/statistics.ts on the photos and views, per layer kind, median over its layers (y a conv's output before its activation, x its input, w_c an output channel's folded weights). gain: ‖w_c‖²·E[x²]/Var(y_c), the output's noise-to-signal per unit of relative weight noise. alignment: Var(y_c)/(‖w_c‖²·Var(x)), 1 for weights pointing anywhere. offset: ΣE[x]²/ΣVar(x). spread: standard deviation over channels of log10 ‖w_c‖. kurtosis, peak/rms: of a channel's values. active: share of positive ReLU inputs. Logits, median over inputs: standard deviation over classes, top-1 − top-2, top-1 probability. trained-like.ts's constants are set to the authors' FD-MobileNet rows.",
+      '',
+    );
+    lines.push(
+      '| model | weights | kind | convs | gain | alignment | offset | spread | kurtosis | peak/rms | active | logits: std, gap, p1 |',
+      '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    );
+    const g = (x: number) => (Number.isNaN(x) ? '' : x.toFixed(x >= 10 ? 1 : 2));
+    for (const r of results) {
+      const st = r.statistics;
+      if (!st) continue;
+      let first = true;
+      for (const [kind, k] of byKind(st.convs)) {
+        const logits = first ? `${g(st.logitStd)}, ${g(st.logitGap)}, ${g(st.p1)}` : '';
+        first = false;
+        lines.push(
+          `| ${r.id} | ${r.weights} | ${kind} | ${k.convs} | ${g(k.gain)} | ${g(k.alignment)} | ${g(k.offset)} | ${g(k.spread)} | ${g(k.kurtosis)} | ${g(k.peakToRms)} | ${g(k.active)} | ${logits} |`,
         );
       }
     }
