@@ -157,7 +157,7 @@ function convStatistics(
   }
   const offset = meanSquares / variances;
   const y = tf.tidy(() => act(pre, conv.act));
-  pre.dispose();
+  if (y !== pre) pre.dispose();
   const outputRms = tf.tidy(() => tf.sqrt(tf.mean(tf.square(y))).dataSync()[0]!);
   return {
     stats: {
