@@ -303,6 +303,37 @@ describe('Pillow resampling in the WASM kernel', () => {
     }
   });
 
+  it.each([
+    ['already the resize’s size (identity columns)', 20, 37, 20, 8],
+    ['shrunk (columns through the taps)', 11, 20, 11, 4],
+  ] as const)(
+    'makes pixels bytes as a Uint8ClampedArray stores them, %s',
+    async (_, resizedHeight, resizedWidth, size, left) => {
+      // Fractions, ties (rounded to even), out of range, NaN and the infinities, in every row.
+      const odd = [0.5, 1.5, 2.5, 254.5, 255.5, -0.4, -3, 300, 70000, -70000, 127.49, 127.51];
+      const special = [NaN, Infinity, -Infinity];
+      const [height, width] = [20, 37];
+      const values = Array.from({ length: height * width * 3 }, (_, i) =>
+        i % 7 === 0 ? odd[(i / 7) % odd.length]! : i % 11 === 0 ? special[i % 3]! : (i * 37) % 256,
+      );
+      const attrs: ResizeCropNormalizeAttrs = {
+        ...{ filter: 'bilinear', resizedHeight, resizedWidth, top: 0, left, size },
+        ...identity,
+      };
+      for (const dtype of ['float32', 'int32'] as const) {
+        const pixels = dtype === 'int32' ? values.map((v) => (isFinite(v) ? v | 0 : 0)) : values;
+        const want = resizeCropNormalizeBytes(
+          { data: Uint8ClampedArray.from(pixels), width, height, stride: 3 },
+          attrs,
+        );
+        const x = tf.tensor4d(pixels, [1, height, width, 3], dtype);
+        const y = resizeCropNormalize(x, attrs);
+        expect(Array.from(await y.data()), dtype).toEqual(Array.from(want));
+        tf.dispose([x, y]);
+      }
+    },
+  );
+
   it('refuses an unknown filter, a box outside the image, a crop outside the resize', () => {
     const x = tf.zeros([1, 8, 8, 3], 'int32') as tf.Tensor4D;
     const attrs: ResizeCropNormalizeAttrs = {

@@ -91,6 +91,9 @@ RESIZES = [
     (720, 1280, 11, 256, 455),
     (3000, 4000, 12, 256, 341),  # large
     (37, 29, 13, 256, 200),  # up, odd
+    (256, 300, 14, 256, 200),  # rows the identity, columns down
+    (300, 256, 15, 240, 256),  # columns the identity, rows down
+    (5, 7, 16, 5, 7),  # the identity, rows narrower than 16 channels
 ]
 
 # (source height, width, seed, resizeSize, inputSize)
@@ -101,6 +104,7 @@ PIPELINES = [
     (300, 451, 24, 256, 224),
     (3000, 4000, 25, 256, 224),
     (240, 240, 26, 274, 240),
+    (256, 256, 27, 256, 224),  # already the resize's size (the benchmark's input)
 ]
 
 # (source height, width, seed, (left, top, right, bottom) as fractions, resizeSize, inputSize)

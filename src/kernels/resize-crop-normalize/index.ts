@@ -21,6 +21,7 @@ import { kernelsOf, memoryOf, offsetOf } from '../wasm/module';
 import {
   normalizeRgb,
   pillowTaps,
+  PRECISION_BITS,
   resampleCrop,
   RESAMPLE_FILTERS,
   type Bytes8,
@@ -159,44 +160,109 @@ export function resizeCropNormalize(x: tf.Tensor4D, attrs: ResizeCropNormalizeAt
   return tf.engine().runKernel(RESIZE_CROP_NORMALIZE, { x }, { ...attrs });
 }
 
-/** start, count, coeffs one after the other, as the C kernel reads taps. */
-function packTaps(t: Taps): Int32Array {
-  const n = t.start.length;
-  const packed = new Int32Array(2 * n + t.coeffs.length);
-  packed.set(t.start);
-  packed.set(t.count, n);
-  packed.set(t.coeffs, 2 * n);
-  return packed;
+/**
+ * The taps without the zero weights at either end of each window (Pillow's windows span the
+ * filter's support, and fixed point rounds its edges' small weights to 0): the same sums,
+ * fewer terms; an unscaled axis becomes one weight of 1.0 per index.
+ */
+export function trimTaps(t: Taps): Taps {
+  const { ksize } = t;
+  const start = Int32Array.from(t.start);
+  const count = Int32Array.from(t.count);
+  const coeffs = new Int32Array(t.coeffs.length);
+  for (let i = 0; i < start.length; i++) {
+    const k = i * ksize;
+    let a = 0;
+    let b = count[i]!;
+    while (a < b && t.coeffs[k + a] === 0) a++;
+    while (b > a && t.coeffs[k + b - 1] === 0) b--;
+    start[i] = t.start[i]! + a;
+    count[i] = b - a;
+    coeffs.set(t.coeffs.subarray(k + a, k + b), k);
+  }
+  return { ksize, start, count, coeffs };
 }
+
+/** Whether the taps copy: index i reads source index start[0] + i alone, at weight 1.0. */
+export function isIdentity(t: Taps): boolean {
+  return t.start.every(
+    (s, i) =>
+      s === t.start[0]! + i && t.count[i] === 1 && t.coeffs[i * t.ksize] === 1 << PRECISION_BITS,
+  );
+}
+
+/** One axis's taps as the C kernel reads them (trimmed), and what it needs to know of them. */
+interface KernelTaps {
+  /** start, count, coeffs one after the other. */
+  packed: Int32Array;
+  ksize: number;
+  identity: boolean;
+  /** The source indices [first, end) the taps read. */
+  first: number;
+  end: number;
+}
+
+/** The kernel's taps of cropTaps' (cached: a camera's frames all have one geometry). */
+const kernelTapsOf = new WeakMap<Taps, KernelTaps>();
+
+function kernelTaps(taps: Taps): KernelTaps {
+  let k = kernelTapsOf.get(taps);
+  if (!k) {
+    const t = trimTaps(taps);
+    const n = t.start.length;
+    const packed = new Int32Array(2 * n + t.coeffs.length);
+    packed.set(t.start);
+    packed.set(t.count, n);
+    packed.set(t.coeffs, 2 * n);
+    const ends = t.start.map((s, i) => s + t.count[i]!);
+    k = {
+      packed,
+      ksize: t.ksize,
+      identity: isIdentity(t),
+      first: Math.min(...t.start),
+      end: Math.max(...ends),
+    };
+    kernelTapsOf.set(taps, k);
+  }
+  return k;
+}
+
+/** Bytes a scratch row of `pixels` RGB pixels takes: room for the kernel's 16-byte reach past its end. */
+const scratchRow = (pixels: number): number => 16 * Math.ceil((3 * pixels + 16) / 16);
 
 function wasmResizeCropNormalize({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const b = backend as WasmBackendLike;
   const g = resizeCropGeometry(inputs, attrs ?? {});
   const x = inputs.x as TensorInfo;
   const { exports } = kernelsOf(b);
-  const { rows, cols } = cropTaps(g.height, g.width, g);
-  const rowTaps = packTaps(rows);
-  const colTaps = packTaps(cols);
-  const row0 = rows.start[0]!;
-  const sourceRows = rows.start[g.size - 1]! + rows.count[g.size - 1]! - row0;
+  const taps = cropTaps(g.height, g.width, g);
+  const rows = kernelTaps(taps.rows);
+  const cols = kernelTaps(taps.cols);
+  const row0 = rows.first;
+  const sourceRows = rows.end - rows.first;
+  const stride = scratchRow(g.size);
   const out = b.makeOutput([1, g.size, g.size, 3], 'float32');
-  const tapBytes = 4 * (rowTaps.length + colTaps.length);
-  const at = b.wasm._malloc(tapBytes + sourceRows * g.size * 4);
+  const tapBytes = 4 * (rows.packed.length + cols.packed.length);
+  const at = b.wasm._malloc(tapBytes + sourceRows * stride + scratchRow(cols.end - cols.first));
   try {
-    const heap = new Int32Array(memoryOf(b).buffer, at, rowTaps.length + colTaps.length);
-    heap.set(rowTaps);
-    heap.set(colTaps, rowTaps.length);
-    const colAt = at + 4 * rowTaps.length;
+    const heap = new Int32Array(memoryOf(b).buffer, at, rows.packed.length + cols.packed.length);
+    heap.set(rows.packed);
+    heap.set(cols.packed, rows.packed.length);
+    const colAt = at + 4 * rows.packed.length;
     const tmp = at + tapBytes;
+    const bytes = tmp + sourceRows * stride;
     const horizontal =
       g.layout === 'rgba8'
         ? exports.pillow_horizontal_rgba8
         : x.dtype === 'int32'
           ? exports.pillow_horizontal_i32
           : exports.pillow_horizontal_f32;
-    horizontal(offsetOf(b, x), g.width, row0, sourceRows, colAt, g.size, cols.ksize, tmp);
+    horizontal(
+      ...[offsetOf(b, x), g.width, row0, sourceRows, colAt, g.size, cols.ksize],
+      ...[cols.identity ? 1 : 0, tmp, stride, bytes],
+    );
     exports.pillow_vertical_normalize(
-      ...[tmp, g.size, row0, at, g.size, rows.ksize, offsetOf(b, out)],
+      ...[tmp, stride, g.size, row0, at, g.size, rows.ksize, offsetOf(b, out)],
       ...[...g.scale, ...g.shift],
     );
   } finally {
