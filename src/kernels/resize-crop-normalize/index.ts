@@ -253,15 +253,15 @@ function wasmResizeCropNormalize({ inputs, backend, attrs }: KernelArgs): Tensor
     const bytes = tmp + sourceRows * stride;
     const horizontal =
       g.layout === 'rgba8'
-        ? exports.pillow_horizontal_rgba8
+        ? exports.pillow_columns_rgba8
         : x.dtype === 'int32'
-          ? exports.pillow_horizontal_i32
-          : exports.pillow_horizontal_f32;
+          ? exports.pillow_columns_i32
+          : exports.pillow_columns_f32;
     horizontal(
       ...[offsetOf(b, x), g.width, row0, sourceRows, colAt, g.size, cols.ksize],
       ...[cols.identity ? 1 : 0, tmp, stride, bytes],
     );
-    exports.pillow_vertical_normalize(
+    exports.pillow_rows_normalize(
       ...[tmp, stride, g.size, row0, at, g.size, rows.ksize, offsetOf(b, out)],
       ...[...g.scale, ...g.shift],
     );

@@ -132,12 +132,12 @@ INLINE void tap_span(const int *start, const int *count, int n, int *first, int 
     }                                                                                          \
   }
 
-HORIZONTAL_RGB(pillow_horizontal_i32, int, bytes_of_i32)
-HORIZONTAL_RGB(pillow_horizontal_f32, float, bytes_of_f32)
+HORIZONTAL_RGB(pillow_columns_i32, int, bytes_of_i32)
+HORIZONTAL_RGB(pillow_columns_f32, float, bytes_of_f32)
 
 /* Horizontal pass of packed RGBA bytes, read in place; identity columns drop the alpha. */
-EXPORT(pillow_horizontal_rgba8)
-void pillow_horizontal_rgba8(const unsigned char *x, int width, int row0, int rows,
+EXPORT(pillow_columns_rgba8)
+void pillow_columns_rgba8(const unsigned char *x, int width, int row0, int rows,
                              const int *taps, int n, int ksize, int identity, unsigned char *tmp,
                              int tmp_stride, unsigned char *bytes) {
   (void)bytes;
@@ -196,8 +196,8 @@ INLINE v128_t channels(float c0, float c1, float c2, int phase) {
  * float32. A row narrower than 16 channels goes one channel at a time; a wider one in
  * chunks of 16, its last chunk ending at the row's end (overlapping the one before).
  */
-EXPORT(pillow_vertical_normalize)
-void pillow_vertical_normalize(const unsigned char *tmp, int tmp_stride, int n_cols, int row0,
+EXPORT(pillow_rows_normalize)
+void pillow_rows_normalize(const unsigned char *tmp, int tmp_stride, int n_cols, int row0,
                                const int *taps, int n_rows, int ksize, float *y, float s0,
                                float s1, float s2, float t0, float t1, float t2) {
   const int *start = taps, *count = taps + n_rows, *coeffs = taps + 2 * n_rows;

@@ -39,10 +39,10 @@ export interface KernelExports {
   se_sums(...args: number[]): void;
   se_gates(...args: number[]): void;
   se_scale(...args: number[]): void;
-  pillow_horizontal_rgba8(...args: number[]): void;
-  pillow_horizontal_i32(...args: number[]): void;
-  pillow_horizontal_f32(...args: number[]): void;
-  pillow_vertical_normalize(...args: number[]): void;
+  pillow_columns_rgba8(...args: number[]): void;
+  pillow_columns_i32(...args: number[]): void;
+  pillow_columns_f32(...args: number[]): void;
+  pillow_rows_normalize(...args: number[]): void;
 }
 
 /** Every export of KernelExports, by name: what tools/build-kernels.ts checks each build for. */
@@ -62,10 +62,10 @@ export const MODULE_EXPORTS = [
   'se_sums',
   'se_gates',
   'se_scale',
-  'pillow_horizontal_rgba8',
-  'pillow_horizontal_i32',
-  'pillow_horizontal_f32',
-  'pillow_vertical_normalize',
+  'pillow_columns_rgba8',
+  'pillow_columns_i32',
+  'pillow_columns_f32',
+  'pillow_rows_normalize',
 ] as const satisfies readonly (keyof KernelExports)[];
 
 // Every name of KernelExports is in MODULE_EXPORTS (a compile error otherwise).
