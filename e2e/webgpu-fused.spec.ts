@@ -13,29 +13,33 @@ import { openWebGpuPage } from './runtime-fixtures';
 import type * as Kernels from '../src/kernels';
 import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
 
-type PageWindow = WebnetsWindow & { internals: { kernels: typeof Kernels } };
+interface TensorChecks {
+  /** Tensors of a seeded linear congruential sequence in [−0.5, 0.5). */
+  seededRandom(t: WebnetsWindow['webnets']['tf'], seed: number): (shape: number[]) => Tensor;
+  /** max |a − b| / max |b|; Infinity when the shapes differ. */
+  relDiff(a: Tensor, b: Tensor): Promise<number>;
+}
 
-test('WebGPU poolLinear and projectedConv2d match tfjs’ stock ops (batch 2, partial workgroups, two channel chunks, stride 1 and 2, with and without gates)', async ({
-  page,
-}) => {
-  test.setTimeout(300_000);
-  const errors = await openWebGpuPage(page);
-  const got = await page.evaluate(async () => {
-    const w = window as unknown as PageWindow;
-    const { tf, load } = w.webnets;
-    const K = w.internals.kernels;
-    (await load('fd-mobilenet-0.5x', { synthetic: true, backend: 'webgpu' })).dispose();
-    let seed = 1;
-    const random = (shape: number[]) => {
-      const n = shape.reduce((a, b) => a * b, 1);
-      const values = Float32Array.from({ length: n }, () => {
-        seed = (seed * 1103515245 + 12345) % 2147483648;
-        return seed / 2147483648 - 0.5;
-      });
-      return tf.tensor(values, shape);
-    };
-    /** max |a − b| / max |b| */
-    const relDiff = async (a: Tensor, b: Tensor): Promise<number> => {
+type PageWindow = WebnetsWindow & {
+  internals: { kernels: typeof Kernels };
+  tensorChecks: TensorChecks;
+};
+
+/** Init script: the pages' shared inputs and comparison (both tests' page code uses them). */
+function installTensorChecks(): void {
+  const checks: TensorChecks = {
+    seededRandom(t, seed) {
+      let state = seed;
+      return (shape) => {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const values = Float32Array.from({ length: n }, () => {
+          state = (state * 1103515245 + 12345) % 2147483648;
+          return state / 2147483648 - 0.5;
+        });
+        return t.tensor(values, shape);
+      };
+    },
+    async relDiff(a, b) {
       const [x, y] = [await a.data(), await b.data()];
       let worst = 0;
       let largest = 0;
@@ -43,8 +47,27 @@ test('WebGPU poolLinear and projectedConv2d match tfjs’ stock ops (batch 2, pa
         largest = Math.max(largest, Math.abs(y[i]!));
         worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
       }
-      return x.length === y.length ? worst / largest : Infinity;
-    };
+      return x.length === y.length && a.shape.join() === b.shape.join()
+        ? worst / largest
+        : Infinity;
+    },
+  };
+  Object.assign(window, { tensorChecks: checks });
+}
+
+test('WebGPU poolLinear and projectedConv2d match tfjs’ stock ops (batch 2, partial workgroups, two channel chunks, stride 1 and 2, with and without gates)', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await page.addInitScript(installTensorChecks);
+  const errors = await openWebGpuPage(page);
+  const got = await page.evaluate(async () => {
+    const w = window as unknown as PageWindow;
+    const { tf, load } = w.webnets;
+    const K = w.internals.kernels;
+    (await load('fd-mobilenet-0.5x', { synthetic: true, backend: 'webgpu' })).dispose();
+    const random = w.tensorChecks.seededRandom(tf, 1);
+    const { relDiff } = w.tensorChecks;
     const out: Record<string, number> = {};
     for (const [shape, classes] of [
       [[2, 5, 3, 12], 70],
@@ -92,33 +115,15 @@ test('WebGPU chainedConv2d: a block’s last 1×1 conv (residual, projection, ga
   page,
 }) => {
   test.setTimeout(300_000);
+  await page.addInitScript(installTensorChecks);
   const errors = await openWebGpuPage(page);
   const got = await page.evaluate(async () => {
     const w = window as unknown as PageWindow;
     const { tf, load } = w.webnets;
     const K = w.internals.kernels;
     (await load('fd-mobilenet-0.5x', { synthetic: true, backend: 'webgpu' })).dispose();
-    let seed = 7;
-    const random = (shape: number[]) => {
-      const n = shape.reduce((a, b) => a * b, 1);
-      const values = Float32Array.from({ length: n }, () => {
-        seed = (seed * 1103515245 + 12345) % 2147483648;
-        return seed / 2147483648 - 0.5;
-      });
-      return tf.tensor(values, shape);
-    };
-    const relDiff = async (a: Tensor, b: Tensor): Promise<number> => {
-      const [x, y] = [await a.data(), await b.data()];
-      let worst = 0;
-      let largest = 0;
-      for (let i = 0; i < y.length; i++) {
-        largest = Math.max(largest, Math.abs(y[i]!));
-        worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
-      }
-      return x.length === y.length && a.shape.join() === b.shape.join()
-        ? worst / largest
-        : Infinity;
-    };
+    const random = w.tensorChecks.seededRandom(tf, 7);
+    const { relDiff } = w.tensorChecks;
     const out: Record<string, number> = {};
     // [name, batch, height, width, Cin, Cout, Cnext, shortcut: stride or 0 (residual), gated]
     const cases: [string, number, number, number, number, number, number, number, boolean][] = [
