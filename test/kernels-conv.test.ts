@@ -112,6 +112,9 @@ describe(`${GROUP_CONV2D} (wasm)`, () => {
     [2, 5, 6, 24, 144, 1, 1, 1, 'silu'],
     [1, 6, 6, 40, 22, 1, 2, 1, 'linear'],
     [1, 15, 14, 3, 32, 3, 2, 1, 'silu'],
+    // stems with a rest of channels past the 8- and 16-wide blocks, stride 1 and 2
+    [1, 9, 11, 3, 12, 3, 1, 1, 'relu'],
+    [2, 8, 7, 3, 20, 3, 2, 1, 'linear'],
   ];
   const denseCases = denseRows.map(convCase);
   it.each(
@@ -132,11 +135,16 @@ describe(`${GROUP_CONV2D} (wasm)`, () => {
     const r = tf.tensor4d(rData, [batch, oh, ow, cout]);
     const attrs = { strides: c.stride, groups: 1, activation: c.activation };
     const got = groupConv2d(x, w, b, attrs, withResidual ? r : undefined).dataSync();
-    expectClose(
-      got,
-      refGroupConv(c, xData, wData, bData, withResidual ? rData : undefined),
-      'vs JS reference',
-    );
+    const reference = refGroupConv(c, xData, wData, bData, withResidual ? rData : undefined);
+    expectClose(got, reference, 'vs JS reference');
+    // Every engine's blocks (config.ts CONV_BLOCKS), whichever this engine runs.
+    for (const [blocks, code] of Object.entries(CONV_BLOCK_CODES)) {
+      const other = withBlocks(code, () =>
+        groupConv2d(x, w, b, attrs, withResidual ? r : undefined),
+      );
+      expectClose(other.dataSync(), reference, `${blocks} blocks`);
+      other.dispose();
+    }
     const stock = tf.tidy(() => {
       const conv = tf.fused.conv2d({ x, filter: w, bias: b, strides: c.stride, pad: k >> 1 });
       return stockActivate(withResidual ? tf.add(conv, r) : conv, c.activation);
