@@ -21,7 +21,8 @@ export const usage = `Usage: npm run bench -- [options]
                        (default wasm1,wasm<all cores>,wasmauto)
   --webgpu             add the webgpu page to the backends (default or given)
   --runs N             timed runs per side (default 20)
-  --warmup N           untimed runs per side first (default 3)
+  --warmup N           untimed runs per side first (default 20: SpiderMonkey and JavaScriptCore
+                       reach their optimizing tier 10–20 inferences after load)
   --profile-runs N     profiled webnets runs for the per-op profile (default 3)
   --webnets-call C     what the webnets side times: predict (load + predict from dist/webnets.js,
                        what a user gets), forward (network.forward from the sources, the same
@@ -74,7 +75,9 @@ export function parse(argv: string[]): Options | null {
       models: { type: 'string' },
       backends: { type: 'string' },
       runs: { type: 'string', default: '20' },
-      warmup: { type: 'string', default: '3' },
+      // Steady state, as a camera loop sees it: Firefox's and WebKit's optimizing tiers reach
+      // the kernels 10–20 inferences after load (Chromium's sooner); both sides get the same.
+      warmup: { type: 'string', default: '20' },
       'profile-runs': { type: 'string', default: '3' },
       port: { type: 'string', default: '5203' },
       'webnets-call': { type: 'string', default: 'auto' },
