@@ -335,7 +335,7 @@ test('a lost WebGPU device moves the model to WASM, which says why and keeps ans
   expect(result.backendBefore).toBe('webgpu');
   expect(result.backendAfter).toBe('wasm');
   expect(result.reason).toMatch(
-    /^wasm-simd \(\d+ threads?\): fell back from WebGPU: the WebGPU device was lost \(destroyed/,
+    /^wasm-simd \(\d+ threads?(, [^)]*)?\): fell back from WebGPU: the WebGPU device was lost \(destroyed/,
   );
   expect(result.maxDiff).toBeLessThan(1e-3);
 });

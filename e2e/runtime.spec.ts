@@ -57,7 +57,7 @@ test.describe("backend: 'auto'", () => {
     });
     expect(choice.backend).toBe('wasm');
     expect(choice.reason).toMatch(
-      /^wasm-simd \(\d+ threads?\): software WebGPU adapter \(google swiftshader\)$/,
+      /^wasm-simd \(\d+ threads?(, [^)]*)?\): software WebGPU adapter \(google swiftshader\)$/,
     );
     expect(choice.classes).toBe(5);
   });
@@ -74,7 +74,7 @@ test.describe("backend: 'auto'", () => {
     expect(choice.selected.rule).toBe('low-power-arm-gpu');
     expect(choice.backend).toBe('wasm');
     expect(choice.reason).toMatch(
-      /^wasm-simd \(\d+ threads?\): low-power ARM GPU \(arm valhall\)$/,
+      /^wasm-simd \(\d+ threads?(, [^)]*)?\): low-power ARM GPU \(arm valhall\)$/,
     );
   });
 
@@ -84,7 +84,7 @@ test.describe("backend: 'auto'", () => {
     const choice = await autoChoice(page);
     expect(choice.backend).toBe('wasm');
     expect(choice.reason).toMatch(
-      /^wasm-simd \(\d+ threads?\): no WebGPU \(navigator\.gpu is missing\)$/,
+      /^wasm-simd \(\d+ threads?(, [^)]*)?\): no WebGPU \(navigator\.gpu is missing\)$/,
     );
   });
 
@@ -94,7 +94,7 @@ test.describe("backend: 'auto'", () => {
     const choice = await autoChoice(page);
     expect(choice.backend).toBe('wasm');
     expect(choice.reason).toMatch(
-      /^wasm-simd \(\d+ threads?\): no WebGPU adapter \(requestAdapter returned null\)$/,
+      /^wasm-simd \(\d+ threads?(, [^)]*)?\): no WebGPU adapter \(requestAdapter returned null\)$/,
     );
   });
 
@@ -123,7 +123,7 @@ test.describe("backend: 'auto'", () => {
     expect(choice.selected.backend).toBe('webgpu');
     expect(choice.backend).toBe('wasm');
     expect(choice.reason).toMatch(
-      /^wasm-simd \(\d+ threads?\): fell back from WebGPU: the first inference on webgpu failed: .*simulated driver failure/,
+      /^wasm-simd \(\d+ threads?(, [^)]*)?\): fell back from WebGPU: the first inference on webgpu failed: .*simulated driver failure/,
     );
     expect(choice.classes).toBe(5);
   });
@@ -384,7 +384,7 @@ test.describe('WASM binaries and threads', () => {
     });
     expect(reasons).toEqual([
       "regnetx-400mf: wasm-simd (2 threads): requested (backend: 'wasm')",
-      "fd-mobilenet-0.5x: wasm-simd (1 thread): requested (backend: 'wasm')",
+      "fd-mobilenet-0.5x: wasm-simd (1 thread, threads 'auto' runs the kernels of a network under 100 M MACs on one thread, this one 40 M: its convs are too small for a split to repay; threads: 2 splits them): requested (backend: 'wasm')",
     ]);
   });
 
@@ -483,7 +483,7 @@ test.describe('the FD-MobileNet 0.5× pack (converted by `npx webnets convert`)'
     expect(errors).toEqual([]);
     await expect(page.locator('#classes li').first()).toHaveAttribute('data-index', '285');
     await expect(page.locator('#classes li').first()).toContainText('Egyptian cat');
-    await expect(page.locator('#backend')).toContainText(/^wasm-simd \(\d+ threads?\): /);
+    await expect(page.locator('#backend')).toContainText(/^wasm-simd \(\d+ threads?(, [^)]*)?\): /);
   });
 
   /** Classifies chelsea.png in a fresh page; threads are fixed per page load. */

@@ -308,7 +308,7 @@ test.describe("the canary check ('auto' on a hardware adapter: SwiftShader spoof
       const second = await loadOnce(page, { backend: 'auto' });
       expect(first.backend).toBe('wasm');
       expect(first.reason).toMatch(
-        /^wasm-simd \(\d+ threads?\): fell back from WebGPU: canary check failed: WebGPU on nvidia ampere gave wrong results on a canary network, error 1\.0e-2 > 0\.001 \(largest difference from the CPU's, relative to the largest value\)$/,
+        /^wasm-simd \(\d+ threads?(, [^)]*)?\): fell back from WebGPU: canary check failed: WebGPU on nvidia ampere gave wrong results on a canary network, error 1\.0e-2 > 0\.001 \(largest difference from the CPU's, relative to the largest value\)$/,
       );
       expect(first.readbacks).toBe(2);
       expect(second.backend).toBe('wasm');

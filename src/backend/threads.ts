@@ -52,6 +52,20 @@ export function wantedThreads(macs: number, threads: ThreadsOption): number {
   return poolsNetwork(macs, asked) ? poolThreads(asked) : 1;
 }
 
+/**
+ * Why threads 'auto' runs webnets' kernels of a network of `macs` on one thread where the
+ * machine has more cores (poolThreads): null where it splits them, or where a count was asked.
+ */
+export function autoOneThreadReason(macs: number, threads: ThreadsOption): string | null {
+  if ((threads ?? 'auto') !== 'auto' || poolsNetwork(macs, 'auto')) return null;
+  if (poolThreads('auto') < 2) return null;
+  const millions = (n: number) => `${Math.round(n / 1e6)} M`;
+  return (
+    `threads 'auto' runs the kernels of a network under ${millions(AUTO_POOLED_MIN_MACS)} MACs ` +
+    `on one thread, this one ${millions(macs)}: its convs are too small for a split to repay; threads: 2 splits them`
+  );
+}
+
 /** What the engine and page offer WASM threads (read when a model starts on WASM). */
 export interface ThreadSupport {
   node: boolean;
@@ -124,18 +138,21 @@ export function fewerThreadsReason(
  * The backend as a model on it runs: 'webgpu', 'cpu', or on WASM its build and the threads
  * its network runs on, its kernels' or XNNPACK's, whichever are more: 'wasm-simd (2 threads)';
  * with fewer than the model wants, how many it wanted and why:
- * 'wasm-simd (1 thread, 2 wanted: the page is not cross-origin isolated, …)'.
+ * 'wasm-simd (1 thread, 2 wanted: the page is not cross-origin isolated, …)'; where threads
+ * 'auto' keeps the kernels on one thread, why (`autoReason`, autoOneThreadReason).
  */
 export function backendLabel(
   name: string,
   wasm: WasmTraits | undefined,
   kernelThreads: number,
   wanted = 1,
+  autoReason: string | null = null,
 ): string {
   if (name !== 'wasm' || wasm === undefined) return name;
   const threads = Math.max(wasm.xnnpackThreads, kernelThreads);
   const count = `${threads} thread${threads === 1 ? '' : 's'}`;
   const fewer = fewerThreadsReason(wasm, wanted, threads);
-  const why = fewer === null ? '' : `, ${wanted} wanted: ${fewer}`;
+  const why =
+    fewer !== null ? `, ${wanted} wanted: ${fewer}` : autoReason !== null ? `, ${autoReason}` : '';
   return `${wasm.simd ? 'wasm-simd' : 'wasm'} (${count}${why})`;
 }

@@ -51,24 +51,8 @@ export const THRESHOLDS = {
    */
   depthwiseGroupedMaxWidth: 16,
   /**
-   * Below this many multiply-accumulates a conv runs on one thread: a smaller split does
-   * not repay syncing the threads, and a larger threshold leaves kernels on one thread that
-   * then read half their input from the other core's cache (slices have home ranges,
-   * wasm/pool.ts). From 250 k rather than 1 M, EfficientNet-B0 was 1.017–1.022× faster
-   * with 2 threads; from 100 k, no better (2026-11-24).
-   */
-  pooledMinMacs: 250_000,
-  /**
-   * Below this many elements a squeeze-excitation pass runs on one thread: a pass costs
-   * about one vector op per 4 elements, so a small one is over before the worker has
-   * helped. Split on 2 threads against one (bench:ab --against threads1, Chromium 156,
-   * 2026-12-04, two runs): passes of 33–113 k elements ran 0.82–0.96× as fast, 131 k
-   * 0.87–0.98×, 188–451 k 0.48–1.12× (per round; the fastest turns 0.97–1.77×).
-   */
-  pooledMinElements: 150_000,
-  /**
-   * Slices per thread of a split kernel: a thread that finishes its own takes the others'
-   * leftovers, which evens out uneven progress.
+   * Slices per thread of a split kernel above its class's evenMaxWork (SPLITS): a thread
+   * that finishes its own takes the others' leftovers, which evens out uneven progress.
    */
   slicesPerThread: 3,
   /**
@@ -412,8 +396,40 @@ export function selectInput(config: KernelConfig): 'kernel' | 'javascript' {
   return config.kernels.resizeCropNormalize ? 'kernel' : 'javascript';
 }
 
+/**
+ * How a kernel of one op class splits over the kernel pool's threads (wasm/pool.ts): below
+ * `minWork` (MACs; elements for a squeeze-excitation pass) on the calling thread alone, a
+ * split not repaying the threads' sync; up to `evenMaxWork`, one slice per thread (each
+ * thread one claim on its own range, the join as soon as the slower half is done); above,
+ * THRESHOLDS.slicesPerThread slices per thread, so a thread done early takes the others'
+ * leftovers.
+ */
+export interface SplitRule {
+  minWork: number;
+  evenMaxWork: number;
+}
+
+/** The op classes of the WASM kernels that split over threads. */
+export type SplitClass = 'pointwise' | 'conv' | 'depthwise' | 'squeezeExcite';
+
+/** Split rules per op class, from 2 threads against 1 per layer (bench/RESULTS.md). */
+export const SPLITS: Readonly<Record<SplitClass, SplitRule>> = {
+  /** 1×1 convs (group-conv2d, one group). */
+  pointwise: { minWork: 250_000, evenMaxWork: 2_000_000 },
+  /** Grouped and full k×k convs (group-conv2d: RegNet's grouped 3×3s, the stems). */
+  conv: { minWork: 250_000, evenMaxWork: 2_000_000 },
+  depthwise: { minWork: 250_000, evenMaxWork: 2_000_000 },
+  /**
+   * A squeeze-excitation pass costs about one vector op per 4 elements, so a small one is
+   * over before the worker has helped: passes of 33–113 k elements ran 0.82–0.96× as fast
+   * split, 131 k 0.87–0.98× (Chromium 156, 2026-12-04).
+   */
+  squeezeExcite: { minWork: 150_000, evenMaxWork: 600_000 },
+};
+
 /** Into how many slices a kernel of `work` over `rows` rows is split on `threads` threads. */
-export function slicesFor(work: number, minWork: number, rows: number, threads: number): number {
-  if (threads < 2 || work < minWork) return 1;
-  return Math.min(THRESHOLDS.slicesPerThread * threads, rows);
+export function slicesFor(work: number, rule: SplitRule, rows: number, threads: number): number {
+  if (threads < 2 || work < rule.minWork) return 1;
+  const perThread = work <= rule.evenMaxWork ? 1 : THRESHOLDS.slicesPerThread;
+  return Math.min(perThread * threads, rows);
 }

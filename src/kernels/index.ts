@@ -42,7 +42,9 @@ export { ACTIVATION_CODES } from './kernel';
 export type { KernelActivation } from './kernel';
 export {
   wakeWasmKernelPool,
+  wasmKernelSoloCalls,
   wasmKernelSplitCalls,
+  wasmKernelWorkerSlices,
   wasmKernelThreads,
   wasmKernelVariant,
 } from './wasm/module';

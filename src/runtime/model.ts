@@ -16,7 +16,7 @@ import type { BackendName, BackendPlan } from '../backend/policy';
 import { afterLoss } from '../backend/policy';
 import type { Started } from '../backend/start';
 import { nextTask, startFirst } from '../backend/start';
-import { backendLabel, wantedThreads } from '../backend/threads';
+import { autoOneThreadReason, backendLabel, wantedThreads } from '../backend/threads';
 import { wakeWasmKernelPool } from '../kernels';
 import type { Network } from '../models/network';
 import type { Family, Preprocessing } from '../models/spec';
@@ -141,8 +141,10 @@ export class WebnetsModel implements Model {
 
   get backendReason(): string {
     const threads = this.network?.kernels?.threads ?? 1;
-    const wanted = wantedThreads(this.info.complexity.macs, this.wasm.threads);
-    return `${backendLabel(this.active.name, this.active.wasm, threads, wanted)}: ${this.reason}`;
+    const { macs } = this.info.complexity;
+    const wanted = wantedThreads(macs, this.wasm.threads);
+    const auto = autoOneThreadReason(macs, this.wasm.threads);
+    return `${backendLabel(this.active.name, this.active.wasm, threads, wanted, auto)}: ${this.reason}`;
   }
 
   get inputSize(): number {

@@ -18,6 +18,7 @@ import {
   selectSeparable,
   selectSqueezeExcite,
   slicesFor,
+  SPLITS,
   THRESHOLDS,
 } from '../../src/kernels';
 
@@ -159,12 +160,17 @@ describe('kernel configuration', () => {
     expect(selectChainedConv(c(64, 66), a(66, 64), chained)).toBe('composed'); // not vec4
   });
 
-  it('splits a kernel over threads only above its threshold, a few slices per thread, never more than rows', () => {
-    const min = THRESHOLDS.pooledMinMacs;
-    expect(slicesFor(min - 1, min, 100, 2)).toBe(1);
-    expect(slicesFor(min, min, 100, 1)).toBe(1);
-    expect(slicesFor(min, min, 100, 2)).toBe(2 * THRESHOLDS.slicesPerThread);
-    expect(slicesFor(min, min, 4, 2)).toBe(4);
+  it('splits a kernel over threads only from its class minimum, one slice per thread up to evenMaxWork, a few above, never more than rows', () => {
+    for (const rule of Object.values(SPLITS)) {
+      expect(rule.evenMaxWork).toBeGreaterThanOrEqual(rule.minWork);
+      expect(slicesFor(rule.minWork - 1, rule, 100, 2)).toBe(1);
+      expect(slicesFor(rule.minWork, rule, 100, 1)).toBe(1);
+      expect(slicesFor(rule.minWork, rule, 100, 2)).toBe(2);
+      expect(slicesFor(rule.evenMaxWork, rule, 100, 3)).toBe(3);
+      expect(slicesFor(rule.evenMaxWork + 1, rule, 100, 2)).toBe(2 * THRESHOLDS.slicesPerThread);
+      expect(slicesFor(rule.evenMaxWork + 1, rule, 4, 2)).toBe(4);
+      expect(slicesFor(rule.minWork, rule, 1, 2)).toBe(1);
+    }
   });
 });
 

@@ -9,9 +9,11 @@ import {
   CLAIM_SLOTS,
   claimSlices,
   closeSlices,
+  doneSlices,
   homeStart,
   newControl,
   openSlices,
+  SplitGauge,
   WORKER_SOURCE,
 } from '../../src/kernels/wasm/pool';
 
@@ -90,5 +92,71 @@ describe('kernel pool slices', () => {
     expect(ran.map(([, p]) => p).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(ran[0]).toEqual([1, 2]); // worker 1's home range starts at ⌊7/3⌋
     closeSlices(c);
+  });
+});
+
+describe('kernel pool control block', () => {
+  it("keeps each thread's claim cursor, range end and finished count in a 64-byte line of its own", () => {
+    const c = newControl(3);
+    const team = 4;
+    const line = (slot: number) => Math.floor((4 * slot) / 64);
+    const threadLines = Array.from({ length: team }, (_, t) => {
+      const base = CLAIM_SLOTS.threads + t * CLAIM_SLOTS.line;
+      const lines = [CLAIM_SLOTS.next, CLAIM_SLOTS.end, CLAIM_SLOTS.done].map((k) =>
+        line(base + k),
+      );
+      expect(new Set(lines).size).toBe(1);
+      return lines[0]!;
+    });
+    expect(new Set(threadLines).size).toBe(team);
+    // Nor do they share a line with what the caller writes once per call.
+    expect(threadLines).not.toContain(line(CLAIM_SLOTS.parts));
+    expect(threadLines).not.toContain(line(CLAIM_SLOTS.team));
+    expect(CLAIM_SLOTS.threads % 16).toBe(0); // the block itself starts on a line
+    expect(c.byteLength).toBeGreaterThanOrEqual(4 * (CLAIM_SLOTS.threads + 16 * CLAIM_SLOTS.line));
+  });
+
+  it('counts every finished slice once, per thread, and starts each call from zero', () => {
+    const c = newControl(1);
+    for (const parts of [2, 6, 1]) {
+      openSlices(c, parts);
+      expect(doneSlices(c)).toBe(0);
+      claimSlices(c, 1, () => {
+        // The caller claims while the worker runs its first slice.
+        claimSlices(c, 0, () => undefined);
+      });
+      expect(doneSlices(c)).toBe(parts);
+      closeSlices(c);
+    }
+  });
+});
+
+describe('split gauge', () => {
+  it('keeps splitting while splits gain, even after the first calls find the workers asleep', () => {
+    const gauge = new SplitGauge();
+    gauge.weigh(1, 1.2); // the worker asleep: the caller did it all, plus the signal
+    for (let i = 0; i < 50; i++) {
+      expect(gauge.splits()).toBe(true);
+      gauge.weigh(1, 0.6);
+    }
+    expect(gauge.pausing).toBe(false);
+  });
+
+  it('pauses splitting for a while when the joins stall, then measures again', () => {
+    const gauge = new SplitGauge();
+    for (let i = 0; i < 8; i++) gauge.weigh(1, 0.6);
+    gauge.weigh(0.05, 3); // a worker descheduled holding a slice
+    for (let i = 0; i < 8; i++) gauge.weigh(0.05, 0.2);
+    expect(gauge.pausing).toBe(true);
+    let paused = 0;
+    while (!gauge.splits()) paused++;
+    expect(paused).toBeGreaterThan(50);
+    expect(gauge.pausing).toBe(false);
+  });
+
+  it('ignores calls under the clock resolution', () => {
+    const gauge = new SplitGauge();
+    for (let i = 0; i < 20; i++) gauge.weigh(0, 0);
+    expect(gauge.pausing).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import { afterLoss, autoRules, backendPlan, decideBackend } from '../../src/back
 import type { ThreadSupport, WasmTraits } from '../../src/backend/threads';
 import {
   AUTO_POOLED_MIN_MACS,
+  autoOneThreadReason,
   backendLabel,
   noThreadsReason,
   poolsNetwork,
@@ -251,6 +252,36 @@ describe('what backendReason says about WASM threads', () => {
     expect(wantedThreads(b0, 'auto')).toBe(poolThreads('auto'));
     expect(wantedThreads(fd, 3)).toBe(3);
     expect(wantedThreads(b0, 1)).toBe(1);
+  });
+
+  it("says why threads 'auto' keeps a small network's kernels on one thread where cores are free, and nothing otherwise", () => {
+    const [b0, fd] = [385_814_752, 40_000_000];
+    const cores = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    try {
+      Object.defineProperty(globalThis, 'navigator', {
+        value: { hardwareConcurrency: 2 },
+        configurable: true,
+      });
+      const why = autoOneThreadReason(fd, 'auto');
+      expect(why).toBe(
+        "threads 'auto' runs the kernels of a network under 100 M MACs on one thread, this one 40 M: its convs are too small for a split to repay; threads: 2 splits them",
+      );
+      expect(autoOneThreadReason(fd, undefined)).toBe(why);
+      expect(backendLabel('wasm', threaded, 1, 1, why)).toBe(`wasm-simd (1 thread, ${why})`);
+      // A network 'auto' splits, a count asked for: nothing to explain.
+      expect(autoOneThreadReason(b0, 'auto')).toBeNull();
+      expect(autoOneThreadReason(fd, 1)).toBeNull();
+      expect(autoOneThreadReason(fd, 2)).toBeNull();
+      // One core: one thread is all 'auto' could run.
+      Object.defineProperty(globalThis, 'navigator', {
+        value: { hardwareConcurrency: 1 },
+        configurable: true,
+      });
+      expect(autoOneThreadReason(fd, 'auto')).toBeNull();
+    } finally {
+      if (cores) Object.defineProperty(globalThis, 'navigator', cores);
+      else delete (globalThis as { navigator?: unknown }).navigator;
+    }
   });
 
   it('states the threads running, and what was wanted and why only when fewer run', () => {

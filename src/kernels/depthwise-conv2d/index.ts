@@ -12,7 +12,7 @@ import type { KernelArgs, KernelDefinition, TensorLike } from '../kernel';
 import { convCall, describe, outputSize } from '../kernel';
 import type { GroupConv2DAttrs, GroupConvGeometry } from '../group-conv2d';
 import type { Kernels, WasmBackendLike } from '../wasm/module';
-import { THRESHOLDS } from '../config';
+import { SPLITS, THRESHOLDS } from '../config';
 import { kernelsOf, offsetOf, runSliced, slices } from '../wasm/module';
 import { runGroupConvProgram } from '../group-conv2d/webgpu';
 
@@ -110,7 +110,7 @@ function wasmDepthwiseConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo
       kernels.table,
     ];
     const macs = g.batch * g.outHeight * g.outWidth * g.channels * g.kernel * g.kernel;
-    const parts = slices(kernels, macs, g.batch * g.outHeight, THRESHOLDS.pooledMinMacs, g.threads);
+    const parts = slices(kernels, macs, g.batch * g.outHeight, SPLITS.depthwise, g.threads);
     runSliced(kernels, 'depthwise_conv2d', args, parts);
   } finally {
     if (scratch) b.wasm._free(scratch);

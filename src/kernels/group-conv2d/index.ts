@@ -18,7 +18,7 @@ import { tf } from '../../tf';
 import type { KernelActivation, KernelArgs, KernelDefinition, TensorLike } from '../kernel';
 import { convCall, describe, expectFloat, outputSize, positiveInt } from '../kernel';
 import type { WasmBackendLike } from '../wasm/module';
-import { CONV_PACKED_WEIGHT, THRESHOLDS } from '../config';
+import { CONV_PACKED_WEIGHT, SPLITS } from '../config';
 import { kernelsOf, offsetOf, runSliced, slices } from '../wasm/module';
 import { runGroupConvProgram } from './webgpu';
 
@@ -215,7 +215,13 @@ function wasmGroupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   ];
   const [outPixels, tapMacs] = [g.batch * g.outHeight * g.outWidth, g.kernel * g.kernel];
   const macs = outPixels * g.outChannels * tapMacs * (g.inChannels / g.groups);
-  const parts = slices(kernels, macs, g.batch * g.outHeight, THRESHOLDS.pooledMinMacs, g.threads);
+  const parts = slices(
+    kernels,
+    macs,
+    g.batch * g.outHeight,
+    SPLITS[g.kernel === 1 && g.groups === 1 ? 'pointwise' : 'conv'],
+    g.threads,
+  );
   runSliced(kernels, 'group_conv2d', args, parts);
   return out;
 }

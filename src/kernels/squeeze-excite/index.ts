@@ -11,7 +11,7 @@ import { tf } from '../../tf';
 import type { KernelArgs, KernelDefinition, TensorLike } from '../kernel';
 import { ACTIVATION_CODES, describe, expectFloat, threadsAttr } from '../kernel';
 import type { WasmBackendLike } from '../wasm/module';
-import { THRESHOLDS } from '../config';
+import { SPLITS } from '../config';
 import { kernelsOf, offsetOf, runSliced, slices } from '../wasm/module';
 
 export const SQUEEZE_EXCITE = 'WebnetsSqueezeExcite';
@@ -112,7 +112,7 @@ function wasmSqueezeExcite({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   // Partial sums (a row per slice), gates and the hidden vector: see squeeze_excite.c.
   const { batch, pixels, channels } = g;
   const work = batch * pixels * channels;
-  const parts = slices(kernels, work, batch * pixels, THRESHOLDS.pooledMinElements, g.threads);
+  const parts = slices(kernels, work, batch * pixels, SPLITS.squeezeExcite, g.threads);
   const rowFloats = batch * ((channels + 3) & ~3);
   const block = b.wasm._malloc(4 * ((parts + 1) * rowFloats + ((g.squeezed + 3) & ~3)));
   try {

@@ -11,6 +11,7 @@
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../tf';
+import type { SplitRule } from '../config';
 import { CONV_PACKED_WEIGHT, convBlockCode, slicesFor } from '../config';
 import { ACTIVATION_CODES } from '../kernel';
 import { KERNEL_MODULES } from './binary.generated';
@@ -232,6 +233,22 @@ export function wasmKernelSplitCalls(): number {
   return activeKernels()?.pool?.splitCalls ?? 0;
 }
 
+/**
+ * How many slices of split kernel calls the kernels' workers (not the calling thread) ran
+ * so far: tells whether a second thread really took part.
+ */
+export function wasmKernelWorkerSlices(): number {
+  return activeKernels()?.pool?.workerSlices ?? 0;
+}
+
+/**
+ * How many split kernel calls the calling thread ran alone so far, splitting having been
+ * measured to lose at the time (a busy machine; wasm/pool.ts KernelPool.run).
+ */
+export function wasmKernelSoloCalls(): number {
+  return activeKernels()?.pool?.soloCalls ?? 0;
+}
+
 /** The kernels build running on the initialized 'wasm' backend, or null before registration. */
 export function wasmKernelVariant(): WasmKernelVariant | null {
   return activeKernels()?.variant ?? null;
@@ -240,17 +257,17 @@ export function wasmKernelVariant(): WasmKernelVariant | null {
 /**
  * Into how many slices a kernel of `work` (MACs, or elements) over `rows` rows is split
  * when its call allows `threads` threads: 1 (the calling thread alone) without a pool or
- * under `minWork` (config.ts THRESHOLDS); else a few slices per thread, never more than rows.
+ * under its op class's rule (config.ts SPLITS); else slices per thread, never more than rows.
  */
 export function slices(
   kernels: Kernels,
   work: number,
   rows: number,
-  minWork: number,
+  rule: SplitRule,
   threads: number,
 ): number {
   const started = kernels.pool?.threads ?? 1;
-  return slicesFor(work, minWork, rows, Math.min(threads, started));
+  return slicesFor(work, rule, rows, Math.min(threads, started));
 }
 
 /**

@@ -15,20 +15,30 @@
  * bench/RESULTS.md.)
  */
 
-/** Slots of the control block (Int32Array over a SharedArrayBuffer). */
+/**
+ * Slots of the control block (Int32Array over a SharedArrayBuffer), laid out by who writes
+ * them: a line of 64 bytes (LINE int32s) for what the caller writes once per call, one for
+ * the workers' start/sleep counts, and one per thread for its claim cursor, its range's end
+ * and its count of finished slices. A thread's claims on its own range, and its finished
+ * count, then touch no line another thread writes; only a steal or the caller's join reads
+ * across. (With every counter in one line, each claim and each finished slice moved that
+ * line between the cores: of the order of a small conv's slice, bench/RESULTS.md.)
+ */
+const LINE = 16;
 const GENERATION = 0; // bumped per call; workers wait on it
-const DONE = 1; // slices finished in this call
-const PARTS = 2; // slices in this call
-const ARGC = 3; // arguments in this call
-const READY = 4; // workers that have instantiated the module
-const EXPORT = 5; // which of the pool's exports this call runs
-const SLEEPING = 6; // workers in Atomics.wait, or about to be
-const TEAM = 7; // threads the slices are homed on: the caller and every worker started or not
-const MAX_THREADS = 16;
-const NEXT = 8; // NEXT + t: the next slice of thread t's home range; CLOSED between calls
-const END = NEXT + MAX_THREADS; // END + t: where thread t's home range ends
-const ARGS = END + MAX_THREADS; // the arguments (int32: pointers and sizes)
+const PARTS = 1; // slices in this call
+const ARGC = 2; // arguments in this call
+const EXPORT = 3; // which of the pool's exports this call runs
+const TEAM = 4; // threads the slices are homed on: the caller and every worker started or not
+const ARGS = LINE; // the arguments (int32: pointers and sizes), written by the caller per call
 const MAX_ARGS = 32;
+const READY = ARGS + MAX_ARGS; // workers that have instantiated the module
+const SLEEPING = READY + 1; // workers in Atomics.wait, or about to be
+const THREAD_LINES = READY + LINE; // line of thread t: THREAD_LINES + t * LINE
+const NEXT = 0; // in a thread's line: the next slice of its home range; CLOSED between calls
+const END = 1; // in a thread's line: where its home range ends
+const DONE = 2; // in a thread's line: slices it finished in this call (it alone writes it)
+const MAX_THREADS = 16;
 const CLOSED = 1 << 30;
 /**
  * How long an idle worker spins before it sleeps: a network's convs come back to back
@@ -36,22 +46,41 @@ const CLOSED = 1 << 30;
  * much as a small conv's slice.
  */
 const SPIN_MS = 1;
+/**
+ * The pool's running measure of what a split gains (see KernelPool.run): a split call that
+ * the workers took part in weighs this much in it (an exponential average of log gains).
+ */
+const GAIN_WEIGHT = 0.2;
+/** Calls the caller runs alone once splitting was measured to lose, before it tries again. */
+const SOLO_CALLS = 200;
+/** Split calls weighed after a pause before the average may decide. */
+const MIN_WEIGHED = 8;
 
 /** Where the claim loop finds what it reads (passed to the workers with their start message). */
 interface ClaimSlots {
   team: number;
   parts: number;
-  done: number;
+  /** Thread t's slots: threads + t * line + next / end / done. */
+  threads: number;
+  line: number;
   next: number;
   end: number;
+  done: number;
 }
 export const CLAIM_SLOTS: ClaimSlots = {
   team: TEAM,
   parts: PARTS,
-  done: DONE,
+  threads: THREAD_LINES,
+  line: LINE,
   next: NEXT,
   end: END,
+  done: DONE,
 };
+
+/** Where thread t's own slots start. */
+function lineOf(t: number): number {
+  return THREAD_LINES + t * LINE;
+}
 
 /**
  * Where thread t's home slices start (the caller is thread 0; `team` counts the caller and
@@ -66,33 +95,42 @@ export function homeStart(t: number, parts: number, team: number): number {
 
 /** A control block for a caller and `workers` workers (the team, at most MAX_THREADS). */
 export function newControl(workers: number): Int32Array {
-  const c = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_ARGS)));
+  const c = new Int32Array(new SharedArrayBuffer(4 * (THREAD_LINES + MAX_THREADS * LINE)));
   c[TEAM] = Math.min(1 + workers, MAX_THREADS);
-  c.fill(CLOSED, NEXT, NEXT + MAX_THREADS);
+  for (let t = 0; t < MAX_THREADS; t++) c[lineOf(t) + NEXT] = CLOSED;
   return c;
 }
 
 /** Opens a call of `parts` slices, range by range: slices claimed from here on see its arguments. */
 export function openSlices(c: Int32Array, parts: number): void {
   Atomics.store(c, PARTS, parts);
-  Atomics.store(c, DONE, 0);
   const team = c[TEAM] as number;
   for (let t = 0; t < team; t++) {
-    Atomics.store(c, END + t, homeStart(t + 1, parts, team));
-    Atomics.store(c, NEXT + t, homeStart(t, parts, team));
+    const line = lineOf(t);
+    Atomics.store(c, line + DONE, 0);
+    Atomics.store(c, line + END, homeStart(t + 1, parts, team));
+    Atomics.store(c, line + NEXT, homeStart(t, parts, team));
   }
+}
+
+/** Slices finished so far in the open call, over every thread. */
+export function doneSlices(c: Int32Array): number {
+  let done = 0;
+  for (let t = 0; t < (c[TEAM] as number); t++) done += Atomics.load(c, lineOf(t) + DONE);
+  return done;
 }
 
 /** Closes the call: late claims find nothing. */
 export function closeSlices(c: Int32Array): void {
-  for (let t = 0; t < (c[TEAM] as number); t++) Atomics.store(c, NEXT + t, CLOSED);
+  for (let t = 0; t < (c[TEAM] as number); t++) Atomics.store(c, lineOf(t) + NEXT, CLOSED);
 }
 
 /**
  * The claim loop of the caller and of every worker: claims and runs slices until none is
- * left, thread `self`'s home range first, then the others' in turn. It reads nothing but
- * its arguments and Atomics, so the workers run this very function, from its source text
- * (WORKER_SOURCE): one definition for both sides, no eval.
+ * left, thread `self`'s home range first, then the others' in turn, and counts what it ran
+ * in its own line. It reads nothing but its arguments and Atomics, so the workers run this
+ * very function, from its source text (WORKER_SOURCE): one definition for both sides, no
+ * eval.
  */
 function claimLoop(
   c: Int32Array,
@@ -101,13 +139,16 @@ function claimLoop(
   slots: ClaimSlots,
 ): void {
   const team = Atomics.load(c, slots.team);
+  // Only this thread writes its count (the caller zeroes it when it opens a call, before
+  // any slice of that call can be claimed): a load and a store, no read-modify-write.
+  const done = slots.threads + self * slots.line + slots.done;
   for (let k = 0; k < team; k++) {
-    const t = (self + k) % team;
+    const line = slots.threads + ((self + k) % team) * slots.line;
     for (;;) {
-      const part = Atomics.add(c, slots.next + t, 1);
-      if (part >= Atomics.load(c, slots.end + t)) break;
+      const part = Atomics.add(c, line + slots.next, 1);
+      if (part >= Atomics.load(c, line + slots.end)) break;
       runSlice(part, Atomics.load(c, slots.parts));
-      Atomics.add(c, slots.done, 1);
+      Atomics.store(c, done, Atomics.load(c, done) + 1);
     }
   }
 }
@@ -151,6 +192,7 @@ async function serveCalls(start: WorkerStart, claim: typeof claimLoop): Promise<
   );
   const c = new Int32Array(start.control);
   let seen = Atomics.load(c, start.generation);
+  const args: number[] = [];
   Atomics.add(c, start.ready, 1);
   for (;;) {
     // Spin for up to spinMs after a call (the next conv is usually that close), then sleep.
@@ -170,8 +212,14 @@ async function serveCalls(start: WorkerStart, claim: typeof claimLoop): Promise<
       c,
       start.self,
       (part, parts) => {
-        const args = Array.from(c.subarray(start.args, start.args + Atomics.load(c, start.argc)));
-        exports[Atomics.load(c, start.exportSlot)]!(...args, part, parts);
+        // Read per slice, after its claim: a slice claimed is of the call whose arguments
+        // are in the block (the caller writes them before it opens the slices).
+        const argc = Atomics.load(c, start.argc);
+        args.length = argc + 2;
+        for (let i = 0; i < argc; i++) args[i] = c[start.args + i]!;
+        args[argc] = part;
+        args[argc + 1] = parts;
+        exports[Atomics.load(c, start.exportSlot)]!(...args);
       },
       start.slots,
     );
@@ -184,11 +232,60 @@ const serveCalls = ${serveCalls.toString()};
 onmessage = ({ data }) => void serveCalls(data, claimLoop);
 `;
 
+/**
+ * What splitting gains on this machine now, measured by the caller on its own calls. Each
+ * split call weighs `alone`, the caller's time per slice times the slices (what the call
+ * would have taken on the caller), against `split`, what it took. Where the running
+ * average turns to a loss (a machine whose other cores are busy: a worker descheduled
+ * holding a slice keeps the caller at the join for a time slice, and a spinning worker
+ * takes a core from the caller), the next SOLO_CALLS calls run on the caller alone, the
+ * workers left asleep, then splitting is measured again. Calls the workers missed (asleep,
+ * or not scheduled in time) weigh too, as the cost of signalling them; the first
+ * MIN_WEIGHED calls after a pause decide nothing, since the first of them finds the
+ * workers asleep.
+ */
+export class SplitGauge {
+  /** Average log of alone / split over recent split calls. */
+  private logGain = 0;
+  /** Calls still to run on the caller alone. */
+  private solo = 0;
+  /** Split calls weighed since the last pause. */
+  private weighed = 0;
+
+  /** Whether calls now run on the caller alone. */
+  get pausing(): boolean {
+    return this.solo > 0;
+  }
+
+  /** Whether the next call splits (a call that does not counts down the pause). */
+  splits(): boolean {
+    if (this.solo === 0) return true;
+    this.solo--;
+    return false;
+  }
+
+  /** Weighs a split call: `alone` and `split` in the same unit (ms). */
+  weigh(alone: number, split: number): void {
+    if (alone <= 0 || split <= 0) return; // under the clock's resolution
+    this.logGain += GAIN_WEIGHT * (Math.log(alone / split) - this.logGain);
+    if (++this.weighed >= MIN_WEIGHED && this.logGain < 0) {
+      this.solo = SOLO_CALLS;
+      this.logGain = 0;
+      this.weighed = 0;
+    }
+  }
+}
+
 export class KernelPool {
   private readonly control: Int32Array;
   private readonly workers: Worker[] = [];
-  /** Calls split over the pool so far (diagnostics: which kernels really ran on threads). */
+  /** Calls the kernels gave the pool to split so far, soloCalls included (diagnostics). */
   splitCalls = 0;
+  /** Slices the workers ran so far (diagnostics: whether the workers took part at all). */
+  workerSlices = 0;
+  /** Calls the caller ran alone since splitting was measured to lose (diagnostics). */
+  soloCalls = 0;
+  private readonly gauge = new SplitGauge();
 
   /**
    * Threads a call may use: the caller plus the workers that have started (read from the
@@ -248,6 +345,12 @@ export class KernelPool {
     parts: number,
     local: (part: number, parts: number) => void,
   ): void {
+    this.splitCalls++;
+    if (!this.gauge.splits()) {
+      this.soloCalls++;
+      for (let part = 0; part < parts; part++) local(part, parts);
+      return;
+    }
     const c = this.control;
     if (args.length > MAX_ARGS)
       throw new Error(`KernelPool: ${args.length} arguments > ${MAX_ARGS}`);
@@ -258,15 +361,21 @@ export class KernelPool {
     }
     Atomics.store(c, EXPORT, index);
     Atomics.store(c, ARGC, args.length);
-    this.splitCalls++;
     // The caller's own claims start after every range is open, so it alone would run them all.
     openSlices(c, parts);
     this.signal();
+    const start = performance.now();
     claimSlices(c, 0, local);
-    while (Atomics.load(c, DONE) < parts) {
+    const ownEnd = performance.now();
+    let done = doneSlices(c);
+    while (done < parts) {
       // Workers are finishing slices they claimed.
+      done = doneSlices(c);
     }
+    const own = c[lineOf(0) + DONE] as number;
+    this.workerSlices += done - own;
     closeSlices(c);
+    if (own > 0) this.gauge.weigh(((ownEnd - start) * parts) / own, performance.now() - start);
   }
 
   /**
@@ -274,6 +383,9 @@ export class KernelPool {
    * start (waking one costs about as much as a small conv's slice).
    */
   wake(): void {
+    // Running alone (splitting measured to lose), the workers are left asleep: on a busy
+    // machine a spinning worker takes a core from the caller.
+    if (this.gauge.pausing) return;
     this.signal(); // every range is CLOSED: workers find no slice and spin again
   }
 
