@@ -144,8 +144,10 @@ describe('kernel configuration', () => {
         'kernel',
       );
     }
-    expect(chainTile(400, 400)).toEqual({ lanes: 100, quads: 1 });
-    expect(chainTile(32, 64)).toEqual({ lanes: 16, quads: 4 });
+    // One workgroup size (256 threads) for every width: as many quads as it holds.
+    expect(chainTile(400, 400)).toEqual({ lanes: 100, quads: 2 });
+    expect(chainTile(32, 64)).toEqual({ lanes: 16, quads: 16 });
+    expect(chainTile(160, 64)).toEqual({ lanes: 40, quads: 6 });
     // Up to 1024 channels (256 threads a workgroup), not past.
     expect(selectChainedConv(c(1024, 1024), a(1024, 64), chained)).toBe('kernel');
     expect(selectChainedConv(c(1028, 1028), a(1028, 64), chained)).toBe('composed');

@@ -13,6 +13,13 @@
  * RegNetX-400MF's compile-ahead 4-7× slower), and the tile's size would limit the widths.
  * As many invocations as each conv alone, one dispatch fewer.
  *
+ * The workgroup has MAX_CHAIN_THREADS threads whatever the widths, and `lanes` and `quads`
+ * are uniforms: one pipeline per form (activations, residual, shortcut, gates) serves every
+ * stage of a network, where a workgroup sized to each stage's widths compiled one pipeline
+ * per stage (SwiftShader compiles each for seconds at load). The threads past lanes × quads
+ * idle; in warps of 32 that is as many idle slots as the per-width workgroups had (e.g.
+ * 100 lanes: 4 warps of one quad then, 8 warps of two now).
+ *
  * The weights and biases of both convs come packed in one buffer (`params`, chainParams'
  * layout): with both outputs, the input, a residual or shortcut input and the gates, a
  * dispatch binds at most 6 storage buffers, within the 8 every adapter offers (unpacked,
@@ -26,27 +33,28 @@ import type { KernelActivation } from '../kernel';
 import { shortcutPixelWgsl } from '../group-conv2d/webgpu';
 import { FLAT_WORKGROUP_WGSL, activationWgsl, pointwiseStepWgsl } from '../wgsl';
 
-/** Threads a workgroup has at least where the channels allow (two warps of 32 on NVIDIA). */
-const MIN_THREADS = 64;
-/** The most threads a workgroup may have on every adapter (WebGPU's default limit). */
+/**
+ * A chained conv's workgroup size, for every width: the most threads a workgroup may have
+ * on every adapter (WebGPU's default limit).
+ */
 export const MAX_CHAIN_THREADS = 256;
 
 /** How a chained conv's workgroup is laid out, from the two convs' output channels. */
 export interface ChainTile {
   /** Threads per pixel quad: one per 4 channels of the wider conv. */
   lanes: number;
-  /** Pixel quads (4 pixels each) per workgroup. */
+  /** Pixel quads (4 pixels each) per workgroup: as many as its threads hold. */
   quads: number;
 }
 
 export function chainTile(outChannels: number, nextChannels: number): ChainTile {
   const lanes = Math.max(outChannels, nextChannels) / 4;
-  return { lanes, quads: Math.max(1, Math.ceil(MIN_THREADS / lanes)) };
+  return { lanes, quads: Math.floor(MAX_CHAIN_THREADS / lanes) };
 }
 
-/** Whether two 1×1 convs of these widths can chain: whole lanes, the threads within limits. */
+/** Whether two 1×1 convs of these widths can chain: whole lanes, at least one quad. */
 export function chainFits(tile: ChainTile): boolean {
-  return Number.isInteger(tile.lanes) && tile.lanes * tile.quads <= MAX_CHAIN_THREADS;
+  return Number.isInteger(tile.lanes) && tile.quads >= 1;
 }
 
 export interface ChainedInputs {
@@ -74,8 +82,8 @@ class ChainedConvProgram implements WebGPUProgram {
   variableNames: string[];
   variableComponents: number[];
   outputComponent = 4;
-  uniforms = 'nextChannels : i32, shortcutStride : i32,';
-  workgroupSize: [number, number, number];
+  uniforms = 'nextChannels : i32, shortcutStride : i32, lanes : i32, quads : i32,';
+  workgroupSize: [number, number, number] = [MAX_CHAIN_THREADS, 1, 1];
   outputShape: number[];
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
@@ -87,7 +95,7 @@ class ChainedConvProgram implements WebGPUProgram {
   constructor(
     inputs: ChainedInputs,
     outputShape: number[],
-    readonly tile: ChainTile,
+    tile: ChainTile,
     readonly activation: KernelActivation,
     readonly nextActivation: KernelActivation,
   ) {
@@ -101,7 +109,6 @@ class ChainedConvProgram implements WebGPUProgram {
     this.variableComponents = this.variableNames.map(() => 4);
     this.outputShape = outputShape;
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
-    this.workgroupSize = [tile.lanes * tile.quads, 1, 1];
     const [n = 0, h = 0, w = 0] = outputShape;
     const pixelQuads = Math.ceil((n * h * w) / 4);
     this.dispatch = [Math.ceil(pixelQuads / tile.quads), 1, 1];
@@ -112,8 +119,6 @@ class ChainedConvProgram implements WebGPUProgram {
       this.hasResidual,
       this.hasScale,
       this.hasShortcut,
-      tile.lanes,
-      tile.quads,
     ].join('_');
   }
 
@@ -206,15 +211,16 @@ class ChainedConvProgram implements WebGPUProgram {
 
       fn main(index : i32) {
         let lid = i32(localIndex);
-        let lane = lid % ${this.tile.lanes};
-        let quad = lid / ${this.tile.lanes};
-        let p = (flatWorkgroup() * ${this.tile.quads} + quad) * 4;
+        let lane = lid % uniforms.lanes;
+        let quad = lid / uniforms.lanes;
+        let p = (flatWorkgroup() * uniforms.quads + quad) * 4;
         let pixels = uniforms.outShape[0] * uniforms.outShape[1] * uniforms.outShape[2];
-        if (p < pixels && lane < uniforms.outShape[3] / 4) {
+        let inTile = quad < uniforms.quads && p < pixels;
+        if (inTile && lane < uniforms.outShape[3] / 4) {
           outputQuad(p, lane, pixels);
         }
         storageBarrier();
-        if (p < pixels && lane < uniforms.nextChannels / 4) {
+        if (inTile && lane < uniforms.nextChannels / 4) {
           nextQuad(p, lane, pixels);
         }
       }
@@ -256,7 +262,10 @@ export function runChainedProgram(
   );
   const ordered = [inputs.x, inputs.params, inputs.residual, inputs.shortcutX, inputs.scale];
   const programInputs = ordered.filter((t): t is TensorInfo => t !== undefined);
-  const uniforms = [nextShape[3]!, attrs.shortcutStride].map((v) => ({ type: 'int32', data: [v] }));
+  const uniforms = [nextShape[3]!, attrs.shortcutStride, tile.lanes, tile.quads].map((v) => ({
+    type: 'int32',
+    data: [v],
+  }));
   const b = backend as unknown as SecondOutputBackend;
   const next = backend.makeTensorInfo(nextShape, 'float32');
   b.uploadToGPU(next.dataId);
