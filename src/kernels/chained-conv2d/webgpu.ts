@@ -29,6 +29,7 @@
  */
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { runSharedProgram } from '../shared-pipelines';
 import type { KernelActivation } from '../kernel';
 import { shortcutPixelWgsl } from '../group-conv2d/webgpu';
 import { FLAT_WORKGROUP_WGSL, activationWgsl, pointwiseStepWgsl } from '../wgsl';
@@ -280,7 +281,7 @@ export function runChainedProgram(
     });
   let y: TensorInfo;
   try {
-    y = backend.runWebGPUProgram(program, programInputs, 'float32', uniforms);
+    y = runSharedProgram(backend, program, programInputs, 'float32', uniforms);
   } finally {
     if (own) device.createBindGroup = create;
     else delete (device as Partial<GPUDevice>).createBindGroup;
