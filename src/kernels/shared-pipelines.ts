@@ -5,10 +5,10 @@
  * `get<Input>ByOutput*` getters it generates, which webnets' WGSL never calls. So one
  * kernel compiled into several pipelines whose live code is the same (FD-MobileNet's
  * separable conv twice, EfficientNet-B0's depthwise three times), and on SwiftShader each
- * costs seconds of load. Here the program's form (its own shaderKey, workgroup size, the
- * inputs' and output's ranks and types, dispatch layout and flatness: everything else its
- * WGSL depends on) names one shader module and pipeline per device, and tfjs' other keys
- * for the same form get that pipeline.
+ * costs seconds of load. Here the program's form (its own shaderKey, workgroup size, vector
+ * widths, the inputs' and output's ranks and types, dispatch layout and flatness: everything
+ * else its WGSL depends on) names one shader module and pipeline per device, and tfjs' other
+ * keys for the same form get that pipeline.
  */
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
@@ -36,6 +36,8 @@ export function programForm(
   return JSON.stringify([
     ownKey,
     program.workgroupSize,
+    program.variableComponents,
+    program.outputComponent,
     inputs.map((t) => [t.shape.length, t.dtype]),
     [outShape.length, dtype],
     program.dispatchLayout,
