@@ -328,9 +328,9 @@ export function selectProjectedConv(
  * A block's last 1×1 conv (with its residual, projection or gates) and the next block's
  * first 1×1 conv (RegNet's c and the next block's a): one dispatch with two outputs where
  * webnets' kernel is registered (WebGPU), both are 1×1 dense convs with channels in
- * multiples of 4, the output conv runs on webnets' kernel, and a workgroup of 256 threads
- * holds at least one quad (chainTile: 4 pixels × one thread per 4 channels of the wider
- * conv; chainFits: channels up to 1024). Each thread computes 4 pixels × 4 channels
+ * multiples of 4, the output conv runs on webnets' kernel, and a workgroup (chainTile: 4
+ * pixels × one thread per 4 channels of the wider conv, at least 64 threads) stays within
+ * 256 threads (chainFits: channels up to 1024). Each thread computes 4 pixels × 4 channels
  * of each conv, as the pointwise program does: as many invocations as either conv alone,
  * one dispatch fewer; the next conv reads the tile's output back after a storage barrier,
  * as its own dispatch would have read it.

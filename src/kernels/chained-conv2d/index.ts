@@ -11,8 +11,7 @@
  * ⌊(H' − 1) / s⌋ + 1, likewise W); scale (optional) [N, Cin]. attrs: outChannels (Cout),
  * nextChannels (Cnext), activation, nextActivation, shortcutStrides (s, with shortcutX).
  * Cin, Cs, Cout, Cnext multiples of 4; a workgroup (chainTile: 4 pixels × one thread per 4
- * channels of the wider conv, as many quads as MAX_CHAIN_THREADS holds) with at least one
- * quad. Outputs [y, next].
+ * channels of the wider conv, ≥ 64 threads) within MAX_CHAIN_THREADS. Outputs [y, next].
  * WebGPU only: webgpu.ts.
  */
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
@@ -23,7 +22,7 @@ import { activationCode, describe, expectFloat, positiveInt } from '../kernel';
 import { MAX_CHAIN_THREADS, chainFits, chainTile, runChainedProgram } from './webgpu';
 import type { ChainTile } from './webgpu';
 
-export { chainFits, chainTile, MAX_CHAIN_THREADS } from './webgpu';
+export { chainFits, chainTile, chainWorkgroupSize, MAX_CHAIN_THREADS } from './webgpu';
 export type { ChainTile } from './webgpu';
 
 export const CHAINED_CONV2D = 'WebnetsChainedConv2D';
@@ -125,7 +124,7 @@ export function chainedGeometry(
   const tile = chainTile(cout, cnext);
   if (!chainFits(tile)) {
     throw new Error(
-      `${K}: Cout ${cout} and Cnext ${cnext} need ${tile.lanes} threads per pixel quad, more than a workgroup's ${MAX_CHAIN_THREADS}`,
+      `${K}: Cout ${cout} and Cnext ${cnext} need workgroups of ${tile.lanes * tile.quads} threads, more than ${MAX_CHAIN_THREADS}`,
     );
   }
   return { outShape, nextShape: [batch, height, width, cnext], stride, tile };

@@ -13,12 +13,14 @@
  * RegNetX-400MF's compile-ahead 4-7× slower), and the tile's size would limit the widths.
  * As many invocations as each conv alone, one dispatch fewer.
  *
- * The workgroup has MAX_CHAIN_THREADS threads whatever the widths, and `lanes` and `quads`
- * are uniforms: one pipeline per form (activations, residual, shortcut, gates) serves every
- * stage of a network, where a workgroup sized to each stage's widths compiled one pipeline
- * per stage (SwiftShader compiles each for seconds at load). The threads past lanes × quads
- * idle; in warps of 32 that is as many idle slots as the per-width workgroups had (e.g.
- * 100 lanes: 4 warps of one quad then, 8 warps of two now).
+ * `lanes` and `quads` are uniforms and the workgroup has one of two sizes
+ * (CHAIN_WORKGROUP_SIZES, the smallest holding lanes × quads): one pipeline per form
+ * (activations, residual, shortcut, gates) and size serves every stage of a network, where a
+ * workgroup sized to each stage's widths compiled one pipeline per stage (SwiftShader
+ * compiles each for seconds at load). The tile keeps the per-width layout (at least 64
+ * busy threads, as few quads as that takes), so a dispatch has as many workgroups as a
+ * per-width one: on a GPU with many more cores than a late stage's 7×7 map has workgroups,
+ * bigger tiles would leave cores idle. The threads past lanes × quads idle (at most 64).
  *
  * The weights and biases of both convs come packed in one buffer (`params`, chainParams'
  * layout): with both outputs, the input, a residual or shortcut input and the gates, a
@@ -34,28 +36,37 @@ import type { KernelActivation } from '../kernel';
 import { shortcutPixelWgsl } from '../group-conv2d/webgpu';
 import { FLAT_WORKGROUP_WGSL, activationWgsl, pointwiseStepWgsl } from '../wgsl';
 
+/** Busy threads a workgroup has at least where the channels allow (two warps of 32). */
+const MIN_THREADS = 64;
 /**
- * A chained conv's workgroup size, for every width: the most threads a workgroup may have
- * on every adapter (WebGPU's default limit).
+ * A chained conv's workgroup sizes: the smallest holding a tile is used. 128 holds every
+ * tile up to 512 channels (RegNet-400MF's widths); the last is the most threads a
+ * workgroup may have on every adapter (WebGPU's default limit).
  */
-export const MAX_CHAIN_THREADS = 256;
+const CHAIN_WORKGROUP_SIZES = [128, 256];
+export const MAX_CHAIN_THREADS = CHAIN_WORKGROUP_SIZES[CHAIN_WORKGROUP_SIZES.length - 1]!;
 
 /** How a chained conv's workgroup is laid out, from the two convs' output channels. */
 export interface ChainTile {
   /** Threads per pixel quad: one per 4 channels of the wider conv. */
   lanes: number;
-  /** Pixel quads (4 pixels each) per workgroup: as many as its threads hold. */
+  /** Pixel quads (4 pixels each) per workgroup: as few as MIN_THREADS busy threads take. */
   quads: number;
 }
 
 export function chainTile(outChannels: number, nextChannels: number): ChainTile {
   const lanes = Math.max(outChannels, nextChannels) / 4;
-  return { lanes, quads: Math.floor(MAX_CHAIN_THREADS / lanes) };
+  return { lanes, quads: Math.max(1, Math.ceil(MIN_THREADS / lanes)) };
 }
 
-/** Whether two 1×1 convs of these widths can chain: whole lanes, at least one quad. */
+/** The threads of a workgroup for `tile`: the smallest of the sizes that holds it. */
+export function chainWorkgroupSize(tile: ChainTile): number | undefined {
+  return CHAIN_WORKGROUP_SIZES.find((size) => tile.lanes * tile.quads <= size);
+}
+
+/** Whether two 1×1 convs of these widths can chain: whole lanes, the threads within limits. */
 export function chainFits(tile: ChainTile): boolean {
-  return Number.isInteger(tile.lanes) && tile.quads >= 1;
+  return Number.isInteger(tile.lanes) && chainWorkgroupSize(tile) !== undefined;
 }
 
 export interface ChainedInputs {
@@ -84,7 +95,7 @@ class ChainedConvProgram implements WebGPUProgram {
   variableComponents: number[];
   outputComponent = 4;
   uniforms = 'nextChannels : i32, shortcutStride : i32, lanes : i32, quads : i32,';
-  workgroupSize: [number, number, number] = [MAX_CHAIN_THREADS, 1, 1];
+  workgroupSize: [number, number, number];
   outputShape: number[];
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
@@ -110,6 +121,7 @@ class ChainedConvProgram implements WebGPUProgram {
     this.variableComponents = this.variableNames.map(() => 4);
     this.outputShape = outputShape;
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
+    this.workgroupSize = [chainWorkgroupSize(tile) ?? MAX_CHAIN_THREADS, 1, 1];
     const [n = 0, h = 0, w = 0] = outputShape;
     const pixelQuads = Math.ceil((n * h * w) / 4);
     this.dispatch = [Math.ceil(pixelQuads / tile.quads), 1, 1];
