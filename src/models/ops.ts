@@ -203,7 +203,7 @@ export function prepareOutputConv(
  * A block's output 1×1 conv with the next block's first 1×1 conv chained into its dispatch
  * (kernels/config.ts selectChainedConv): `run(x, extras)` gives the block's output and the
  * next block's first map; null where the config keeps them apart (or there is no next).
- * `bias` is the output conv's (with a projection, both sums' biases).
+ * `bias` is the output conv's; with a projection (`shortcut`), its bias is summed in.
  */
 function prepareChainedTail(
   spec: ConvSpec,
@@ -218,7 +218,7 @@ function prepareChainedTail(
     return null;
   }
   const params = K.chainParams(
-    { filter: weight, bias, shortcutFilter: shortcut?.weight },
+    { filter: weight, bias, shortcutFilter: shortcut?.weight, shortcutBias: shortcut?.bias },
     { filter: next.weight, bias: next.bias },
   );
   const attrs = {
@@ -414,31 +414,46 @@ export function prepareProjectedOutput(
   if (se && K.selectExcitedConv(se, outputClass, config) !== 'kernel') return null;
   const seWeights = se?.weights();
   const conv = prepareConv(first.spec, first.weight, first.bias, config);
-  // One bias for both sums (the shortcut's own is freed with the weights not kept).
-  const bias = tf.add<tf.Tensor1D>(output.bias, shortcut.bias);
   const attrs = { shortcutStrides: shortcut.spec.stride, activation: act };
   const gatesAttrs = { activation: se?.reduceAct as 'relu' | 'silu' };
   const seTensors = seWeights ? Object.values(seWeights) : [];
-  const chained = prepareChainedTail(output.spec, output.weight, bias, act, next, config, shortcut);
-  if (chained) bias.dispose(); // packed into the chained conv's params
-  const tail =
-    chained?.run ??
-    ((y: tf.Tensor4D, extras: K.ChainedExtras) => {
-      const projection = { x: extras.shortcutX!, filter: shortcut.weight };
-      return { x: K.projectedConv2d(y, output.weight, bias, projection, attrs, extras.scale) };
-    });
+  // Chained, both biases are summed into the chained conv's params.
+  const chained = prepareChainedTail(
+    output.spec,
+    output.weight,
+    output.bias,
+    act,
+    next,
+    config,
+    shortcut,
+  );
+  const tail = chained ?? projectedTail(output, shortcut, attrs);
   return {
     run: (h, x) => {
       const y = conv.run(h);
       const scale = seWeights ? K.squeezeExciteGates(y, seWeights, gatesAttrs) : undefined;
-      return tail(y, { shortcutX: residualOf(shortcut.spec, x), ...(scale ? { scale } : {}) });
+      const extras = { shortcutX: residualOf(shortcut.spec, x), ...(scale ? { scale } : {}) };
+      return tail.run(y, extras);
     },
-    tensors: [
-      ...conv.tensors,
-      ...seTensors,
-      ...(chained ? chained.tensors : [output.weight, bias, shortcut.weight]),
-    ],
+    tensors: [...conv.tensors, ...seTensors, ...tail.tensors],
     chains: chained !== null,
+  };
+}
+
+/** The block's output conv with its projection summed in, unchained. */
+function projectedTail(
+  output: ConvWeights,
+  shortcut: ConvWeights,
+  attrs: K.ProjectedConv2DAttrs,
+): Prepared<(y: tf.Tensor4D, extras: K.ChainedExtras) => Flow> {
+  // One bias for both sums (the shortcut's own is freed with the weights not kept).
+  const bias = tf.add<tf.Tensor1D>(output.bias, shortcut.bias);
+  return {
+    run: (y, extras) => {
+      const projection = { x: extras.shortcutX!, filter: shortcut.weight };
+      return { x: K.projectedConv2d(y, output.weight, bias, projection, attrs, extras.scale) };
+    },
+    tensors: [output.weight, bias, shortcut.weight],
   };
 }
 

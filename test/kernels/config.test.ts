@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ConvClass, KernelConfig } from '../../src/kernels';
 import {
   chainTile,
+  chainWorkgroupSize,
   selectChainedConv,
   groupConvGeometry,
   CONV_BLOCK_CODES,
@@ -145,8 +146,14 @@ describe('kernel configuration', () => {
         'kernel',
       );
     }
+    // As few quads as 64 busy threads take, in a workgroup of 128 threads up to 512 channels.
     expect(chainTile(400, 400)).toEqual({ lanes: 100, quads: 1 });
     expect(chainTile(32, 64)).toEqual({ lanes: 16, quads: 4 });
+    expect(chainTile(160, 64)).toEqual({ lanes: 40, quads: 2 });
+    expect([400, 64, 160, 512].map((c) => chainWorkgroupSize(chainTile(c, 64)))).toEqual([
+      128, 128, 128, 128,
+    ]);
+    expect(chainWorkgroupSize(chainTile(1024, 64))).toBe(256);
     // Up to 1024 channels (256 threads a workgroup), not past.
     expect(selectChainedConv(c(1024, 1024), a(1024, 64), chained)).toBe('kernel');
     expect(selectChainedConv(c(1028, 1028), a(1028, 64), chained)).toBe('composed');

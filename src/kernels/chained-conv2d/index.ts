@@ -22,7 +22,7 @@ import { activationCode, describe, expectFloat, positiveInt } from '../kernel';
 import { MAX_CHAIN_THREADS, chainFits, chainTile, runChainedProgram } from './webgpu';
 import type { ChainTile } from './webgpu';
 
-export { chainFits, chainTile, MAX_CHAIN_THREADS } from './webgpu';
+export { chainFits, chainTile, chainWorkgroupSize, MAX_CHAIN_THREADS } from './webgpu';
 export type { ChainTile } from './webgpu';
 
 export const CHAINED_CONV2D = 'WebnetsChainedConv2D';
@@ -36,15 +36,33 @@ export interface ChainedConv2DAttrs {
   shortcutStrides?: number;
 }
 
-/** The two convs' weights and biases as the chained kernel reads them: one flat tensor. */
+/**
+ * The two convs' weights and biases as the chained kernel reads them: one flat tensor, its
+ * bias the sum of the output conv's and its projection's (shortcutBias) where there is one.
+ * Packed on the host from the weights' values (tensors made from host arrays, as networks'
+ * weights are, are read without touching the device): packing them on the backend compiled
+ * its concat and add pipelines during load.
+ */
 export function chainParams(
-  output: { filter: tf.Tensor4D; bias: tf.Tensor1D; shortcutFilter?: tf.Tensor4D },
+  output: {
+    filter: tf.Tensor4D;
+    bias: tf.Tensor1D;
+    shortcutFilter?: tf.Tensor4D;
+    shortcutBias?: tf.Tensor1D;
+  },
   next: { filter: tf.Tensor4D; bias: tf.Tensor1D },
 ): tf.Tensor1D {
-  const parts = [output.filter, output.shortcutFilter, output.bias, next.filter, next.bias];
-  return tf.tidy(() =>
-    tf.concat(parts.filter((t) => t !== undefined).map((t) => tf.reshape(t, [-1]))),
-  ) as tf.Tensor1D;
+  const bias = Float32Array.from(output.bias.dataSync());
+  if (output.shortcutBias) {
+    const add = output.shortcutBias.dataSync();
+    bias.forEach((v, i) => (bias[i] = v + add[i]!));
+  }
+  const parts = [output.filter, output.shortcutFilter, bias, next.filter, next.bias]
+    .filter((t) => t !== undefined)
+    .map((t) => (t instanceof Float32Array ? t : t.dataSync()));
+  const packed = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((offset, p) => (packed.set(p, offset), offset + p.length), 0);
+  return tf.tensor1d(packed, 'float32');
 }
 
 /** The call's sizes, checked: throws naming the input or attr before anything is allocated. */

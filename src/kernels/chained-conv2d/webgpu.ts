@@ -13,6 +13,15 @@
  * RegNetX-400MF's compile-ahead 4-7× slower), and the tile's size would limit the widths.
  * As many invocations as each conv alone, one dispatch fewer.
  *
+ * `lanes` and `quads` are uniforms and the workgroup has one of two sizes
+ * (CHAIN_WORKGROUP_SIZES, the smallest holding lanes × quads): one pipeline per form
+ * (activations, residual, shortcut, gates) and size serves every stage of a network, where a
+ * workgroup sized to each stage's widths compiled one pipeline per stage (SwiftShader
+ * compiles each for seconds at load). The tile keeps the per-width layout (at least 64
+ * busy threads, as few quads as that takes), so a dispatch has as many workgroups as a
+ * per-width one: on a GPU with many more cores than a late stage's 7×7 map has workgroups,
+ * bigger tiles would leave cores idle. The threads past lanes × quads idle (at most 64).
+ *
  * The weights and biases of both convs come packed in one buffer (`params`, chainParams'
  * layout): with both outputs, the input, a residual or shortcut input and the gates, a
  * dispatch binds at most 6 storage buffers, within the 8 every adapter offers (unpacked,
@@ -22,20 +31,26 @@
  */
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { runSharedProgram } from '../shared-pipelines';
 import type { KernelActivation } from '../kernel';
 import { shortcutPixelWgsl } from '../group-conv2d/webgpu';
 import { FLAT_WORKGROUP_WGSL, activationWgsl, pointwiseStepWgsl } from '../wgsl';
 
-/** Threads a workgroup has at least where the channels allow (two warps of 32 on NVIDIA). */
+/** Busy threads a workgroup has at least where the channels allow (two warps of 32). */
 const MIN_THREADS = 64;
-/** The most threads a workgroup may have on every adapter (WebGPU's default limit). */
-export const MAX_CHAIN_THREADS = 256;
+/**
+ * A chained conv's workgroup sizes: the smallest holding a tile is used. 128 holds every
+ * tile up to 512 channels (RegNet-400MF's widths); the last is the most threads a
+ * workgroup may have on every adapter (WebGPU's default limit).
+ */
+const CHAIN_WORKGROUP_SIZES = [128, 256];
+export const MAX_CHAIN_THREADS = CHAIN_WORKGROUP_SIZES[CHAIN_WORKGROUP_SIZES.length - 1]!;
 
 /** How a chained conv's workgroup is laid out, from the two convs' output channels. */
 export interface ChainTile {
   /** Threads per pixel quad: one per 4 channels of the wider conv. */
   lanes: number;
-  /** Pixel quads (4 pixels each) per workgroup. */
+  /** Pixel quads (4 pixels each) per workgroup: as few as MIN_THREADS busy threads take. */
   quads: number;
 }
 
@@ -44,9 +59,14 @@ export function chainTile(outChannels: number, nextChannels: number): ChainTile 
   return { lanes, quads: Math.max(1, Math.ceil(MIN_THREADS / lanes)) };
 }
 
+/** The threads of a workgroup for `tile`: the smallest of the sizes that holds it. */
+export function chainWorkgroupSize(tile: ChainTile): number | undefined {
+  return CHAIN_WORKGROUP_SIZES.find((size) => tile.lanes * tile.quads <= size);
+}
+
 /** Whether two 1×1 convs of these widths can chain: whole lanes, the threads within limits. */
 export function chainFits(tile: ChainTile): boolean {
-  return Number.isInteger(tile.lanes) && tile.lanes * tile.quads <= MAX_CHAIN_THREADS;
+  return Number.isInteger(tile.lanes) && chainWorkgroupSize(tile) !== undefined;
 }
 
 export interface ChainedInputs {
@@ -74,7 +94,7 @@ class ChainedConvProgram implements WebGPUProgram {
   variableNames: string[];
   variableComponents: number[];
   outputComponent = 4;
-  uniforms = 'nextChannels : i32, shortcutStride : i32,';
+  uniforms = 'nextChannels : i32, shortcutStride : i32, lanes : i32, quads : i32,';
   workgroupSize: [number, number, number];
   outputShape: number[];
   dispatchLayout: { x: number[] };
@@ -87,7 +107,7 @@ class ChainedConvProgram implements WebGPUProgram {
   constructor(
     inputs: ChainedInputs,
     outputShape: number[],
-    readonly tile: ChainTile,
+    tile: ChainTile,
     readonly activation: KernelActivation,
     readonly nextActivation: KernelActivation,
   ) {
@@ -101,7 +121,7 @@ class ChainedConvProgram implements WebGPUProgram {
     this.variableComponents = this.variableNames.map(() => 4);
     this.outputShape = outputShape;
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
-    this.workgroupSize = [tile.lanes * tile.quads, 1, 1];
+    this.workgroupSize = [chainWorkgroupSize(tile) ?? MAX_CHAIN_THREADS, 1, 1];
     const [n = 0, h = 0, w = 0] = outputShape;
     const pixelQuads = Math.ceil((n * h * w) / 4);
     this.dispatch = [Math.ceil(pixelQuads / tile.quads), 1, 1];
@@ -112,8 +132,6 @@ class ChainedConvProgram implements WebGPUProgram {
       this.hasResidual,
       this.hasScale,
       this.hasShortcut,
-      tile.lanes,
-      tile.quads,
     ].join('_');
   }
 
@@ -206,15 +224,16 @@ class ChainedConvProgram implements WebGPUProgram {
 
       fn main(index : i32) {
         let lid = i32(localIndex);
-        let lane = lid % ${this.tile.lanes};
-        let quad = lid / ${this.tile.lanes};
-        let p = (flatWorkgroup() * ${this.tile.quads} + quad) * 4;
+        let lane = lid % uniforms.lanes;
+        let quad = lid / uniforms.lanes;
+        let p = (flatWorkgroup() * uniforms.quads + quad) * 4;
         let pixels = uniforms.outShape[0] * uniforms.outShape[1] * uniforms.outShape[2];
-        if (p < pixels && lane < uniforms.outShape[3] / 4) {
+        let inTile = quad < uniforms.quads && p < pixels;
+        if (inTile && lane < uniforms.outShape[3] / 4) {
           outputQuad(p, lane, pixels);
         }
         storageBarrier();
-        if (p < pixels && lane < uniforms.nextChannels / 4) {
+        if (inTile && lane < uniforms.nextChannels / 4) {
           nextQuad(p, lane, pixels);
         }
       }
@@ -256,7 +275,10 @@ export function runChainedProgram(
   );
   const ordered = [inputs.x, inputs.params, inputs.residual, inputs.shortcutX, inputs.scale];
   const programInputs = ordered.filter((t): t is TensorInfo => t !== undefined);
-  const uniforms = [nextShape[3]!, attrs.shortcutStride].map((v) => ({ type: 'int32', data: [v] }));
+  const uniforms = [nextShape[3]!, attrs.shortcutStride, tile.lanes, tile.quads].map((v) => ({
+    type: 'int32',
+    data: [v],
+  }));
   const b = backend as unknown as SecondOutputBackend;
   const next = backend.makeTensorInfo(nextShape, 'float32');
   b.uploadToGPU(next.dataId);
@@ -271,7 +293,7 @@ export function runChainedProgram(
     });
   let y: TensorInfo;
   try {
-    y = backend.runWebGPUProgram(program, programInputs, 'float32', uniforms);
+    y = runSharedProgram(backend, program, programInputs, 'float32', uniforms);
   } finally {
     if (own) device.createBindGroup = create;
     else delete (device as Partial<GPUDevice>).createBindGroup;

@@ -13,6 +13,7 @@
  */
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { runSharedProgram } from '../shared-pipelines';
 import type { KernelActivation } from '../kernel';
 import { activationWgsl, pointwiseStepWgsl } from '../wgsl';
 
@@ -224,7 +225,7 @@ export function runGroupConvProgram(
     ...(residual ? [residual] : []),
     ...(scale ? [scale] : []),
   ];
-  return backend.runWebGPUProgram(program, programInputs, 'float32', uniforms);
+  return runSharedProgram(backend, program, programInputs, 'float32', uniforms);
 }
 
 /**
@@ -251,5 +252,5 @@ export function runProjectedConvProgram(
   const program = new PointwiseConvProgram(outShape, activation, false, hasScale, true);
   const programInputs = [x, filter, bias, ...(scale ? [scale] : []), shortcutX, shortcutFilter];
   const uniforms = [{ type: 'int32', data: [shortcutStride] }];
-  return backend.runWebGPUProgram(program, programInputs, 'float32', uniforms);
+  return runSharedProgram(backend, program, programInputs, 'float32', uniforms);
 }

@@ -9,6 +9,7 @@
  */
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { runSharedProgram } from '../shared-pipelines';
 import { FLAT_WORKGROUP_WGSL } from '../wgsl';
 
 /** Classes per workgroup. */
@@ -92,5 +93,5 @@ export function runPoolLinearProgram(
 ): TensorInfo {
   const [x, weight] = inputs;
   const program = new PoolLinearProgram(x.shape[0] ?? 0, weight.shape[1] ?? 0);
-  return backend.runWebGPUProgram(program, inputs, 'float32');
+  return runSharedProgram(backend, program, inputs, 'float32');
 }

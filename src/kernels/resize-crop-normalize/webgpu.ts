@@ -13,6 +13,7 @@
  */
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { runSharedProgram } from '../shared-pipelines';
 import { PRECISION_BITS, normalizeRgb, type Taps } from './pillow';
 
 const WORKGROUP = 64;
@@ -176,5 +177,5 @@ export function runResizeCropNormalizeProgram(
 ): TensorInfo {
   const taps = cachedTaps(backend, key, source);
   const program = new ResizeCropNormalizeProgram(size, encoding);
-  return backend.runWebGPUProgram(program, [x, taps.tensor], 'float32', taps.uniforms);
+  return runSharedProgram(backend, program, [x, taps.tensor], 'float32', taps.uniforms);
 }

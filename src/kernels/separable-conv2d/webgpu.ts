@@ -10,6 +10,7 @@
  */
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { runSharedProgram } from '../shared-pipelines';
 import type { KernelActivation } from '../kernel';
 import { FLAT_WORKGROUP_WGSL, activationWgsl, pointwiseStepWgsl } from '../wgsl';
 
@@ -168,5 +169,5 @@ export function runSeparableProgram(
     type: 'int32',
     data: [v],
   }));
-  return backend.runWebGPUProgram(program, inputs, 'float32', uniforms);
+  return runSharedProgram(backend, program, inputs, 'float32', uniforms);
 }

@@ -7,6 +7,7 @@
  */
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { runSharedProgram } from '../shared-pipelines';
 import { FLAT_WORKGROUP_WGSL, activationWgsl } from '../wgsl';
 
 /** The squeezed vector's workgroup array (4 KiB of the 16 KiB every adapter offers). */
@@ -86,5 +87,5 @@ export function runGatesProgram(
   activation: 'relu' | 'silu',
 ): TensorInfo {
   const program = new SqueezeExciteGatesProgram(g.batch, g.channels, activation);
-  return backend.runWebGPUProgram(program, inputs, 'float32');
+  return runSharedProgram(backend, program, inputs, 'float32');
 }
