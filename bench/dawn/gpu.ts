@@ -128,6 +128,22 @@ export function installDawn(binding: DawnBinding, found: DawnAdapter): void {
   }
 }
 
+/**
+ * tfjs' WebGPU backend on Dawn, on the device webnets opens as `load` does (src/backend/webgpu.ts:
+ * shader-f16 where the adapter has it, WGSL directives hoisted) instead of tfjs' own factory's.
+ * Call after installDawn; the backend is registered, not yet set.
+ */
+export async function registerDawnWebGpu(): Promise<void> {
+  // After installDawn: tfjs-backend-webgpu registers its backend on import where navigator.gpu is.
+  const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+  const { openWebGpu } = await import('../../src/backend/webgpu');
+  const { tf } = await import('../../src/tf');
+  const { device, info } = await openWebGpu();
+  type Args = ConstructorParameters<typeof WebGPUBackend>;
+  if (tf.findBackendFactory('webgpu') !== null) tf.removeBackend('webgpu');
+  tf.registerBackend('webgpu', () => new WebGPUBackend(device as Args[0], info as Args[1]), 3);
+}
+
 /** The adapter in one line, as the report names the machine's GPU. */
 export function describeAdapter(a: DawnAdapter): string {
   const name = a.description || [a.vendor, a.architecture, a.device].filter(Boolean).join(' ');
