@@ -240,10 +240,13 @@ function prepareChainedTail(
   if (!next || K.selectChainedConv(convClass(spec), convClass(next.spec), config) !== 'kernel') {
     return null;
   }
-  const params = K.chainParams(
+  const packed = K.chainParams(
     { filter: weight, bias, shortcutFilter: shortcut?.weight, shortcutBias: shortcut?.bias },
     { filter: next.weight, bias: next.bias },
   );
+  // With float16 weights the packed biases are float16 too (one buffer, one precision).
+  const [params] = stored(config, packed);
+  if (params !== packed) packed.dispose();
   const attrs = {
     outChannels: spec.outChannels,
     nextChannels: next.spec.outChannels,

@@ -87,9 +87,12 @@ describe('float16 weights in the kernels', () => {
     ]);
     expect(precision).toBe('float16');
     expect(view).toEqual({ x: f32, dw: f32, pw: f32 });
-    expect(weightPrecision('K', { filter: f32 }, ['filter', 'shortcutFilter']).precision).toBe(
-      'float32',
-    );
+    expect(
+      weightPrecision('K', { filter: f32 } as Record<string, typeof f32>, [
+        'filter',
+        'shortcutFilter',
+      ]).precision,
+    ).toBe('float32');
   });
 
   it('of one op share a precision', () => {
