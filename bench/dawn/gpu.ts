@@ -91,8 +91,9 @@ export async function requestDawnAdapter(
     throw new Error(
       'Dawn found no GPU adapter on this machine, so --backends webgpu-dawn cannot run here. ' +
         'It needs a GPU and its driver: Vulkan on Linux (the Vulkan loader libvulkan.so.1 and a ' +
-        "driver's ICD file; `vulkaninfo --summary` should list the GPU; Mesa's lavapipe does not " +
-        'offer the features Dawn requires), Metal on macOS, D3D12 on Windows. Dawn prints why it ' +
+        "driver's ICD file; `vulkaninfo --summary` should list the GPU; without one, Mesa 25's " +
+        'lavapipe runs it in software: `bash tools/lavapipe.sh`, then `env $(cat .cache/lavapipe/env)` ' +
+        'before the command), Metal on macOS, D3D12 on Windows. Dawn prints why it ' +
         'rejected each backend just above this line. The Chromium pages (--backends webgpu) run ' +
         "on any machine, on SwiftShader's software WebGPU where there is no GPU.",
     );
