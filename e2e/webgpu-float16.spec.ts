@@ -89,7 +89,7 @@ test("precision: 'float16' without shader-f16 runs float32 and says why; a bad v
   for (const m of [result.wasm, result.inWorker]) {
     expect(m.precision).toBe('float32');
     expect(m.reason).toMatch(
-      /^wasm-simd \(1 thread\): requested \(backend: 'wasm'\); float32: precision 'float16' runs on WebGPU only, this model runs on wasm$/,
+      /^wasm-simd \(1 thread[^)]*\): requested \(backend: 'wasm'\); float32: precision 'float16' runs on WebGPU only, this model runs on wasm$/,
     );
   }
   expect(result.errors).toEqual([values, values, values]);
