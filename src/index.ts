@@ -24,6 +24,7 @@ export type {
 } from './runtime/model';
 export type { ImageSource } from './runtime/source';
 export type { WasmPaths } from './backend/activate';
+export type { Precision } from './backend/precision';
 export type { LoadProgress } from './weights/load';
 export type { NetworkSpec, BlockSpec, ConvSpec, Preprocessing, Family } from './models/spec';
 export type { PackManifest } from './weights/pack';

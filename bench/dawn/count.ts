@@ -20,6 +20,35 @@ const COUNTED: [keyof GpuCounts, string, string[]][] = [
   ['pipelines', 'GPUDevice', ['createComputePipeline', 'createComputePipelineAsync']],
 ];
 
+/** Shader modules made, and how many of them enable f16 (float16 weights: kernels/half.ts). */
+export interface ShaderCounts {
+  modules: number;
+  f16: number;
+}
+
+/** Counts the shader modules made on any device of `globals`' GPUDevice. */
+export function countShaderModules(globals: Record<string, unknown>): {
+  reset(): void;
+  read(): ShaderCounts;
+} {
+  let counts: ShaderCounts = { modules: 0, f16: 0 };
+  const proto = (globals.GPUDevice as { prototype?: Record<string, unknown> } | undefined)
+    ?.prototype;
+  const original = proto?.createShaderModule;
+  if (proto === undefined || typeof original !== 'function') {
+    throw new Error('WebGPU has no GPUDevice.createShaderModule to count shader modules on');
+  }
+  proto.createShaderModule = function (this: unknown, descriptor: { code: string }): unknown {
+    counts.modules++;
+    if (/^\s*enable\s+f16\s*;/m.test(descriptor.code)) counts.f16++;
+    return (original as (d: unknown) => unknown).call(this, descriptor);
+  };
+  return {
+    reset: () => void (counts = { modules: 0, f16: 0 }),
+    read: () => ({ ...counts }),
+  };
+}
+
 export interface GpuCounter {
   reset(): void;
   read(): GpuCounts;

@@ -91,8 +91,9 @@ export async function requestDawnAdapter(
     throw new Error(
       'Dawn found no GPU adapter on this machine, so --backends webgpu-dawn cannot run here. ' +
         'It needs a GPU and its driver: Vulkan on Linux (the Vulkan loader libvulkan.so.1 and a ' +
-        "driver's ICD file; `vulkaninfo --summary` should list the GPU; Mesa's lavapipe does not " +
-        'offer the features Dawn requires), Metal on macOS, D3D12 on Windows. Dawn prints why it ' +
+        "driver's ICD file; `vulkaninfo --summary` should list the GPU; without one, Mesa 25's " +
+        'lavapipe runs it in software: `bash tools/lavapipe.sh`, then `env $(cat .cache/lavapipe/env)` ' +
+        'before the command), Metal on macOS, D3D12 on Windows. Dawn prints why it ' +
         'rejected each backend just above this line. The Chromium pages (--backends webgpu) run ' +
         "on any machine, on SwiftShader's software WebGPU where there is no GPU.",
     );
@@ -126,6 +127,22 @@ export function installDawn(binding: DawnBinding, found: DawnAdapter): void {
   } else {
     Object.defineProperty(navigator, 'gpu', { value: gpu, configurable: true });
   }
+}
+
+/**
+ * tfjs' WebGPU backend on Dawn, on the device webnets opens as `load` does (src/backend/webgpu.ts:
+ * shader-f16 where the adapter has it, WGSL directives hoisted) instead of tfjs' own factory's.
+ * Call after installDawn; the backend is registered, not yet set.
+ */
+export async function registerDawnWebGpu(): Promise<void> {
+  // After installDawn: tfjs-backend-webgpu registers its backend on import where navigator.gpu is.
+  const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+  const { openWebGpu } = await import('../../src/backend/webgpu');
+  const { tf } = await import('../../src/tf');
+  const { device, info } = await openWebGpu();
+  type Args = ConstructorParameters<typeof WebGPUBackend>;
+  if (tf.findBackendFactory('webgpu') !== null) tf.removeBackend('webgpu');
+  tf.registerBackend('webgpu', () => new WebGPUBackend(device as Args[0], info as Args[1]), 3);
 }
 
 /** The adapter in one line, as the report names the machine's GPU. */

@@ -3,6 +3,8 @@
  * without a browser. tfjs-backend-webgpu runs in Node over Dawn (bench/dawn/gpu.ts); on the
  * same machine, each network runs on three sides, alternated in one process:
  *   webgpu        webnets' WebGPU kernels (what `load(id, { backend: 'webgpu' })` runs)
+ *   webgpu-f16    the same with float16 weights (`precision: 'float16'`), where the adapter
+ *                 has shader-f16 (left out of the default sides where it has not)
  *   webgpu-unfused  the same without the fused k×k → 1×1 kernel (separable-conv2d/), whose
  *                 fewer dispatches must also be faster work for it to pay
  *   webgpu-unchained  the same without the chained 1×1 convs across block boundaries
@@ -31,18 +33,28 @@ import { syntheticWeights, tensorRandom } from '../../src/weights/synthetic';
 import { list, OptionError, wholeNumber } from '../lib/options';
 import { pairedRatios, p95 } from '../lib/stats';
 import { fixed, formatTable, ms, sci } from '../lib/table';
-import { countGpuCalls, type GpuCounter, type GpuCounts } from './count';
+import {
+  countGpuCalls,
+  countShaderModules,
+  type GpuCounter,
+  type GpuCounts,
+  type ShaderCounts,
+} from './count';
+
+type ShaderCounter = ReturnType<typeof countShaderModules>;
 import {
   DAWN_PACKAGE,
   describeAdapter,
   importDawn,
   installDawn,
+  registerDawnWebGpu,
   requestDawnAdapter,
   type DawnAdapter,
 } from './gpu';
 
 export const DAWN_SIDES = [
   'webgpu',
+  'webgpu-f16',
   'webgpu-unfused',
   'webgpu-unchained',
   'webgpu-stock',
@@ -55,7 +67,7 @@ const DEFAULT_MODELS = ['fd-mobilenet-0.5x', 'efficientnet-b0', 'regnety-400mf',
 export const usage = `Usage: npm run bench -- --backends webgpu-dawn [--models a,b] [--runs N] [--warmup N]
    or: node --experimental-wasm-relaxed-simd --import tsx bench/dawn/run.ts [options]
   --models a,b,…   model ids (default ${DEFAULT_MODELS.join(',')})
-  --sides a,b,…    ${DAWN_SIDES.join(', ')} (default all)
+  --sides a,b,…    ${DAWN_SIDES.join(', ')} (default all; webgpu-f16 where the adapter has shader-f16)
   --runs N         timed runs per side (default 30)
   --warmup N       untimed runs per side first (default 5)
   --out DIR        where the results JSON goes (default bench/results)
@@ -68,6 +80,8 @@ Needs Dawn's Node binding (\`npm install --no-save ${DAWN_PACKAGE}\`) and a GPU 
 interface Options {
   models: string[];
   sides: DawnSide[];
+  /** --sides was given (a side the adapter cannot run is then an error, not left out). */
+  sidesGiven: boolean;
   runs: number;
   warmup: number;
   out: string;
@@ -101,6 +115,7 @@ export function parseDawnArgs(argv: string[], root: string): Options | null {
   return {
     models,
     sides: sides as DawnSide[],
+    sidesGiven: values.sides !== undefined,
     runs: wholeNumber('runs', values.runs, 1),
     warmup: wholeNumber('warmup', values.warmup, 0),
     out: values.out,
@@ -113,7 +128,8 @@ const backendOf = (side: DawnSide): 'webgpu' | 'wasm' => (side === 'wasm1' ? 'wa
 
 /** The kernel config each side builds its network with. */
 function configOf(side: DawnSide): KernelConfig {
-  const config = kernelConfig(backendOf(side), { pooled: false });
+  const precision = side === 'webgpu-f16' ? 'float16' : 'float32';
+  const config = kernelConfig(backendOf(side), { pooled: false, precision });
   const without: Partial<Record<DawnSide, keyof KernelConfig['kernels']>> = {
     'webgpu-unfused': 'separableConv2d',
     'webgpu-unchained': 'chainedConv2d',
@@ -171,8 +187,12 @@ interface SideResult {
   timesMs: number[];
   /** GPU calls of one inference after warm-up (webgpu sides). */
   counts: GpuCounts | null;
+  /** Shader modules made while the side was built and first ran, and how many enable f16. */
+  shaders: ShaderCounts | null;
   /** max |logit − wasm1's| / max |wasm1's logit| (null without a wasm1 side). */
   maxRelDiffToWasm: number | null;
+  /** webgpu-f16: max |logit − webgpu's| / max |webgpu's logit| (null otherwise, or without webgpu). */
+  maxRelDiffToFloat32: number | null;
 }
 
 interface ModelResult {
@@ -183,7 +203,12 @@ interface ModelResult {
   ratios: Record<string, { q25: number; median: number; q75: number } | null>;
 }
 
-async function benchModel(id: string, o: Options, counter: GpuCounter): Promise<ModelResult> {
+async function benchModel(
+  id: string,
+  o: Options,
+  counter: GpuCounter,
+  shaders: ShaderCounter,
+): Promise<ModelResult> {
   const spec = getSpec(id);
   const size = spec.inputSize;
   const values = inputValues(size);
@@ -196,6 +221,7 @@ async function benchModel(id: string, o: Options, counter: GpuCounter): Promise<
       secondMs: number;
       pipelinesAhead: number;
       pipelines: number;
+      shaders: ShaderCounts;
       logits: Float32Array;
     }
   >();
@@ -203,6 +229,7 @@ async function benchModel(id: string, o: Options, counter: GpuCounter): Promise<
     for (const side of o.sides) {
       await activate(side);
       counter.reset();
+      shaders.reset();
       const t0 = performance.now();
       const weights = syntheticWeights(spec);
       const b: Built = {
@@ -221,7 +248,7 @@ async function benchModel(id: string, o: Options, counter: GpuCounter): Promise<
       await infer(b);
       const secondMs = performance.now() - t1;
       const times = { readyMs, buildAndFirstMs: t1 - t0, secondMs };
-      first.set(side, { ...times, pipelinesAhead, pipelines, logits });
+      first.set(side, { ...times, pipelinesAhead, pipelines, shaders: shaders.read(), logits });
     }
     const times = new Map<DawnSide, number[]>(o.sides.map((s) => [s, []]));
     for (let r = -o.warmup; r < o.runs; r++) {
@@ -234,6 +261,7 @@ async function benchModel(id: string, o: Options, counter: GpuCounter): Promise<
       }
     }
     const reference = first.get('wasm1')?.logits;
+    const float32 = first.get('webgpu')?.logits;
     const sides: SideResult[] = [];
     for (const b of built) {
       let counts: GpuCounts | null = null;
@@ -255,12 +283,15 @@ async function benchModel(id: string, o: Options, counter: GpuCounter): Promise<
         p95Ms: p95(t),
         timesMs: t,
         counts,
+        shaders: backendOf(b.side) === 'webgpu' ? f.shaders : null,
         maxRelDiffToWasm: reference ? maxRelDiff(f.logits, reference) : null,
+        maxRelDiffToFloat32:
+          b.side === 'webgpu-f16' && float32 ? maxRelDiff(f.logits, float32) : null,
       });
     }
     const ratios: ModelResult['ratios'] = {};
     const webgpu = times.get('webgpu');
-    for (const other of ['webgpu-unfused', 'webgpu-unchained', 'webgpu-stock', 'wasm1'] as const) {
+    for (const other of DAWN_SIDES.filter((s) => s !== 'webgpu')) {
       const t = times.get(other);
       if (webgpu && t) ratios[`webgpu/${other}`] = pairedRatios(webgpu, t);
     }
@@ -273,6 +304,21 @@ async function benchModel(id: string, o: Options, counter: GpuCounter): Promise<
       tf.dispose(Object.values(b.weights));
     }
   }
+}
+
+/**
+ * The sides to run on `adapter`: webgpu-f16 needs shader-f16; left out of the default sides
+ * where the adapter lacks it, an error where --sides names it.
+ */
+export function sidesFor(
+  o: Pick<Options, 'sides' | 'sidesGiven'>,
+  adapter: Pick<DawnAdapter, 'features'>,
+): DawnSide[] {
+  if (!o.sides.includes('webgpu-f16') || adapter.features.includes('shader-f16')) return o.sides;
+  const why = "the adapter lacks shader-f16, which webgpu-f16 (precision: 'float16') needs";
+  if (o.sidesGiven) throw new OptionError(`--sides webgpu-f16: ${why}`);
+  console.log(`bench:dawn: no webgpu-f16 side: ${why}`);
+  return o.sides.filter((s) => s !== 'webgpu-f16');
 }
 
 export function maxRelDiff(a: Float32Array, ref: Float32Array): number {
@@ -317,6 +363,8 @@ function render(results: ModelResult[], adapter: DawnAdapter, name: string | nul
       s.counts ? String(s.counts.dispatches) : '',
       s.counts ? `${s.counts.writeBuffers}/${s.counts.submits}/${s.counts.readbacks}` : '',
       s.maxRelDiffToWasm === null ? '' : sci(s.maxRelDiffToWasm),
+      s.maxRelDiffToFloat32 === null ? '' : sci(s.maxRelDiffToFloat32),
+      s.shaders === null ? '' : `${s.shaders.f16}/${s.shaders.modules}`,
     ]),
   );
   const table = formatTable(
@@ -332,6 +380,8 @@ function render(results: ModelResult[], adapter: DawnAdapter, name: string | nul
       'dispatches',
       'writes/submits/reads',
       'max Δ/max vs wasm1',
+      'vs webgpu',
+      'f16 shaders',
     ],
     rows,
   );
@@ -355,9 +405,9 @@ export async function runDawnBench(argv: string[], root: string): Promise<number
   const binding = await importDawn();
   const adapter = await requestDawnAdapter(binding, { compatibility: o.compatibility });
   installDawn(binding, adapter);
-  // After installDawn: tfjs-backend-webgpu registers its backend on import where navigator.gpu is.
-  await import('@tensorflow/tfjs-backend-webgpu');
   console.log(`bench:dawn: ${describeAdapter(adapter)}; features ${adapter.features.join(', ')}`);
+  o.sides = sidesFor(o, adapter);
+  await registerDawnWebGpu();
   if (o.sides.some((s) => backendOf(s) === 'wasm')) {
     if (o.wasmDir !== undefined)
       setWasmPaths(o.wasmDir.endsWith('/') ? o.wasmDir : `${o.wasmDir}/`);
@@ -369,11 +419,12 @@ export async function runDawnBench(argv: string[], root: string): Promise<number
   await registerKernels('webgpu');
   keepUniforms(tf.backend()); // as load() opens it (src/backend/activate.ts)
   const counter = countGpuCalls(binding.globals);
+  const shaders = countShaderModules(binding.globals);
   const date = new Date();
   const results: ModelResult[] = [];
   for (const id of o.models) {
     console.log(`bench:dawn: ${id}`);
-    results.push(await benchModel(id, o, counter));
+    results.push(await benchModel(id, o, counter, shaders));
   }
   const name = gpuName();
   const report = {

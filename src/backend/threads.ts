@@ -12,6 +12,9 @@
  */
 import type { KernelConfig } from '../kernels';
 import { kernelConfig, THRESHOLDS } from '../kernels';
+import { tf } from '../tf';
+import type { Precision } from './precision';
+import { hasShaderF16, resolvePrecision } from './precision';
 
 /** `load`'s threads option: a count, or 'auto' (the default). */
 export type ThreadsOption = number | 'auto' | undefined;
@@ -37,9 +40,18 @@ export function poolThreads(threads: ThreadsOption): number {
   return Math.max(1, Math.min(THRESHOLDS.autoMaxThreads, cores ?? 1));
 }
 
-/** The kernel configuration of a network of `macs` loaded with `threads`, on the active backend. */
-export function networkKernels(macs: number, threads: ThreadsOption): KernelConfig {
-  return kernelConfig(undefined, { pooled: poolsNetwork(macs, threads) });
+/**
+ * The kernel configuration of a network of `macs` loaded with `threads` and `precision`, on
+ * the active backend (float16 where its device has shader-f16: precision.ts).
+ */
+export function networkKernels(
+  macs: number,
+  threads: ThreadsOption,
+  precision: Precision = 'float32',
+): KernelConfig {
+  const backend = tf.getBackend();
+  const runs = resolvePrecision(precision, backend, hasShaderF16(backend)).precision;
+  return kernelConfig(backend, { pooled: poolsNetwork(macs, threads), precision: runs });
 }
 
 /**

@@ -19,6 +19,8 @@ export interface GpuAdapterInfoLike {
 export interface GpuDeviceLike {
   destroy(): void;
   lost?: Promise<{ reason?: string; message?: string }>;
+  features?: { has(name: string): boolean };
+  createShaderModule?(descriptor: { code: string; label?: string }): unknown;
 }
 interface GpuAdapterLike {
   info?: GpuAdapterInfoLike;
@@ -50,8 +52,11 @@ export const webgpuRequirements: {
   },
 };
 
-/** Optional features tfjs' WebGPU backend asks for where the adapter has them. */
-const tfjsOptionalFeatures = ['timestamp-query', 'bgra8unorm-storage'];
+/**
+ * Optional features asked for where the adapter has them: tfjs' WebGPU backend's, and
+ * `shader-f16`, which `precision: 'float16'` runs on (kernels/half.ts).
+ */
+const optionalFeatures = ['timestamp-query', 'bgra8unorm-storage', 'shader-f16'];
 
 /** The adapter limits tfjs' WebGPU backend raises to the adapter's maximum. */
 const tfjsRaisedLimits = [
@@ -112,16 +117,50 @@ export function missingCapabilities(
   return [...features, ...limits];
 }
 
-/** The device descriptor tfjs' WebGPU backend factory uses (tfjs-backend-webgpu 4.22 base.ts). */
-function deviceDescriptor(adapter: GpuAdapterLike): object {
+/**
+ * The device descriptor tfjs' WebGPU backend factory uses (tfjs-backend-webgpu 4.22 base.ts),
+ * with `shader-f16` where the adapter has it.
+ */
+export function deviceDescriptor(adapter: Pick<GpuAdapterLike, 'features' | 'limits'>): {
+  requiredFeatures: string[];
+  requiredLimits: Record<string, number>;
+} {
   const requiredLimits: Record<string, number> = {};
   for (const name of tfjsRaisedLimits) {
     const value = adapter.limits?.[name];
     if (typeof value === 'number') requiredLimits[name] = value;
   }
   return {
-    requiredFeatures: tfjsOptionalFeatures.filter((name) => adapter.features?.has(name) === true),
+    requiredFeatures: optionalFeatures.filter((name) => adapter.features?.has(name) === true),
     requiredLimits,
+  };
+}
+
+/**
+ * `code` with its `enable …;` directives moved to the top: WGSL wants them before every
+ * declaration, and tfjs writes its own declarations before a program's code (kernels/wgsl.ts
+ * `precisionDirective`). Code without directives is returned as it is.
+ */
+export function hoistEnableDirectives(code: string): string {
+  const directive = /^\s*enable\s+[\w\s,]+;\s*$/gm;
+  const found = code.match(directive);
+  if (found === null) return code;
+  const unique = [...new Set(found.map((d) => d.trim()))];
+  return `${unique.join('\n')}\n${code.replace(directive, '')}`;
+}
+
+/**
+ * Makes `device` hoist the directives of every shader module made on it (the interface's
+ * method is looked up at each call, so wrappers installed later, as bench/dawn's counters,
+ * still see every module).
+ */
+function hoistDirectivesOn(device: GpuDeviceLike): void {
+  const own = device.createShaderModule;
+  if (typeof own !== 'function') return;
+  const proto = Object.getPrototypeOf(device) as GpuDeviceLike | null;
+  device.createShaderModule = (descriptor) => {
+    const create = proto?.createShaderModule ?? own;
+    return create.call(device, { ...descriptor, code: hoistEnableDirectives(descriptor.code) });
   };
 }
 
@@ -162,6 +201,7 @@ export async function openWebGpu(): Promise<OpenWebGpu> {
   }
   try {
     const device = await adapter.requestDevice(deviceDescriptor(adapter));
+    hoistDirectivesOn(device);
     return { device, info, adapter: facts };
   } catch (err) {
     throw new WebGpuUnavailable({ status: 'no-device', adapter: facts, error: errorText(err) });

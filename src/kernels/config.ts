@@ -11,6 +11,8 @@ import { chainFits, chainTile } from './chained-conv2d/webgpu';
 import { MAX_TILE_FLOATS } from './separable-conv2d/webgpu';
 import { MAX_SQUEEZED } from './squeeze-excite-gates/webgpu';
 
+import type { WeightPrecision } from './half';
+
 /** What a backend offers webnets, read once when a network is built (kernelConfig in index.ts). */
 export interface KernelConfig {
   /** The tfjs backend: 'wasm', 'webgpu' or 'cpu'. */
@@ -26,6 +28,11 @@ export interface KernelConfig {
    * network's own thread setting, passed to each kernel call as its `threads` attr.
    */
   threads: number;
+  /**
+   * How the network's weights are stored on the GPU (half.ts): 'float16' only on a WebGPU
+   * device with shader-f16, for a network loaded with `precision: 'float16'` (absent: 'float32').
+   */
+  precision?: WeightPrecision;
 }
 
 /** Activations as the specs name them (src/models/spec.ts). */

@@ -11,6 +11,7 @@
  */
 import { getThreadsCount, tf } from '../tf';
 import type { KernelConfig } from './config';
+import type { WeightPrecision } from './half';
 import { addActivationKernel } from './add-activation';
 import { chainedConv2dKernel } from './chained-conv2d';
 import { depthwiseConv2dKernel } from './depthwise-conv2d';
@@ -38,6 +39,8 @@ export * from './squeeze-excite';
 export * from './squeeze-excite-gates';
 export * from './config';
 export { compileAhead } from './compile-ahead';
+export { canPackHalves, packHalves } from './half';
+export type { WeightPrecision } from './half';
 export { ACTIVATION_CODES } from './kernel';
 export type { KernelActivation } from './kernel';
 export {
@@ -128,10 +131,12 @@ export function hasKernel(name: KernelName, backendName: string = tf.getBackend(
  * configuration: its kernels and threads. Read once, when a network is built there.
  * `pooled` (default true): the network's kernels split calls over the kernel pool's threads
  * (false: the calling thread only), as the thread policy decides (backend/threads.ts).
+ * `precision` (default 'float32'): the weights' precision, 'float16' only where the caller
+ * made sure the backend's device has shader-f16 (backend/precision.ts).
  */
 export function kernelConfig(
   backendName: string = tf.getBackend(),
-  { pooled = true }: { pooled?: boolean } = {},
+  { pooled = true, precision = 'float32' }: { pooled?: boolean; precision?: WeightPrecision } = {},
 ): KernelConfig {
   const kernels = Object.fromEntries(
     Object.entries(KERNELS).map(([key, kernel]) => [key, hasKernel(kernel.name, backendName)]),
@@ -144,5 +149,6 @@ export function kernelConfig(
     xnnpackThreads: wasm ? getThreadsCount() : 1,
     poolThreads,
     threads: pooled ? poolThreads : 1,
+    precision,
   };
 }

@@ -7,7 +7,7 @@ import { compileAhead, kernelConfig } from '../kernels';
 import { tf } from '../tf';
 import { buildLayer, entryConv } from './layers';
 import type { Layer, WeightReader } from './layers';
-import { globalAvgPool, prepareLinear, preparePooledLinear } from './ops';
+import { globalAvgPool, prepareClassifier } from './ops';
 import type { Flow, PreparedLinear, PreparedPooledLinear } from './ops';
 import { paramSpecs } from './spec';
 import type { NetworkSpec } from './spec';
@@ -78,8 +78,7 @@ export function createNetwork(
   let classifier: PreparedLinear;
   let head: PreparedPooledLinear;
   try {
-    classifier = prepareLinear(fcWeight, fcBias, config);
-    head = preparePooledLinear(fcWeight, fcBias, classifier, config);
+    ({ classifier, head } = prepareClassifier(fcWeight, fcBias, config));
   } catch (err) {
     disposeDerived(layers, weights);
     throw err;

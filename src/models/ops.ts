@@ -66,6 +66,18 @@ function kernelAct(act: Activation): KernelActivation {
   return act;
 }
 
+/**
+ * `weights` as the config's WebGPU kernels read them: float16 pairs (kernels/half.ts) where
+ * the network runs in float16 and each weight's last axis is even, else as they are (an op's
+ * weights share one precision). The originals stay the caller's.
+ */
+function stored<T extends tf.Tensor[]>(config: KernelConfig, ...weights: T): T {
+  if (config.precision !== 'float16' || !weights.every((w) => K.canPackHalves(w.shape))) {
+    return weights;
+  }
+  return weights.map((w) => K.packHalves(w)) as T;
+}
+
 /** SiLU as the config runs it on this backend. */
 function siluOf(config: KernelConfig): stock.Silu {
   return K.selectSilu(config) === 'kernel' ? K.silu : stock.silu;
@@ -107,12 +119,23 @@ export function prepareConv(
     }
     case 'kernel': {
       const activation = kernelAct(act);
-      const run =
-        kind === 'depthwise'
-          ? (x: tf.Tensor4D) => K.depthwiseConv2d(x, weight, bias, { strides, activation, threads })
-          : (x: tf.Tensor4D) =>
-              K.groupConv2d(x, weight, bias, { strides, groups, activation, threads });
-      return { run, tensors: [weight, bias] };
+      if (kind === 'depthwise' && config.precision === 'float16') {
+        // The grouped conv with groups = C reads a depthwise [k, k, C, 1] filter as [k, k, 1, C],
+        // whose last axis pairs as float16.
+        const [k = 1, , channels = 0] = weight.shape;
+        const grouped = tf.reshape<tf.Rank.R4>(weight, [k, k, 1, channels]);
+        const [filter] = stored(config, grouped);
+        if (filter !== grouped) grouped.dispose();
+        const attrs = { strides, groups: channels, activation, threads };
+        return { run: (x) => K.groupConv2d(x, filter, bias, attrs), tensors: [filter, bias] };
+      }
+      if (kind === 'depthwise') {
+        const attrs = { strides, activation, threads };
+        return { run: (x) => K.depthwiseConv2d(x, weight, bias, attrs), tensors: [weight, bias] };
+      }
+      const [filter] = stored(config, weight);
+      const attrs = { strides, groups, activation, threads };
+      return { run: (x) => K.groupConv2d(x, filter, bias, attrs), tensors: [filter, bias] };
     }
     case 'stock': {
       const silu = siluOf(config);
@@ -217,10 +240,13 @@ function prepareChainedTail(
   if (!next || K.selectChainedConv(convClass(spec), convClass(next.spec), config) !== 'kernel') {
     return null;
   }
-  const params = K.chainParams(
+  const packed = K.chainParams(
     { filter: weight, bias, shortcutFilter: shortcut?.weight, shortcutBias: shortcut?.bias },
     { filter: next.weight, bias: next.bias },
   );
+  // With float16 weights the packed biases are float16 too (one buffer, one precision).
+  const [params] = stored(config, packed);
+  if (params !== packed) packed.dispose();
   const attrs = {
     outChannels: spec.outChannels,
     nextChannels: next.spec.outChannels,
@@ -306,8 +332,10 @@ export function prepareSeparable(
     activation: kernelAct(first.spec.act),
     outActivation: residualAct ?? kernelAct(second.spec.act),
   };
-  const dwOp = { filter: dw as tf.Tensor4D, bias: first.bias };
-  const pwOp = { filter: second.weight, bias: second.bias };
+  const [dwFilter, pwFilter] = stored(config, dw as tf.Tensor4D, second.weight);
+  if (dw !== first.weight && dwFilter !== dw) dw.dispose();
+  const dwOp = { filter: dwFilter, bias: first.bias };
+  const pwOp = { filter: pwFilter, bias: second.bias };
   return {
     run: (x, residual) => ({
       x: K.separableConv2d(
@@ -318,7 +346,7 @@ export function prepareSeparable(
         residualAct === null ? undefined : residualOf(second.spec, residual),
       ),
     }),
-    tensors: [dwOp.filter, first.bias, second.weight, second.bias],
+    tensors: [dwOp.filter, first.bias, pwOp.filter, second.bias],
     chains: false,
   };
 }
@@ -351,7 +379,8 @@ export function prepareExcitedConv(
     };
   }
   const gatesAttrs = { activation: reduceAct as 'relu' | 'silu' };
-  const { spec, weight, bias } = conv;
+  const { spec, bias } = conv;
+  se = storedExcitation(se, config);
   const attrs = {
     strides: spec.stride,
     groups: spec.groups,
@@ -360,7 +389,9 @@ export function prepareExcitedConv(
   };
   const seTensors = [se.reduceWeight, se.reduceBias, se.expandWeight, se.expandBias];
   const chained =
-    residualAct === null ? null : prepareChainedTail(spec, weight, bias, residualAct, next, config);
+    residualAct === null
+      ? null
+      : prepareChainedTail(spec, conv.weight, bias, residualAct, next, config);
   if (chained) {
     return {
       run: (x, residual) => {
@@ -371,6 +402,7 @@ export function prepareExcitedConv(
       chains: true,
     };
   }
+  const [weight] = stored(config, conv.weight);
   return {
     run: (x, residual) => {
       const gates = K.squeezeExciteGates(x, se, gatesAttrs);
@@ -380,6 +412,19 @@ export function prepareExcitedConv(
     tensors: [...seTensors, weight, bias],
     chains: false,
   };
+}
+
+/**
+ * Squeeze-excitation's two weights as the gates kernel reads them (`stored`); float32 ones
+ * replaced are freed (they are the [in, out] views SqueezeExciteOp.weights made).
+ */
+function storedExcitation(
+  se: stock.SqueezeExciteWeights,
+  config: KernelConfig,
+): stock.SqueezeExciteWeights {
+  const [reduceWeight, expandWeight] = stored(config, se.reduceWeight, se.expandWeight);
+  if (reduceWeight !== se.reduceWeight) tf.dispose([se.reduceWeight, se.expandWeight]);
+  return { ...se, reduceWeight, expandWeight };
 }
 
 /**
@@ -412,7 +457,8 @@ export function prepareProjectedOutput(
     return null;
   }
   if (se && K.selectExcitedConv(se, outputClass, config) !== 'kernel') return null;
-  const seWeights = se?.weights();
+  const given = se?.weights();
+  const seWeights = given && storedExcitation(given, config);
   const conv = prepareConv(first.spec, first.weight, first.bias, config);
   const attrs = { shortcutStrides: shortcut.spec.stride, activation: act };
   const gatesAttrs = { activation: se?.reduceAct as 'relu' | 'silu' };
@@ -427,7 +473,7 @@ export function prepareProjectedOutput(
     config,
     shortcut,
   );
-  const tail = chained ?? projectedTail(output, shortcut, attrs);
+  const tail = chained ?? projectedTail(output, shortcut, attrs, config);
   return {
     run: (h, x) => {
       const y = conv.run(h);
@@ -445,15 +491,17 @@ function projectedTail(
   output: ConvWeights,
   shortcut: ConvWeights,
   attrs: K.ProjectedConv2DAttrs,
+  config: KernelConfig,
 ): Prepared<(y: tf.Tensor4D, extras: K.ChainedExtras) => Flow> {
   // One bias for both sums (the shortcut's own is freed with the weights not kept).
   const bias = tf.add<tf.Tensor1D>(output.bias, shortcut.bias);
+  const [outputWeight, shortcutWeight] = stored(config, output.weight, shortcut.weight);
   return {
     run: (y, extras) => {
-      const projection = { x: extras.shortcutX!, filter: shortcut.weight };
-      return { x: K.projectedConv2d(y, output.weight, bias, projection, attrs, extras.scale) };
+      const projection = { x: extras.shortcutX!, filter: shortcutWeight };
+      return { x: K.projectedConv2d(y, outputWeight, bias, projection, attrs, extras.scale) };
     },
-    tensors: [output.weight, bias, shortcut.weight],
+    tensors: [outputWeight, bias, shortcutWeight],
   };
 }
 
@@ -530,6 +578,32 @@ export function preparePooledLinear(
     return { run: (x) => K.poolLinear(x, weight, bias), tensors: [weight, bias] };
   }
   return { run: (x) => classifier.run(stock.globalAvgPool(x)), tensors: classifier.tensors };
+}
+
+/**
+ * The classifier (what `forward` runs on the pooled features) and the logits head
+ * (preparePooledLinear). With float16 weights on the pool-linear kernel the classifier is
+ * that kernel on a 1×1 map, so the weight is stored once, in float16.
+ */
+export function prepareClassifier(
+  weight: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  config: KernelConfig,
+): { classifier: PreparedLinear; head: PreparedPooledLinear } {
+  if (config.precision === 'float16' && K.selectPooledLinear(config) === 'kernel') {
+    const [filter] = stored(config, weight);
+    const head: PreparedPooledLinear = {
+      run: (x) => K.poolLinear(x, filter, bias),
+      tensors: [filter, bias],
+    };
+    const classifier: PreparedLinear = {
+      run: (x) => head.run(tf.reshape(x, [x.shape[0], 1, 1, x.shape[1]])),
+      tensors: [],
+    };
+    return { classifier, head };
+  }
+  const classifier = prepareLinear(weight, bias, config);
+  return { classifier, head: preparePooledLinear(weight, bias, classifier, config) };
 }
 
 export { globalAvgPool } from './stock';

@@ -25,6 +25,8 @@ import type { BackendOption } from '../backend/policy';
 import type { ThreadsOption } from '../backend/threads';
 import { checkBackendOption } from '../backend/select';
 import { networkKernels } from '../backend/threads';
+import type { Precision } from '../backend/precision';
+import { checkPrecision } from '../backend/precision';
 import { labelSet } from './labels';
 import type { BuiltNetwork, Model, ModelInfo, NetworkBuilder } from './model';
 import { openModel } from './open';
@@ -85,6 +87,12 @@ export interface LoadOptions extends WasmSetup {
    * A worker that ends rejects every pending and later call; `dispose()` ends it.
    */
   worker?: boolean;
+  /**
+   * 'float32' (default), or 'float16': on WebGPU with shader-f16, the weights stored and
+   * multiplied in half precision (accumulated in float32); elsewhere float32 runs and
+   * `backendReason` says why.
+   */
+  precision?: Precision;
 }
 
 type WeightsChoice =
@@ -146,7 +154,12 @@ function weightsChoice(id: string, options: LoadOptions): WeightsChoice {
   return { kind: 'pack', url: weightsUrl };
 }
 
-function syntheticBuilder(spec: NetworkSpec, seed: number, threads: ThreadsOption): NetworkBuilder {
+function syntheticBuilder(
+  spec: NetworkSpec,
+  seed: number,
+  threads: ThreadsOption,
+  precision: Precision,
+): NetworkBuilder {
   const info: ModelInfo = {
     family: spec.family,
     complexity: complexity(spec),
@@ -157,7 +170,7 @@ function syntheticBuilder(spec: NetworkSpec, seed: number, threads: ThreadsOptio
     source: { format: 'synthetic', seed },
   };
   return async () => {
-    const kernels = networkKernels(info.complexity.macs, threads);
+    const kernels = networkKernels(info.complexity.macs, threads, precision);
     const network = await compiled(
       createNetwork(spec, syntheticWeights(spec, seed), kernels),
       info.preprocessing,
@@ -221,7 +234,7 @@ function packBuilder(
   const build = async (): Promise<BuiltNetwork> => {
     const { weights, info } = await bind();
     try {
-      const kernels = networkKernels(info.complexity.macs, options.threads);
+      const kernels = networkKernels(info.complexity.macs, options.threads, options.precision);
       return {
         network: await compiled(createNetwork(spec, weights, kernels), info.preprocessing),
         info,
@@ -283,6 +296,7 @@ export async function load(id: string, options: LoadOptions = {}): Promise<Model
   weightsChoice(id, options);
   checkWasmSetup(options);
   checkBackendOption(options.backend ?? 'auto');
+  checkPrecision(options.precision);
   return loadInWorker(spec.id, options);
 }
 
@@ -297,6 +311,7 @@ export async function load(id: string, options: LoadOptions = {}): Promise<Model
 export async function isCached(id: string, options: LoadOptions = {}): Promise<boolean> {
   const spec = getSpec(id);
   const weights = weightsChoice(id, options);
+  checkPrecision(options.precision); // the weights' runtime precision: not part of any cache key
   if (weights.kind === 'synthetic') return false;
   const canCache = options.cache !== false && cacheAvailable();
   if (weights.kind === 'pretrained') {
@@ -312,8 +327,10 @@ export async function isCached(id: string, options: LoadOptions = {}): Promise<b
 export async function loadOnThisThread(id: string, options: LoadOptions = {}): Promise<Model> {
   const spec = getSpec(id);
   const weights = weightsChoice(id, options);
+  const precision = checkPrecision(options.precision);
   if (weights.kind === 'synthetic') {
-    return openModel(spec.id, syntheticBuilder(spec, weights.seed, options.threads), options);
+    const builder = syntheticBuilder(spec, weights.seed, options.threads, precision);
+    return openModel(spec.id, builder, options);
   }
   // The weights are read (downloaded, checked, converted) while the backend starts, once:
   // a failed read is the load's error as it is, not one backend's failure that sends the

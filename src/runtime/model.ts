@@ -11,6 +11,8 @@
  *   says so in `backendReason` (tfjs cannot recreate its WebGPU device within a page).
  */
 import type { ActiveBackend, WasmSetup } from '../backend/activate';
+import type { Precision } from '../backend/precision';
+import { resolvePrecision } from '../backend/precision';
 import { backendLost, mayBeLost, runOn } from '../backend/activate';
 import type { BackendName, BackendPlan } from '../backend/policy';
 import { afterLoss } from '../backend/policy';
@@ -62,6 +64,11 @@ export interface Model {
   readonly backend: BackendName;
   /** Why that backend, e.g. 'wasm-simd (2 threads): low-power ARM GPU (qualcomm adreno)'. */
   readonly backendReason: string;
+  /**
+   * The precision its weights run in: 'float16' where `precision: 'float16'` was asked and the
+   * WebGPU device has shader-f16, else 'float32' (`backendReason` says why).
+   */
+  readonly precision: Precision;
   /** Side of the square network input. */
   readonly inputSize: number;
   readonly info: ModelInfo;
@@ -119,7 +126,7 @@ export class WebnetsModel implements Model {
     plan: BackendPlan,
     started: Started<BuiltNetwork>,
     private readonly build: NetworkBuilder,
-    private readonly wasm: WasmSetup,
+    private readonly wasm: WasmSetup & { precision?: Precision },
   ) {
     this.info = started.bound.info;
     this.network = started.bound.network;
@@ -139,12 +146,22 @@ export class WebnetsModel implements Model {
     return this.active.name;
   }
 
+  get precision(): Precision {
+    return this.network?.kernels?.precision ?? 'float32';
+  }
+
+  /** E.g. 'webgpu float16: requested (backend: 'webgpu')'; float32 where float16 was asked says why. */
   get backendReason(): string {
     const threads = this.network?.kernels?.threads ?? 1;
     const { macs } = this.info.complexity;
     const wanted = wantedThreads(macs, this.wasm.threads);
     const auto = autoOneThreadReason(macs, this.wasm.threads);
-    return `${backendLabel(this.active.name, this.active.wasm, threads, wanted, auto)}: ${this.reason}`;
+    const label = backendLabel(this.active.name, this.active.wasm, threads, wanted, auto);
+    const precision = this.precision;
+    const asked = this.wasm.precision ?? 'float32';
+    const why = resolvePrecision(asked, this.active.name, precision === 'float16').reason;
+    const half = precision === 'float16' ? ' float16' : '';
+    return `${label}${half}: ${this.reason}${why === null ? '' : `; float32: ${why}`}`;
   }
 
   get inputSize(): number {

@@ -6,6 +6,7 @@
  * network builder; tests supply tiny networks of their own.
  */
 import type { WasmSetup } from '../backend/activate';
+import type { Precision } from '../backend/precision';
 import { checkWasmSetup } from '../backend/activate';
 import { calibratedStart } from '../backend/calibrate';
 import type { AdapterFacts, BackendFacts, BackendOption } from '../backend/policy';
@@ -26,6 +27,8 @@ export interface OpenOptions extends WasmSetup {
   signal?: AbortSignal;
   /** The facts 'auto' decides on (tests give their own; default: probe the page). */
   probe?: () => Promise<BackendFacts>;
+  /** The precision asked for (load.ts; the builder applies it): the model says what runs. */
+  precision?: Precision;
 }
 
 /** The adapter to check before WebGPU runs a model, or null when there is no check to make. */

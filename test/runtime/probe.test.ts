@@ -101,7 +101,7 @@ describe('probing the page', () => {
     });
   });
 
-  it("opens the device as tfjs' WebGPU backend does: its optional features, limits raised to the adapter's", async () => {
+  it("opens the device as tfjs' WebGPU backend does (its optional features, limits raised to the adapter's), with shader-f16 where the adapter has it", async () => {
     const requested: object[] = [];
     const limits = {
       maxComputeInvocationsPerWorkgroup: 1024,
@@ -126,7 +126,7 @@ describe('probing the page', () => {
     expect(await probeWebGpu()).toMatchObject({ status: 'ok' });
     expect(requested).toEqual([
       {
-        requiredFeatures: ['timestamp-query'],
+        requiredFeatures: ['timestamp-query', 'shader-f16'],
         requiredLimits: {
           maxComputeWorkgroupStorageSize: 32768,
           maxComputeWorkgroupsPerDimension: 65535,

@@ -19,6 +19,7 @@ import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../tf';
 import type { KernelActivation, KernelArgs, KernelDefinition, TensorLike } from '../kernel';
 import { activationCode, describe, expectFloat, positiveInt } from '../kernel';
+import { weightPrecision } from '../half';
 import { MAX_CHAIN_THREADS, chainFits, chainTile, runChainedProgram } from './webgpu';
 import type { ChainTile } from './webgpu';
 
@@ -152,9 +153,11 @@ export function chainedConv2d(
   ];
 }
 
+/** params may be float16 pairs (half.ts, biases included): its values' length is checked. */
 function webgpuChainedConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo[] {
   const a = (attrs ?? {}) as Partial<ChainedConv2DAttrs>;
-  const g = chainedGeometry(inputs, a);
+  const { precision, view } = weightPrecision(CHAINED_CONV2D, inputs, ['params']);
+  const g = chainedGeometry(view, a);
   const i = inputs as Record<string, TensorInfo | undefined>;
   return runChainedProgram(
     backend as WebGPUBackend,
@@ -163,6 +166,7 @@ function webgpuChainedConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo
     g.nextShape,
     g.tile,
     { activation: a.activation!, nextActivation: a.nextActivation!, shortcutStride: g.stride },
+    precision,
   );
 }
 

@@ -32,9 +32,15 @@
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { runSharedProgram } from '../shared-pipelines';
+import type { WeightPrecision } from '../half';
 import type { KernelActivation } from '../kernel';
 import { shortcutPixelWgsl } from '../group-conv2d/webgpu';
-import { FLAT_WORKGROUP_WGSL, activationWgsl, pointwiseStepWgsl } from '../wgsl';
+import {
+  FLAT_WORKGROUP_WGSL,
+  activationWgsl,
+  pointwiseStepWgsl,
+  precisionDirective,
+} from '../wgsl';
 
 /** Busy threads a workgroup has at least where the channels allow (two warps of 32). */
 const MIN_THREADS = 64;
@@ -110,6 +116,7 @@ class ChainedConvProgram implements WebGPUProgram {
     tile: ChainTile,
     readonly activation: KernelActivation,
     readonly nextActivation: KernelActivation,
+    readonly precision: WeightPrecision = 'float32',
   ) {
     this.hasResidual = inputs.residual !== undefined;
     this.hasScale = inputs.scale !== undefined;
@@ -118,7 +125,10 @@ class ChainedConvProgram implements WebGPUProgram {
     if (this.hasResidual) this.variableNames.push('residual');
     if (this.hasShortcut) this.variableNames.push('shortcutX');
     if (this.hasScale) this.variableNames.push('scale');
-    this.variableComponents = this.variableNames.map(() => 4);
+    // Float16 params: 4 halves per vec2<i32>, at the same vec4 offsets.
+    this.variableComponents = this.variableNames.map((v) =>
+      v === 'params' && precision === 'float16' ? 2 : 4,
+    );
     this.outputShape = outputShape;
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
     this.workgroupSize = [chainWorkgroupSize(tile) ?? MAX_CHAIN_THREADS, 1, 1];
@@ -132,6 +142,7 @@ class ChainedConvProgram implements WebGPUProgram {
       this.hasResidual,
       this.hasScale,
       this.hasShortcut,
+      precision,
     ].join('_');
   }
 
@@ -142,6 +153,10 @@ class ChainedConvProgram implements WebGPUProgram {
 
   getUserCode(): string {
     const rows = [0, 1, 2, 3];
+    const p = this.precision;
+    /** The vec4 of params at vec4 offset `i`, as f32. */
+    const paramsAt = (i: string) =>
+      p === 'float16' ? `vec4<f32>(bitcast<vec4<f16>>(params[${i}]))` : `params[${i}]`;
     const pixelRead = (r: number) => {
       const read = `x[p${r} * cin4 + c4]`;
       return this.hasScale ? `${read} * scale[(p${r} / hw) * cin4 + c4]` : read;
@@ -155,10 +170,12 @@ class ChainedConvProgram implements WebGPUProgram {
             'params',
             rows.map((r) => `shortcutX[q${r} * cs4 + c4]`),
             'sw',
+            p,
           )}
         }`
       : '';
     return `
+      ${precisionDirective(p)}
       ${activationWgsl('activate', this.activation, 'vec4<f32>')}
       ${activationWgsl('activateNext', this.nextActivation, 'vec4<f32>')}
       ${this.hasShortcut ? shortcutPixelWgsl : ''}
@@ -181,10 +198,10 @@ class ChainedConvProgram implements WebGPUProgram {
         ${rows.map((r) => `let p${r} = min(p + ${r}, pixels - 1);`).join('\n        ')}
         ${rows.map((r) => `var acc${r} = vec4<f32>(0.0);`).join('\n        ')}
         for (var c4 = 0; c4 < cin4; c4++) {
-          ${pointwiseStepWgsl('params', rows.map(pixelRead))}
+          ${pointwiseStepWgsl('params', rows.map(pixelRead), '0', p)}
         }
         ${shortcut}
-        let b = params[biasAt(cin, cs, cout4) + co4];
+        let b = ${paramsAt('biasAt(cin, cs, cout4) + co4')};
         ${rows
           .map(
             (r) => `{
@@ -210,9 +227,10 @@ class ChainedConvProgram implements WebGPUProgram {
             'params',
             rows.map((r) => `result[p${r} * tile4 + c4]`),
             'nw',
+            p,
           )}
         }
-        let b = params[nextBiasAt(cin, cs, tile4, cout4) + co4];
+        let b = ${paramsAt('nextBiasAt(cin, cs, tile4, cout4) + co4')};
         ${rows
           .map(
             (r) => `if (p + ${r} < pixels) {
@@ -265,6 +283,7 @@ export function runChainedProgram(
     nextActivation: KernelActivation;
     shortcutStride: number;
   },
+  precision: WeightPrecision = 'float32',
 ): [TensorInfo, TensorInfo] {
   const program = new ChainedConvProgram(
     inputs,
@@ -272,6 +291,7 @@ export function runChainedProgram(
     tile,
     attrs.activation,
     attrs.nextActivation,
+    precision,
   );
   const ordered = [inputs.x, inputs.params, inputs.residual, inputs.shortcutX, inputs.scale];
   const programInputs = ordered.filter((t): t is TensorInfo => t !== undefined);

@@ -128,6 +128,8 @@ function webgpuDepthwiseConv2d({ inputs, backend, attrs }: KernelArgs): TensorIn
     backend as WebGPUBackend,
     { x, filter: asGrouped, bias },
     {
+      kernel: g.kernel,
+      inChannels: g.channels,
       outShape: [g.batch, g.outHeight, g.outWidth, g.channels],
       pad: g.pad,
       stride: g.stride,

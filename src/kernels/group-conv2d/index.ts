@@ -20,6 +20,7 @@ import { convCall, describe, expectFloat, outputSize, positiveInt } from '../ker
 import type { WasmBackendLike } from '../wasm/module';
 import { CONV_PACKED_WEIGHT, SPLITS } from '../config';
 import { kernelsOf, offsetOf, runSliced, slices } from '../wasm/module';
+import { weightPrecision } from '../half';
 import { runGroupConvProgram } from './webgpu';
 
 export const GROUP_CONV2D = 'WebnetsGroupConv2D';
@@ -226,8 +227,10 @@ function wasmGroupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   return out;
 }
 
+/** On WebGPU the filter may be float16 pairs (half.ts): its values' shape is checked. */
 function webgpuGroupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
-  const g = groupConvGeometry(inputs, attrs ?? {});
+  const { precision, view } = weightPrecision(GROUP_CONV2D, inputs, ['filter']);
+  const g = groupConvGeometry(view, attrs ?? {});
   if (g.packed) throw new Error(`${GROUP_CONV2D}: packed filters are for the wasm kernel only`);
   const { x, filter, bias, residual, scale } = inputs as Record<string, TensorInfo>;
   const outShape = [g.batch, g.outHeight, g.outWidth, g.outChannels];
@@ -235,8 +238,9 @@ function webgpuGroupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   return runGroupConvProgram(
     backend as WebGPUBackend,
     { x: x!, filter: filter!, bias: bias!, residual, scale },
-    { outShape, pad: g.pad, stride: g.stride, groups: g.groups },
+    { ...g, outShape },
     activation,
+    precision,
   );
 }
 

@@ -14,8 +14,15 @@
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { runSharedProgram } from '../shared-pipelines';
+import type { WeightPrecision } from '../half';
 import type { KernelActivation } from '../kernel';
-import { activationWgsl, pointwiseStepWgsl } from '../wgsl';
+import {
+  activationWgsl,
+  pointwiseStepWgsl,
+  precisionDirective,
+  weightProductWgsl,
+  weightReaderWgsl,
+} from '../wgsl';
 
 const WORKGROUP = 64;
 
@@ -34,6 +41,7 @@ class GroupConv2DProgram implements WebGPUProgram {
     readonly activation: KernelActivation,
     readonly hasResidual: boolean,
     readonly hasScale: boolean,
+    readonly precision: WeightPrecision = 'float32',
   ) {
     this.outputShape = outputShape;
     if (hasResidual) this.variableNames.push('residual');
@@ -41,15 +49,18 @@ class GroupConv2DProgram implements WebGPUProgram {
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
     const size = outputShape.reduce((a, b) => a * b, 1);
     this.dispatch = [Math.ceil(size / WORKGROUP), 1, 1];
-    this.shaderKey = `webnets_group_conv2d_${activation}_${hasResidual}_${hasScale}`;
+    this.shaderKey = `webnets_group_conv2d_${activation}_${hasResidual}_${hasScale}_${precision}`;
   }
 
   getUserCode(): string {
     const read = this.hasScale
       ? 'getX(coords[0], iy, ix, ci) * scale[coords[0] * uniforms.xShape[3] + ci]'
       : 'getX(coords[0], iy, ix, ci)';
+    const weight = 'weightAt(((ky * k + kx) * gIn + i) * uniforms.outShape[3] + co)';
     return `
+      ${precisionDirective(this.precision)}
       ${activationWgsl('activate', this.activation)}
+      ${weightReaderWgsl('weightAt', 'W', this.precision)}
 
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
@@ -69,7 +80,7 @@ class GroupConv2DProgram implements WebGPUProgram {
             if (ix < 0 || ix >= uniforms.xShape[2]) { continue; }
             for (var i = 0; i < gIn; i++) {
               let ci = ciBase + i;
-              value += ${read} * getW(ky, kx, i, co);
+              value += ${weightProductWgsl(read, weight, this.precision)};
             }
           }
         }
@@ -121,6 +132,7 @@ class PointwiseConvProgram implements WebGPUProgram {
     readonly hasResidual: boolean,
     readonly hasScale: boolean,
     readonly hasShortcut = false,
+    readonly precision: WeightPrecision = 'float32',
   ) {
     this.outputShape = outputShape;
     if (hasResidual) this.variableNames.push('residual');
@@ -129,12 +141,17 @@ class PointwiseConvProgram implements WebGPUProgram {
       this.variableNames.push('shortcutX', 'shortcutW');
       this.uniforms = 'shortcutStride : i32,';
     }
-    this.variableComponents = this.variableNames.map(() => 4);
+    // Float16 weights: 4 halves per vec2<i32>.
+    const weights = ['W', 'shortcutW'];
+    const weightComponents = precision === 'float16' ? 2 : 4;
+    this.variableComponents = this.variableNames.map((v) =>
+      weights.includes(v) ? weightComponents : 4,
+    );
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
     const [n = 0, h = 0, w = 0, c = 0] = outputShape;
     const invocations = Math.ceil((n * h * w) / 4) * (c / 4);
     this.dispatch = [Math.ceil(invocations / WORKGROUP), 1, 1];
-    this.shaderKey = `webnets_pointwise_conv2d_${activation}_${hasResidual}_${hasScale}_${hasShortcut}`;
+    this.shaderKey = `webnets_pointwise_conv2d_${activation}_${hasResidual}_${hasScale}_${hasShortcut}_${precision}`;
   }
 
   /** The shortcut's 1×1 conv added to acc0…acc3 (shortcutX's pixel under each output pixel). */
@@ -147,6 +164,8 @@ class PointwiseConvProgram implements WebGPUProgram {
           ${pointwiseStepWgsl(
             'shortcutW',
             rows.map((r) => `shortcutX[q${r} * cs4 + c4]`),
+            '0',
+            this.precision,
           )}
         }`;
   }
@@ -159,6 +178,7 @@ class PointwiseConvProgram implements WebGPUProgram {
     const rows = [0, 1, 2, 3];
     const shortcutPixel = this.hasShortcut ? shortcutPixelWgsl : '';
     return `
+      ${precisionDirective(this.precision)}
       ${activationWgsl('activate', this.activation, 'vec4<f32>')}
       ${shortcutPixel}
 
@@ -173,7 +193,7 @@ class PointwiseConvProgram implements WebGPUProgram {
         ${rows.map((r) => `let p${r} = min(p + ${r}, pixels - 1);`).join('\n        ')}
         ${rows.map((r) => `var acc${r} = vec4<f32>(0.0);`).join('\n        ')}
         for (var c4 = 0; c4 < cin4; c4++) {
-          ${pointwiseStepWgsl('W', rows.map(pixelRead))}
+          ${pointwiseStepWgsl('W', rows.map(pixelRead), '0', this.precision)}
         }
         ${this.shortcutWgsl(rows)}
         let b = bias[co4];
@@ -190,14 +210,23 @@ class PointwiseConvProgram implements WebGPUProgram {
   }
 }
 
-/** Whether the conv can run as PointwiseConvProgram. */
-function isPointwise(
-  inputs: { x: TensorInfo; filter: TensorInfo },
-  g: { outShape: number[]; pad: number; stride: number; groups: number },
-): boolean {
-  const [k, , cin = 0, cout = 0] = inputs.filter.shape;
+/** Whether the conv (its values' geometry) can run as PointwiseConvProgram. */
+function isPointwise(g: {
+  kernel: number;
+  inChannels: number;
+  outShape: number[];
+  pad: number;
+  stride: number;
+  groups: number;
+}): boolean {
+  const cout = g.outShape[3] ?? 0;
   return (
-    k === 1 && g.stride === 1 && g.pad === 0 && g.groups === 1 && cin % 4 === 0 && cout % 4 === 0
+    g.kernel === 1 &&
+    g.stride === 1 &&
+    g.pad === 0 &&
+    g.groups === 1 &&
+    g.inChannels % 4 === 0 &&
+    cout % 4 === 0
   );
 }
 
@@ -211,12 +240,22 @@ export function runGroupConvProgram(
     residual?: TensorInfo;
     scale?: TensorInfo;
   },
-  g: { outShape: number[]; pad: number; stride: number; groups: number },
+  g: {
+    kernel: number;
+    inChannels: number;
+    outShape: number[];
+    pad: number;
+    stride: number;
+    groups: number;
+  },
   activation: KernelActivation,
+  precision: WeightPrecision = 'float32',
 ): TensorInfo {
   const { x, filter, bias, residual, scale } = inputs;
-  const Program = isPointwise(inputs, g) ? PointwiseConvProgram : GroupConv2DProgram;
-  const program = new Program(g.outShape, activation, residual !== undefined, scale !== undefined);
+  const [hasResidual, hasScale] = [residual !== undefined, scale !== undefined];
+  const program = isPointwise(g)
+    ? new PointwiseConvProgram(g.outShape, activation, hasResidual, hasScale, false, precision)
+    : new GroupConv2DProgram(g.outShape, activation, hasResidual, hasScale, precision);
   const uniforms = [g.pad, g.stride, g.groups].map((v) => ({ type: 'int32', data: [v] }));
   const programInputs = [
     x,
@@ -246,10 +285,11 @@ export function runProjectedConvProgram(
   outShape: number[],
   shortcutStride: number,
   activation: KernelActivation,
+  precision: WeightPrecision = 'float32',
 ): TensorInfo {
   const { x, filter, bias, shortcutX, shortcutFilter, scale } = inputs;
   const hasScale = scale !== undefined;
-  const program = new PointwiseConvProgram(outShape, activation, false, hasScale, true);
+  const program = new PointwiseConvProgram(outShape, activation, false, hasScale, true, precision);
   const programInputs = [x, filter, bias, ...(scale ? [scale] : []), shortcutX, shortcutFilter];
   const uniforms = [{ type: 'int32', data: [shortcutStride] }];
   return runSharedProgram(backend, program, programInputs, 'float32', uniforms);

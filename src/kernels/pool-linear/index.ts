@@ -9,6 +9,7 @@ import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../tf';
 import type { KernelArgs, KernelDefinition, TensorLike } from '../kernel';
 import { describe, expectFloat } from '../kernel';
+import { weightPrecision } from '../half';
 import { runPoolLinearProgram } from './webgpu';
 
 export const POOL_LINEAR = 'WebnetsPoolLinear';
@@ -41,10 +42,12 @@ export function poolLinear(x: tf.Tensor4D, weight: tf.Tensor2D, bias: tf.Tensor1
   return tf.engine().runKernel(POOL_LINEAR, { x, weight, bias }, {});
 }
 
+/** The weight may be float16 pairs (half.ts): its values' shape is checked. */
 function webgpuPoolLinear({ inputs, backend }: KernelArgs): TensorInfo {
-  poolLinearGeometry(inputs);
+  const { precision, view } = weightPrecision(POOL_LINEAR, inputs, ['weight']);
+  const g = poolLinearGeometry(view);
   const { x, weight, bias } = inputs as Record<string, TensorInfo>;
-  return runPoolLinearProgram(backend as WebGPUBackend, [x!, weight!, bias!]);
+  return runPoolLinearProgram(backend as WebGPUBackend, [x!, weight!, bias!], g, precision);
 }
 
 export const poolLinearKernel: KernelDefinition<typeof POOL_LINEAR> = {

@@ -10,7 +10,13 @@
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { runSharedProgram } from '../shared-pipelines';
-import { FLAT_WORKGROUP_WGSL } from '../wgsl';
+import type { WeightPrecision } from '../half';
+import {
+  FLAT_WORKGROUP_WGSL,
+  precisionDirective,
+  weightProductWgsl,
+  weightReaderWgsl,
+} from '../wgsl';
 
 /** Classes per workgroup. */
 const OUTPUTS = 64;
@@ -30,16 +36,24 @@ class PoolLinearProgram implements WebGPUProgram {
   outputShape: number[];
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
-  shaderKey = 'webnets_pool_linear';
+  shaderKey: string;
 
-  constructor(batch: number, classes: number) {
+  constructor(
+    batch: number,
+    classes: number,
+    readonly precision: WeightPrecision = 'float32',
+  ) {
+    this.shaderKey = `webnets_pool_linear_${precision}`;
     this.outputShape = [batch, classes];
     this.dispatchLayout = { x: [0, 1] };
     this.dispatch = [batch * Math.ceil(classes / OUTPUTS), 1, 1];
   }
 
   getUserCode(): string {
+    const product = weightProductWgsl('means[c]', 'weightAt((c0 + c) * O + o)', this.precision);
     return `
+      ${precisionDirective(this.precision)}
+      ${weightReaderWgsl('weightAt', 'W', this.precision)}
       ${FLAT_WORKGROUP_WGSL}
 
       var<workgroup> means : array<f32, ${CHANNEL_CHUNK}>;
@@ -70,7 +84,7 @@ class PoolLinearProgram implements WebGPUProgram {
           }
           workgroupBarrier();
           if (valid && o < O) {
-            for (var c = slice; c < cn; c += ${SLICES}) { acc += means[c] * W[(c0 + c) * O + o]; }
+            for (var c = slice; c < cn; c += ${SLICES}) { acc += ${product}; }
           }
           workgroupBarrier();
         }
@@ -86,12 +100,13 @@ class PoolLinearProgram implements WebGPUProgram {
   }
 }
 
-/** Runs the program on checked inputs x [N, H, W, C], weight [C, O], bias [O]. */
+/** Runs the program on checked inputs x [N, H, W, C], weight [C, O] (float16 pairs: [C, O/2]), bias [O]. */
 export function runPoolLinearProgram(
   backend: WebGPUBackend,
   inputs: [TensorInfo, TensorInfo, TensorInfo],
+  g: { batch: number; classes: number },
+  precision: WeightPrecision = 'float32',
 ): TensorInfo {
-  const [x, weight] = inputs;
-  const program = new PoolLinearProgram(x.shape[0] ?? 0, weight.shape[1] ?? 0);
+  const program = new PoolLinearProgram(g.batch, g.classes, precision);
   return runSharedProgram(backend, program, inputs, 'float32');
 }

@@ -16,6 +16,7 @@ import type { KernelActivation, KernelArgs, KernelDefinition, TensorLike } from 
 import { activationCode, describe, expectFloat, positiveInt } from '../kernel';
 import { groupConvGeometry } from '../group-conv2d';
 import { runProjectedConvProgram } from '../group-conv2d/webgpu';
+import { weightPrecision } from '../half';
 
 export const PROJECTED_CONV2D = 'WebnetsProjectedConv2D';
 
@@ -78,9 +79,12 @@ export function projectedConv2d(
   return tf.engine().runKernel(PROJECTED_CONV2D, inputs, { ...attrs });
 }
 
+/** On WebGPU both filters may be float16 pairs (half.ts): their values' shapes are checked. */
 function webgpuProjectedConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const a = (attrs ?? {}) as Partial<ProjectedConv2DAttrs>;
-  const g = projectedGeometry(inputs, a);
+  const names = ['filter', 'shortcutFilter'];
+  const { precision, view } = weightPrecision(PROJECTED_CONV2D, inputs, names);
+  const g = projectedGeometry(view, a);
   const { x, filter, bias, shortcutX, shortcutFilter, scale } = inputs as Record<
     string,
     TensorInfo
@@ -98,6 +102,7 @@ function webgpuProjectedConv2d({ inputs, backend, attrs }: KernelArgs): TensorIn
     g.outShape,
     g.stride,
     a.activation!,
+    precision,
   );
 }
 

@@ -14,6 +14,7 @@ import { tf } from '../../tf';
 import type { KernelActivation, KernelArgs, KernelDefinition, TensorLike } from '../kernel';
 import { activationCode, describe, expectFloat } from '../kernel';
 import { groupConvGeometry } from '../group-conv2d';
+import { weightPrecision } from '../half';
 import { MAX_TILE_FLOATS, runSeparableProgram } from './webgpu';
 
 export const SEPARABLE_CONV2D = 'WebnetsSeparableConv2D';
@@ -91,9 +92,11 @@ export function separableConv2d(
   return tf.engine().runKernel(SEPARABLE_CONV2D, inputs, { ...attrs, pad });
 }
 
+/** On WebGPU dw and pw may be float16 pairs (half.ts): their values' shapes are checked. */
 function webgpuSeparableConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const a = (attrs ?? {}) as Partial<SeparableConv2DAttrs>;
-  const g = separableGeometry(inputs, a);
+  const { precision, view } = weightPrecision(SEPARABLE_CONV2D, inputs, ['dw', 'pw']);
+  const g = separableGeometry(view, a);
   const names = ['x', 'dw', 'dwBias', 'pw', 'pwBias', ...(inputs.residual ? ['residual'] : [])];
   return runSeparableProgram(
     backend as WebGPUBackend,
@@ -101,6 +104,7 @@ function webgpuSeparableConv2d({ inputs, backend, attrs }: KernelArgs): TensorIn
     g,
     a.activation!,
     a.outActivation!,
+    precision,
   );
 }
 

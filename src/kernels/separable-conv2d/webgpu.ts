@@ -11,8 +11,16 @@
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { runSharedProgram } from '../shared-pipelines';
+import type { WeightPrecision } from '../half';
 import type { KernelActivation } from '../kernel';
-import { FLAT_WORKGROUP_WGSL, activationWgsl, pointwiseStepWgsl } from '../wgsl';
+import {
+  FLAT_WORKGROUP_WGSL,
+  activationWgsl,
+  pointwiseStepWgsl,
+  precisionDirective,
+  weightProductWgsl,
+  weightReaderWgsl,
+} from '../wgsl';
 
 /**
  * Floats of workgroup memory for the intermediate tile: 4 KiB of the 16 KiB every adapter
@@ -49,20 +57,26 @@ class SeparableConv2DProgram implements WebGPUProgram {
     readonly activation: KernelActivation,
     readonly outActivation: KernelActivation,
     readonly hasResidual: boolean,
+    readonly precision: WeightPrecision = 'float32',
   ) {
     this.outputShape = outputShape;
+    // Float16 weights: pw's 4 halves per vec2<i32>.
+    if (precision === 'float16') this.variableComponents[3] = 2;
     if (hasResidual) {
       this.variableNames.push('residual');
       this.variableComponents.push(4);
     }
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
     this.dispatch = [tiles * chunks, 1, 1];
-    this.shaderKey = `webnets_separable_conv2d_${activation}_${outActivation}_${hasResidual}`;
+    this.shaderKey = `webnets_separable_conv2d_${activation}_${outActivation}_${hasResidual}_${precision}`;
   }
 
   getUserCode(): string {
     const quad = [0, 1, 2, 3];
+    const product = weightProductWgsl('x[xAt + j]', 'dwAt(wAt + j * Cmid)', this.precision);
     return `
+      ${precisionDirective(this.precision)}
+      ${weightReaderWgsl('dwAt', 'dw', this.precision)}
       ${activationWgsl('activateMid', this.activation)}
       ${activationWgsl('activateOut', this.outActivation, 'vec4<f32>')}
       ${FLAT_WORKGROUP_WGSL}
@@ -82,7 +96,7 @@ class SeparableConv2DProgram implements WebGPUProgram {
         let OW = uniforms.outShape[2];
         let total = uniforms.outShape[0] * OH * OW;
         let cout4 = uniforms.outShape[3] / 4;
-        let Cmid = uniforms.dwShape[3];
+        let Cmid = uniforms.pwShape[2];
         let cmid4 = Cmid / 4;
         let k = uniforms.dwShape[0];
         let gIn = uniforms.dwShape[2];
@@ -106,7 +120,7 @@ class SeparableConv2DProgram implements WebGPUProgram {
                 let xAt = ((n * H + iy) * W + ix) * Cin + ciBase;
                 let wAt = (ky * k + kx) * gIn * Cmid + cm;
                 for (var j = 0; j < gIn; j++) {
-                  v += x[xAt + j] * dw[wAt + j * Cmid];
+                  v += ${product};
                 }
               }
             }
@@ -127,6 +141,8 @@ class SeparableConv2DProgram implements WebGPUProgram {
               ${pointwiseStepWgsl(
                 'pw',
                 quad.map((q) => `mid[m${q} + c4]`),
+                '0',
+                this.precision,
               )}
             }
             let b = pwBias[co4];
@@ -152,6 +168,7 @@ export function runSeparableProgram(
   g: { outShape: number[]; midChannels: number; pad: number; stride: number; groups: number },
   activation: KernelActivation,
   outActivation: KernelActivation,
+  precision: WeightPrecision = 'float32',
 ): TensorInfo {
   const [batch = 0, outHeight = 0, outWidth = 0, outChannels = 0] = g.outShape;
   const tile = tilePixels(g.midChannels);
@@ -164,6 +181,7 @@ export function runSeparableProgram(
     activation,
     outActivation,
     inputs.length === 6,
+    precision,
   );
   const uniforms = [g.pad, g.stride, g.groups, tile, chunks].map((v) => ({
     type: 'int32',

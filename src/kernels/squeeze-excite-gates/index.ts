@@ -13,6 +13,7 @@ import { tf } from '../../tf';
 import type { KernelArgs, KernelDefinition } from '../kernel';
 import { squeezeExciteGeometry } from '../squeeze-excite';
 import type { SqueezeExciteWeights } from '../squeeze-excite';
+import { weightPrecision } from '../half';
 import { MAX_SQUEEZED, runGatesProgram } from './webgpu';
 
 export const SQUEEZE_EXCITE_GATES = 'WebnetsSqueezeExciteGates';
@@ -30,9 +31,12 @@ export function squeezeExciteGates(
   return tf.engine().runKernel(SQUEEZE_EXCITE_GATES, { x, ...weights }, { ...attrs });
 }
 
+/** Its two weights may be float16 pairs (half.ts): their values' shapes are checked. */
 function webgpuSqueezeExciteGates({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const name = SQUEEZE_EXCITE_GATES;
-  const g = squeezeExciteGeometry(inputs, { ...attrs, inputActivation: 'linear' }, name);
+  const weights = ['reduceWeight', 'expandWeight'];
+  const { precision, view } = weightPrecision(name, inputs, weights);
+  const g = squeezeExciteGeometry(view, { ...attrs, inputActivation: 'linear' }, name);
   if (g.squeezed > MAX_SQUEEZED) {
     throw new Error(
       `${name}: at most ${MAX_SQUEEZED} squeezed channels (reduceWeight [C, Cs]), got ${g.squeezed}`,
@@ -47,6 +51,7 @@ function webgpuSqueezeExciteGates({ inputs, backend, attrs }: KernelArgs): Tenso
     [x!, reduceWeight!, reduceBias!, expandWeight!, expandBias!],
     { batch: g.batch, channels: g.channels, pixels: g.pixels, squeezed: g.squeezed },
     (attrs as unknown as SqueezeExciteGatesAttrs).activation,
+    precision,
   );
 }
 

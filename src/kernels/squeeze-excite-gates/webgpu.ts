@@ -8,7 +8,14 @@
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { runSharedProgram } from '../shared-pipelines';
-import { FLAT_WORKGROUP_WGSL, activationWgsl } from '../wgsl';
+import type { WeightPrecision } from '../half';
+import {
+  FLAT_WORKGROUP_WGSL,
+  activationWgsl,
+  precisionDirective,
+  weightProductWgsl,
+  weightReaderWgsl,
+} from '../wgsl';
 
 /** The squeezed vector's workgroup array (4 KiB of the 16 KiB every adapter offers). */
 export const MAX_SQUEEZED = 1024;
@@ -27,15 +34,22 @@ class SqueezeExciteGatesProgram implements WebGPUProgram {
     batch: number,
     channels: number,
     readonly activation: 'relu' | 'silu',
+    readonly precision: WeightPrecision = 'float32',
   ) {
     this.outputShape = [batch, channels];
     this.dispatchLayout = { x: [0, 1] };
     this.dispatch = [batch, 1, 1];
-    this.shaderKey = `webnets_se_gates_${activation}`;
+    this.shaderKey = `webnets_se_gates_${activation}_${precision}`;
   }
 
   getUserCode(): string {
+    const p = this.precision;
+    const reduce = weightProductWgsl('result[n * C + c]', 'reduceAt(c * S + s)', p);
+    const expand = weightProductWgsl('hidden[s]', 'expandAt(s * C + c)', p);
     return `
+      ${precisionDirective(p)}
+      ${weightReaderWgsl('reduceAt', 'reduceWeight', p)}
+      ${weightReaderWgsl('expandAt', 'expandWeight', p)}
       ${activationWgsl('activate', this.activation)}
       ${FLAT_WORKGROUP_WGSL}
 
@@ -46,7 +60,7 @@ class SqueezeExciteGatesProgram implements WebGPUProgram {
         let lid = i32(localIndex);
         let C = uniforms.xShape[3];
         let P = uniforms.xShape[1] * uniforms.xShape[2];
-        let S = uniforms.reduceWeightShape[1];
+        let S = uniforms.expandWeightShape[0];
         let valid = n < uniforms.xShape[0];
         if (valid) {
           for (var c = lid; c < C; c += ${THREADS}) {
@@ -61,7 +75,7 @@ class SqueezeExciteGatesProgram implements WebGPUProgram {
         if (valid) {
           for (var s = lid; s < S; s += ${THREADS}) {
             var v = reduceBias[s];
-            for (var c = 0; c < C; c++) { v += result[n * C + c] * reduceWeight[c * S + s]; }
+            for (var c = 0; c < C; c++) { v += ${reduce}; }
             hidden[s] = activate(v);
           }
         }
@@ -70,7 +84,7 @@ class SqueezeExciteGatesProgram implements WebGPUProgram {
         if (valid) {
           for (var c = lid; c < C; c += ${THREADS}) {
             var v = expandBias[c];
-            for (var s = 0; s < S; s++) { v += hidden[s] * expandWeight[s * C + c]; }
+            for (var s = 0; s < S; s++) { v += ${expand}; }
             result[n * C + c] = 1.0 / (1.0 + exp(-v));
           }
         }
@@ -85,7 +99,8 @@ export function runGatesProgram(
   inputs: TensorInfo[],
   g: { batch: number; channels: number; pixels: number; squeezed: number },
   activation: 'relu' | 'silu',
+  precision: WeightPrecision = 'float32',
 ): TensorInfo {
-  const program = new SqueezeExciteGatesProgram(g.batch, g.channels, activation);
+  const program = new SqueezeExciteGatesProgram(g.batch, g.channels, activation, precision);
   return runSharedProgram(backend, program, inputs, 'float32');
 }

@@ -13,6 +13,7 @@
  * - `dispose()` terminates the worker (after the call in flight, as on the main thread),
  *   which frees everything it held.
  */
+import type { Precision } from '../../backend/precision';
 import type { LoadOptions } from '../load';
 import type { Classification, ClassifyOptions, Model, ModelInfo } from '../model';
 import { checkClassifyOptions, plainClassifyOptions } from '../classify-options';
@@ -220,11 +221,16 @@ export class WorkerModel implements Model {
     this.id = loaded.id;
     this.inputSize = loaded.inputSize;
     this.info = loaded.info;
-    this.state = { backend: loaded.backend, backendReason: loaded.backendReason };
+    const { backend, backendReason, precision } = loaded;
+    this.state = { backend, backendReason, ...(precision ? { precision } : {}) };
   }
 
   get backend(): Model['backend'] {
     return this.state.backend;
+  }
+
+  get precision(): Precision {
+    return this.state.precision ?? 'float32';
   }
 
   get backendReason(): string {
@@ -396,7 +402,7 @@ function fromPage(url: string): string {
 export function wireLoadOptions(options: LoadOptions): WireLoadOptions {
   const { backend, weightsUrl, synthetic, cache, calibrate, verifyWebGPU, threads } = options;
   const { stallTimeout, wasmPaths } = options;
-  const { pretrained, baseUrl, checkpoints, dtype } = options;
+  const { pretrained, baseUrl, checkpoints, dtype, precision } = options;
   const wire: WireLoadOptions = {
     backend,
     synthetic,
@@ -407,6 +413,7 @@ export function wireLoadOptions(options: LoadOptions): WireLoadOptions {
     stallTimeout,
     pretrained,
     dtype,
+    precision,
   };
   if (typeof weightsUrl === 'string') wire.weightsUrl = fromPage(weightsUrl);
   if (typeof baseUrl === 'string') wire.baseUrl = fromPage(baseUrl);

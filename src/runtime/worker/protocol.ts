@@ -4,6 +4,7 @@
  * their order and run one at a time, as on the main thread); only `abort` may overtake the
  * `load` it cancels. Side messages (`progress`, `storage`) may come before an answer.
  */
+import type { Precision } from '../../backend/precision';
 import type { LoadProgress } from '../../weights/load';
 import type { PackDtype } from '../../weights/pack';
 import type { WasmPaths } from '../../backend/activate';
@@ -29,6 +30,7 @@ export interface WireLoadOptions {
   baseUrl?: string;
   checkpoints?: Record<string, { url: string; sha256: string }>;
   dtype?: PackDtype;
+  precision?: Precision;
 }
 
 export type CallMethod = 'classify' | 'predict' | 'embed';
@@ -53,6 +55,8 @@ export type Request =
 export interface ModelState {
   backend: BackendName;
   backendReason: string;
+  /** The precision the model runs in (absent: float32). */
+  precision?: Precision;
 }
 
 export interface LoadedModel extends ModelState {

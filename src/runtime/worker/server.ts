@@ -63,7 +63,7 @@ function holdLock(name: string | null, started: (locked: boolean) => void): void
 }
 
 function stateOf(model: Model): ModelState {
-  return { backend: model.backend, backendReason: model.backendReason };
+  return { backend: model.backend, backendReason: model.backendReason, precision: model.precision };
 }
 
 /**
