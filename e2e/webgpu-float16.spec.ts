@@ -4,7 +4,7 @@
  * the premise holds whatever SwiftShader offers) the model runs float32, the same logits as
  * a float32 load, and says why; on WASM likewise; in worker mode the option crosses to the
  * worker; a bad value fails `load` (and `isCached`) naming the option and its values.
- * Where float16 does run (an adapter with shader-f16): test/webgpu/float16.test.ts (Dawn).
+ * Where float16 does run (an adapter with shader-f16): test/webgpu/float16.dawn.test.ts (Dawn).
  */
 import { expect, test } from '@playwright/test';
 import { openRuntimePage, type WebnetsWindow } from './runtime-fixtures';

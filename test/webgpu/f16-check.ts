@@ -1,5 +1,5 @@
 /**
- * The float16 check, run by test/webgpu/float16.test.ts in a Node of its own (the Vulkan
+ * The float16 check, run by test/webgpu/float16.dawn.test.ts in a Node of its own (the Vulkan
  * driver's environment must be set when the process starts): `load` over Dawn's Node binding
  * (bench/dawn/gpu.ts) with `backend: 'webgpu'`, each model at precision float32 and float16
  * on one device, the same inputs; prints one JSON line of what it saw.

@@ -2,7 +2,7 @@
  * The pieces of `precision: 'float16'` that need no GPU: the option's check, which precision
  * runs where and why, the device descriptor (shader-f16 asked for where the adapter has it),
  * WGSL directives hoisted above tfjs' declarations, the kernels' view of float16 weights, and
- * the Dawn bench's webgpu-f16 side. On a GPU: float16.test.ts (Dawn) and
+ * the Dawn bench's webgpu-f16 side. On a GPU: float16.dawn.test.ts (Dawn) and
  * e2e/webgpu-float16.spec.ts (Chromium).
  */
 import { describe, expect, it } from 'vitest';
