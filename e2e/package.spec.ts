@@ -332,7 +332,7 @@ for (const app of apps) {
             for (const result of run.results) {
               // console.log(best.label, best.probability, backendReason)
               expect(result).toMatch(
-                new RegExp(`^${catLabel} 0\\.\\d+ wasm-simd \\(\\d+ threads?\\): `),
+                new RegExp(`^${catLabel} 0\\.\\d+ wasm-simd \\(\\d+ threads?(, [^)]*)?\\): `),
               );
             }
             // The two workers and the main thread each started tfjs' WASM backend from the

@@ -197,7 +197,9 @@ test.describe("WebGPU unusable at load: named under 'webgpu', the reason under '
       expect(webgpu).toMatchObject({ webgpuRegistered: false, leftTensors: 0 });
       expect(webgpu.activeBackend).not.toBe('webgpu');
       expect(auto.backend).toBe('wasm');
-      expect(auto.reason).toMatch(new RegExp(`^wasm-simd \\(\\d+ threads?\\): ${escape(fact)}$`));
+      expect(auto.reason).toMatch(
+        new RegExp(`^wasm-simd \\(\\d+ threads?(, [^)]*)?\\): ${escape(fact)}$`),
+      );
       expect(wasm.backend).toBe('wasm');
       expect(wasm.reason).toMatch(/requested \(backend: 'wasm'\)$/);
     });

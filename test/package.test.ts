@@ -61,7 +61,7 @@ describe('the packed package in Node', () => {
     const out = await sh('node', ['classify.mjs'], app, 120_000);
     // console.log(best.label, best.probability, model.backendReason)
     expect(out.trim()).toMatch(
-      new RegExp(`^${catLabel} 0\\.\\d+ wasm-simd \\(\\d+ threads?\\): no WebGPU`),
+      new RegExp(`^${catLabel} 0\\.\\d+ wasm-simd \\(\\d+ threads?(, [^)]*)?\\): no WebGPU`),
     );
   });
 

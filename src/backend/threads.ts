@@ -164,7 +164,9 @@ export function backendLabel(
   const threads = Math.max(wasm.xnnpackThreads, kernelThreads);
   const count = `${threads} thread${threads === 1 ? '' : 's'}`;
   const fewer = fewerThreadsReason(wasm, wanted, threads);
-  const why =
-    fewer !== null ? `, ${wanted} wanted: ${fewer}` : autoReason !== null ? `, ${autoReason}` : '';
+  // 'auto''s own choice of one thread is worth saying only where threads could run: on a
+  // page without them, "threads: 2 splits them" would not be true.
+  const auto = autoReason !== null && wasm.singleThreaded === null ? `, ${autoReason}` : '';
+  const why = fewer !== null ? `, ${wanted} wanted: ${fewer}` : auto;
   return `${wasm.simd ? 'wasm-simd' : 'wasm'} (${count}${why})`;
 }

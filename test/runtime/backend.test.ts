@@ -268,6 +268,10 @@ describe('what backendReason says about WASM threads', () => {
       );
       expect(autoOneThreadReason(fd, undefined)).toBe(why);
       expect(backendLabel('wasm', threaded, 1, 1, why)).toBe(`wasm-simd (1 thread, ${why})`);
+      // On a page without threads (not cross-origin isolated), "threads: 2 splits them" is
+      // not true: the label says one thread, and the page's reason is the single-thread one.
+      const isolatedNot = { ...threaded, poolThreads: 1, singleThreaded: 'not isolated' };
+      expect(backendLabel('wasm', isolatedNot, 1, 1, why)).toBe('wasm-simd (1 thread)');
       // A network 'auto' splits, a count asked for: nothing to explain.
       expect(autoOneThreadReason(b0, 'auto')).toBeNull();
       expect(autoOneThreadReason(fd, 1)).toBeNull();
