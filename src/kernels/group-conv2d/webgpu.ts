@@ -210,15 +210,18 @@ class PointwiseConvProgram implements WebGPUProgram {
   }
 }
 
-/** Whether the conv (its values' geometry) can run as PointwiseConvProgram. */
-function isPointwise(g: {
+/** The conv's geometry as the programs see it (the output shape NHWC). */
+interface ProgramGeometry {
   kernel: number;
   inChannels: number;
   outShape: number[];
   pad: number;
   stride: number;
   groups: number;
-}): boolean {
+}
+
+/** Whether the conv (its values' geometry) can run as PointwiseConvProgram. */
+function isPointwise(g: ProgramGeometry): boolean {
   const cout = g.outShape[3] ?? 0;
   return (
     g.kernel === 1 &&
@@ -240,14 +243,7 @@ export function runGroupConvProgram(
     residual?: TensorInfo;
     scale?: TensorInfo;
   },
-  g: {
-    kernel: number;
-    inChannels: number;
-    outShape: number[];
-    pad: number;
-    stride: number;
-    groups: number;
-  },
+  g: ProgramGeometry,
   activation: KernelActivation,
   precision: WeightPrecision = 'float32',
 ): TensorInfo {
