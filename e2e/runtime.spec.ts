@@ -358,9 +358,59 @@ test.describe('WASM binaries and threads', () => {
     expect(result.twoAlone).toBeGreaterThan(40);
     // threads: 1 from its warm-up on, though the model before it split its kernels.
     expect(result.oneLoad).toBe(0);
-    expect(result.inTurn).toEqual([0, result.twoAlone, 0, result.twoAlone]);
+    // two's inferences 1–5 are its probe's first (src/backend/split-gauge.ts): it alternates split and
+    // alone, from split: 1 twoAlone, 2 and 3 inTurn, 4 a/b, 5 overlapping.
+    expect(result.inTurn).toEqual([0, 0, 0, result.twoAlone]);
     expect(result.overlapping).toBe(result.twoAlone);
     expect(result.maxDiff).toBeLessThan(1e-5);
+  });
+
+  test('a model with threads: 2 probes split against alone inferences, then runs the faster way and says which', async ({
+    page,
+  }) => {
+    await openInternalsPage(page);
+    const result = await page.evaluate(async () => {
+      const w = (window as unknown as InternalsWindow).webnets;
+      const { kernels } = (window as unknown as InternalsWindow).internals;
+      const model = await w.load('fd-mobilenet-0.5x', {
+        synthetic: true,
+        backend: 'wasm',
+        threads: 2,
+      });
+      const image = w.tf.zeros([224, 224, 3], 'int32') as Tensor3D;
+      const probing = model.backendReason;
+      /** Per inference: its split calls and the calls it ran whole that would have split. */
+      const calls: [number, number][] = [];
+      for (let i = 0; i < 28; i++) {
+        const [split, solo] = [kernels.wasmKernelSplitCalls(), kernels.wasmKernelSoloCalls()];
+        await model.predict(image);
+        calls.push([kernels.wasmKernelSplitCalls() - split, kernels.wasmKernelSoloCalls() - solo]);
+      }
+      const out = { probing, held: model.backendReason, calls };
+      image.dispose();
+      model.dispose();
+      return out;
+    });
+    expect(result.probing).toBe("wasm-simd (2 threads): requested (backend: 'wasm')");
+    // Each inference splits every call its rules split, or none (src/backend/split-gauge.ts).
+    const [splitCalls] = result.calls[0]!;
+    expect(splitCalls).toBeGreaterThan(0);
+    for (const [i, [split, solo]] of result.calls.entries()) {
+      expect([split, solo], `inference ${i + 1}`).toEqual(
+        split > 0 ? [splitCalls, 0] : [0, splitCalls],
+      );
+    }
+    // The probe: 20 inferences alternating split and alone, from split.
+    expect(result.calls.slice(0, 20).map(([split]) => split > 0)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i % 2 === 0),
+    );
+    expect([
+      result.probing,
+      "wasm-simd (2 threads, webnets' kernels on 1: measured faster here than split over the pool): requested (backend: 'wasm')",
+    ]).toContain(result.held);
+    // Held after the probe: the 21st inference runs as the label says.
+    const alone = result.held !== result.probing;
+    expect(result.calls[20]![0] > 0, 'inference 21 split').toBe(!alone);
   });
 
   test("threads: 'auto' splits a 400 M-MAC network over the workers, keeps a 40 M-MAC one on one thread", async ({

@@ -14,7 +14,28 @@ import type { KernelConfig } from '../kernels';
 import { kernelConfig, THRESHOLDS } from '../kernels';
 import { tf } from '../tf';
 import type { Precision } from './precision';
+import { SplitGauge } from './split-gauge';
 import { hasShaderF16, resolvePrecision } from './precision';
+
+/** The measure of whether a pooled network's splits pay (null for one that never splits). */
+export function networkSplitGauge(kernels: KernelConfig | undefined): SplitGauge | null {
+  return kernels !== undefined &&
+    kernels.backend === 'wasm' &&
+    kernels.threads > 1 &&
+    kernels.poolThreads > 1
+    ? new SplitGauge()
+    : null;
+}
+
+/**
+ * What backendReason adds for a pooled network measured to run faster alone: its kernels'
+ * thread count and why.
+ */
+export function splitLossNote(gauge: SplitGauge | null): string | null {
+  return gauge?.holding === 'alone'
+    ? "webnets' kernels on 1: measured faster here than split over the pool"
+    : null;
+}
 
 /** `load`'s threads option: a count, or 'auto' (the default). */
 export type ThreadsOption = number | 'auto' | undefined;
@@ -151,7 +172,8 @@ export function fewerThreadsReason(
  * its network runs on, its kernels' or XNNPACK's, whichever are more: 'wasm-simd (2 threads)';
  * with fewer than the model wants, how many it wanted and why:
  * 'wasm-simd (1 thread, 2 wanted: the page is not cross-origin isolated, …)'; where threads
- * 'auto' keeps the kernels on one thread, why (`autoReason`, autoOneThreadReason).
+ * 'auto' keeps the kernels on one thread, why (`autoReason`, autoOneThreadReason); where the
+ * network's kernels were measured to run faster alone than split, that (`splitNote`, splitLossNote).
  */
 export function backendLabel(
   name: string,
@@ -159,6 +181,7 @@ export function backendLabel(
   kernelThreads: number,
   wanted = 1,
   autoReason: string | null = null,
+  splitNote: string | null = null,
 ): string {
   if (name !== 'wasm' || wasm === undefined) return name;
   const threads = Math.max(wasm.xnnpackThreads, kernelThreads);
@@ -168,5 +191,6 @@ export function backendLabel(
   // page without them, "threads: 2 splits them" would not be true.
   const auto = autoReason !== null && wasm.singleThreaded === null ? `, ${autoReason}` : '';
   const why = fewer !== null ? `, ${wanted} wanted: ${fewer}` : auto;
-  return `${wasm.simd ? 'wasm-simd' : 'wasm'} (${count}${why})`;
+  const split = splitNote !== null ? `, ${splitNote}` : '';
+  return `${wasm.simd ? 'wasm-simd' : 'wasm'} (${count}${why}${split})`;
 }

@@ -44,6 +44,7 @@ export type { WeightPrecision } from './half';
 export { ACTIVATION_CODES } from './kernel';
 export type { KernelActivation } from './kernel';
 export {
+  setWasmKernelSplitting,
   wakeWasmKernelPool,
   wasmKernelSoloCalls,
   wasmKernelSplitCalls,

@@ -18,8 +18,15 @@ import type { BackendName, BackendPlan } from '../backend/policy';
 import { afterLoss } from '../backend/policy';
 import type { Started } from '../backend/start';
 import { nextTask, startFirst } from '../backend/start';
-import { autoOneThreadReason, backendLabel, wantedThreads } from '../backend/threads';
-import { wakeWasmKernelPool } from '../kernels';
+import {
+  autoOneThreadReason,
+  backendLabel,
+  networkSplitGauge,
+  splitLossNote,
+  wantedThreads,
+} from '../backend/threads';
+import type { SplitGauge } from '../backend/split-gauge';
+import { setWasmKernelSplitting, wakeWasmKernelPool } from '../kernels';
 import type { Network } from '../models/network';
 import type { Family, Preprocessing } from '../models/spec';
 import { tf } from '../tf';
@@ -118,6 +125,8 @@ export class WebnetsModel implements Model {
   private at: number;
   private disposed = false;
   private busy = false;
+  /** Whether splitting the network's kernels over the WASM pool pays (null: never splits). */
+  private splitGauge: SplitGauge | null;
 
   readonly info: ModelInfo;
 
@@ -130,6 +139,7 @@ export class WebnetsModel implements Model {
   ) {
     this.info = started.bound.info;
     this.network = started.bound.network;
+    this.splitGauge = networkSplitGauge(this.network.kernels);
     this.active = started.active;
     this.reason = started.reason;
     this.plan = plan;
@@ -156,7 +166,14 @@ export class WebnetsModel implements Model {
     const { macs } = this.info.complexity;
     const wanted = wantedThreads(macs, this.wasm.threads);
     const auto = autoOneThreadReason(macs, this.wasm.threads);
-    const label = backendLabel(this.active.name, this.active.wasm, threads, wanted, auto);
+    const label = backendLabel(
+      this.active.name,
+      this.active.wasm,
+      threads,
+      wanted,
+      auto,
+      splitLossNote(this.splitGauge),
+    );
     const precision = this.precision;
     const asked = this.wasm.precision ?? 'float32';
     const why = resolvePrecision(asked, this.active.name, precision === 'float16').reason;
@@ -265,15 +282,25 @@ export class WebnetsModel implements Model {
     const network = this.network;
     if (network === null) throw new Error(`the model '${this.id}' has no network`);
     const preprocessing = this.info.preprocessing;
+    const gauge = this.splitGauge;
+    const split = gauge?.splits() ?? true;
     // The network's kernel threads spin up while the input is prepared.
-    if ((network.kernels?.threads ?? 1) > 1) wakeWasmKernelPool();
+    if (split && (network.kernels?.threads ?? 1) > 1) wakeWasmKernelPool();
     const readable = await readableInput(prepared, network.kernels);
-    const result = await runOn(this.active.name, () =>
-      tf.tidy(() => {
-        const input = networkInput(readable, preprocessing, network.kernels, region);
-        return output === 'logits' ? network.logits(input) : network.forward(input).features;
-      }),
-    );
+    const result = await runOn(this.active.name, () => {
+      // The kernels run inside this synchronous block: no other model's calls between.
+      if (gauge !== null) setWasmKernelSplitting(split);
+      const start = performance.now();
+      try {
+        return tf.tidy(() => {
+          const input = networkInput(readable, preprocessing, network.kernels, region);
+          return output === 'logits' ? network.logits(input) : network.forward(input).features;
+        });
+      } finally {
+        gauge?.record(performance.now() - start);
+        if (gauge !== null) setWasmKernelSplitting(true);
+      }
+    });
     try {
       return (await result.data()) as Float32Array;
     } finally {
@@ -299,6 +326,7 @@ export class WebnetsModel implements Model {
     this.active = started.active;
     this.reason = started.reason;
     this.network = started.bound.network;
+    this.splitGauge = networkSplitGauge(this.network.kernels);
     this.settle();
   }
 }

@@ -13,7 +13,6 @@ import {
   homeStart,
   newControl,
   openSlices,
-  SplitGauge,
   WORKER_SOURCE,
 } from '../../src/kernels/wasm/pool';
 
@@ -128,35 +127,5 @@ describe('kernel pool control block', () => {
       expect(doneSlices(c)).toBe(parts);
       closeSlices(c);
     }
-  });
-});
-
-describe('split gauge', () => {
-  it('keeps splitting while splits gain, even after the first calls find the workers asleep', () => {
-    const gauge = new SplitGauge();
-    gauge.weigh(1, 1.2); // the worker asleep: the caller did it all, plus the signal
-    for (let i = 0; i < 50; i++) {
-      expect(gauge.splits()).toBe(true);
-      gauge.weigh(1, 0.6);
-    }
-    expect(gauge.pausing).toBe(false);
-  });
-
-  it('pauses splitting for a while when the joins stall, then measures again', () => {
-    const gauge = new SplitGauge();
-    for (let i = 0; i < 8; i++) gauge.weigh(1, 0.6);
-    gauge.weigh(0.05, 3); // a worker descheduled holding a slice
-    for (let i = 0; i < 8; i++) gauge.weigh(0.05, 0.2);
-    expect(gauge.pausing).toBe(true);
-    let paused = 0;
-    while (!gauge.splits()) paused++;
-    expect(paused).toBeGreaterThan(50);
-    expect(gauge.pausing).toBe(false);
-  });
-
-  it('ignores calls under the clock resolution', () => {
-    const gauge = new SplitGauge();
-    for (let i = 0; i < 20; i++) gauge.weigh(0, 0);
-    expect(gauge.pausing).toBe(false);
   });
 });

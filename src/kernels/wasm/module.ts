@@ -226,6 +226,16 @@ export function wasmKernelThreads(): number {
 }
 
 /**
+ * Whether webnets' kernels on the 'wasm' backend split their calls over the pool (the
+ * default) or run each whole on the calling thread, until set again. A model sets it
+ * around its inference (the kernels run synchronously inside it), as its measure says.
+ */
+export function setWasmKernelSplitting(splitting: boolean): void {
+  const pool = activeKernels()?.pool;
+  if (pool) pool.splitting = splitting;
+}
+
+/**
  * How many kernel calls on the 'wasm' backend were split over the kernels' workers so far
  * (0 without a pool): tells whether a model's kernels really ran on threads.
  */
@@ -242,8 +252,8 @@ export function wasmKernelWorkerSlices(): number {
 }
 
 /**
- * How many split kernel calls the calling thread ran alone so far, splitting having been
- * measured to lose at the time (a busy machine; wasm/pool.ts KernelPool.run).
+ * How many kernel calls that would have split ran whole on the calling thread so far, their
+ * network measured to run faster so (setWasmKernelSplitting).
  */
 export function wasmKernelSoloCalls(): number {
   return activeKernels()?.pool?.soloCalls ?? 0;
@@ -256,8 +266,10 @@ export function wasmKernelVariant(): WasmKernelVariant | null {
 
 /**
  * Into how many slices a kernel of `work` (MACs, or elements) over `rows` rows is split
- * when its call allows `threads` threads: 1 (the calling thread alone) without a pool or
- * under its op class's rule (config.ts SPLITS); else slices per thread, never more than rows.
+ * when its call allows `threads` threads: 1 (the calling thread alone) without a pool,
+ * under its op class's rule (config.ts SPLITS), or while the pool is not splitting (then
+ * whole: in slices one after another a 1×1 conv would read its weight once per slice);
+ * else slices per thread, never more than rows.
  */
 export function slices(
   kernels: Kernels,
@@ -266,8 +278,13 @@ export function slices(
   rule: SplitRule,
   threads: number,
 ): number {
-  const started = kernels.pool?.threads ?? 1;
-  return slicesFor(work, rule, rows, Math.min(threads, started));
+  const pool = kernels.pool;
+  const parts = slicesFor(work, rule, rows, Math.min(threads, pool?.threads ?? 1));
+  if (parts > 1 && pool !== null && !pool.splitting) {
+    pool.soloCalls++;
+    return 1;
+  }
+  return parts;
 }
 
 /**

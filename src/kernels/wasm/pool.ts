@@ -46,16 +46,6 @@ const CLOSED = 1 << 30;
  * much as a small conv's slice.
  */
 const SPIN_MS = 1;
-/**
- * The pool's running measure of what a split gains (see KernelPool.run): a split call that
- * the workers took part in weighs this much in it (an exponential average of log gains).
- */
-const GAIN_WEIGHT = 0.2;
-/** Calls the caller runs alone once splitting was measured to lose, before it tries again. */
-const SOLO_CALLS = 200;
-/** Split calls weighed after a pause before the average may decide. */
-const MIN_WEIGHED = 8;
-
 /** Where the claim loop finds what it reads (passed to the workers with their start message). */
 interface ClaimSlots {
   team: number;
@@ -232,60 +222,23 @@ const serveCalls = ${serveCalls.toString()};
 onmessage = ({ data }) => void serveCalls(data, claimLoop);
 `;
 
-/**
- * What splitting gains on this machine now, measured by the caller on its own calls. Each
- * split call weighs `alone`, the caller's time per slice times the slices (what the call
- * would have taken on the caller), against `split`, what it took. Where the running
- * average turns to a loss (a machine whose other cores are busy: a worker descheduled
- * holding a slice keeps the caller at the join for a time slice, and a spinning worker
- * takes a core from the caller), the next SOLO_CALLS calls run on the caller alone, the
- * workers left asleep, then splitting is measured again. Calls the workers missed (asleep,
- * or not scheduled in time) weigh too, as the cost of signalling them; the first
- * MIN_WEIGHED calls after a pause decide nothing, since the first of them finds the
- * workers asleep.
- */
-export class SplitGauge {
-  /** Average log of alone / split over recent split calls. */
-  private logGain = 0;
-  /** Calls still to run on the caller alone. */
-  private solo = 0;
-  /** Split calls weighed since the last pause. */
-  private weighed = 0;
-
-  /** Whether calls now run on the caller alone. */
-  get pausing(): boolean {
-    return this.solo > 0;
-  }
-
-  /** Whether the next call splits (a call that does not counts down the pause). */
-  splits(): boolean {
-    if (this.solo === 0) return true;
-    this.solo--;
-    return false;
-  }
-
-  /** Weighs a split call: `alone` and `split` in the same unit (ms). */
-  weigh(alone: number, split: number): void {
-    if (alone <= 0 || split <= 0) return; // under the clock's resolution
-    this.logGain += GAIN_WEIGHT * (Math.log(alone / split) - this.logGain);
-    if (++this.weighed >= MIN_WEIGHED && this.logGain < 0) {
-      this.solo = SOLO_CALLS;
-      this.logGain = 0;
-      this.weighed = 0;
-    }
-  }
-}
-
 export class KernelPool {
   private readonly control: Int32Array;
   private readonly workers: Worker[] = [];
-  /** Calls the kernels gave the pool to split so far, soloCalls included (diagnostics). */
+  /** Calls the kernels split over the pool so far (diagnostics). */
   splitCalls = 0;
   /** Slices the workers ran so far (diagnostics: whether the workers took part at all). */
   workerSlices = 0;
-  /** Calls the caller ran alone since splitting was measured to lose (diagnostics). */
+  /**
+   * Calls that would have split but ran whole on the caller, their network measured to run
+   * faster so (diagnostics; `splitting`).
+   */
   soloCalls = 0;
-  private readonly gauge = new SplitGauge();
+  /**
+   * Whether calls split now: a model whose network was measured to run faster with its
+   * kernels on the caller alone turns it off around its inference (runtime/model.ts).
+   */
+  splitting = true;
 
   /**
    * Threads a call may use: the caller plus the workers that have started (read from the
@@ -346,11 +299,6 @@ export class KernelPool {
     local: (part: number, parts: number) => void,
   ): void {
     this.splitCalls++;
-    if (!this.gauge.splits()) {
-      this.soloCalls++;
-      for (let part = 0; part < parts; part++) local(part, parts);
-      return;
-    }
     const c = this.control;
     if (args.length > MAX_ARGS)
       throw new Error(`KernelPool: ${args.length} arguments > ${MAX_ARGS}`);
@@ -364,18 +312,14 @@ export class KernelPool {
     // The caller's own claims start after every range is open, so it alone would run them all.
     openSlices(c, parts);
     this.signal();
-    const start = performance.now();
     claimSlices(c, 0, local);
-    const ownEnd = performance.now();
     let done = doneSlices(c);
     while (done < parts) {
       // Workers are finishing slices they claimed.
       done = doneSlices(c);
     }
-    const own = c[lineOf(0) + DONE] as number;
-    this.workerSlices += done - own;
+    this.workerSlices += done - (c[lineOf(0) + DONE] as number);
     closeSlices(c);
-    if (own > 0) this.gauge.weigh(((ownEnd - start) * parts) / own, performance.now() - start);
   }
 
   /**
@@ -383,9 +327,6 @@ export class KernelPool {
    * start (waking one costs about as much as a small conv's slice).
    */
   wake(): void {
-    // Running alone (splitting measured to lose), the workers are left asleep: on a busy
-    // machine a spinning worker takes a core from the caller.
-    if (this.gauge.pausing) return;
     this.signal(); // every range is CLOSED: workers find no slice and spin again
   }
 
