@@ -219,9 +219,6 @@ async function runModel(job: ModelJob): Promise<ModelResult<RawProfile>> {
     if ('side' in w) {
       result.macs = w.side.model.info.complexity.macs;
       result.params = w.side.model.info.complexity.params;
-      result.webnetsBackend = w.side.model.backendReason;
-      result.webnetsThreads =
-        config.backend === 'wasm' ? wasmThreads(tf, w.side.model.backendReason) : null;
     } else {
       result.webnets = w;
     }
@@ -240,6 +237,13 @@ async function runModel(job: ModelJob): Promise<ModelResult<RawProfile>> {
     // tf has no backend until webnets loaded a model: measure its memory only then.
     const before = 'side' in w ? tensorMemory(tf) : null;
     const times = await alternate(sides, job, gapMs(config.threads));
+    if ('side' in w) {
+      // After the timed runs: a pooled network decides by its first inferences whether its
+      // kernels split (src/backend/split-gauge.ts), and its label says how they ran.
+      result.webnetsBackend = w.side.model.backendReason;
+      result.webnetsThreads =
+        config.backend === 'wasm' ? wasmThreads(tf, w.side.model.backendReason) : null;
+    }
     const after = 'side' in w ? tensorMemory(tf) : null;
     // The 1-thread side's weights count neither in resident memory nor in the profile's peak.
     await disposeOne();
