@@ -58,7 +58,14 @@ const idle = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(
 
 /** Warm-ups, then `runs` rounds alternating which side goes first, `gap` ms apart. */
 export async function alternate(sides: Side[], job: ModelJob, gap: number): Promise<number[][]> {
-  for (let i = 0; i < job.warmup; i++) for (const side of sides) await side.run();
+  // Warm-ups as the timed runs, idle gaps included: a model settles into the regime it is
+  // timed in (its pooled network decides on these whether its kernels split).
+  for (let i = 0; i < job.warmup; i++) {
+    for (const side of sides) {
+      await idle(gap);
+      await side.run();
+    }
+  }
   const ms = sides.map((): number[] => []);
   for (let round = 0; round < job.runs; round++) {
     const order = round % 2 === 0 ? sides : [...sides].reverse();
