@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AdapterFacts, BackendFacts, PlatformFacts } from '../../src/backend/policy';
 import { afterLoss, autoRules, backendPlan, decideBackend } from '../../src/backend/policy';
 import type { ThreadSupport, WasmTraits } from '../../src/backend/threads';
+import { SplitGauge } from '../../src/backend/split-gauge';
 import {
   AUTO_POOLED_MIN_MACS,
   autoOneThreadReason,
@@ -9,6 +10,7 @@ import {
   noThreadsReason,
   poolsNetwork,
   poolThreads,
+  splitLossNote,
   wantedThreads,
 } from '../../src/backend/threads';
 
@@ -292,6 +294,14 @@ describe('what backendReason says about WASM threads', () => {
     expect(backendLabel('wasm', threaded, 2, 2)).toBe('wasm-simd (2 threads)');
     expect(backendLabel('wasm', threaded, 1, 1)).toBe('wasm-simd (1 thread)');
     expect(backendLabel('webgpu', undefined, 1, 4)).toBe('webgpu');
+    // A pooled network measured faster alone (src/backend/split-gauge.ts) says so.
+    const alone = new SplitGauge();
+    for (let i = 0; i <= 20; i++) alone.record(alone.splits() ? 4 : 3);
+    expect(splitLossNote(alone)).not.toBeNull();
+    expect(backendLabel('wasm', threaded, 2, 2, null, splitLossNote(alone))).toBe(
+      "wasm-simd (2 threads, webnets' kernels on 1: measured faster here than split over the pool)",
+    );
+    expect(splitLossNote(new SplitGauge())).toBeNull(); // still probing
     const failed = 'the threaded WASM build failed to start (RangeError: Out of memory)';
     const single = { ...threaded, poolThreads: 1, singleThreaded: failed };
     expect(backendLabel('wasm', single, 1, 2)).toBe(`wasm-simd (1 thread, 2 wanted: ${failed})`);
