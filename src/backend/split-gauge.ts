@@ -16,6 +16,8 @@
  * busy).
  */
 
+import { median } from '../numeric';
+
 /** Inferences of each way a probe weighs, and the pairs before them it does not. */
 const PROBE_WEIGHED = 6;
 const PROBE_SKIPPED = 1;
@@ -25,15 +27,6 @@ const FIRST_HOLD = 200;
 const MAX_HOLD = 12_800;
 /** How many more split inferences slower than the probe's alone median than faster end a split hold. */
 const SLOW_SPLITS = 4;
-
-/** The median of a few times. */
-function median(times: readonly number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 export class SplitGauge {
   private hold: 'split' | 'alone' | null = null;
