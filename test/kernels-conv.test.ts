@@ -16,7 +16,7 @@ import {
   unpackDenseFilter,
 } from '../src/kernels';
 import type { KernelActivation } from '../src/kernels';
-import { CONV_BLOCK_CODES } from '../src/kernels/config';
+import { CONV_STEM_OFFSETS } from '../src/kernels/config';
 import { kernelsOf, type WasmBackendLike } from '../src/kernels/wasm/module';
 import { expectClose } from './kernels/expect';
 import { randomArray } from './kernels/random';
@@ -65,15 +65,18 @@ function convLabel(c: ConvCase): string {
   return `${c.batch}×${c.height}×${c.width}×${c.inChannels}→${c.outChannels} k${c.kernel} s${c.stride} groups ${c.groups} (${gw}) ${c.activation}`;
 }
 
-/** Runs `run` with the conv kernel on `code`'s register blocks (config.ts CONV_BLOCKS), then restores them. */
-function withBlocks<T>(code: number, run: () => T): T {
+/** Every engine's stem weight loads (config.ts STEM_WEIGHT_LOADS) as `layout` bits. */
+const STEM_LOADS = { offset: CONV_STEM_OFFSETS, sum: 0 };
+
+/** Runs `run` with the conv kernel's stems on `code`'s weight loads, then restores this engine's. */
+function withStemLoads<T>(code: number, run: () => T): T {
   const kernels = kernelsOf(tf.backend() as unknown as WasmBackendLike);
-  const own = kernels.convBlocks;
-  kernels.convBlocks = code;
+  const own = kernels.stemLayout;
+  kernels.stemLayout = code;
   try {
     return run();
   } finally {
-    kernels.convBlocks = own;
+    kernels.stemLayout = own;
   }
 }
 
@@ -92,12 +95,6 @@ describe(`${GROUP_CONV2D} (wasm)`, () => {
     expect(y.shape).toEqual([batch, ...outSize(c), cout]);
     const got = y.dataSync();
     expectClose(got, refGroupConv(c, xData, wData, bData), 'vs JS reference');
-    // Every engine's blocks (config.ts CONV_BLOCKS), whichever this engine runs.
-    for (const [blocks, code] of Object.entries(CONV_BLOCK_CODES)) {
-      const other = withBlocks(code, () => groupConv2d(x, w, b, attrs));
-      expectClose(other.dataSync(), refGroupConv(c, xData, wData, bData), `${blocks} blocks`);
-      other.dispose();
-    }
     const stock = stockGroupConv(w, groups);
     const expected = stock.run(x, b, c.stride, c.activation);
     expectClose(got, expected.dataSync(), 'vs stock tfjs');
@@ -137,12 +134,12 @@ describe(`${GROUP_CONV2D} (wasm)`, () => {
     const got = groupConv2d(x, w, b, attrs, withResidual ? r : undefined).dataSync();
     const reference = refGroupConv(c, xData, wData, bData, withResidual ? rData : undefined);
     expectClose(got, reference, 'vs JS reference');
-    // Every engine's blocks (config.ts CONV_BLOCKS), whichever this engine runs.
-    for (const [blocks, code] of Object.entries(CONV_BLOCK_CODES)) {
-      const other = withBlocks(code, () =>
+    // Every engine's stem weight loads (config.ts STEM_WEIGHT_LOADS), whichever this engine runs.
+    for (const [loads, code] of Object.entries(STEM_LOADS)) {
+      const other = withStemLoads(code, () =>
         groupConv2d(x, w, b, attrs, withResidual ? r : undefined),
       );
-      expectClose(other.dataSync(), reference, `${blocks} blocks`);
+      expectClose(other.dataSync(), reference, `stem loads: ${loads}`);
       other.dispose();
     }
     const stock = tf.tidy(() => {
@@ -162,7 +159,7 @@ describe(`${GROUP_CONV2D} (wasm)`, () => {
     [1, 2, 3, 440, 440, 1, 1, 1, 'relu'],
   ];
   it.each(packedRows.map(convCase).map((c, i) => [convLabel(c), c, i] as const))(
-    "dense %s on a packed filter, in each engine's blocks, with and without residual, as on the HWIO filter",
+    'dense %s on a packed filter, with and without residual, as on the HWIO filter',
     (_label, c, i) => {
       const { batch, height, width, inChannels: cin, outChannels: cout } = c;
       const xData = randomArray(batch * height * width * cin, 800 + i);
@@ -177,22 +174,17 @@ describe(`${GROUP_CONV2D} (wasm)`, () => {
       expect(Array.from(unpackDenseFilter(packed).dataSync())).toEqual(Array.from(w.dataSync()));
       if (cout > 16) expect(packed.dataSync()[1]).toBe(wData[1]); // panel 0 row 0 = HWIO row 0 …
       if (cout > 16) expect(packed.dataSync()[16]).toBe(wData[cout]); // … then row 1, not col 16
-      // Every engine's blocks (config.ts CONV_BLOCKS), whichever this engine runs.
-      for (const [blocks, code] of Object.entries(CONV_BLOCK_CODES)) {
-        withBlocks(code, () => {
-          for (const residual of [undefined, r]) {
-            const attrs = { strides: 1, groups: 1, activation: c.activation };
-            const got = groupConv2d(x, packed, b, { ...attrs, packed: true }, residual);
-            const want = groupConv2d(x, w, b, attrs, residual).dataSync();
-            expectClose(got.dataSync(), want, `packed (${blocks}) vs HWIO`);
-            expectClose(
-              got.dataSync(),
-              refGroupConv(c, xData, wData, bData, residual && rData),
-              `packed (${blocks}) vs JS reference`,
-            );
-            got.dispose();
-          }
-        });
+      for (const residual of [undefined, r]) {
+        const attrs = { strides: 1, groups: 1, activation: c.activation };
+        const got = groupConv2d(x, packed, b, { ...attrs, packed: true }, residual);
+        const want = groupConv2d(x, w, b, attrs, residual).dataSync();
+        expectClose(got.dataSync(), want, 'packed vs HWIO');
+        expectClose(
+          got.dataSync(),
+          refGroupConv(c, xData, wData, bData, residual && rData),
+          'packed vs JS reference',
+        );
+        got.dispose();
       }
       tf.dispose([x, w, packed, b, r]);
     },

@@ -34,10 +34,20 @@ export interface AbOptions {
   filter: string | null;
   networks: string[];
   rounds: number;
+  /**
+   * The register blocks the other build's conv kernel runs in (`--against-blocks`), for a
+   * build before 2026-12-05 (whose `layout` bits 0-1 chose them): SpiderMonkey ran 8 × 4
+   * there, and this engine's stem bits would read as 16 × 2.
+   */
+  otherBlocks?: keyof typeof OLD_BLOCK_CODES;
 }
 
-/** Where group_conv2d's `layout` argument is (group_conv2d.c). */
+/** group_conv2d's register-block codes in builds before 2026-12-05 (`layout` bits 0-1). */
+export const OLD_BLOCK_CODES = { '16x2': 1, '8x4': 2 } as const;
+
+/** Where group_conv2d's `layout` argument is (group_conv2d.c), and its blocks' bits. */
 const LAYOUT_ARG = 16;
+const LAYOUT_BLOCKS = 3;
 
 interface Build {
   exports: KernelExports;
@@ -85,6 +95,16 @@ async function otherBuild(
       const layout = args[LAYOUT_ARG] as number;
       args[LAYOUT_ARG] = layout & CONV_PACKED_WEIGHT ? layout & ~CONV_PACKED_WEIGHT : 0;
       old(...args);
+    };
+  }
+  const blocks = options.otherBlocks;
+  if (blocks !== undefined) {
+    log(`${options.label}'s conv kernel runs in ${blocks} blocks`);
+    const theirConv = exports.group_conv2d;
+    exports.group_conv2d = (...args: number[]) => {
+      const layout = args[LAYOUT_ARG] as number;
+      args[LAYOUT_ARG] = (layout & ~LAYOUT_BLOCKS) | OLD_BLOCK_CODES[blocks];
+      theirConv(...args);
     };
   }
   const table = backend.wasm._malloc(exports.constants_bytes());

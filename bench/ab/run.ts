@@ -8,7 +8,7 @@
  *
  *   npm run bench:ab -- --against HEAD~1 [--filter 'dw 7²'] \
  *     [--networks fd-mobilenet-0.5x,efficientnet-b0] [--rounds 30] [--browser chromium|firefox|webkit]
- *     [--port 5204]
+ *     [--port 5204] [--against-blocks 8x4|16x2]
  *
  * (the npm script is `node --experimental-wasm-relaxed-simd --import tsx bench/ab/run.ts`).
  * Layers run only with --filter (a substring of "<net> <layer>", '' for all), networks only
@@ -20,6 +20,9 @@
  * times each layer on tfjs' own ops instead (XNNPACK's, where tfjs has the op), alternated with
  * webnets' kernels: what routing that layer to tfjs would gain on an engine; `--against threads1
  * --threads N` each layer on webnets' kernels with 1 thread against N (a page only).
+ * `--against-blocks 8x4|16x2` runs a build from before 2026-12-05 in those register blocks
+ * (its `layout` bits chose them; SpiderMonkey ran 8x4), so a change is judged against what
+ * that engine ran then.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -29,7 +32,7 @@ import { tf } from '../../src/tf';
 import { parseBrowser, withBrowser, type BrowserName } from '../lib/browser';
 import { list, OptionError, runMain, wholeNumber } from '../lib/options';
 import { root } from '../lib/paths';
-import { runAb, type AbOptions } from './core';
+import { OLD_BLOCK_CODES, runAb, type AbOptions } from './core';
 
 /** The base64 modules of src/kernels/wasm/binary.generated.ts at `rev`. */
 function modulesAt(rev: string): Record<string, string> {
@@ -48,6 +51,16 @@ function modulesAt(rev: string): Record<string, string> {
       `found no kernel modules in ${rev}:${path} (a commit before the current file format?)`,
     );
   return modules;
+}
+
+function againstBlocks(value: string | undefined): AbOptions['otherBlocks'] {
+  if (value === undefined) return undefined;
+  if (!Object.hasOwn(OLD_BLOCK_CODES, value)) {
+    throw new OptionError(
+      `--against-blocks: expected one of ${Object.keys(OLD_BLOCK_CODES).join(', ')}, got '${value}'`,
+    );
+  }
+  return value as keyof typeof OLD_BLOCK_CODES;
 }
 
 async function inNode(options: AbOptions): Promise<void> {
@@ -83,6 +96,7 @@ async function main(): Promise<number> {
       browser: { type: 'string' },
       threads: { type: 'string', default: '1' },
       port: { type: 'string', default: '5204' },
+      'against-blocks': { type: 'string' },
     },
   });
   if (!values.against) {
@@ -99,8 +113,14 @@ async function main(): Promise<number> {
     filter: values.filter ?? (networks.length > 0 ? null : ''),
     networks,
     rounds: wholeNumber('rounds', values.rounds, 2),
+    otherBlocks: againstBlocks(values['against-blocks']),
   };
   const port = wholeNumber('port', values.port, 1);
+  if (options.otherBlocks !== undefined && typeof options.modules === 'string') {
+    throw new OptionError(
+      `--against-blocks needs --against REV (a build), not '${options.modules}'`,
+    );
+  }
   if (options.modules === 'threads1' && (values.browser === undefined || options.threads < 2)) {
     throw new OptionError(
       '--against threads1 needs --browser NAME and --threads N (2 or more): Node runs tfjs on one thread',

@@ -83,9 +83,9 @@ export const THRESHOLDS = {
 } as const;
 
 /**
- * JavaScript engines whose WebAssembly compilers want different kernel variants, told apart
- * by what the engine offers, not by the user agent: only SpiderMonkey (Firefox) has the
- * global `InternalError`.
+ * JavaScript engines whose WebAssembly compilers want different kernel variants (where
+ * measured: STEM_WEIGHT_LOADS), told apart by what the engine offers, not by the user
+ * agent: only SpiderMonkey (Firefox) has the global `InternalError`.
  */
 export type WasmEngine = 'spidermonkey' | 'other';
 
@@ -93,29 +93,27 @@ export function wasmEngine(global: object = globalThis): WasmEngine {
   return 'InternalError' in global ? 'spidermonkey' : 'other';
 }
 
-/** The conv kernel's register blocks: output channels × pixels (group_conv2d.c's codes). */
-export const CONV_BLOCK_CODES = { '16x2': 1, '8x4': 2 } as const;
+/**
+ * How each engine's stems (3×3 dense convs on 3 channels) load their weight vectors in the
+ * WASM conv kernel: at constant offsets in the load instruction ('offset', as every other
+ * conv loads them on every engine) or as pointer sums ('sum'). The stems alone, both ways
+ * alternated in one page (bench/RESULTS.md, 2026-12-05): JavaScriptCore 1.12× and V8 1.04×
+ * faster at offsets, SpiderMonkey 1.33× faster with sums.
+ */
+export const STEM_WEIGHT_LOADS: Record<WasmEngine, 'offset' | 'sum'> = {
+  spidermonkey: 'sum',
+  other: 'offset',
+};
 
 /** Or'ed into the conv kernel's `layout` code: the 1×1 conv's weight is packed (group_conv2d.c). */
 export const CONV_PACKED_WEIGHT = 4;
 
-/**
- * The register blocks each engine runs every conv of the conv kernel in (packed 1×1, 1×1 in
- * place, grouped, stems), measured with bench:ab alternating both in one page
- * (bench/RESULTS.md, 2026-12-04): on 8 × 4 blocks instead of 16 × 2 SpiderMonkey ran the
- * networks 1.33–2.52× faster with the packed 1×1 convs, and the other convs 1.2–2.5× faster
- * each (RegNetX's grouped 3×3s 1.2–1.8×, the 1×1s in place 1.4–2.5×, the stems 1.3–2.1×);
- * V8 ran those grouped convs 0.6–0.9× as fast, JavaScriptCore all of RegNetX's convs
- * 0.8–1.0× as fast.
- */
-export const CONV_BLOCKS: Record<WasmEngine, keyof typeof CONV_BLOCK_CODES> = {
-  spidermonkey: '8x4',
-  other: '16x2',
-};
+/** Or'ed into the conv kernel's `layout` code: the stems load their weights at offsets (group_conv2d.c). */
+export const CONV_STEM_OFFSETS = 1;
 
-/** The `blocks` code the WASM conv kernel gets on this engine. */
-export function convBlockCode(engine: WasmEngine = wasmEngine()): number {
-  return CONV_BLOCK_CODES[CONV_BLOCKS[engine]];
+/** The conv kernel's `layout` bits for this engine's stems. */
+export function stemLayoutCode(engine: WasmEngine = wasmEngine()): number {
+  return STEM_WEIGHT_LOADS[engine] === 'offset' ? CONV_STEM_OFFSETS : 0;
 }
 
 /** A rule: for shape class C on a backend, implementation I when `when` holds, and why. */

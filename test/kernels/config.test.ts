@@ -9,8 +9,9 @@ import {
   chainWorkgroupSize,
   selectChainedConv,
   groupConvGeometry,
-  CONV_BLOCK_CODES,
-  convBlockCode,
+  CONV_PACKED_WEIGHT,
+  CONV_STEM_OFFSETS,
+  stemLayoutCode,
   wasmEngine,
   selectAddActivation,
   selectConv,
@@ -202,9 +203,9 @@ describe('kernel variants per JavaScript engine, from the measured table', () =>
     expect(wasmEngine(globalThis)).toBe('other'); // Node: V8
   });
 
-  it("gives the packed 1×1 conv SpiderMonkey's 8×4 blocks and the others' 16×2", () => {
-    expect(convBlockCode('spidermonkey')).toBe(CONV_BLOCK_CODES['8x4']);
-    expect(convBlockCode('other')).toBe(CONV_BLOCK_CODES['16x2']);
-    expect(new Set(Object.values(CONV_BLOCK_CODES)).size).toBe(2);
+  it("loads SpiderMonkey's stem weights as pointer sums and the others' at offsets", () => {
+    expect(stemLayoutCode('spidermonkey')).toBe(0);
+    expect(stemLayoutCode('other')).toBe(CONV_STEM_OFFSETS);
+    expect(CONV_STEM_OFFSETS & CONV_PACKED_WEIGHT).toBe(0); // bits of one layout code
   });
 });

@@ -14,7 +14,9 @@
  * Register blocking: a block computes P output pixels × NV vectors of 4 output channels
  * in P·NV v128 accumulators; each step loads NV weight vectors once and broadcasts one
  * input value per pixel. P·NV + NV + 1 stays within x64's 16 xmm registers, which is
- * what V8 allocates from. Padding is handled without bounds checks in the inner loop:
+ * what V8 allocates from. V8, SpiderMonkey and JavaScriptCore all run 16 channels × 2
+ * pixels fastest once the weight vectors' offsets are in their loads (W_AT below).
+ * Padding is handled without bounds checks in the inner loop:
  * the valid tap rows are a per-output-row loop bound, and only the edge columns whose
  * taps leave the image take a one-pixel path with a clamped tap-column range.
  */
@@ -37,7 +39,11 @@ INLINE void finish(float *y, f4 acc, int resOff, int act, Consts c) {
 
 /*
  * The block kernel, unrolled by macros (see REP in simd.h) over P pixels and NV output
- * vectors: accumulator a<p>_<v>, weights w<v>, broadcast inputs xv<p>.
+ * vectors: accumulator a<p>_<v>, weights w<v>, broadcast inputs xv<p>. WLOAD(v) loads a
+ * step's weight vector v: W_AT with its offset in the load (LOAD4_AT), which every engine
+ * runs faster in the long step loops of 1×1 and grouped convs (bench/RESULTS.md,
+ * 2026-12-05: JavaScriptCore 1.06-1.11× on whole networks; SpiderMonkey's 16 × 2 blocks
+ * so beat the 8 × 4 ones it ran before); W_PLAIN as a pointer sum (SpiderMonkey's stems).
  */
 #define REPV1(M, p) M(p, 0)
 #define REPV2(M, p) REPV1(M, p) M(p, 1)
@@ -47,7 +53,17 @@ INLINE void finish(float *y, f4 acc, int resOff, int act, Consts c) {
 #define ACC_INIT(p, v) f4 a##p##_##v = load4(bias + 4 * v);
 #define ACC_STEP(p, v) a##p##_##v = madd(a##p##_##v, xv##p, w##v);
 #define ACC_STORE(p, v) finish(y + p * cout + 4 * v, a##p##_##v, resOff, act, c);
-#define W_LOAD(_, v) f4 w##v = load4(wq + 4 * v);
+#define W_OFFSET_0 0
+#define W_OFFSET_1 16
+#define W_OFFSET_2 32
+#define W_OFFSET_3 48
+#define W_LOAD_AT(p, bytes) LOAD4_AT(p, bytes) /* expands W_OFFSET_v before # quotes it */
+#define W_AT(v) W_LOAD_AT(wq, W_OFFSET_##v)
+#define W_PLAIN(v) load4(wq + 4 * v)
+#define W_LOAD(WLOAD, v) f4 w##v = WLOAD(v);
+/* STEPS: clang's choice whether to unroll the step loop, or a loop kept as one. */
+#define STEPS_ANY
+#define STEPS_AS_LOOP _Pragma("clang loop unroll(disable)")
 #define PIX_INIT(p, NV) REPV##NV(ACC_INIT, p)
 #define PIX_STEP(p, NV)                                    \
   {                                                        \
@@ -56,15 +72,16 @@ INLINE void finish(float *y, f4 acc, int resOff, int act, Consts c) {
   }
 #define PIX_STORE(p, NV) REPV##NV(ACC_STORE, p)
 
-#define DEFINE_BLOCK(NV, P)                                \
-  INLINE void conv_block_##NV##x##P(BLOCK_PARAMS) {        \
+#define DEFINE_BLOCK(NAME, NV, P, WLOAD, STEPS)            \
+  INLINE void NAME(BLOCK_PARAMS) {                         \
     REP##P(PIX_INIT, NV)                                   \
     for (int ky = 0; ky < nky; ky++) {                     \
       for (int kx = 0; kx < nkx; kx++) {                   \
         const float *xq = x + ky * xRow + kx * cin;        \
         const float *wq = w + (ky * k + kx) * wTap;        \
+        STEPS                                              \
         for (int ci = 0; ci < gIn; ci++, wq += wRow) {     \
-          REPV##NV(W_LOAD, _)                              \
+          REPV##NV(W_LOAD, WLOAD)                          \
           REP##P(PIX_STEP, NV)                             \
         }                                                  \
       }                                                    \
@@ -90,8 +107,8 @@ static void conv_tail(int lanes, BLOCK_PARAMS) {
 
 /* `count` consecutive output pixels (same tap range) × NV output vectors. */
 #define DEFINE_SPAN(NV, P)                                                           \
-  DEFINE_BLOCK(NV, P)                                                                \
-  DEFINE_BLOCK(NV, 1)                                                                \
+  DEFINE_BLOCK(conv_block_##NV##x##P, NV, P, W_AT, STEPS_ANY)                        \
+  DEFINE_BLOCK(conv_block_##NV##x1, NV, 1, W_AT, STEPS_ANY)                          \
   static void conv_span_##NV(int count, BLOCK_PARAMS) {                              \
     int i = 0;                                                                       \
     for (; i + P <= count; i += P)                                                   \
@@ -128,41 +145,33 @@ DEFINE_SPAN(4, 2)
       conv_block_##NV##x1(x + i * cin, cin, 0, cin, w, wRow, 0, 1, 1, 1, cin, bias,          \
                           y + i * cout, cout, resOff, act, kc);                              \
   }
-DEFINE_GEMM_SPAN(2, 4)
 DEFINE_GEMM_SPAN(4, 2)
 
 /* A packed weight's panel ([cin][16], see dense_packed): its row stride a constant. */
-static void panel_span_2(int count, const float *x, int cin, const float *w, const float *bias,
-                         float *y, int cout, int resOff, int act, const float *kc) {
-  gemm_span_2(count, x, cin, w, 16, bias, y, cout, resOff, act, kc);
-}
 static void panel_span_4(int count, const float *x, int cin, const float *w, const float *bias,
                          float *y, int cout, int resOff, int act, const float *kc) {
   gemm_span_4(count, x, cin, w, 16, bias, y, cout, resOff, act, kc);
 }
 
 /*
- * Register blocks (config.ts picks them per engine): BLOCKS_16X2 runs a group's output
- * channels 16 × 2 pixels at a time, BLOCKS_8X4 8 × 4: the same arithmetic, which engines
- * compile at different speeds. PACKED_WEIGHT, or'ed in, says a 1×1 conv's weight is packed.
+ * `layout` bits: STEM_OFFSETS, the stems load their weight vectors at offsets (W_AT) rather
+ * than as pointer sums (config.ts STEM_WEIGHT_LOADS picks per engine); PACKED_WEIGHT, a
+ * 1×1 conv's weight is packed (dense_packed). Bits 0-1 were the register blocks of builds
+ * before 2026-12-05 (1 there: 16 × 2, as every conv runs now; 2: 8 × 4).
  */
-enum { BLOCKS_16X2 = 1, BLOCKS_8X4 = 2, BLOCKS_MASK = 3, PACKED_WEIGHT = 4 };
+enum { STEM_OFFSETS = 1, PACKED_WEIGHT = 4 };
 
 /* Setup checks this against config.ts CONV_PACKED_WEIGHT (module.ts). */
 EXPORT(conv_packed_weight) int conv_packed_weight(void) { return PACKED_WEIGHT; }
 
 /* A run of output pixels sharing one tap range, for every group and output channel. */
-static void conv_pixels(int count, int groups, int gOut, int blocks, BLOCK_PARAMS) {
+static void conv_pixels(int count, int groups, int gOut, BLOCK_PARAMS) {
   for (int g = 0; g < groups; g++) {
     const float *xg = x + g * gIn;
     const float *wg = w + g * gOut;
     const float *bg = bias + g * gOut;
     float *yg = y + g * gOut;
     int co = 0;
-    if (blocks == BLOCKS_8X4)
-      for (; co + 8 <= gOut; co += 8)
-        conv_span_2(count, xg, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx, gIn, bg + co,
-                    yg + co, cout, resOff, act, kc);
     for (; co + 16 <= gOut; co += 16)
       conv_span_4(count, xg, xPix, xRow, cin, wg + co, wRow, wTap, k, nky, nkx, gIn, bg + co,
                   yg + co, cout, resOff, act, kc);
@@ -184,28 +193,47 @@ static void conv_pixels(int count, int groups, int gOut, int blocks, BLOCK_PARAM
   }
 }
 
+/* The stems' blocks, both weight loads: their 9 steps stay a loop (unrolled, 16 × 2 spills on V8). */
+DEFINE_BLOCK(stem_block_at_4x2, 4, 2, W_AT, STEPS_AS_LOOP)
+DEFINE_BLOCK(stem_block_at_4x1, 4, 1, W_AT, STEPS_AS_LOOP)
+DEFINE_BLOCK(stem_block_sum_4x2, 4, 2, W_PLAIN, STEPS_AS_LOOP)
+DEFINE_BLOCK(stem_block_sum_4x1, 4, 1, W_PLAIN, STEPS_AS_LOOP)
+
+/* `count` stem pixels × 16 output channels, in the blocks of one weight load. */
+#define DEFINE_STEM_SPAN(LOADS)                                                              \
+  static void stem_span_##LOADS(int count, BLOCK_PARAMS) {                                   \
+    int i = 0;                                                                               \
+    for (; i + 2 <= count; i += 2)                                                           \
+      stem_block_##LOADS##_4x2(x + i * xPix, xPix, xRow, cin, w, wRow, wTap, k, nky, nkx,    \
+                               gIn, bias, y + i * cout, cout, resOff, act, kc);              \
+    for (; i < count; i++)                                                                   \
+      stem_block_##LOADS##_4x1(x + i * xPix, xPix, xRow, cin, w, wRow, wTap, k, nky, nkx,    \
+                               gIn, bias, y + i * cout, cout, resOff, act, kc);              \
+  }
+DEFINE_STEM_SPAN(at)
+DEFINE_STEM_SPAN(sum)
+
 /*
- * The stems' 3×3 dense conv on 3 input channels in 8 × 4 blocks, every tap column inside:
- * each tap row is one flat run of 9 steps (3 taps × 3 channels), given here as constants,
- * so clang unrolls the steps and the engine compiles straight-line blocks instead of a
- * 9-iteration loop per tap row. SpiderMonkey (the 8 × 4 engine) runs the stems 1.2-1.7×
- * faster so; V8 and JavaScriptCore run their 16 × 2 loops as fast or faster (16 × 2
- * unrolled spills on V8), so they keep conv_pixels. The last cout mod 8 channels too.
+ * The stems' 3×3 dense conv on 3 input channels, every tap column inside: each tap row is
+ * one flat run of 9 steps (3 taps × 3 channels) in a loop kept as one, the weights loaded
+ * at offsets (`offsets`: STEM_OFFSETS) or as pointer sums. Every engine runs its stems
+ * faster so than through conv_pixels, and engines disagree on the loads (bench/RESULTS.md,
+ * 2026-12-05: JavaScriptCore 1.12× and V8 1.04× faster at offsets, SpiderMonkey 1.33×
+ * with sums). The last cout mod 16 channels run in conv_pixels.
  */
-static void stem_pixels_8x4(int count, BLOCK_PARAMS) {
+static void stem_pixels(int count, int offsets, BLOCK_PARAMS) {
   int co = 0;
-  for (; co + 8 <= cout; co += 8) {
-    int i = 0;
-    for (; i + 4 <= count; i += 4)
-      conv_block_2x4(x + i * xPix, xPix, xRow, 3, w + co, wRow, 3 * wRow, 3, nky, 1, 9,
-                     bias + co, y + i * cout + co, cout, resOff, act, kc);
-    for (; i < count; i++)
-      conv_block_2x1(x + i * xPix, xPix, xRow, 3, w + co, wRow, 3 * wRow, 3, nky, 1, 9,
-                     bias + co, y + i * cout + co, cout, resOff, act, kc);
+  for (; co + 16 <= cout; co += 16) {
+    if (offsets)
+      stem_span_at(count, x, xPix, xRow, cin, w + co, wRow, wTap, k, nky, nkx, gIn, bias + co,
+                   y + co, cout, resOff, act, kc);
+    else
+      stem_span_sum(count, x, xPix, xRow, cin, w + co, wRow, wTap, k, nky, nkx, gIn, bias + co,
+                    y + co, cout, resOff, act, kc);
   }
   if (co < cout)
-    conv_pixels(count, 1, cout - co, BLOCKS_8X4, x, xPix, xRow, cin, w + co, wRow, wTap, k, nky,
-                nkx, gIn, bias + co, y + co, cout, resOff, act, kc);
+    conv_pixels(count, 1, cout - co, x, xPix, xRow, cin, w + co, wRow, wTap, k, nky, nkx, gIn,
+                bias + co, y + co, cout, resOff, act, kc);
 }
 
 INLINE int max_i(int a, int b) { return a > b ? a : b; }
@@ -221,38 +249,27 @@ INLINE int slice_start(int n, int part, int parts) {
  * 16 output channels is [cin][16] at p·16·cin, the last cout mod 16 channels are
  * [cin][rest] after the panels. Each panel is contiguous, so it stays in L1 while every
  * pixel passes; rows of a [cin][cout] weight 2^n floats apart fall into a few L1 sets
- * and evict each other (bench/RESULTS.md: what packing gains per conv). A panel runs as
- * blocks of 16 channels × 2 pixels, or as two halves of 8 channels × 4 pixels (`blocks`).
+ * and evict each other (bench/RESULTS.md: what packing gains per conv).
  */
-static void dense_packed(int pixels, int blocks, BLOCK_PARAMS) {
+static void dense_packed(int pixels, BLOCK_PARAMS) {
   const int full = cout / 16, rest = cout - 16 * full;
-  for (int p = 0; p < full; p++) {
-    if (blocks == BLOCKS_8X4) {
-      for (int h = 0; h < 16; h += 8)
-        panel_span_2(pixels, x, cin, w + p * 16 * cin + h, bias + 16 * p + h, y + 16 * p + h, cout,
-                     resOff, act, kc);
-    } else {
-      panel_span_4(pixels, x, cin, w + p * 16 * cin, bias + 16 * p, y + 16 * p, cout, resOff,
-                   act, kc);
-    }
-  }
+  for (int p = 0; p < full; p++)
+    panel_span_4(pixels, x, cin, w + p * 16 * cin, bias + 16 * p, y + 16 * p, cout, resOff, act,
+                 kc);
   if (rest > 0)
-    conv_pixels(pixels, 1, rest, blocks, x, cin, xRow, cin, w + full * 16 * cin, rest, rest * cin, 1, 1,
+    conv_pixels(pixels, 1, rest, x, cin, xRow, cin, w + full * 16 * cin, rest, rest * cin, 1, 1,
                 1, cin, bias + 16 * full, y + 16 * full, cout, resOff, act, kc);
 }
 
 /* A 1×1 stride-1 dense conv on its [cin][cout] weight in place: `pixels` pixels. */
-static void dense_in_place(int pixels, int blocks, const float *x, int cin, const float *w,
+static void dense_in_place(int pixels, const float *x, int cin, const float *w,
                            const float *bias, float *y, int cout, int resOff, int act,
                            const float *kc) {
   int co = 0;
-  if (blocks == BLOCKS_8X4)
-    for (; co + 8 <= cout; co += 8)
-      gemm_span_2(pixels, x, cin, w + co, cout, bias + co, y + co, cout, resOff, act, kc);
   for (; co + 16 <= cout; co += 16)
     gemm_span_4(pixels, x, cin, w + co, cout, bias + co, y + co, cout, resOff, act, kc);
   if (co < cout)
-    conv_pixels(pixels, 1, cout - co, blocks, x, cin, 0, cin, w + co, cout, cin * cout, 1, 1, 1,
+    conv_pixels(pixels, 1, cout - co, x, cin, 0, cin, w + co, cout, cin * cout, 1, 1, 1,
                 cin, bias + co, y + co, cout, resOff, act, kc);
 }
 
@@ -260,8 +277,8 @@ static void dense_in_place(int pixels, int blocks, const float *x, int cin, cons
  * residual: a tensor shaped like y added before the activation, or 0 for none.
  * part, parts: this call computes part `part` of `parts` equal slices of the output rows
  * (of the pixels, for a 1×1 conv), so that threads sharing the memory can split one conv
- * (wasm/pool.ts); 0, 1 computes all of it. layout: this engine's register blocks
- * (BLOCKS_16X2 or BLOCKS_8X4), | PACKED_WEIGHT for a 1×1 stride-1 conv's weight packed by
+ * (wasm/pool.ts); 0, 1 computes all of it. layout: STEM_OFFSETS for this engine's stem
+ * weight loads, | PACKED_WEIGHT for a 1×1 stride-1 conv's weight packed by
  * pack_dense_filter (see dense_packed).
  */
 EXPORT(group_conv2d)
@@ -273,7 +290,6 @@ void group_conv2d(const float *x, const float *w, const float *bias, const float
   const int oh = (height + 2 * pad - k) / stride + 1, ow = (width + 2 * pad - k) / stride + 1;
   const int wRow = cout, wTap = gIn * wRow, xPix = stride * cin, xRow = width * cin;
   const int resOff = residual ? (int)(residual - y) : 0;
-  const int blocks = layout & BLOCKS_MASK;
   /* Output columns whose taps all fall inside the image: [oxLo, oxHi). */
   const int oxLo = min_i(ow, (pad + stride - 1) / stride);
   const int oxHi = max_i(oxLo, min_i(ow, width - k + pad >= 0 ? (width - k + pad) / stride + 1 : 0));
@@ -286,13 +302,13 @@ void group_conv2d(const float *x, const float *w, const float *bias, const float
     const int pixels = batch * height * width;
     const int p0 = slice_start(pixels, part, parts), p1 = slice_start(pixels, part + 1, parts);
     if (p1 > p0 && (layout & PACKED_WEIGHT))
-      dense_packed(p1 - p0, blocks, x + p0 * cin, cin, xRow, cin, w, wRow, wTap, 1, 1, 1, cin, bias,
+      dense_packed(p1 - p0, x + p0 * cin, cin, xRow, cin, w, wRow, wTap, 1, 1, 1, cin, bias,
                    y + p0 * cout, cout, resOff, act, kc);
     else if (p1 > p0 && groups == 1)
-      dense_in_place(p1 - p0, blocks, x + p0 * cin, cin, w, bias, y + p0 * cout, cout, resOff, act,
+      dense_in_place(p1 - p0, x + p0 * cin, cin, w, bias, y + p0 * cout, cout, resOff, act,
                      kc);
     else if (p1 > p0)
-      conv_pixels(p1 - p0, groups, gOut, blocks, x + p0 * cin, cin, xRow, cin, w, wRow, wTap, k, 1, 1,
+      conv_pixels(p1 - p0, groups, gOut, x + p0 * cin, cin, xRow, cin, w, wRow, wTap, k, 1, 1,
                   gIn, bias, y + p0 * cout, cout, resOff, act, kc);
     return;
   }
@@ -316,14 +332,14 @@ void group_conv2d(const float *x, const float *w, const float *bias, const float
          * The stems (3×3, 3 inputs): 9 steps instead of 3 × 3, each step long enough to pay.
          */
         const int flat = groups == 1 && nkx == k;
-        if (flat && k == 3 && cin == 3 && blocks == BLOCKS_8X4) {
-          stem_pixels_8x4(count, xRowBase + (ix + kx0) * cin, xPix, xRow, cin,
+        if (flat && k == 3 && cin == 3) {
+          stem_pixels(count, layout & STEM_OFFSETS, xRowBase + (ix + kx0) * cin, xPix, xRow, cin,
                       wRowBase + kx0 * wTap, wRow, wTap, k, nky, 1, 9, bias, yRow + ox * cout,
                       cout, resOff, act, kc);
           ox += count;
           continue;
         }
-        conv_pixels(count, groups, gOut, blocks, xRowBase + (ix + kx0) * cin, xPix, xRow, cin,
+        conv_pixels(count, groups, gOut, xRowBase + (ix + kx0) * cin, xPix, xRow, cin,
                     wRowBase + kx0 * wTap, wRow, wTap, k, nky, flat ? 1 : nkx,
                     flat ? k * cin : gIn, bias, yRow + ox * cout, cout, resOff, act, kc);
         ox += count;

@@ -211,7 +211,7 @@ function wasmGroupConv2d({ inputs, backend, attrs }: KernelArgs): TensorInfo {
       g.groups,
       g.activation,
       kernels.table,
-      kernels.convBlocks | (g.packed ? CONV_PACKED_WEIGHT : 0),
+      kernels.stemLayout | (g.packed ? CONV_PACKED_WEIGHT : 0),
     ],
   ];
   const [outPixels, tapMacs] = [g.batch * g.outHeight * g.outWidth, g.kernel * g.kernel];

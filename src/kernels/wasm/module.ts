@@ -12,7 +12,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../tf';
 import type { SplitRule } from '../config';
-import { CONV_PACKED_WEIGHT, convBlockCode, slicesFor } from '../config';
+import { CONV_PACKED_WEIGHT, slicesFor, stemLayoutCode } from '../config';
 import { ACTIVATION_CODES } from '../kernel';
 import { KERNEL_MODULES } from './binary.generated';
 import { KernelPool, poolSupported } from './pool';
@@ -87,8 +87,8 @@ export interface Kernels {
   pool: KernelPool | null;
   /** Threads the kernels were set up with (the caller and the pool's workers). */
   threads: number;
-  /** The conv kernel's `blocks` code: this engine's register blocks (config.ts CONV_BLOCKS). */
-  convBlocks: number;
+  /** The conv kernel's `layout` bits for this engine's stems (config.ts STEM_WEIGHT_LOADS). */
+  stemLayout: number;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm (4.22) the kernels use. */
@@ -200,7 +200,7 @@ export async function setUpKernels(backend: WasmBackendLike, threads = 1): Promi
     variant,
     pool,
     threads: 1 + started,
-    convBlocks: convBlockCode(),
+    stemLayout: stemLayoutCode(),
   });
   return true;
 }

@@ -36,6 +36,25 @@ enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_SILU = 2 };
 INLINE f4 splat(float v) { return wasm_f32x4_splat(v); }
 INLINE f4 load4(const float *p) { return wasm_v128_load(p); }
 INLINE void store4(float *p, f4 v) { wasm_v128_store(p, v); }
+
+/*
+ * v128.load of p plus a constant byte offset, the offset in the instruction itself. clang
+ * puts a constant offset there only where it can prove the add does not wrap, which it
+ * cannot for a pointer stepped through a loop (loop strength reduction drops that), so
+ * `load4(w + 4)` in a loop becomes i32.add + v128.load, and JavaScriptCore then spends an
+ * address instruction on each (2026-12-05, FD-MobileNet's 1×1 convs alone in 16 × 2 blocks:
+ * 1.13-1.16× faster in JavaScriptCore's shell with their weight vectors loaded so, 1.02× in
+ * Node). For memory the kernel only reads (weights): the asm tells clang nothing of what
+ * it reads, so clang may move it across stores.
+ */
+#define LOAD4_AT(p, bytes)                                                               \
+  ({                                                                                     \
+    f4 loaded_;                                                                          \
+    __asm__("local.get %1\n\tv128.load " #bytes ":p2align=0\n\tlocal.set %0"            \
+            : "=r"(loaded_)                                                              \
+            : "r"(p));                                                                   \
+    loaded_;                                                                             \
+  })
 #ifdef WEBNETS_RELAXED
 /* acc + a·b as relaxed SIMD's f32x4.relaxed_madd: one FMA where the CPU has one. */
 INLINE f4 madd(f4 acc, f4 a, f4 b) { return wasm_f32x4_relaxed_madd(a, b, acc); }
