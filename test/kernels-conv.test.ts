@@ -16,7 +16,7 @@ import {
   unpackDenseFilter,
 } from '../src/kernels';
 import type { KernelActivation } from '../src/kernels';
-import { CONV_STEM_OFFSETS } from '../src/kernels/config';
+import { STEM_WEIGHT_LOADS, stemLayoutCode, type WasmEngine } from '../src/kernels/config';
 import { kernelsOf, type WasmBackendLike } from '../src/kernels/wasm/module';
 import { expectClose } from './kernels/expect';
 import { randomArray } from './kernels/random';
@@ -66,7 +66,12 @@ function convLabel(c: ConvCase): string {
 }
 
 /** Every engine's stem weight loads (config.ts STEM_WEIGHT_LOADS) as `layout` bits. */
-const STEM_LOADS = { offset: CONV_STEM_OFFSETS, sum: 0 };
+const STEM_LOADS = Object.fromEntries(
+  Object.entries(STEM_WEIGHT_LOADS).map(([engine, loads]) => [
+    loads,
+    stemLayoutCode(engine as WasmEngine),
+  ]),
+);
 
 /** Runs `run` with the conv kernel's stems on `code`'s weight loads, then restores this engine's. */
 function withStemLoads<T>(code: number, run: () => T): T {

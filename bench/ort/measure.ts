@@ -6,6 +6,7 @@ import type * as tfType from '@tensorflow/tfjs-core';
 import type { KernelRecord, MemoryFacts, ModelJob, RawProfile } from './protocol';
 import type { Side, WebnetsSide } from './sides';
 import { median } from '../../src/numeric';
+import { SPLIT_LOSS_NOTE } from '../../src/backend/split-gauge';
 
 type Tf = typeof tfType;
 
@@ -33,7 +34,7 @@ function wasmHeapBytes(tf: Tf): number | null {
  */
 export function wasmThreads(tf: Tf, backendReason?: string): number | null {
   // A pooled network measured faster alone runs its kernels, nearly all its work, on 1.
-  if (backendReason?.includes("webnets' kernels on 1")) return 1;
+  if (backendReason?.includes(SPLIT_LOSS_NOTE)) return 1;
   const stated = /\((\d+) threads?[,)]/.exec(backendReason ?? '');
   if (stated) return Number(stated[1]);
   return wasmModule(tf)?.tfjs?.getThreadsCount?.() ?? null;

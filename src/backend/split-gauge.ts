@@ -18,6 +18,10 @@
 
 import { median } from '../numeric';
 
+/** What a pooled network's backendReason adds while it holds its kernels alone (threads.ts). */
+export const SPLIT_LOSS_NOTE =
+  "webnets' kernels on 1: measured faster here than split over the pool";
+
 /** Inferences of each way a probe weighs, and the pairs before them it does not. */
 const PROBE_WEIGHED = 6;
 const PROBE_SKIPPED = 1;

@@ -14,7 +14,7 @@ import type { KernelConfig } from '../kernels';
 import { kernelConfig, THRESHOLDS } from '../kernels';
 import { tf } from '../tf';
 import type { Precision } from './precision';
-import { SplitGauge } from './split-gauge';
+import { SPLIT_LOSS_NOTE, SplitGauge } from './split-gauge';
 import { hasShaderF16, resolvePrecision } from './precision';
 
 /** The measure of whether a pooled network's splits pay (null for one that never splits). */
@@ -32,9 +32,7 @@ export function networkSplitGauge(kernels: KernelConfig | undefined): SplitGauge
  * thread count and why.
  */
 export function splitLossNote(gauge: SplitGauge | null): string | null {
-  return gauge?.holding === 'alone'
-    ? "webnets' kernels on 1: measured faster here than split over the pool"
-    : null;
+  return gauge?.holding === 'alone' ? SPLIT_LOSS_NOTE : null;
 }
 
 /** `load`'s threads option: a count, or 'auto' (the default). */

@@ -105,18 +105,21 @@ static void conv_tail(int lanes, BLOCK_PARAMS) {
   store_n(y, activate(acc, act, load_consts(kc)), lanes);
 }
 
-/* `count` consecutive output pixels (same tap range) × NV output vectors. */
-#define DEFINE_SPAN(NV, P)                                                           \
-  DEFINE_BLOCK(conv_block_##NV##x##P, NV, P, W_AT, STEPS_ANY)                        \
-  DEFINE_BLOCK(conv_block_##NV##x1, NV, 1, W_AT, STEPS_ANY)                          \
-  static void conv_span_##NV(int count, BLOCK_PARAMS) {                              \
-    int i = 0;                                                                       \
-    for (; i + P <= count; i += P)                                                   \
-      conv_block_##NV##x##P(x + i * xPix, xPix, xRow, cin, w, wRow, wTap, k, nky, nkx, \
-                            gIn, bias, y + i * cout, cout, resOff, act, kc);         \
-    for (; i < count; i++)                                                           \
-      conv_block_##NV##x1(x + i * xPix, xPix, xRow, cin, w, wRow, wTap, k, nky, nkx,   \
-                          gIn, bias, y + i * cout, cout, resOff, act, kc);           \
+/*
+ * SPAN: `count` consecutive output pixels (same tap range) × NV output vectors, in blocks
+ * BLOCK_<NV>x<P> and BLOCK_<NV>x1 of the given weight loads and step loop.
+ */
+#define DEFINE_SPAN(SPAN, BLOCK, NV, P, WLOAD, STEPS)                                   \
+  DEFINE_BLOCK(BLOCK##_##NV##x##P, NV, P, WLOAD, STEPS)                                \
+  DEFINE_BLOCK(BLOCK##_##NV##x1, NV, 1, WLOAD, STEPS)                                  \
+  static void SPAN(int count, BLOCK_PARAMS) {                                           \
+    int i = 0;                                                                          \
+    for (; i + P <= count; i += P)                                                      \
+      BLOCK##_##NV##x##P(x + i * xPix, xPix, xRow, cin, w, wRow, wTap, k, nky, nkx, gIn, \
+                         bias, y + i * cout, cout, resOff, act, kc);                    \
+    for (; i < count; i++)                                                              \
+      BLOCK##_##NV##x1(x + i * xPix, xPix, xRow, cin, w, wRow, wTap, k, nky, nkx, gIn,   \
+                       bias, y + i * cout, cout, resOff, act, kc);                      \
   }
 
 /*
@@ -124,10 +127,10 @@ static void conv_tail(int lanes, BLOCK_PARAMS) {
  * (V8), with and without FMA: 4×2 beats 4×3, 3×3, 3×4 and 2×5/2×6 (those spill),
  * 3×2 serves a 3-vector remainder, and 2×4 suits group width 8.
  */
-DEFINE_SPAN(1, 8)
-DEFINE_SPAN(2, 4)
-DEFINE_SPAN(3, 2)
-DEFINE_SPAN(4, 2)
+DEFINE_SPAN(conv_span_1, conv_block, 1, 8, W_AT, STEPS_ANY)
+DEFINE_SPAN(conv_span_2, conv_block, 2, 4, W_AT, STEPS_ANY)
+DEFINE_SPAN(conv_span_3, conv_block, 3, 2, W_AT, STEPS_ANY)
+DEFINE_SPAN(conv_span_4, conv_block, 4, 2, W_AT, STEPS_ANY)
 
 /*
  * `count` pixels of a 1×1 stride-1 conv (a GEMM) whose weight rows are wRow floats apart:
@@ -193,25 +196,12 @@ static void conv_pixels(int count, int groups, int gOut, BLOCK_PARAMS) {
   }
 }
 
-/* The stems' blocks, both weight loads: their 9 steps stay a loop (unrolled, 16 × 2 spills on V8). */
-DEFINE_BLOCK(stem_block_at_4x2, 4, 2, W_AT, STEPS_AS_LOOP)
-DEFINE_BLOCK(stem_block_at_4x1, 4, 1, W_AT, STEPS_AS_LOOP)
-DEFINE_BLOCK(stem_block_sum_4x2, 4, 2, W_PLAIN, STEPS_AS_LOOP)
-DEFINE_BLOCK(stem_block_sum_4x1, 4, 1, W_PLAIN, STEPS_AS_LOOP)
-
-/* `count` stem pixels × 16 output channels, in the blocks of one weight load. */
-#define DEFINE_STEM_SPAN(LOADS)                                                              \
-  static void stem_span_##LOADS(int count, BLOCK_PARAMS) {                                   \
-    int i = 0;                                                                               \
-    for (; i + 2 <= count; i += 2)                                                           \
-      stem_block_##LOADS##_4x2(x + i * xPix, xPix, xRow, cin, w, wRow, wTap, k, nky, nkx,    \
-                               gIn, bias, y + i * cout, cout, resOff, act, kc);              \
-    for (; i < count; i++)                                                                   \
-      stem_block_##LOADS##_4x1(x + i * xPix, xPix, xRow, cin, w, wRow, wTap, k, nky, nkx,    \
-                               gIn, bias, y + i * cout, cout, resOff, act, kc);              \
-  }
-DEFINE_STEM_SPAN(at)
-DEFINE_STEM_SPAN(sum)
+/*
+ * The stems' spans of 16 output channels, both weight loads: their 9 steps stay a loop
+ * (unrolled, 16 × 2 spills on V8).
+ */
+DEFINE_SPAN(stem_span_at, stem_block_at, 4, 2, W_AT, STEPS_AS_LOOP)
+DEFINE_SPAN(stem_span_sum, stem_block_sum, 4, 2, W_PLAIN, STEPS_AS_LOOP)
 
 /*
  * The stems' 3×3 dense conv on 3 input channels, every tap column inside: each tap row is
